@@ -1,0 +1,40 @@
+// Lint rules: type-aware checks and the one-way import direction from ARCHITECTURE.md.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+
+/** Modules a folder must not import (ARCHITECTURE.md, "Modules and their direction"). */
+const forbidden = {
+  api: ['store', 'client', 'controller', 'controllers', 'kubelet', 'server', 'cli'],
+  store: ['client', 'controller', 'controllers', 'kubelet', 'server', 'cli'],
+  client: ['store', 'controller', 'controllers', 'kubelet', 'server', 'cli'],
+  controller: ['store', 'controllers', 'kubelet', 'server', 'cli'],
+  controllers: ['store', 'kubelet', 'server', 'cli'],
+  kubelet: ['store', 'controllers', 'server', 'cli'],
+  server: ['cli'],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'tools/**', '.venv/**', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'import-x/no-cycle': 'error',
+    },
+  },
+  ...Object.entries(forbidden).map(([from, targets]) => ({
+    files: [`src/${from}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: targets.map((t) => ({ group: [`**/${t}/**`, `../${t}`, `../../${t}`], message: `src/${from} must not import src/${t} (see ARCHITECTURE.md)` })),
+      }],
+    },
+  })),
+);

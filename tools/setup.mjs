@@ -1,0 +1,50 @@
+// Installs what `npm start` / `npm test` need and is missing, then builds. Node built-ins only.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const step = (msg) => console.error(`[floe setup] ${msg}`);
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.status !== 0) {
+    step(`failed: ${cmd} ${args.join(' ')} (exit ${r.status ?? r.signal})`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+function has(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+// 1. npm packages, reinstalled whenever package-lock.json changes.
+const lock = join(root, 'package-lock.json');
+const stamp = join(root, 'node_modules', '.floe-lock-hash');
+const lockHash = existsSync(lock) ? createHash('sha256').update(readFileSync(lock)).digest('hex') : 'none';
+if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
+  step('installing npm packages (better-sqlite3 compiles from source: about 2 minutes the first time)');
+  run('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund']);
+  writeFileSync(stamp, lockHash);
+}
+
+// 2. kubectl, which the end-to-end suite drives. Debian's package is the fallback.
+if (process.argv.includes('--with-kubectl') || process.env.npm_lifecycle_event === 'pretest') {
+  if (!has('kubectl')) {
+    step('kubectl is missing: installing Debian kubernetes-client');
+    run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client']);
+  }
+}
+
+// 3. Build (incremental).
+step('building with tsc');
+run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']);
+try {
+  execFileSync('node', ['-e', "require('better-sqlite3')(':memory:').close()"], { cwd: root, stdio: 'ignore' });
+} catch {
+  step('better-sqlite3 does not load; rebuilding it');
+  run('npm', ['rebuild', 'better-sqlite3']);
+}
+step('ready');
