@@ -1,0 +1,109 @@
+// The composition root of embedded mode: store, registry, handler chain, collectors, HTTP server, kubeconfig.
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { builtinResourceTypes } from '../api/builtin/index.js';
+import { FloeError } from '../api/errors.js';
+import { ResourceRegistry } from '../api/registry.js';
+import type { Client } from '../client/client.js';
+import { GarbageCollector } from '../store/gc.js';
+import { resourceKey, Store } from '../store/store.js';
+import { ApiHandler } from './api-handler.js';
+import { AllowMastersAuthorizer, TokenAuthenticator } from './auth.js';
+import { isLoopback, type FloeConfig } from './config.js';
+import { CrdController } from './crd-controller.js';
+import { ApiHttpServer } from './http-server.js';
+import { LocalClient } from './local-client.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface Floe {
+  /** `http://host:port` of the API server. */
+  url: string;
+  port: number;
+  kubeconfigPath: string;
+  client: Client;
+  handler: ApiHandler;
+  store: Store;
+  logger: Logger;
+  gc: GarbageCollector;
+  stop(): Promise<void>;
+}
+
+const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function startFloe(config: FloeConfig, logger: Logger = createLogger({ level: config.logLevel })): Promise<Floe> {
+  if (!isLoopback(config.host) && !config.token) {
+    throw new FloeError('Forbidden', `refusing to listen on ${config.host} without a token: set --token (or FLOE_TOKEN) or bind to 127.0.0.1`);
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = new Store({ path: join(config.dataDir, 'floe.db'), historyLimit: config.historyLimit });
+  const registry = new ResourceRegistry();
+  registry.register(builtinResourceTypes());
+  const crds = new CrdController({ store, registry, logger });
+  crds.start();
+  const handler = new ApiHandler({ store, registry, authorizer: new AllowMastersAuthorizer() });
+  ensureNamespaces(store);
+  const gc = new GarbageCollector({ store, onError: (err) => logger.error({ err }, 'garbage collection failed') });
+  gc.start();
+  const http = new ApiHttpServer({
+    handler,
+    authenticator: new TokenAuthenticator(config.token ? { token: config.token } : {}),
+    logger,
+    bookmarkIntervalMs: config.bookmarkIntervalMs,
+    maxBodyBytes: config.maxBodyBytes,
+  });
+  const address = await http.listen(config.port, config.host);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  const kubeconfigPath = join(config.dataDir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, kubeconfig(url, config.token), { mode: 0o600 });
+  logger.info({ url, dataDir: config.dataDir, kubeconfig: kubeconfigPath }, 'floe is serving');
+  let stopped = false;
+  return {
+    url,
+    port: address.port,
+    kubeconfigPath,
+    client: new LocalClient({ handler }),
+    handler,
+    store,
+    logger,
+    gc,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await http.close();
+      gc.stop();
+      crds.stop();
+      store.close();
+    },
+  };
+}
+
+function ensureNamespaces(store: Store): void {
+  const key = resourceKey('', 'namespaces');
+  for (const name of systemNamespaces) {
+    if (store.get(key, '', name)) continue;
+    store.create(key, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+  }
+}
+
+/** A kubeconfig for kubectl and the Kubernetes clients, pointing at this server. */
+export function kubeconfig(url: string, token?: string): string {
+  const user = token ? `    token: ${token}\n` : '    username: floe-admin\n';
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: floe
+  cluster:
+    server: ${url}
+contexts:
+- name: floe
+  context:
+    cluster: floe
+    user: floe-admin
+    namespace: default
+current-context: floe
+users:
+- name: floe-admin
+  user:
+${user}`;
+}

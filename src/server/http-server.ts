@@ -1,0 +1,422 @@
+// The Kubernetes REST API over HTTP: routing, bodies, content types, Tables, watch streams and Status errors.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import { errors, FloeError } from '../api/errors.js';
+import type { KubeObject, WatchEvent } from '../api/meta.js';
+import type { ResourceType } from '../api/resource-type.js';
+import { PatchType, type DeleteOptions } from '../client/client.js';
+import type { ApiHandler, RequestContext, WriteParams } from './api-handler.js';
+import type { Authenticator } from './auth.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, floeVersion, openApiV3GroupVersion, openApiV3Root } from './discovery.js';
+import { toTable, type IncludeObject } from './table.js';
+import type { Logger } from './logger.js';
+
+export interface HttpServerOptions {
+  handler: ApiHandler;
+  authenticator: Authenticator;
+  logger: Logger;
+  /** Largest accepted request body, in bytes (kube-apiserver: 3 MiB). */
+  maxBodyBytes?: number;
+  /** How often a watch that asked for bookmarks gets one. */
+  bookmarkIntervalMs?: number;
+  /** Extra routes served before the Kubernetes API (later issues mount theirs here). */
+  extraRoutes?: ((req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>)[];
+}
+
+interface Target {
+  group: string;
+  version: string;
+  plural: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+const jsonType = 'application/json';
+
+export class ApiHttpServer {
+  readonly server: Server;
+  private readonly handler: ApiHandler;
+  private readonly authenticator: Authenticator;
+  private readonly log: Logger;
+  private readonly maxBody: number;
+  private readonly bookmarkMs: number;
+  private readonly extraRoutes: NonNullable<HttpServerOptions['extraRoutes']>;
+  private readonly watches = new Set<() => void>();
+
+  constructor(options: HttpServerOptions) {
+    this.handler = options.handler;
+    this.authenticator = options.authenticator;
+    this.log = options.logger;
+    this.maxBody = options.maxBodyBytes ?? 3 * 1024 * 1024;
+    this.bookmarkMs = options.bookmarkIntervalMs ?? 60_000;
+    this.extraRoutes = options.extraRoutes ?? [];
+    this.server = createServer((req, res) => {
+      this.serve(req, res).catch((err: unknown) => this.fail(res, err));
+    });
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const stop of this.watches) stop();
+    this.watches.clear();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://floe.local');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') return text(res, 200, 'ok');
+    const user = this.authenticator.authenticate(req);
+    if (!user) {
+      return send(res, 401, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    }
+    for (const route of this.extraRoutes) if (await route(req, res, url)) return;
+    const ctx: RequestContext = { user };
+    const registry = this.handler.registry;
+    if (path === '/version') return send(res, 200, floeVersion);
+    if (path === '/api') return send(res, 200, apiVersions(req.headers.host ?? '127.0.0.1'));
+    if (path === '/apis') return send(res, 200, apiGroupList(registry));
+    if (path === '/openapi/v3') return send(res, 200, openApiV3Root(registry));
+    if (path.startsWith('/openapi/v3/')) {
+      const parts = path.slice('/openapi/v3/'.length).split('/');
+      const doc = parts[0] === 'api' ? openApiV3GroupVersion(registry, '', parts[1] ?? '') : openApiV3GroupVersion(registry, parts[1] ?? '', parts[2] ?? '');
+      if (doc) return send(res, 200, doc);
+      throw notFoundPath();
+    }
+    const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (segments[0] === 'api' && segments.length >= 2) {
+      group = '';
+      version = segments[1]!;
+      rest = segments.slice(2);
+    } else if (segments[0] === 'apis' && segments.length >= 2) {
+      group = segments[1]!;
+      if (segments.length === 2) {
+        const doc = apiGroup(registry, group);
+        if (doc) return send(res, 200, doc);
+        throw notFoundPath();
+      }
+      version = segments[2]!;
+      rest = segments.slice(3);
+    } else {
+      throw notFoundPath();
+    }
+    if (rest.length === 0) {
+      const doc = apiResourceList(registry, group, version);
+      if (doc) return send(res, 200, doc);
+      throw notFoundPath();
+    }
+    const target = parseTarget(group, version, rest);
+    const type = this.handler.resolve(target.group, target.version, target.plural);
+    if (type.namespaced === false && target.namespace !== undefined) throw notFoundPath();
+    await this.dispatch(req, res, url, ctx, type, target);
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, url: URL, ctx: RequestContext, type: ResourceType, t: Target): Promise<void> {
+    const q = url.searchParams;
+    const method = req.method ?? 'GET';
+    const sub = t.subresource;
+    if (sub !== undefined && sub !== 'status' && !(sub === 'finalize' && type.plural === 'namespaces')) throw notFoundPath();
+    const write: WriteParams = {};
+    if (q.get('dryRun') === 'All') write.dryRun = true;
+    else if (q.has('dryRun') && q.get('dryRun') !== '') throw errors.badRequest(`dryRun: Unsupported value: "${q.get('dryRun')}": supported values: "All"`);
+    const manager = q.get('fieldManager');
+    if (manager) write.fieldManager = manager;
+    if (q.get('force') === 'true') write.force = true;
+    if (sub === 'status') write.subresource = 'status';
+    const strict = q.get('fieldValidation') === 'Strict';
+    const accept = req.headers.accept ?? '';
+
+    if (t.name === undefined) {
+      switch (method) {
+        case 'GET': {
+          const selectors = listParams(q);
+          if (q.get('watch') === 'true' || q.get('watch') === '1') return this.watch(req, res, ctx, type, t.namespace, q, accept);
+          const list = this.handler.list(ctx, type, t.namespace, selectors);
+          return this.sendObjects(res, 200, accept, type, list, q);
+        }
+        case 'POST': {
+          const body = await this.readObject(req);
+          if (strict) this.checkStrict(type, body, t.namespace);
+          const created = this.handler.create(ctx, type, t.namespace, body, write);
+          return send(res, 201, created);
+        }
+        case 'DELETE': {
+          const options = await this.deleteOptions(req, q);
+          const list = this.handler.deleteCollection(ctx, type, t.namespace, listParams(q), options);
+          return send(res, 200, list);
+        }
+        default:
+          throw new FloeError('MethodNotAllowed', `the server does not allow this method on the requested resource: ${method}`);
+      }
+    }
+    const name = t.name;
+    switch (method) {
+      case 'GET': {
+        const object = this.handler.get(ctx, type, t.namespace, name, write.subresource);
+        return this.sendObjects(res, 200, accept, type, object, q);
+      }
+      case 'PUT': {
+        const body = await this.readObject(req);
+        if (strict) this.checkStrict(type, body, t.namespace);
+        if (sub === 'finalize') write.subresource = 'status';
+        return send(res, 200, this.handler.update(ctx, type, t.namespace, name, body, write));
+      }
+      case 'PATCH': {
+        const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+        const patchType = Object.values(PatchType).find((p) => p === contentType);
+        if (!patchType) {
+          throw new FloeError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.values(PatchType).join(', ')}`);
+        }
+        if (patchType === PatchType.Apply && !write.fieldManager) {
+          throw errors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+        }
+        const raw = await this.readBody(req);
+        const patch = patchType === PatchType.Apply ? parseYamlOrJson(raw) : parseJson(raw);
+        const patched = this.handler.patch(ctx, type, t.namespace, name, patch, patchType, write);
+        return send(res, 200, patched);
+      }
+      case 'DELETE': {
+        const options = await this.deleteOptions(req, q);
+        const result = this.handler.delete(ctx, type, t.namespace, name, options);
+        return send(res, result.gone ? 200 : 202, result.object);
+      }
+      default:
+        throw new FloeError('MethodNotAllowed', `the server does not allow this method on the requested resource: ${method}`);
+    }
+  }
+
+  private watch(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, type: ResourceType, namespace: string | undefined, q: URLSearchParams, accept: string): void {
+    const asTable = accept.includes('as=Table');
+    const include = includeObject(q);
+    const params: Parameters<ApiHandler['watch']>[3] = listParams(q);
+    const rv = q.get('resourceVersion');
+    if (rv !== null) params.resourceVersion = rv;
+    const bookmarks = q.get('allowWatchBookmarks') === 'true';
+    let first = true;
+    let stopped = false;
+    const encode = (event: WatchEvent): string => {
+      let object: unknown = event.object;
+      if (asTable && event.type !== 'BOOKMARK' && event.type !== 'ERROR') {
+        object = toTable(type, [event.object], include, { resourceVersion: event.object.metadata.resourceVersion ?? '' }, new Date(), first);
+        first = false;
+      }
+      return JSON.stringify({ type: event.type, object }) + '\n';
+    };
+    const buffered: string[] = [];
+    let headersSent = false;
+    const sink = (event: WatchEvent): void => {
+      if (stopped) return;
+      lastRevision = event.object.metadata.resourceVersion ?? lastRevision;
+      const line = encode(event);
+      if (!headersSent) {
+        buffered.push(line);
+        return;
+      }
+      res.write(line);
+      // A client that cannot keep up is cut off; it resumes from its last resourceVersion.
+      if (res.writableLength > 64 * 1024 * 1024) stop();
+    };
+    let lastRevision = rv ?? '';
+    let cancel: () => void = () => undefined;
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      cancel();
+      clearInterval(bookmarkTimer);
+      clearTimeout(timeout);
+      this.watches.delete(stop);
+      if (!res.writableEnded) res.end();
+    };
+    cancel = this.handler.watch(ctx, type, namespace, params, sink);
+    res.writeHead(200, { 'Content-Type': jsonType, 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    headersSent = true;
+    for (const line of buffered) res.write(line);
+    res.flushHeaders();
+    this.watches.add(stop);
+    const timeoutSeconds = Number(q.get('timeoutSeconds') ?? '') || 1800 + Math.floor(Math.random() * 1800);
+    const timeout = setTimeout(stop, timeoutSeconds * 1000);
+    const bookmarkTimer = setInterval(() => {
+      if (!bookmarks) return;
+      const revision = String(this.handler.store.currentRevision());
+      lastRevision = revision;
+      res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: this.handler.registry.apiVersionOf(type), metadata: { resourceVersion: revision } } }) + '\n');
+    }, this.bookmarkMs);
+    req.on('close', stop);
+    res.on('error', stop);
+  }
+
+  private sendObjects(res: ServerResponse, code: number, accept: string, type: ResourceType, body: KubeObject | { items: KubeObject[]; metadata: { resourceVersion?: string; continue?: string } }, q: URLSearchParams): void {
+    if (accept.includes('as=Table')) {
+      const items = 'items' in body && Array.isArray(body.items) ? body.items : [body as KubeObject];
+      const meta: { resourceVersion?: string; continue?: string } = {};
+      const m = body.metadata as { resourceVersion?: string; continue?: string };
+      if (m.resourceVersion !== undefined) meta.resourceVersion = m.resourceVersion;
+      if ('items' in body && m.continue !== undefined) meta.continue = m.continue;
+      return send(res, code, toTable(type, items, includeObject(q), meta, new Date()));
+    }
+    if (accept.includes('as=PartialObjectMetadata')) {
+      if ('items' in body && Array.isArray(body.items)) {
+        return send(res, code, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: body.metadata, items: body.items.map(partial) });
+      }
+      return send(res, code, partial(body as KubeObject));
+    }
+    return send(res, code, body);
+  }
+
+  /** With `fieldValidation=Strict`, fields the schema does not declare are an error instead of being dropped. */
+  private checkStrict(type: ResourceType, body: unknown, namespace: string | undefined): void {
+    if (!type.schema) return;
+    const unknown = this.handler.unknownFields(type, body, namespace);
+    if (unknown.length > 0) throw errors.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+  }
+
+  private async deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
+    const raw = await this.readBody(req);
+    const body = raw.length > 0 ? (parseJson(raw) as Record<string, unknown>) : {};
+    const options: DeleteOptions = {};
+    const policy = (body.propagationPolicy as string | undefined) ?? q.get('propagationPolicy') ?? undefined;
+    if (policy) options.propagationPolicy = policy as NonNullable<DeleteOptions['propagationPolicy']>;
+    const orphan = body.orphanDependents ?? (q.has('orphanDependents') ? q.get('orphanDependents') === 'true' : undefined);
+    if (orphan === true && !policy) options.propagationPolicy = 'Orphan';
+    const grace = body.gracePeriodSeconds ?? q.get('gracePeriodSeconds');
+    if (grace !== undefined && grace !== null) options.gracePeriodSeconds = Number(grace);
+    if (body.preconditions && typeof body.preconditions === 'object') options.preconditions = body.preconditions as NonNullable<DeleteOptions['preconditions']>;
+    const dry = (body.dryRun as string[] | undefined) ?? q.getAll('dryRun');
+    if (dry.includes('All')) options.dryRun = true;
+    return options;
+  }
+
+  private readBody(req: IncomingMessage): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const declared = Number(req.headers['content-length'] ?? '0');
+      if (declared > this.maxBody) {
+        req.resume();
+        reject(errors.tooLarge(this.maxBody));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let failed = false;
+      req.on('data', (chunk: Buffer) => {
+        if (failed) return;
+        size += chunk.length;
+        if (size > this.maxBody) {
+          failed = true;
+          reject(errors.tooLarge(this.maxBody));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks).toString('utf8')); });
+      req.on('error', reject);
+    });
+  }
+
+  private async readObject(req: IncomingMessage): Promise<unknown> {
+    const contentType = (req.headers['content-type'] ?? jsonType).split(';')[0]!.trim();
+    if (contentType.includes('protobuf')) {
+      throw new FloeError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    }
+    const raw = await this.readBody(req);
+    return contentType === 'application/yaml' ? parseYamlOrJson(raw) : parseJson(raw);
+  }
+
+  private fail(res: ServerResponse, err: unknown): void {
+    const floe = err instanceof FloeError ? err : errors.internal(err instanceof Error ? err.message : String(err), err);
+    if (!(err instanceof FloeError)) this.log.error({ err }, 'request failed');
+    if (res.headersSent) {
+      if (!res.writableEnded) res.end();
+      return;
+    }
+    send(res, floe.code, floe.toStatus());
+  }
+}
+
+function parseTarget(group: string, version: string, rest: string[]): Target {
+  const [a, b, c, d, e] = rest;
+  if (a === 'namespaces' && b !== undefined && c !== undefined && c !== 'status' && c !== 'finalize') {
+    const t: Target = { group, version, plural: c, namespace: b };
+    if (d !== undefined) t.name = d;
+    if (e !== undefined) t.subresource = e;
+    if (rest.length > 5) throw notFoundPath();
+    return t;
+  }
+  const t: Target = { group, version, plural: a! };
+  if (b !== undefined) t.name = b;
+  if (c !== undefined) t.subresource = c;
+  if (rest.length > 3) throw notFoundPath();
+  return t;
+}
+
+function listParams(q: URLSearchParams): { labelSelector?: string; fieldSelector?: string; limit?: number; continue?: string } {
+  const p: { labelSelector?: string; fieldSelector?: string; limit?: number; continue?: string } = {};
+  const label = q.get('labelSelector');
+  if (label) p.labelSelector = label;
+  const field = q.get('fieldSelector');
+  if (field) p.fieldSelector = field;
+  const limit = q.get('limit');
+  if (limit) {
+    const n = Number(limit);
+    if (!Number.isInteger(n) || n < 0) throw errors.badRequest(`limit: Invalid value: "${limit}": must be a non-negative integer`);
+    p.limit = n;
+  }
+  const cont = q.get('continue');
+  if (cont) p.continue = cont;
+  return p;
+}
+
+function includeObject(q: URLSearchParams): IncludeObject {
+  const v = q.get('includeObject');
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
+}
+
+function partial(o: KubeObject): unknown {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (err) {
+    throw errors.badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function parseYamlOrJson(raw: string): unknown {
+  try {
+    return parseYaml(raw) as unknown;
+  } catch (err) {
+    throw errors.badRequest(`the request body is not valid YAML: ${(err as Error).message}`);
+  }
+}
+
+function notFoundPath(): FloeError {
+  return new FloeError('NotFound', 'the server could not find the requested resource');
+}
+
+function send(res: ServerResponse, code: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': jsonType, 'Content-Length': Buffer.byteLength(payload), 'Cache-Control': 'no-cache, private' });
+  res.end(payload);
+}
+
+function text(res: ServerResponse, code: number, body: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(body);
+}
