@@ -16,6 +16,15 @@ async function ok(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
+/** Creates a namespace (kubectl's `create namespace` sends protobuf, which Floe does not decode: see docs). */
+async function namespace(name: string): Promise<void> {
+  await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+}
+
+async function configMap(name: string, ns: string, data: Record<string, string> = {}): Promise<void> {
+  await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data }));
+}
+
 async function fails(args: string[], input?: string): Promise<string> {
   const r = await kubectl(floe, args, input);
   assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should have failed: ${r.stdout}`);
@@ -169,10 +178,10 @@ describe('kubectl against floe', () => {
   });
 
   test('get -w streams changes as they happen', async () => {
-    await ok(['create', 'namespace', 'watching']);
+    await namespace('watching');
     const watch = kubectlStream(floe, ['get', 'configmaps', '-n', 'watching', '-w', '--output-watch-events']);
     try {
-      await waitFor(async () => (await kubectl(floe, ['create', 'configmap', 'w1', '-n', 'watching', '--from-literal=a=1'])).code === 0);
+      await configMap('w1', 'watching', { a: '1' });
       await waitFor(() => /ADDED\s+w1/.test(watch.output()), { what: 'ADDED w1 in kubectl get -w' });
       await ok(['label', 'configmap', 'w1', '-n', 'watching', 'seen=yes']);
       await waitFor(() => /MODIFIED\s+w1/.test(watch.output()), { what: 'MODIFIED w1' });
@@ -229,10 +238,10 @@ describe('kubectl against floe', () => {
   });
 
   test('delete cascades: background removes dependents, orphan keeps them', async () => {
-    await ok(['create', 'namespace', 'cascade']);
+    await namespace('cascade');
     const parentUid = async (name: string): Promise<string> => ok(['get', 'configmap', name, '-n', 'cascade', '-o', 'jsonpath={.metadata.uid}']);
     for (const name of ['bg-parent', 'orphan-parent']) {
-      await ok(['create', 'configmap', name, '-n', 'cascade']);
+      await configMap(name, 'cascade');
       const uid = await parentUid(name);
       await ok(['create', '-f', '-'], JSON.stringify({
         apiVersion: 'v1', kind: 'ConfigMap',
@@ -244,7 +253,7 @@ describe('kubectl against floe', () => {
     await ok(['delete', 'configmap', 'orphan-parent', '-n', 'cascade', '--cascade=orphan']);
     const orphan = JSON.parse(await ok(['get', 'configmap', 'orphan-parent-child', '-n', 'cascade', '-o', 'json'])) as { metadata: { ownerReferences?: unknown[] } };
     assert.equal(orphan.metadata.ownerReferences, undefined);
-    await ok(['create', 'configmap', 'fg-parent', '-n', 'cascade']);
+    await configMap('fg-parent', 'cascade');
     const uid = await parentUid('fg-parent');
     await ok(['create', '-f', '-'], JSON.stringify({
       apiVersion: 'v1', kind: 'ConfigMap',
@@ -256,8 +265,8 @@ describe('kubectl against floe', () => {
   });
 
   test('deleting a namespace removes what is in it', async () => {
-    await ok(['create', 'namespace', 'doomed']);
-    await ok(['create', 'configmap', 'inside', '-n', 'doomed']);
+    await namespace('doomed');
+    await configMap('inside', 'doomed');
     await ok(['delete', 'namespace', 'doomed']);
     const r = await kubectl(floe, ['get', 'namespace', 'doomed']);
     assert.notEqual(r.code, 0);
@@ -321,7 +330,7 @@ describe('kubectl bad input gets a clear error and stores nothing', () => {
   });
 
   test('names that break DNS-1123 are Invalid', async () => {
-    const err = await fails(['create', 'configmap', 'Not_A_Name', '-n', 'shop']);
+    const err = await fails(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Not_A_Name', namespace: 'shop' } }));
     assert.match(err, /metadata\.name: Invalid value: "Not_A_Name"/);
     const pod = await fails(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  containers:\n  - name: Bad_Container\n');
     assert.match(pod, /spec\.containers\[0\]\.name/);

@@ -76,8 +76,9 @@ function rowCells(type: ResourceType, object: KubeObject, now: Date): unknown[] 
         if (typeof value === 'object') return JSON.stringify(value);
         return value;
       });
-  const cells = own.map((v) => (v === undefined ? null : v));
   const age = humanAge(object.metadata.creationTimestamp, now);
+  const ageAt = type.columns.findIndex((c) => c.name === 'Age');
+  const cells = own.map((v, i) => (i === ageAt && (v === undefined || v === '') ? age : v === undefined ? null : v));
   const name = object.metadata.name ?? '';
   if (type.group === '' && type.kind === 'Event') return [...cells, name];
   const defs = columnDefinitions(type);
