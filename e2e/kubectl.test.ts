@@ -193,9 +193,10 @@ describe('kubectl against floe', () => {
   });
 
   test('describe shows an object with its events', async () => {
+    const uid = await ok(['get', 'pod', 'web-0', '-n', 'shop', '-o', 'jsonpath={.metadata.uid}']);
     const manifest = JSON.stringify({
       apiVersion: 'v1', kind: 'Event', metadata: { name: 'web-0.scheduled', namespace: 'shop' },
-      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: 'web-0', namespace: 'shop' },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: 'web-0', namespace: 'shop', uid },
       reason: 'Scheduled', message: 'assigned shop/web-0 to floe', type: 'Normal', count: 1,
       source: { component: 'floe-scheduler' }, firstTimestamp: new Date().toISOString(), lastTimestamp: new Date().toISOString(),
     });

@@ -90,6 +90,7 @@ export class ApiHttpServer {
     if (path === '/api') return send(res, 200, apiVersions(req.headers.host ?? '127.0.0.1'));
     if (path === '/apis') return send(res, 200, apiGroupList(registry));
     if (path === '/openapi/v3') return send(res, 200, openApiV3Root(registry));
+    if (path === '/openapi/v2') return sendOpenApiV2(res, req.headers.accept ?? '');
     if (path.startsWith('/openapi/v3/')) {
       const parts = path.slice('/openapi/v3/'.length).split('/');
       const doc = parts[0] === 'api' ? openApiV3GroupVersion(registry, '', parts[1] ?? '') : openApiV3GroupVersion(registry, parts[1] ?? '', parts[2] ?? '');
@@ -414,6 +415,28 @@ function send(res: ServerResponse, code: number, body: unknown): void {
   const payload = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': jsonType, 'Content-Length': Buffer.byteLength(payload), 'Cache-Control': 'no-cache, private' });
   res.end(payload);
+}
+
+/**
+ * kubectl asks for OpenAPI v2 (as protobuf) only to validate kinds the v3 documents do not describe. Floe
+ * validates on the server (`fieldValidation`), so v2 is an empty Swagger document: kubectl skips client-side
+ * checks and reports unknown kinds from discovery, as it does against kube-apiserver.
+ */
+function sendOpenApiV2(res: ServerResponse, accept: string): void {
+  const title = 'Floe';
+  const version = floeVersion.gitVersion;
+  if (accept.includes('protobuf')) {
+    const str = (field: number, value: string): Buffer => {
+      const bytes = Buffer.from(value);
+      return Buffer.concat([Buffer.from([(field << 3) | 2, bytes.length]), bytes]);
+    };
+    const info = Buffer.concat([str(1, title), str(2, version)]);
+    const doc = Buffer.concat([str(1, '2.0'), Buffer.from([(2 << 3) | 2, info.length]), info]);
+    res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': doc.length });
+    res.end(doc);
+    return;
+  }
+  send(res, 200, { swagger: '2.0', info: { title, version }, paths: {}, definitions: {} });
 }
 
 function text(res: ServerResponse, code: number, body: string): void {
