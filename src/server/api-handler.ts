@@ -261,7 +261,7 @@ export class ApiHandler {
   unknownFields(type: ResourceType, body: unknown, namespace: string | undefined): string[] {
     if (!type.schema) return [];
     const object = this.decode(type, body, namespace);
-    const { object: pruned } = admitWithSchema(object as unknown as Record<string, unknown>, type.schema);
+    const { object: pruned } = admitWithSchema(object, type.schema);
     const out: string[] = [];
     for (const [k, v] of Object.entries(object)) {
       if (k === 'metadata' || k === 'apiVersion' || k === 'kind') continue;
@@ -309,7 +309,7 @@ export class ApiHandler {
     }
     type.defaults?.(result);
     if (type.schema) {
-      const admitted = admitWithSchema(result as unknown as Record<string, unknown>, type.schema);
+      const admitted = admitWithSchema(result, type.schema);
       result = admitted.object as unknown as KubeObject;
       fieldErrs.push(...admitted.errors);
     }

@@ -32,12 +32,12 @@ export function apiGroupList(registry: ResourceRegistry): unknown {
   return { kind: 'APIGroupList', apiVersion: 'v1', groups: registry.groups().filter((g) => g.group !== '').map(groupDoc) };
 }
 
-export function apiGroup(registry: ResourceRegistry, group: string): unknown | undefined {
+export function apiGroup(registry: ResourceRegistry, group: string): object | undefined {
   const g = registry.groups().find((x) => x.group === group && group !== '');
   return g ? { kind: 'APIGroup', apiVersion: 'v1', ...(groupDoc(g) as object) } : undefined;
 }
 
-export function apiResourceList(registry: ResourceRegistry, group: string, version: string): unknown | undefined {
+export function apiResourceList(registry: ResourceRegistry, group: string, version: string): object | undefined {
   const types = registry.inGroupVersion(group, version);
   if (types.length === 0) return undefined;
   const resources: unknown[] = [];
@@ -78,7 +78,7 @@ const writeParams = ['dryRun', 'fieldManager', 'fieldValidation'].map((name) => 
  * A group-version's OpenAPI v3 document: paths with the `x-kubernetes-group-version-kind` and the
  * `fieldValidation` parameter (which tells kubectl to validate on the server), and each kind's schema.
  */
-export function openApiV3GroupVersion(registry: ResourceRegistry, group: string, version: string): unknown | undefined {
+export function openApiV3GroupVersion(registry: ResourceRegistry, group: string, version: string): object | undefined {
   const types = registry.inGroupVersion(group, version);
   if (types.length === 0) return undefined;
   const paths: Record<string, unknown> = {};

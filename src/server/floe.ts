@@ -88,7 +88,7 @@ function ensureNamespaces(store: Store): void {
 
 /** A kubeconfig for kubectl and the Kubernetes clients, pointing at this server. */
 export function kubeconfig(url: string, token?: string): string {
-  const user = token ? `    token: ${token}\n` : '    username: floe-admin\n';
+  const user = token ? `  user:\n    token: ${token}\n` : '  user: {}\n';
   return `apiVersion: v1
 kind: Config
 clusters:
@@ -104,6 +104,5 @@ contexts:
 current-context: floe
 users:
 - name: floe-admin
-  user:
 ${user}`;
 }

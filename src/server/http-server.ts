@@ -264,7 +264,7 @@ export class ApiHttpServer {
 
   private sendObjects(res: ServerResponse, code: number, accept: string, type: ResourceType, body: KubeObject | { items: KubeObject[]; metadata: { resourceVersion?: string; continue?: string } }, q: URLSearchParams): void {
     if (accept.includes('as=Table')) {
-      const items = 'items' in body && Array.isArray(body.items) ? body.items : [body as KubeObject];
+      const items: KubeObject[] = 'items' in body && Array.isArray(body.items) ? (body.items as KubeObject[]) : [body as KubeObject];
       const meta: { resourceVersion?: string; continue?: string } = {};
       const m = body.metadata as { resourceVersion?: string; continue?: string };
       if (m.resourceVersion !== undefined) meta.resourceVersion = m.resourceVersion;
@@ -297,7 +297,7 @@ export class ApiHttpServer {
     if (orphan === true && !policy) options.propagationPolicy = 'Orphan';
     const grace = body.gracePeriodSeconds ?? q.get('gracePeriodSeconds');
     if (grace !== undefined && grace !== null) options.gracePeriodSeconds = Number(grace);
-    if (body.preconditions && typeof body.preconditions === 'object') options.preconditions = body.preconditions as NonNullable<DeleteOptions['preconditions']>;
+    if (body.preconditions && typeof body.preconditions === 'object') options.preconditions = body.preconditions;
     const dry = (body.dryRun as string[] | undefined) ?? q.getAll('dryRun');
     if (dry.includes('All')) options.dryRun = true;
     return options;

@@ -3,6 +3,7 @@ import { errors } from '../api/errors.js';
 import type { KubeList, KubeObject, WatchEvent } from '../api/meta.js';
 import type { ResourceType } from '../api/resource-type.js';
 import type { Client, DeleteOptions, KindRef, ListOptions, PatchOptions, PatchType, WatchOptions, WatchStream, WriteOptions } from '../client/client.js';
+import { WatchQueue } from '../client/watch-queue.js';
 import type { ApiHandler, RequestContext, WriteParams } from './api-handler.js';
 import { systemController, type UserInfo } from './auth.js';
 
@@ -41,7 +42,7 @@ export class LocalClient implements Client {
       if (options.labelSelector) params.labelSelector = options.labelSelector;
       if (options.fieldSelector) params.fieldSelector = options.fieldSelector;
       if (options.resourceVersion !== undefined) params.resourceVersion = options.resourceVersion;
-      const queue = new EventQueue<T>();
+      const queue = new WatchQueue<T>();
       const stop = this.handler.watch(this.ctx, this.type(ref), options.namespace, params, (e) => queue.push(structuredClone(e) as WatchEvent<T>));
       queue.onClose(stop);
       if (options.signal) {
@@ -97,63 +98,4 @@ function writeParams(options: WriteOptions): WriteParams {
   if (options.dryRun) p.dryRun = true;
   if (options.fieldManager) p.fieldManager = options.fieldManager;
   return p;
-}
-
-/** An unbounded async queue of watch events that ends when closed. */
-export class EventQueue<T extends KubeObject> implements WatchStream<T> {
-  private readonly items: WatchEvent<T>[] = [];
-  private waiting: ((r: IteratorResult<WatchEvent<T>>) => void) | undefined;
-  private failure: Error | undefined;
-  private closed = false;
-  private closers: (() => void)[] = [];
-
-  push(event: WatchEvent<T>): void {
-    if (this.closed) return;
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w({ value: event, done: false });
-    } else this.items.push(event);
-  }
-
-  fail(err: Error): void {
-    this.failure = err;
-    this.close();
-  }
-
-  onClose(fn: () => void): void {
-    this.closers.push(fn);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const c of this.closers) c();
-    this.closers = [];
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w({ value: undefined, done: true });
-    }
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<WatchEvent<T>> {
-    return {
-      next: () => {
-        const item = this.items.shift();
-        if (item) return Promise.resolve({ value: item, done: false });
-        if (this.failure) {
-          const f = this.failure;
-          this.failure = undefined;
-          return Promise.reject(f);
-        }
-        if (this.closed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => { this.waiting = resolve; });
-      },
-      return: () => {
-        this.close();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
-  }
 }

@@ -10,7 +10,9 @@ export { parseQuantity } from './quantity.js';
 type Spec = Record<string, unknown>;
 
 const col = (name: string, type: PrinterColumn['type'], description: string, priority = 0): PrinterColumn => ({ name, type, jsonPath: '', description, priority });
-const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
+const str = (v: unknown): string | undefined =>
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the rules disagree on unknown
+  v === undefined || v === null ? undefined : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
 const dataKey = /^[-._a-zA-Z0-9]+$/;
 
 function base(group: string, version: string, kind: string, plural: string, extra: Partial<ResourceType> = {}): ResourceType {
@@ -264,9 +266,9 @@ export function builtinResourceTypes(): ResourceType[] {
       },
       generationFrom: 'all-but-metadata-and-status',
       validate: (o) => (o.involvedObject === undefined ? [fieldErrors.required('involvedObject')] : []),
-      selectableFields: Object.fromEntries(
+      selectableFields: Object.fromEntries<(o: KubeObject) => string | undefined>(
         ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'type']
-          .map((f) => [f, eventField(f)])
+          .map((f): [string, (o: KubeObject) => string | undefined] => [f, eventField(f)])
           .concat([['source', eventField('source.component')]]),
       ),
     }),

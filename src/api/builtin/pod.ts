@@ -168,7 +168,7 @@ export function validatePod(pod: KubeObject, old?: KubeObject): FieldError[] {
 /** A Pod's spec may change only in images, activeDeadlineSeconds, tolerations (additions) and nodeName (binding). */
 function immutablePodFields(spec: PodSpec, old: PodSpec): FieldError[] {
   const strip = (s: PodSpec): unknown => {
-    const copy = structuredClone(s) as PodSpec;
+    const copy = structuredClone<PodSpec>(s);
     for (const c of [...(copy.containers ?? []), ...(copy.initContainers ?? [])]) delete c.image;
     delete copy.activeDeadlineSeconds;
     delete copy.tolerations;

@@ -87,7 +87,7 @@ function walk(value: unknown, schema: JSONSchemaProps, path: string, errs: Field
   }
   if (Array.isArray(value)) {
     const items = schema.items;
-    const out = value.map((v, i) => (items ? walk(v, items, `${path}[${i}]`, errs) : v)).map((v) => (v === undefined ? null : v));
+    const out = value.map((v: unknown, i) => (items ? walk(v, items, `${path}[${i}]`, errs) : v)).map((v) => (v === undefined ? null : v));
     if (schema.minItems !== undefined && out.length < schema.minItems) errs.push(fieldErrors.invalid(path, out.length, `${path} in body should have at least ${schema.minItems} items`));
     if (schema.maxItems !== undefined && out.length > schema.maxItems) errs.push({ type: 'FieldValueTooMany', field: path, message: `Too many: ${out.length}: must have at most ${schema.maxItems} items` });
     const listType = schema['x-kubernetes-list-type'];

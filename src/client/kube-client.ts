@@ -1,0 +1,252 @@
+// KubeClient: the Client seam over a Kubernetes API server (Floe's or a real cluster's), reached through a kubeconfig.
+import type { IncomingMessage } from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
+import { errors, FloeError } from '../api/errors.js';
+import type { KubeList, KubeObject, WatchEvent } from '../api/meta.js';
+import {
+  PatchType,
+  type Client,
+  type DeleteOptions,
+  type KindRef,
+  type ListOptions,
+  type PatchOptions,
+  type WatchOptions,
+  type WatchStream,
+  type WriteOptions,
+} from './client.js';
+import { KubeDiscovery, type ResourceInfo } from './kube-discovery.js';
+import { KubeHttp, isStatus, type KubeRequest } from './kube-http.js';
+import { WatchQueue } from './watch-queue.js';
+
+export interface KubeClientOptions {
+  /** Whose current context names the server and the credentials. A plain-http server is accepted as is. */
+  kubeConfig: KubeConfig;
+}
+
+/**
+ * Speaks the Kubernetes REST API with the same observable behaviour as the in-process client: objects come back
+ * as the server's JSON, failures as `FloeError` rebuilt from the server's `Status`.
+ */
+export class KubeClient implements Client {
+  private readonly http: KubeHttp;
+  private readonly discovery: KubeDiscovery;
+
+  /** A client for the current context of the kubeconfig file at `path`. */
+  static fromFile(path: string): KubeClient {
+    const kubeConfig = new KubeConfig();
+    try {
+      kubeConfig.loadFromFile(path);
+    } catch (err) {
+      throw new FloeError('BadRequest', `cannot load the kubeconfig ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    return new KubeClient({ kubeConfig });
+  }
+
+  constructor(options: KubeClientOptions) {
+    this.http = new KubeHttp({ kubeConfig: allowPlainHttp(options.kubeConfig) });
+    this.discovery = new KubeDiscovery({ http: this.http });
+  }
+
+  async get<T extends KubeObject = KubeObject>(ref: KindRef, name: string, namespace?: string): Promise<T> {
+    const info = await this.discovery.resolve(ref);
+    return this.send<T>(info, { method: 'GET', path: objectPath(info, namespace, name) });
+  }
+
+  async list<T extends KubeObject = KubeObject>(ref: KindRef, options: ListOptions = {}): Promise<KubeList<T>> {
+    const info = await this.discovery.resolve(ref);
+    const query: Record<string, string | undefined> = {
+      labelSelector: options.labelSelector || undefined,
+      fieldSelector: options.fieldSelector || undefined,
+      limit: options.limit === undefined ? undefined : String(options.limit),
+      continue: options.continue || undefined,
+      resourceVersion: options.resourceVersion,
+    };
+    return this.send<KubeList<T>>(info, { method: 'GET', path: collectionPath(info, options.namespace), query });
+  }
+
+  /**
+   * Opens a watch and resolves once the server has accepted it. An expired resourceVersion (HTTP 410, or an
+   * ERROR event carrying a 410 Status) is thrown from the iterator as a FloeError with reason 'Expired', so
+   * the caller relists; other refusals reject this call. The stream ends when the server closes it.
+   */
+  async watch<T extends KubeObject = KubeObject>(ref: KindRef, options: WatchOptions = {}): Promise<WatchStream<T>> {
+    const info = await this.discovery.resolve(ref);
+    const queue = new WatchQueue<T>();
+    const abort = new AbortController();
+    queue.onClose(() => abort.abort());
+    const signal = options.signal;
+    if (signal?.aborted) queue.close();
+    else if (signal) {
+      const onAbort = (): void => queue.close();
+      signal.addEventListener('abort', onAbort, { once: true });
+      queue.onClose(() => signal.removeEventListener('abort', onAbort));
+    }
+    if (queue.closed) return queue;
+    const query: Record<string, string | undefined> = {
+      watch: 'true',
+      labelSelector: options.labelSelector || undefined,
+      fieldSelector: options.fieldSelector || undefined,
+      resourceVersion: options.resourceVersion,
+      allowWatchBookmarks: options.allowWatchBookmarks ? 'true' : undefined,
+    };
+    let res: IncomingMessage;
+    try {
+      const request: KubeRequest = { method: 'GET', path: collectionPath(info, options.namespace), query, signal: abort.signal };
+      res = await this.staleAware(info, () => this.http.open(request));
+    } catch (err) {
+      if (abort.signal.aborted) return queue;
+      if (err instanceof FloeError && err.reason === 'Expired') {
+        queue.fail(err);
+        return queue;
+      }
+      queue.close();
+      throw err;
+    }
+    // Also when the caller closed the stream meanwhile: then the response is released at once.
+    readEvents(res, queue, this.http.server);
+    return queue;
+  }
+
+  async create<T extends KubeObject>(object: T, options: WriteOptions = {}): Promise<T> {
+    const info = await this.discovery.resolve(object);
+    return this.send<T>(info, { method: 'POST', path: collectionPath(info, object.metadata.namespace), query: writeQuery(options), body: object });
+  }
+
+  async update<T extends KubeObject>(object: T, options: WriteOptions = {}): Promise<T> {
+    const info = await this.discovery.resolve(object);
+    const path = objectPath(info, object.metadata.namespace, nameOf(object));
+    return this.send<T>(info, { method: 'PUT', path, query: writeQuery(options), body: object });
+  }
+
+  async updateStatus<T extends KubeObject>(object: T, options: WriteOptions = {}): Promise<T> {
+    const info = await this.discovery.resolve(object);
+    const path = `${objectPath(info, object.metadata.namespace, nameOf(object))}/status`;
+    return this.send<T>(info, { method: 'PUT', path, query: writeQuery(options), body: object });
+  }
+
+  /** The patch goes with its type's Content-Type; a string patch is sent as written (YAML for apply). */
+  async patch<T extends KubeObject = KubeObject>(
+    ref: KindRef,
+    name: string,
+    namespace: string | undefined,
+    patch: unknown,
+    type: PatchType,
+    options: PatchOptions = {},
+  ): Promise<T> {
+    const info = await this.discovery.resolve(ref);
+    let path = objectPath(info, namespace, name);
+    if (options.subresource) path += `/${options.subresource}`;
+    const query = writeQuery(options);
+    if (options.force && type === PatchType.Apply) query.force = 'true';
+    return this.send<T>(info, { method: 'PATCH', path, query, body: patch, contentType: type });
+  }
+
+  async delete(ref: KindRef, name: string, namespace?: string, options: DeleteOptions = {}): Promise<KubeObject | undefined> {
+    const info = await this.discovery.resolve(ref);
+    const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
+    if (options.propagationPolicy) body.propagationPolicy = options.propagationPolicy;
+    if (options.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = options.gracePeriodSeconds;
+    if (options.preconditions) body.preconditions = options.preconditions;
+    if (options.dryRun) body.dryRun = ['All'];
+    const result = await this.send<KubeObject | Record<string, unknown> | undefined>(info, { method: 'DELETE', path: objectPath(info, namespace, name), body });
+    // Some servers answer a finished delete with a success Status instead of the object.
+    if (result === undefined || isStatus(result)) return undefined;
+    return result as KubeObject;
+  }
+
+  private send<T>(info: ResourceInfo, request: KubeRequest): Promise<T> {
+    return this.staleAware(info, () => this.http.json<T>(request));
+  }
+
+  /** A 404 for the path itself (not for a named object) means discovery went stale: re-read it next time. */
+  private async staleAware<R>(info: ResourceInfo, call: () => Promise<R>): Promise<R> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof FloeError && err.reason === 'NotFound' && err.details?.name === undefined) {
+        this.discovery.forget(info.group === '' ? info.version : `${info.group}/${info.version}`);
+      }
+      throw err;
+    }
+  }
+}
+
+/** client-node refuses an http:// server unless the cluster skips TLS verification, which plain http has none of. */
+function allowPlainHttp(source: KubeConfig): KubeConfig {
+  const plain = source.clusters.some((c) => c.server.startsWith('http:') && !c.skipTLSVerify);
+  if (!plain) return source;
+  const copy = new KubeConfig();
+  copy.loadFromOptions({
+    clusters: source.clusters.map((c) => (c.server.startsWith('http:') ? { ...c, skipTLSVerify: true } : c)),
+    contexts: source.contexts,
+    users: source.users,
+    currentContext: source.currentContext,
+  });
+  return copy;
+}
+
+function groupVersionPath(info: ResourceInfo): string {
+  return info.group === '' ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
+}
+
+function collectionPath(info: ResourceInfo, namespace: string | undefined): string {
+  const scope = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${groupVersionPath(info)}${scope}/${info.plural}`;
+}
+
+function objectPath(info: ResourceInfo, namespace: string | undefined, name: string): string {
+  if (!name) throw errors.badRequest(`a name is required to address one ${info.kind}`);
+  return `${collectionPath(info, namespace)}/${encodeURIComponent(name)}`;
+}
+
+function nameOf(object: KubeObject): string {
+  return object.metadata.name ?? '';
+}
+
+function writeQuery(options: WriteOptions): Record<string, string | undefined> {
+  return { dryRun: options.dryRun ? 'All' : undefined, fieldManager: options.fieldManager || undefined };
+}
+
+/** Feeds newline-delimited watch events into `queue`; an ERROR event ends it with the Status it carries. */
+function readEvents<T extends KubeObject>(res: IncomingMessage, queue: WatchQueue<T>, server: string): void {
+  queue.onClose(() => res.destroy());
+  res.setEncoding('utf8');
+  let buffer = '';
+  const line = (text: string): void => {
+    if (text.trim() === '') return;
+    let event: WatchEvent<T>;
+    try {
+      event = JSON.parse(text) as WatchEvent<T>;
+    } catch (err) {
+      queue.fail(new FloeError('InternalError', `the watch stream from ${server} carried a line that is not JSON`, { cause: err }));
+      return;
+    }
+    if (event.type === 'ERROR') {
+      const status: unknown = event.object;
+      queue.fail(isStatus(status) ? FloeError.fromStatus(status) : new FloeError('InternalError', 'the watch stream carried an ERROR event without a Status'));
+      return;
+    }
+    queue.push(event);
+  };
+  res.on('data', (chunk: string) => {
+    buffer += chunk;
+    let end = buffer.indexOf('\n');
+    while (end >= 0 && !queue.closed) {
+      line(buffer.slice(0, end));
+      buffer = buffer.slice(end + 1);
+      end = buffer.indexOf('\n');
+    }
+  });
+  res.on('end', () => {
+    line(buffer);
+    queue.close();
+  });
+  res.on('error', (err) => {
+    queue.fail(new FloeError('ServiceUnavailable', `the watch connection to ${server} broke: ${err.message}`, { cause: err }));
+  });
+  res.on('close', () => {
+    // A connection the server cut without ending the response is a broken watch, not a finished one.
+    if (!res.complete) queue.fail(new FloeError('ServiceUnavailable', `the watch connection to ${server} closed early`));
+    else queue.close();
+  });
+}
