@@ -1,13 +1,8 @@
 // The injected structured logger (pino underneath): constant messages, variables in fields.
 import { pino } from 'pino';
 
-export interface Logger {
-  debug(fields: Record<string, unknown>, message: string): void;
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-  child(bindings: Record<string, unknown>): Logger;
-}
+export type { Logger } from '../api/logger.js';
+import type { Logger } from '../api/logger.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
