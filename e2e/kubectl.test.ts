@@ -1,4 +1,7 @@
 // The real kubectl drives a running `floe up`: the verbs users type, and bad input that must store nothing.
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectl, kubectlStream, removeDir, startFloeProcess, waitFor, type RunningFloe } from './harness.js';
@@ -16,7 +19,7 @@ async function ok(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
-/** Creates a namespace (kubectl's `create namespace` sends protobuf, which Floe does not decode: see docs). */
+/** Creates a namespace from a manifest. */
 async function namespace(name: string): Promise<void> {
   await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
 }
@@ -175,6 +178,16 @@ describe('kubectl against floe', () => {
     assert.deepEqual(notFront.trim().split('\n'), ['service/web']);
     const byField = await ok(['get', 'pods', '-A', '--field-selector', 'status.phase=Pending', '-o', 'name']);
     assert.equal(byField.trim(), 'pod/web-0');
+  });
+
+  test('kubectl create sends protobuf for namespaces, configmaps, secrets and service accounts', async () => {
+    assert.match(await ok(['create', 'namespace', 'typed']), /namespace\/typed created/);
+    assert.match(await ok(['create', 'configmap', 'settings', '-n', 'typed', '--from-literal=mode=fast', '--from-literal=level=3']), /configmap\/settings created/);
+    assert.match(await ok(['create', 'secret', 'generic', 'token', '-n', 'typed', '--from-literal=value=abc']), /secret\/token created/);
+    assert.match(await ok(['create', 'serviceaccount', 'robot', '-n', 'typed']), /serviceaccount\/robot created/);
+    assert.equal(await ok(['get', 'configmap', 'settings', '-n', 'typed', '-o', 'jsonpath={.data.mode}/{.data.level}']), 'fast/3');
+    assert.equal(Buffer.from(await ok(['get', 'secret', 'token', '-n', 'typed', '-o', 'jsonpath={.data.value}']), 'base64').toString(), 'abc');
+    assert.match(await ok(['get', 'secret', 'token', '-n', 'typed']), /^token\s+Opaque\s+1\s+/m);
   });
 
   test('get -w streams changes as they happen', async () => {
@@ -372,5 +385,30 @@ describe('kubectl bad input gets a clear error and stores nothing', () => {
 
   test('a server bound off loopback refuses to start without a token', async () => {
     await assert.rejects(startFloeProcess(['--host', '0.0.0.0']), /without a token/);
+  });
+
+  test('with a token, requests must carry it; kubectl gets it from the kubeconfig', async () => {
+    const guarded = await startFloeProcess(['--token', 'sesame-0123456789']);
+    try {
+      assert.match(guarded.url, /^https:/);
+      const ca = readFileSync(join(guarded.dataDir, 'pki', 'ca.crt'), 'utf8');
+      const get = (headers: Record<string, string>): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
+        https.get(`${guarded.url}/api/v1/namespaces`, { ca, headers }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => { body += d.toString(); });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on('error', reject);
+      });
+      const anonymous = await get({});
+      assert.equal(anonymous.status, 401);
+      assert.equal((JSON.parse(anonymous.body) as { reason: string }).reason, 'Unauthorized');
+      assert.equal((await get({ authorization: 'Bearer nope' })).status, 401);
+      assert.equal((await get({ authorization: 'Bearer sesame-0123456789' })).status, 200);
+      const r = await kubectl(guarded, ['get', 'namespace', 'default', '-o', 'name']);
+      assert.equal(r.stdout.trim(), 'namespace/default', r.stderr);
+    } finally {
+      await guarded.stop();
+      removeDir(guarded.dataDir);
+    }
   });
 });

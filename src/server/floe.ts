@@ -14,6 +14,7 @@ import { CrdController } from './crd-controller.js';
 import { ApiHttpServer } from './http-server.js';
 import { LocalClient } from './local-client.js';
 import { createLogger, type Logger } from './logger.js';
+import { ensureServingCertificate } from './tls.js';
 
 export interface Floe {
   /** `http://host:port` of the API server. */
@@ -44,18 +45,21 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   ensureNamespaces(store);
   const gc = new GarbageCollector({ store, onError: (err) => logger.error({ err }, 'garbage collection failed') });
   gc.start();
+  // kubectl sends a bearer token only over TLS, so a token-protected Floe serves HTTPS with its own CA.
+  const certificate = config.token ? ensureServingCertificate(config.dataDir, servingHosts(config.host)) : undefined;
   const http = new ApiHttpServer({
     handler,
     authenticator: new TokenAuthenticator(config.token ? { token: config.token } : {}),
     logger,
     bookmarkIntervalMs: config.bookmarkIntervalMs,
     maxBodyBytes: config.maxBodyBytes,
+    ...(certificate ? { tls: { cert: certificate.certPem, key: certificate.keyPem } } : {}),
   });
   const address = await http.listen(config.port, config.host);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = `${certificate ? 'https' : 'http'}://${host}:${address.port}`;
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
-  writeFileSync(kubeconfigPath, kubeconfig(url, config.token), { mode: 0o600 });
+  writeFileSync(kubeconfigPath, kubeconfig(url, config.token, certificate?.caPem), { mode: 0o600 });
   logger.info({ url, dataDir: config.dataDir, kubeconfig: kubeconfigPath }, 'floe is serving');
   let stopped = false;
   return {
@@ -78,6 +82,12 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   };
 }
 
+function servingHosts(host: string): string[] {
+  const hosts = new Set(['127.0.0.1', 'localhost', '::1']);
+  if (host !== '0.0.0.0' && host !== '::') hosts.add(host);
+  return [...hosts];
+}
+
 function ensureNamespaces(store: Store): void {
   const key = resourceKey('', 'namespaces');
   for (const name of systemNamespaces) {
@@ -87,7 +97,8 @@ function ensureNamespaces(store: Store): void {
 }
 
 /** A kubeconfig for kubectl and the Kubernetes clients, pointing at this server. */
-export function kubeconfig(url: string, token?: string): string {
+export function kubeconfig(url: string, token?: string, caPem?: string): string {
+  const ca = caPem ? `    certificate-authority-data: ${Buffer.from(caPem).toString('base64')}\n` : '';
   const user = token ? `  user:\n    token: ${token}\n` : '  user: {}\n';
   return `apiVersion: v1
 kind: Config
@@ -95,7 +106,7 @@ clusters:
 - name: floe
   cluster:
     server: ${url}
-contexts:
+${ca}contexts:
 - name: floe
   context:
     cluster: floe

@@ -1,5 +1,6 @@
 // The Kubernetes REST API over HTTP: routing, bodies, content types, Tables, watch streams and Status errors.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { errors, FloeError } from '../api/errors.js';
@@ -9,6 +10,7 @@ import { PatchType, type DeleteOptions } from '../client/client.js';
 import type { ApiHandler, RequestContext, WriteParams } from './api-handler.js';
 import type { Authenticator } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, floeVersion, openApiV3GroupVersion, openApiV3Root } from './discovery.js';
+import { decodeKubernetesProtobuf } from './protobuf.js';
 import { toTable, type IncludeObject } from './table.js';
 import type { Logger } from './logger.js';
 
@@ -20,6 +22,8 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** How often a watch that asked for bookmarks gets one. */
   bookmarkIntervalMs?: number;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
   /** Extra routes served before the Kubernetes API (later issues mount theirs here). */
   extraRoutes?: ((req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>)[];
 }
@@ -52,9 +56,10 @@ export class ApiHttpServer {
     this.maxBody = options.maxBodyBytes ?? 3 * 1024 * 1024;
     this.bookmarkMs = options.bookmarkIntervalMs ?? 60_000;
     this.extraRoutes = options.extraRoutes ?? [];
-    this.server = createServer((req, res) => {
+    const listener: RequestListener = (req, res) => {
       this.serve(req, res).catch((err: unknown) => this.fail(res, err));
-    });
+    };
+    this.server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
     this.server.keepAliveTimeout = 65_000;
   }
 
@@ -303,7 +308,11 @@ export class ApiHttpServer {
     return options;
   }
 
-  private readBody(req: IncomingMessage): Promise<string> {
+  private async readBody(req: IncomingMessage): Promise<string> {
+    return (await this.readRaw(req)).toString('utf8');
+  }
+
+  private readRaw(req: IncomingMessage): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length'] ?? '0');
       if (declared > this.maxBody) {
@@ -324,15 +333,16 @@ export class ApiHttpServer {
         }
         chunks.push(chunk);
       });
-      req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks).toString('utf8')); });
+      req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks)); });
       req.on('error', reject);
     });
   }
 
   private async readObject(req: IncomingMessage): Promise<unknown> {
     const contentType = (req.headers['content-type'] ?? jsonType).split(';')[0]!.trim();
-    if (contentType.includes('protobuf')) {
-      throw new FloeError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    if (contentType === 'application/vnd.kubernetes.protobuf') return decodeKubernetesProtobuf(await this.readRaw(req));
+    if (contentType !== jsonType && contentType !== 'application/yaml') {
+      throw new FloeError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
     }
     const raw = await this.readBody(req);
     return contentType === 'application/yaml' ? parseYamlOrJson(raw) : parseJson(raw);
