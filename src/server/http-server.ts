@@ -22,11 +22,25 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** How often a watch that asked for bookmarks gets one. */
   bookmarkIntervalMs?: number;
+  /** Where `pods/log` reads from (the local runtime in embedded mode). */
+  podLogs?: PodLogSource;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string; key: string };
   /** Extra routes served before the Kubernetes API (later issues mount theirs here). */
   extraRoutes?: ((req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>)[];
 }
+
+export interface PodLogOptions {
+  container?: string;
+  follow?: boolean;
+  previous?: boolean;
+  tailLines?: number;
+  timestamps?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Streams a container's log; throws FloeError (NotFound, BadRequest) before the first chunk when it cannot. */
+export type PodLogSource = (namespace: string, pod: string, options: PodLogOptions) => AsyncIterable<Buffer>;
 
 interface Target {
   group: string;
@@ -48,6 +62,7 @@ export class ApiHttpServer {
   private readonly bookmarkMs: number;
   private readonly extraRoutes: NonNullable<HttpServerOptions['extraRoutes']>;
   private readonly watches = new Set<() => void>();
+  private readonly podLogs: PodLogSource | undefined;
 
   constructor(options: HttpServerOptions) {
     this.handler = options.handler;
@@ -56,6 +71,7 @@ export class ApiHttpServer {
     this.maxBody = options.maxBodyBytes ?? 3 * 1024 * 1024;
     this.bookmarkMs = options.bookmarkIntervalMs ?? 60_000;
     this.extraRoutes = options.extraRoutes ?? [];
+    this.podLogs = options.podLogs;
     const listener: RequestListener = (req, res) => {
       this.serve(req, res).catch((err: unknown) => this.fail(res, err));
     };
@@ -137,6 +153,10 @@ export class ApiHttpServer {
     const q = url.searchParams;
     const method = req.method ?? 'GET';
     const sub = t.subresource;
+    if (sub === 'log' && type.plural === 'pods' && type.group === '' && t.name !== undefined && t.namespace !== undefined) {
+      if (method !== 'GET') throw new FloeError('MethodNotAllowed', `the server does not allow this method on the requested resource: ${method}`);
+      return this.streamLogs(req, res, ctx, type, t.namespace, t.name, q);
+    }
     if (sub !== undefined && sub !== 'status' && !(sub === 'finalize' && type.plural === 'namespaces')) throw notFoundPath();
     const write: WriteParams = {};
     if (q.get('dryRun') === 'All') write.dryRun = true;
@@ -265,6 +285,37 @@ export class ApiHttpServer {
     }, this.bookmarkMs);
     req.on('close', stop);
     res.on('error', stop);
+  }
+
+  private async streamLogs(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, type: ResourceType, namespace: string, name: string, q: URLSearchParams): Promise<void> {
+    this.handler.get(ctx, type, namespace, name);
+    if (!this.podLogs) throw errors.badRequest(`no local runtime serves logs in this mode: read them from the node that runs pod "${name}"`);
+    const abort = new AbortController();
+    req.on('close', () => abort.abort());
+    const options: PodLogOptions = { signal: abort.signal, follow: q.get('follow') === 'true', previous: q.get('previous') === 'true', timestamps: q.get('timestamps') === 'true' };
+    const container = q.get('container');
+    if (container) options.container = container;
+    const tail = q.get('tailLines');
+    if (tail !== null) {
+      const n = Number(tail);
+      if (!Number.isInteger(n) || n < 0) throw errors.badRequest(`tailLines: Invalid value: "${tail}": must be a non-negative integer`);
+      options.tailLines = n;
+    }
+    const iterator = this.podLogs(namespace, name, options)[Symbol.asyncIterator]();
+    // The first chunk decides between a Status error and a 200 stream.
+    const first = await iterator.next();
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    if (!first.done) res.write(first.value);
+    res.flushHeaders();
+    try {
+      for (let next = first.done ? first : await iterator.next(); !next.done; next = await iterator.next()) {
+        if (!res.write(next.value)) await new Promise((r) => res.once('drain', r));
+        if (abort.signal.aborted) break;
+      }
+    } finally {
+      await iterator.return?.();
+      if (!res.writableEnded) res.end();
+    }
   }
 
   private sendObjects(res: ServerResponse, code: number, accept: string, type: ResourceType, body: KubeObject | { items: KubeObject[]; metadata: { resourceVersion?: string; continue?: string } }, q: URLSearchParams): void {
