@@ -147,7 +147,7 @@ function decodeMessage(reader: Reader, spec: MessageSpec): Record<string, unknow
         break;
       case 'map': {
         const entry = decodeMessage(new Reader(reader.bytes()), { 1: { name: 'key', type: 'string' }, 2: { name: 'value', type: f.values } });
-        ((out[f.name] ??= {}) as Record<string, unknown>)[String(entry.key ?? '')] = entry.value ?? '';
+        ((out[f.name] ??= {}) as Record<string, unknown>)[typeof entry.key === 'string' ? entry.key : ''] = entry.value ?? '';
         break;
       }
       case 'message': {
