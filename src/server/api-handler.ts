@@ -261,13 +261,7 @@ export class ApiHandler {
   unknownFields(type: ResourceType, body: unknown, namespace: string | undefined): string[] {
     if (!type.schema) return [];
     const object = this.decode(type, body, namespace);
-    const { object: pruned } = admitWithSchema(object, type.schema);
-    const out: string[] = [];
-    for (const [k, v] of Object.entries(object)) {
-      if (k === 'metadata' || k === 'apiVersion' || k === 'kind') continue;
-      droppedPaths(v, pruned[k], k, out);
-    }
-    return out;
+    return admitWithSchema(object as unknown as Record<string, unknown>, type.schema).unknownFields;
   }
 
   // ---- admission ------------------------------------------------------------------------------------
@@ -486,18 +480,6 @@ export class ApiHandler {
         this.store.forceRemove(key, item.metadata.namespace ?? '', item.metadata.name ?? '');
       }
     });
-  }
-}
-
-function droppedPaths(input: unknown, output: unknown, path: string, out: string[]): void {
-  if (output === undefined) {
-    out.push(path);
-    return;
-  }
-  if (isObject(input) && isObject(output)) {
-    for (const [k, v] of Object.entries(input)) droppedPaths(v, output[k], `${path}.${k}`, out);
-  } else if (Array.isArray(input) && Array.isArray(output) && input.length === output.length) {
-    input.forEach((v, i) => droppedPaths(v, output[i], `${path}[${i}]`, out));
   }
 }
 

@@ -1,4 +1,7 @@
 // Schema admission, CRD handling and printer-column paths.
-export { admitWithSchema, type Admitted } from './structural.js';
+export { admitWithSchema, admitValue, type Admitted, type AdmitValueOptions } from './structural.js';
+export { validateStructuralSchema } from './schema-checks.js';
 export { defaultCrd, validateCrd, resourceTypesFromCrd } from './crd.js';
-export { evaluateColumnPath } from './json-path.js';
+export { evaluateColumnPath, evaluateJsonPath, parseJsonPath, JsonPathError, type JsonPathStep, type JsonPathFilter } from './json-path.js';
+export { formatCell, normalizeTimestamp } from './column-cell.js';
+export { matchesFormat, isKnownFormat, compilePattern } from './formats.js';
