@@ -261,7 +261,7 @@ export class ApiHandler {
   unknownFields(type: ResourceType, body: unknown, namespace: string | undefined): string[] {
     if (!type.schema) return [];
     const object = this.decode(type, body, namespace);
-    return admitWithSchema(object as unknown as Record<string, unknown>, type.schema).unknownFields;
+    return admitWithSchema(object, type.schema).unknownFields;
   }
 
   // ---- admission ------------------------------------------------------------------------------------
