@@ -38,7 +38,31 @@ if (process.argv.includes('--with-kubectl') || process.env.npm_lifecycle_event =
   }
 }
 
-// 3. Build (incremental).
+// 3. A project virtualenv with the pinned Python packages (requirements.txt), rebuilt when that file changes.
+if (process.env.npm_lifecycle_event === 'pretest' || process.argv.includes('--with-python')) {
+  const venv = join(root, '.venv');
+  const python = join(venv, 'bin', 'python');
+  const reqs = join(root, 'requirements.txt');
+  const reqStamp = join(venv, '.floe-requirements-hash');
+  const reqHash = createHash('sha256').update(readFileSync(reqs)).digest('hex');
+  if (!existsSync(python)) {
+    step('creating the Python virtualenv in .venv');
+    const py = has('python3') ? 'python3' : '/usr/bin/python3';
+    const r = spawnSync(py, ['-m', 'venv', venv], { stdio: 'inherit' });
+    if (r.status !== 0) {
+      step('python3 -m venv failed: installing Debian python3-venv');
+      run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip']);
+      run('/usr/bin/python3', ['-m', 'venv', venv]);
+    }
+  }
+  if (!existsSync(reqStamp) || readFileSync(reqStamp, 'utf8') !== reqHash) {
+    step('installing pinned Python packages from requirements.txt');
+    run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', reqs]);
+    writeFileSync(reqStamp, reqHash);
+  }
+}
+
+// 4. Build (incremental).
 step('building with tsc');
 run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']);
 try {

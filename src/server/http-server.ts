@@ -163,7 +163,7 @@ export class ApiHttpServer {
     else if (q.has('dryRun') && q.get('dryRun') !== '') throw errors.badRequest(`dryRun: Unsupported value: "${q.get('dryRun')}": supported values: "All"`);
     const manager = q.get('fieldManager');
     if (manager) write.fieldManager = manager;
-    if (q.get('force') === 'true') write.force = true;
+    if (queryBool(q, 'force')) write.force = true;
     if (sub === 'status') write.subresource = 'status';
     const strict = q.get('fieldValidation') === 'Strict';
     const accept = req.headers.accept ?? '';
@@ -172,7 +172,7 @@ export class ApiHttpServer {
       switch (method) {
         case 'GET': {
           const selectors = listParams(q);
-          if (q.get('watch') === 'true' || q.get('watch') === '1') return this.watch(req, res, ctx, type, t.namespace, q, accept);
+          if (queryBool(q, 'watch')) return this.watch(req, res, ctx, type, t.namespace, q, accept);
           const list = this.handler.list(ctx, type, t.namespace, selectors);
           return this.sendObjects(res, 200, accept, type, list, q);
         }
@@ -233,7 +233,7 @@ export class ApiHttpServer {
     const params: Parameters<ApiHandler['watch']>[3] = listParams(q);
     const rv = q.get('resourceVersion');
     if (rv !== null) params.resourceVersion = rv;
-    const bookmarks = q.get('allowWatchBookmarks') === 'true';
+    const bookmarks = queryBool(q, 'allowWatchBookmarks');
     let first = true;
     let stopped = false;
     const encode = (event: WatchEvent): string => {
@@ -292,7 +292,7 @@ export class ApiHttpServer {
     if (!this.podLogs) throw errors.badRequest(`no local runtime serves logs in this mode: read them from the node that runs pod "${name}"`);
     const abort = new AbortController();
     req.on('close', () => abort.abort());
-    const options: PodLogOptions = { signal: abort.signal, follow: q.get('follow') === 'true', previous: q.get('previous') === 'true', timestamps: q.get('timestamps') === 'true' };
+    const options: PodLogOptions = { signal: abort.signal, follow: queryBool(q, 'follow'), previous: queryBool(q, 'previous'), timestamps: queryBool(q, 'timestamps') };
     const container = q.get('container');
     if (container) options.container = container;
     const tail = q.get('tailLines');
@@ -349,7 +349,7 @@ export class ApiHttpServer {
     const options: DeleteOptions = {};
     const policy = (body.propagationPolicy as string | undefined) ?? q.get('propagationPolicy') ?? undefined;
     if (policy) options.propagationPolicy = policy as NonNullable<DeleteOptions['propagationPolicy']>;
-    const orphan = body.orphanDependents ?? (q.has('orphanDependents') ? q.get('orphanDependents') === 'true' : undefined);
+    const orphan = body.orphanDependents ?? (q.has('orphanDependents') ? queryBool(q, 'orphanDependents') : undefined);
     if (orphan === true && !policy) options.propagationPolicy = 'Orphan';
     const grace = body.gracePeriodSeconds ?? q.get('gracePeriodSeconds');
     if (grace !== undefined && grace !== null) options.gracePeriodSeconds = Number(grace);
@@ -441,6 +441,12 @@ function listParams(q: URLSearchParams): { labelSelector?: string; fieldSelector
   const cont = q.get('continue');
   if (cont) p.continue = cont;
   return p;
+}
+
+/** Boolean query parameters parse like Go's strconv.ParseBool, which clients rely on (Python sends "True"). */
+function queryBool(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  return v !== null && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v);
 }
 
 function includeObject(q: URLSearchParams): IncludeObject {
