@@ -23,6 +23,7 @@ export class CrdController {
   private readonly registry: ResourceRegistry;
   private readonly log: Logger;
   private unsubscribe: (() => void) | undefined;
+  private readonly pending = new Set<NodeJS.Immediate>();
 
   constructor(options: { store: Store; registry: ResourceRegistry; logger: Logger }) {
     this.store = options.store;
@@ -38,6 +39,17 @@ export class CrdController {
 
   stop(): void {
     this.unsubscribe?.();
+    for (const p of this.pending) clearImmediate(p);
+    this.pending.clear();
+  }
+
+  /** Status is written after the registering commit, outside the store listener's stack. */
+  private later(name: string): void {
+    const handle = setImmediate(() => {
+      this.pending.delete(handle);
+      this.markEstablished(name);
+    });
+    this.pending.add(handle);
   }
 
   private observe(change: StoreChange): void {
@@ -57,8 +69,7 @@ export class CrdController {
       this.log.error({ err, crd: name }, 'cannot serve CustomResourceDefinition');
       return;
     }
-    // Status is written after the registering commit, outside the listener's stack.
-    setImmediate(() => this.markEstablished(name));
+    this.later(name);
   }
 
   private markEstablished(name: string): void {
@@ -84,7 +95,7 @@ export class CrdController {
     try {
       this.store.update(crdKey, crd, { expectRevision: crd.metadata.resourceVersion ?? '' });
     } catch {
-      setImmediate(() => this.markEstablished(name));
+      this.later(name);
     }
   }
 }
