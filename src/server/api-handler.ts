@@ -318,7 +318,7 @@ export class ApiHandler {
     if (meta.name === undefined || meta.name === '') {
       errs.push(fieldErrors.required('metadata.name', 'name or generateName is required'));
     } else {
-      const dnsLabel = type.group === '' && (type.plural === 'namespaces' || type.plural === 'services');
+      const dnsLabel = type.group === '' && type.plural === 'services';
       for (const m of dnsLabel ? checkDns1123Label(meta.name) : checkDns1123Subdomain(meta.name)) errs.push(fieldErrors.invalid('metadata.name', meta.name, m));
     }
     errs.push(...validateLabelsAndAnnotations(meta));
