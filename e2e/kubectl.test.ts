@@ -77,6 +77,7 @@ metadata:
   namespace: shop
   labels: { app: web, tier: front }
 spec:
+  nodeSelector: { floe.dev/e2e: never-scheduled }
   containers:
   - name: web
     image: python:3.11

@@ -1,11 +1,32 @@
 #!/usr/bin/env node
-// The `floe` command: `floe up` runs the platform on this machine; other verbs come with their capabilities.
+// The `floe` command: `floe up` runs the platform on this machine; apply/get/describe/delete/logs/wait talk to it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig, type FloeConfig } from '../server/config.js';
-import { startFloe } from '../server/floe.js';
 import type { LogLevel } from '../server/logger.js';
+import { apply } from './apply.js';
+import { CliError, describeFailure, ExitCode, UsageError } from './cli-error.js';
+import { deleteObjects, parseCascade } from './delete.js';
+import { describe } from './describe.js';
+import { get } from './get.js';
+import { logs, parseTail } from './logs.js';
+import { readManifests } from './manifests.js';
+import { parseOutputFormat } from './printers.js';
+import { openSession, type CliEnvironment, type ConnectionFlags, type Io, type Session } from './session.js';
+import { apiResources, version } from './version.js';
+import { parseDuration, parseWaitFor, wait } from './wait.js';
+
+const clientVersion = '0.1.0';
+const logLevels: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+interface UpFlags {
+  dataDir?: string;
+  host?: string;
+  port?: number;
+  token?: string;
+  logLevel?: LogLevel;
+}
 
 function portNumber(value: string): number {
   const n = Number(value);
@@ -14,51 +35,267 @@ function portNumber(value: string): number {
 }
 
 /** Options override environment variables, which override defaults. */
-function configFrom(opts: { dataDir?: string; host?: string; port?: number; token?: string; logLevel?: string }): FloeConfig {
-  const env = process.env;
+function configFrom(opts: UpFlags, env: NodeJS.ProcessEnv): FloeConfig {
   const config = defaultConfig();
   config.dataDir = opts.dataDir ?? env.FLOE_DATA_DIR ?? config.dataDir;
   config.host = opts.host ?? env.FLOE_HOST ?? config.host;
   config.port = opts.port ?? (env.FLOE_PORT ? portNumber(env.FLOE_PORT) : config.port);
   const token = opts.token ?? env.FLOE_TOKEN;
   if (token) config.token = token;
-  config.logLevel = (opts.logLevel ?? env.FLOE_LOG_LEVEL ?? config.logLevel) as LogLevel;
+  const level = opts.logLevel ?? env.FLOE_LOG_LEVEL ?? config.logLevel;
+  if (!(logLevels as string[]).includes(level)) throw new UsageError(`FLOE_LOG_LEVEL must be one of ${logLevels.join(', ')}, not "${level}"`);
+  config.logLevel = level as LogLevel;
   return config;
 }
 
-const program = new Command();
-program.name('floe').description("Kubeflow's API on one machine").version('0.1.0');
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
-program
-  .command('up')
-  .description('run Floe: the API server, its controllers and the local runtime')
-  .option('--data-dir <dir>', 'folder for the database, logs and volumes (default ~/.floe, env FLOE_DATA_DIR)')
-  .option('--host <host>', 'address to listen on (default 127.0.0.1, env FLOE_HOST)')
-  .option('--port <port>', 'port to listen on, 0 for any free port (default 8443, env FLOE_PORT)', portNumber)
-  .option('--token <token>', 'bearer token clients must present; required off loopback (env FLOE_TOKEN)')
-  .option('--log-level <level>', 'debug, info, warn, error or silent (env FLOE_LOG_LEVEL)')
-  .action(async (opts: { dataDir?: string; host?: string; port?: number; token?: string; logLevel?: string }) => {
-    const config = configFrom(opts);
-    const floe = await startFloe(config);
-    process.stdout.write(`Floe is serving the Kubernetes API at ${floe.url}\n`);
-    process.stdout.write(`Point kubectl at it:  export KUBECONFIG=${floe.kubeconfigPath}\n`);
-    const shutdown = (): void => {
-      floe.stop().then(() => process.exit(0), () => process.exit(1));
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+function standardIo(): Io {
+  return {
+    out: (text) => { process.stdout.write(text); },
+    err: (text) => { process.stderr.write(text); },
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+  };
+}
+
+/** The flags every client verb takes to find its server, plus -n (and -A where it applies). */
+function connectionOptions(cmd: Command, scope: { namespace?: boolean; allNamespaces?: boolean } = {}): Command {
+  cmd
+    .option('--kubeconfig <path>', 'kubeconfig of the Floe to talk to (default $KUBECONFIG, else <data dir>/kubeconfig)')
+    .option('--data-dir <dir>', 'data directory of a local `floe up`, whose kubeconfig to use (default ~/.floe, env FLOE_DATA_DIR)');
+  if (scope.namespace !== false) cmd.option('-n, --namespace <namespace>', "namespace to work in (default: the kubeconfig context's, else default)");
+  if (scope.allNamespaces) cmd.option('-A, --all-namespaces', 'across every namespace');
+  return cmd;
+}
+
+function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
+  const cliEnv: CliEnvironment = { dataDir: env.FLOE_DATA_DIR ?? defaultConfig().dataDir };
+  if (env.KUBECONFIG) cliEnv.kubeconfig = env.KUBECONFIG;
+  const session = (flags: ConnectionFlags): Promise<Session> => openSession(flags, cliEnv, io);
+  const finish = (code: ExitCode): void => {
+    if (code !== ExitCode.Ok) process.exitCode = code;
+  };
+
+  const program = new Command();
+  program
+    .name('floe')
+    .description("Kubeflow's API on one machine")
+    .version(clientVersion)
+    .exitOverride()
+    .showSuggestionAfterError()
+    .addHelpText('after', '\nExit codes: 0 success, 1 the request failed (server error, unreachable server, bad manifest), 2 a command typed wrong.');
+
+  program
+    .command('up')
+    .description('run Floe: the API server, its controllers and the local runtime')
+    .option('--data-dir <dir>', 'folder for the database, logs and volumes (default ~/.floe, env FLOE_DATA_DIR)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1, env FLOE_HOST)')
+    .option('--port <port>', 'port to listen on, 0 for any free port (default 8443, env FLOE_PORT)', portNumber)
+    .option('--token <token>', 'bearer token clients must present; required off loopback (env FLOE_TOKEN)')
+    .addOption(new Option('--log-level <level>', 'how much to log (env FLOE_LOG_LEVEL)').choices(logLevels))
+    .action(async (opts: UpFlags) => {
+      const config = configFrom(opts, env);
+      const progress = (line: string): void => {
+        if (config.logLevel !== 'silent') io.err(`${line}\n`);
+      };
+      progress(`opening store at ${join(config.dataDir, 'floe.db')}`);
+      // Loaded here so that client verbs do not pay for the store, the schemas and the server.
+      const { startFloe } = await import('../server/floe.js');
+      let floe: Awaited<ReturnType<typeof startFloe>>;
+      try {
+        floe = await startFloe(config);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        const hint = /EADDRINUSE/.test(message) ? ': another process holds that port; pick one with --port (0 for any free port)' : '';
+        throw new CliError(`cannot start Floe: ${message}${hint}`, { cause: err });
+      }
+      progress(`serving on ${floe.url} (kubeconfig ${floe.kubeconfigPath})`);
+      io.out(`Floe is serving the Kubernetes API at ${floe.url}\n`);
+      io.out(`Point kubectl at it:  export KUBECONFIG=${floe.kubeconfigPath}\n`);
+      const shutdown = (): void => {
+        progress('stopping');
+        floe.stop().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+
+  program
+    .command('kubeconfig')
+    .description('print the kubeconfig of the Floe using this data directory')
+    .option('--data-dir <dir>', 'folder Floe runs from (default ~/.floe)')
+    .action((opts: { dataDir?: string }) => {
+      const path = join(opts.dataDir ?? cliEnv.dataDir, 'kubeconfig');
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        throw new CliError(`no kubeconfig at ${path}: start Floe with \`floe up${opts.dataDir ? ` --data-dir ${opts.dataDir}` : ''}\` first`);
+      }
+      io.out(text);
+    });
+
+  connectionOptions(
+    program
+      .command('apply')
+      .description('create or update objects from manifests: files, folders (recursively) or - for stdin')
+      .option('-f, --filename <path>', 'a manifest file, a folder of them, or - for stdin (repeatable)', collect, [])
+      .option('--dry-run', 'have the server check and default the objects without storing them'),
+  ).action(async (opts: ConnectionFlags & { filename: string[]; dryRun?: boolean }) => {
+    if (opts.filename.length === 0) throw new UsageError('apply needs -f FILE, -f FOLDER or -f - (stdin)');
+    const manifests = await readManifests(opts.filename, io.readStdin);
+    finish(await apply(await session(opts), manifests, { dryRun: opts.dryRun === true }));
   });
 
-program
-  .command('kubeconfig')
-  .description('print the kubeconfig of the Floe using this data directory')
-  .option('--data-dir <dir>', 'folder Floe runs from (default ~/.floe)')
-  .action((opts: { dataDir?: string }) => {
-    const config = configFrom(opts);
-    process.stdout.write(readFileSync(join(config.dataDir, 'kubeconfig'), 'utf8'));
+  connectionOptions(
+    program
+      .command('get')
+      .description('list or show objects: `floe get pods`, `floe get cm,secrets -l app=web`, `floe get widget w1 -o yaml`')
+      .argument('<type>', 'kind, plural, singular or short name (comma-separated for several), or TYPE/NAME')
+      .argument('[names...]', 'objects to show (default: all)')
+      .option('-o, --output <format>', 'wide, json, yaml, name or jsonpath=<template> (default: a table)')
+      .option('-l, --selector <selector>', 'label selector, such as app=web,tier!=front')
+      .option('--field-selector <selector>', 'field selector, such as status.phase=Running')
+      .option('-w, --watch', 'after listing, stream changes until interrupted')
+      .option('--output-watch-events', 'with -w, say ADDED/MODIFIED/DELETED for each change')
+      .option('--no-headers', 'leave out the table header'),
+    { allNamespaces: true },
+  ).action(async (type: string, names: string[], opts: ConnectionFlags & { output?: string; selector?: string; fieldSelector?: string; watch?: boolean; outputWatchEvents?: boolean; headers: boolean }) => {
+    const output = parseOutputFormat(opts.output);
+    finish(await get(await session(opts), [type, ...names], {
+      output,
+      ...(opts.selector ? { labelSelector: opts.selector } : {}),
+      ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
+      watch: opts.watch === true,
+      outputWatchEvents: opts.outputWatchEvents === true,
+      noHeaders: !opts.headers,
+    }));
   });
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`floe: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+  connectionOptions(
+    program
+      .command('describe')
+      .description('show objects in detail, with their conditions and events')
+      .argument('<type>', 'kind, plural, singular or short name, or TYPE/NAME')
+      .argument('[names...]', 'objects to describe (default: all in the namespace)')
+      .option('-l, --selector <selector>', 'label selector when no name is given'),
+    { allNamespaces: true },
+  ).action(async (type: string, names: string[], opts: ConnectionFlags & { selector?: string }) => {
+    finish(await describe(await session(opts), [type, ...names], opts.selector ? { labelSelector: opts.selector } : {}));
+  });
+
+  connectionOptions(
+    program
+      .command('delete')
+      .description('delete objects by name, from manifests (-f) or by selector (-l)')
+      .argument('[args...]', 'TYPE NAME..., TYPE/NAME..., or TYPE with -l/--all')
+      .option('-f, --filename <path>', 'delete the objects these manifests name (repeatable; - for stdin)', collect, [])
+      .option('-l, --selector <selector>', 'delete the objects of TYPE matching this label selector')
+      .option('--all', 'delete every object of TYPE in the namespace')
+      .option('--cascade <policy>', 'what happens to dependents: background, foreground or orphan', 'background')
+      .option('--wait', 'return only once the objects are gone')
+      .option('--timeout <duration>', 'how long --wait waits, such as 60s or 2m', '60s')
+      .option('--ignore-not-found', 'treat objects that do not exist as deleted'),
+    { allNamespaces: true },
+  ).action(async (args: string[], opts: ConnectionFlags & { filename: string[]; selector?: string; all?: boolean; cascade: string; wait?: boolean; timeout: string; ignoreNotFound?: boolean }) => {
+    const cascade = parseCascade(opts.cascade);
+    const timeoutMs = parseDuration(opts.timeout);
+    const manifests = opts.filename.length > 0 ? await readManifests(opts.filename, io.readStdin) : undefined;
+    finish(await deleteObjects(await session(opts), args, {
+      ...(manifests ? { manifests } : {}),
+      ...(opts.selector ? { labelSelector: opts.selector } : {}),
+      all: opts.all === true,
+      cascade,
+      wait: opts.wait === true,
+      timeoutMs,
+      ignoreNotFound: opts.ignoreNotFound === true,
+    }));
+  });
+
+  connectionOptions(
+    program
+      .command('logs')
+      .description("print a pod container's output")
+      .argument('<pod>', 'the pod (NAME or pod/NAME)')
+      .option('-c, --container <name>', 'the container (default: the only one)')
+      .option('-f, --follow', 'keep streaming new output')
+      .option('-p, --previous', 'the output of the previous, terminated run of the container')
+      .option('--tail <lines>', 'only the last N lines (-1 for all)', parseTail)
+      .option('--timestamps', 'prefix each line with its time'),
+  ).action(async (pod: string, opts: ConnectionFlags & { container?: string; follow?: boolean; previous?: boolean; tail?: number; timestamps?: boolean }) => {
+    const write = (chunk: Buffer): Promise<void> => new Promise((resolve) => { process.stdout.write(chunk, () => resolve()); });
+    finish(await logs(await session(opts), pod, {
+      ...(opts.container ? { container: opts.container } : {}),
+      follow: opts.follow === true,
+      previous: opts.previous === true,
+      ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+      timestamps: opts.timestamps === true,
+      write,
+    }));
+  });
+
+  connectionOptions(
+    program
+      .command('wait')
+      .description('wait until objects meet a condition, or are deleted')
+      .argument('<objects...>', 'TYPE/NAME..., or TYPE NAME...')
+      .requiredOption('--for <what>', 'condition=<type>[=<status>] (status defaults to True), or delete')
+      .option('--timeout <duration>', 'give up after this long, such as 30s or 5m', '30s'),
+  ).action(async (objects: string[], opts: ConnectionFlags & { for: string; timeout: string }) => {
+    const want = parseWaitFor(opts.for);
+    const timeoutMs = parseDuration(opts.timeout);
+    finish(await wait(await session(opts), objects, { for: want, timeoutMs }));
+  });
+
+  connectionOptions(
+    program
+      .command('version')
+      .description("print this client's version and the server's")
+      .option('-o, --output <format>', 'json or yaml')
+      .option('--client', "only the client's version (no server needed)"),
+    { namespace: false },
+  ).action(async (opts: ConnectionFlags & { output?: string; client?: boolean }) => {
+    const client = { floeVersion: clientVersion, nodeVersion: process.versions.node, platform: `${process.platform}/${process.arch}` };
+    finish(await version(() => session(opts), client, { ...(opts.output ? { output: opts.output } : {}), clientOnly: opts.client === true }, io.out));
+  });
+
+  connectionOptions(
+    program.command('api-resources').description('list the kinds the server serves, with the names `get` and friends accept'),
+    { namespace: false },
+  ).action(async (opts: ConnectionFlags) => {
+    finish(await apiResources(await session(opts), {}));
+  });
+
+  return program;
+}
+
+async function main(): Promise<void> {
+  const io = standardIo();
+  // `floe get … | head` closes stdout early: that is the reader's choice, not a failure.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  const program = buildProgram(process.env, io);
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed the problem (or the help or version that was asked for).
+      process.exitCode = err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+      return;
+    }
+    const failure = describeFailure(err);
+    io.err(`${failure.text}\n`);
+    if (failure.exitCode === ExitCode.Usage) io.err("run 'floe <command> --help' for usage\n");
+    process.exitCode = failure.exitCode;
+  }
+}
+
+void main();

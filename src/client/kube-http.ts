@@ -15,11 +15,16 @@ export interface KubeRequest {
   /** Sent as given when a string (YAML for apply patches), otherwise JSON-encoded. */
   body?: unknown;
   contentType?: string;
+  /** The Accept header; JSON unless given (`application/json;as=Table;v=v1;g=meta.k8s.io` asks for a Table). */
+  accept?: string;
   signal?: AbortSignal;
 }
 
+/** What KubeHttp needs of a kubeconfig: client-node's KubeConfig, or a lighter reader offering the same two calls. */
+export type KubeConfigLike = Pick<KubeConfig, 'getCurrentCluster' | 'applyToHTTPSOptions'>;
+
 export interface KubeHttpOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConfigLike;
 }
 
 /**
@@ -28,7 +33,7 @@ export interface KubeHttpOptions {
  * `Client` need the server's JSON as is and its `Status` on failure.
  */
 export class KubeHttp {
-  private readonly kubeConfig: KubeConfig;
+  private readonly kubeConfig: KubeConfigLike;
 
   constructor(options: KubeHttpOptions) {
     this.kubeConfig = options.kubeConfig;
@@ -63,7 +68,7 @@ export class KubeHttp {
       throw new FloeError('BadRequest', `cannot use the kubeconfig for ${this.server}: ${messageOf(err)}`, { cause: err });
     }
     const headers = headerObject(options.headers);
-    headers.Accept = 'application/json';
+    headers.Accept = request.accept ?? 'application/json';
     let payload: Buffer | undefined;
     if (request.body !== undefined) {
       payload = Buffer.from(typeof request.body === 'string' ? request.body : JSON.stringify(request.body), 'utf8');
