@@ -1,7 +1,19 @@
 // Floe's typed configuration, parsed once at the entry point and passed down.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { ImageRule } from '../kubelet/index.js';
 import type { LogLevel } from './logger.js';
+
+/** The local node the embedded runtime registers and schedules onto. */
+export interface NodeConfig {
+  name: string;
+  labels: Record<string, string>;
+  taints: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
+  /** Advertised CPUs, memory (bytes) and GPUs; detected when absent. */
+  cpu?: number;
+  memoryBytes?: number;
+  gpus?: number;
+}
 
 export interface FloeConfig {
   /** One folder for the database, logs, artifacts and volumes. Deleting it resets Floe. */
@@ -16,6 +28,11 @@ export interface FloeConfig {
   historyLimit: number;
   bookmarkIntervalMs: number;
   maxBodyBytes: number;
+  /** Run the local runtime (a small kubelet) in this process. */
+  runPods: boolean;
+  node: NodeConfig;
+  /** Container image → local environment, first match wins; empty runs every image on the host. */
+  images: ImageRule[];
 }
 
 export const defaultConfig = (): FloeConfig => ({
@@ -26,6 +43,9 @@ export const defaultConfig = (): FloeConfig => ({
   historyLimit: 200_000,
   bookmarkIntervalMs: 60_000,
   maxBodyBytes: 3 * 1024 * 1024,
+  runPods: false,
+  node: { name: 'floe', labels: {}, taints: [] },
+  images: [],
 });
 
 export function isLoopback(host: string): boolean {

@@ -11,7 +11,8 @@ import { ApiHandler } from './api-handler.js';
 import { AllowMastersAuthorizer, TokenAuthenticator } from './auth.js';
 import { isLoopback, type FloeConfig } from './config.js';
 import { CrdController } from './crd-controller.js';
-import { ApiHttpServer } from './http-server.js';
+import { Kubelet } from '../kubelet/index.js';
+import { ApiHttpServer, type PodLogOptions } from './http-server.js';
 import { LocalClient } from './local-client.js';
 import { createLogger, type Logger } from './logger.js';
 import { ensureServingCertificate } from './tls.js';
@@ -47,12 +48,21 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   gc.start();
   // kubectl sends a bearer token only over TLS, so a token-protected Floe serves HTTPS with its own CA.
   const certificate = config.token ? ensureServingCertificate(config.dataDir, servingHosts(config.host)) : undefined;
+  const client = new LocalClient({ handler });
+  const kubelet = config.runPods
+    ? new Kubelet({
+        client,
+        logger,
+        config: { nodeName: config.node.name, dataDir: config.dataDir, labels: config.node.labels, taints: config.node.taints, images: config.images, ...capacity(config) },
+      })
+    : undefined;
   const http = new ApiHttpServer({
     handler,
     authenticator: new TokenAuthenticator(config.token ? { token: config.token } : {}),
     logger,
     bookmarkIntervalMs: config.bookmarkIntervalMs,
     maxBodyBytes: config.maxBodyBytes,
+    ...(kubelet ? { podLogs: (namespace: string, pod: string, options: PodLogOptions) => kubelet.logs(namespace, pod, options) } : {}),
     ...(certificate ? { tls: { cert: certificate.certPem, key: certificate.keyPem } } : {}),
   });
   const address = await http.listen(config.port, config.host);
@@ -60,13 +70,14 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   const url = `${certificate ? 'https' : 'http'}://${host}:${address.port}`;
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig(url, config.token, certificate?.caPem), { mode: 0o600 });
+  await kubelet?.start();
   logger.info({ url, dataDir: config.dataDir, kubeconfig: kubeconfigPath }, 'floe is serving');
   let stopped = false;
   return {
     url,
     port: address.port,
     kubeconfigPath,
-    client: new LocalClient({ handler }),
+    client,
     handler,
     store,
     logger,
@@ -74,12 +85,21 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     async stop() {
       if (stopped) return;
       stopped = true;
+      await kubelet?.stop();
       await http.close();
       gc.stop();
       crds.stop();
       store.close();
     },
   };
+}
+
+function capacity(config: FloeConfig): { cpu?: number; memoryBytes?: number; gpus?: number } {
+  const out: { cpu?: number; memoryBytes?: number; gpus?: number } = {};
+  if (config.node.cpu !== undefined) out.cpu = config.node.cpu;
+  if (config.node.memoryBytes !== undefined) out.memoryBytes = config.node.memoryBytes;
+  if (config.node.gpus !== undefined) out.gpus = config.node.gpus;
+  return out;
 }
 
 function servingHosts(host: string): string[] {

@@ -1,0 +1,74 @@
+// The local runtime's typed configuration: the node it registers, its resources, and the image → environment table.
+import type { Taint } from './types.js';
+
+/** A local environment that stands in for an image: extra PATH entries and environment variables. */
+export interface LocalEnvironment {
+  pathPrepend?: string[];
+  env?: Record<string, string>;
+}
+
+/**
+ * One row of the image table. `pattern` is a glob over the image reference (`*` any run of characters, `?` one);
+ * the first matching row wins. `host` runs the command on the host as is; `unsupported` refuses the image.
+ */
+export interface ImageRule {
+  pattern: string;
+  run: 'host' | LocalEnvironment | 'unsupported';
+}
+
+export interface KubeletConfig {
+  nodeName: string;
+  /** Pod state, logs and volumes live under this folder (`pods/`, `volumes/`). */
+  dataDir: string;
+  labels: Record<string, string>;
+  taints: Taint[];
+  /** CPUs advertised; default: the host's available parallelism. */
+  cpu?: number;
+  /** Memory advertised in bytes; default: the host's total memory. */
+  memoryBytes?: number;
+  /** GPUs advertised as `nvidia.com/gpu`; default: what `nvidia-smi -L` lists, or 0. */
+  gpus?: number;
+  /** Image → local environment; empty means every image runs on the host. */
+  images: ImageRule[];
+}
+
+/** Intervals and back-off bounds; tests shorten them, production keeps the kubelet's defaults. */
+export interface KubeletTiming {
+  /** How often the Node's Ready condition and Lease are renewed. */
+  heartbeatMs: number;
+  /** How often running processes are checked (liveness of adopted processes, memory, log timestamps). */
+  pollMs: number;
+  /** First crash-loop back-off after the immediate first restart; doubles up to `crashLoopMaxMs`. */
+  crashLoopInitialMs: number;
+  crashLoopMaxMs: number;
+  /** Safety-net resync of the scheduler, services and pods, on top of watch events. */
+  resyncMs: number;
+  /** Retry delay after a container could not be created (missing ConfigMap, Secret…). */
+  configRetryMs: number;
+}
+
+export const defaultTiming: KubeletTiming = {
+  heartbeatMs: 10_000,
+  pollMs: 250,
+  crashLoopInitialMs: 10_000,
+  crashLoopMaxMs: 300_000,
+  resyncMs: 10_000,
+  configRetryMs: 2_000,
+};
+
+export type ImageResolution = { kind: 'host'; env: LocalEnvironment } | { kind: 'unsupported'; pattern: string };
+
+/** The environment an image runs in: the first rule whose pattern matches, else the host as is. */
+export function resolveImage(rules: readonly ImageRule[], image: string): ImageResolution {
+  for (const rule of rules) {
+    if (!globMatches(rule.pattern, image)) continue;
+    if (rule.run === 'unsupported') return { kind: 'unsupported', pattern: rule.pattern };
+    return { kind: 'host', env: rule.run === 'host' ? {} : rule.run };
+  }
+  return { kind: 'host', env: {} };
+}
+
+export function globMatches(pattern: string, text: string): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${source}$`).test(text);
+}

@@ -1,0 +1,8 @@
+// The local runtime's public surface: the Kubelet, its configuration, and the annotations it reads and writes.
+export { Kubelet, type KubeletOptions } from './kubelet.js';
+export { defaultTiming, type ImageRule, type KubeletConfig, type KubeletTiming, type LocalEnvironment } from './config.js';
+export type { LogOptions } from './logs.js';
+export { HostPortsAnnotation } from './services.js';
+export { GroupAnnotation, MinAvailableAnnotation } from './scheduling.js';
+export { KubeletVersion } from './node.js';
+export { volumeEnvName } from './volumes.js';

@@ -1,0 +1,128 @@
+// The Kubelet: registers the node, schedules, runs Pods as process groups, serves their logs, gives Services ports.
+import { mkdirSync } from 'node:fs';
+import { FloeError } from '../api/errors.js';
+import type { Logger } from '../api/logger.js';
+import type { Client } from '../client/client.js';
+import { defaultTiming, type KubeletConfig, type KubeletTiming } from './config.js';
+import { EventRecorder } from './events.js';
+import { Informer } from './informer.js';
+import { logTarget, readLog, type LogOptions } from './logs.js';
+import { NodeAgent } from './node.js';
+import { capacityMap, detectCapacity } from './resources.js';
+import { Runtime } from './runtime.js';
+import { allocatable } from './scheduling.js';
+import { Scheduler } from './scheduler.js';
+import { ServiceController } from './services.js';
+import { PodRef, NodeRef, ServiceRef, type Node, type Pod, type Service } from './types.js';
+
+export interface KubeletOptions {
+  client: Client;
+  config: KubeletConfig;
+  logger: Logger;
+  /** Shorter intervals and back-off for tests; production uses the kubelet's defaults. */
+  timing?: Partial<KubeletTiming>;
+  /** The host environment processes inherit a few variables from (PATH, HOME, LANG…); default: this process's. */
+  hostEnv?: Record<string, string | undefined>;
+}
+
+/** Host variables every container gets, the way an image would provide them; the rest of Floe's environment stays out. */
+const inheritedEnv = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'TERM', 'LD_LIBRARY_PATH', 'PYENV_ROOT', 'CUDA_HOME', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
+
+interface Running {
+  pods: Informer<Pod>;
+  nodes: Informer<Node>;
+  services: Informer<Service>;
+  node: NodeAgent;
+  scheduler: Scheduler;
+  runtime: Runtime;
+  serviceController: ServiceController;
+  events: EventRecorder[];
+}
+
+export class Kubelet {
+  private readonly client: Client;
+  private readonly config: KubeletConfig;
+  private readonly log: Logger;
+  private readonly timing: KubeletTiming;
+  private readonly baseEnv: Record<string, string>;
+  private running: Running | undefined;
+
+  constructor(options: KubeletOptions) {
+    this.client = options.client;
+    this.config = options.config;
+    this.log = options.logger.child({ component: 'kubelet', node: options.config.nodeName });
+    this.timing = { ...defaultTiming, ...(options.timing ?? {}) };
+    const host = options.hostEnv ?? process.env;
+    this.baseEnv = {};
+    for (const name of inheritedEnv) {
+      const value = host[name];
+      if (value !== undefined) this.baseEnv[name] = value;
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const { client, config, timing } = this;
+    mkdirSync(config.dataDir, { recursive: true });
+    const capacity = await detectCapacity(config);
+    const node = new NodeAgent({ client, config, capacity, logger: this.log, heartbeatMs: timing.heartbeatMs });
+    await node.start();
+    const kubeletEvents = new EventRecorder({ client, logger: this.log, component: 'kubelet', host: config.nodeName });
+    const schedulerEvents = new EventRecorder({ client, logger: this.log, component: 'default-scheduler', host: config.nodeName });
+    const pods = new Informer<Pod>({ client, ref: PodRef, logger: this.log });
+    const nodes = new Informer<Node>({ client, ref: NodeRef, logger: this.log });
+    const services = new Informer<Service>({ client, ref: ServiceRef, logger: this.log });
+    const serviceController = new ServiceController({ client, services, pods, nodeName: config.nodeName, logger: this.log, resyncMs: timing.resyncMs });
+    const runtime = new Runtime({
+      client,
+      logger: this.log,
+      events: kubeletEvents,
+      pods,
+      dataDir: config.dataDir,
+      nodeName: config.nodeName,
+      images: config.images,
+      timing,
+      baseEnv: this.baseEnv,
+      allocatable: allocatable({ apiVersion: 'v1', kind: 'Node', metadata: {}, status: { allocatable: capacityMap(capacity) } }),
+      gpuCount: capacity.gpus,
+      serviceEnv: (namespace) => serviceController.serviceEnv(namespace),
+    });
+    const scheduler = new Scheduler({ client, nodeName: config.nodeName, pods, nodes, events: schedulerEvents, logger: this.log, resyncMs: timing.resyncMs });
+    await Promise.all([services.start(), nodes.start()]);
+    await pods.start();
+    runtime.start();
+    serviceController.start();
+    scheduler.start();
+    this.running = { pods, nodes, services, node, scheduler, runtime, serviceController, events: [kubeletEvents, schedulerEvents] };
+    this.log.info({ cpu: capacity.cpu, memoryBytes: capacity.memoryBytes, gpus: capacity.gpus }, 'kubelet started');
+  }
+
+  /** Stops watching and reconciling. Running processes are left alone: the next start re-adopts them. */
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    this.running = undefined;
+    await running.scheduler.stop();
+    await running.serviceController.stop();
+    await running.runtime.stop();
+    await running.node.stop();
+    await Promise.all([running.pods.stop(), running.nodes.stop(), running.services.stop()]);
+    await Promise.all(running.events.map((e) => e.flush()));
+  }
+
+  /**
+   * A container's log, as `kubectl logs` reads it. Throws (on the first iteration) FloeError NotFound for a missing
+   * Pod and BadRequest for an ambiguous or unknown container, one that has not started, or a missing previous run.
+   */
+  async *logs(namespace: string, pod: string, options: LogOptions): AsyncIterable<Buffer> {
+    const running = this.running;
+    if (!running) throw new FloeError('ServiceUnavailable', 'the local runtime is not running');
+    const object = await this.client.get<Pod>(PodRef, pod, namespace);
+    const worker = running.runtime.worker(object.metadata.uid ?? '');
+    const target = logTarget(object, worker, options);
+    const read: Parameters<typeof readLog>[1] = { follow: options.follow ?? false, timestamps: options.timestamps ?? false, pollMs: Math.min(200, this.timing.pollMs) };
+    if (options.tailLines !== undefined) read.tailLines = options.tailLines;
+    if (options.signal) read.signal = options.signal;
+    yield* readLog(target, read);
+  }
+}

@@ -1,0 +1,594 @@
+// One Pod's lifecycle on this node: start init containers then containers as process groups, restart, kill, report.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { constants as osConstants } from 'node:os';
+import { FloeError } from '../api/errors.js';
+import type { Logger } from '../api/logger.js';
+import type { Client } from '../client/client.js';
+import { resolveImage, type ImageRule, type KubeletTiming } from './config.js';
+import { containerEnv, ContainerConfigError, expand, type EnvContext, type EnvLookups } from './container-env.js';
+import type { EventRecorder } from './events.js';
+import { findByCommandLine, isAlive, readProcStat, signalGroup } from './proc.js';
+import { computePodStatus, outcome, type Waiting } from './pod-status.js';
+import {
+  PodPaths,
+  readContainerRecords,
+  readExitCode,
+  readJson,
+  removePodState,
+  writeJson,
+  type ContainerRecord,
+  type PodRecord,
+} from './pod-state.js';
+import { containerGpuCount, containerMemoryLimit, podRequests, GpuResource } from './resources.js';
+import { PodRef, isTerminal, type ContainerSpec, type Pod } from './types.js';
+import { containerMounts, mapMountPaths, prepareVolumes, volumeEnvName, type VolumeLookups } from './volumes.js';
+
+/**
+ * The wrapper every container runs under: it ignores the polite signals itself (the group's real process gets them),
+ * waits for the command, and writes its exit code to the file named by $1, so the code survives a Floe restart.
+ */
+const wrapper = 'trap : TERM INT HUP QUIT; f=$1; shift; "$@"; s=$?; echo $s > "$f.tmp" && mv -f "$f.tmp" "$f"; exit $s';
+
+export const PodIP = '127.0.0.1';
+export const HostIP = '127.0.0.1';
+
+export interface GpuAllocator {
+  /** Keeps `existing` when given (recovery), else takes `count` free GPU indices. */
+  assign(uid: string, count: number, existing?: number[]): number[];
+  release(uid: string): void;
+}
+
+/** What every worker shares: the API, the node's settings and the lookups a container start needs. */
+export interface WorkerContext {
+  client: Client;
+  logger: Logger;
+  events: EventRecorder;
+  dataDir: string;
+  nodeName: string;
+  images: readonly ImageRule[];
+  timing: KubeletTiming;
+  /** The part of the host environment every process gets (PATH, HOME, LANG…). */
+  baseEnv: Readonly<Record<string, string>>;
+  allocatable: Record<string, number>;
+  lookups: EnvLookups & VolumeLookups;
+  serviceEnv(namespace: string): Record<string, string>;
+  gpus: GpuAllocator;
+  /** Called once the worker has removed the Pod's state after the Pod is gone. */
+  finished(uid: string): void;
+}
+
+interface ExitInfo {
+  code?: number | null;
+  signal?: NodeJS.Signals | null;
+  error?: Error;
+}
+
+/** A container Floe cannot run at all (no command, an unsupported image): kubelet's CreateContainerError. */
+class CannotRunError extends Error {}
+
+interface Launch {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export class PodWorker {
+  readonly uid: string;
+  readonly paths: PodPaths;
+  private readonly ctx: WorkerContext;
+  private readonly log: Logger;
+  private pod: Pod | undefined;
+  private gone = false;
+  private podRecord: PodRecord | undefined;
+  private readonly records: Map<string, ContainerRecord>;
+  private readonly children = new Map<string, ChildProcess>();
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly warned = new Set<string>();
+  private readonly logIndexed = new Map<string, number>();
+  private terminating: { deadline: number; killed: boolean; deleteSent: boolean } | undefined;
+  private recovered = false;
+  private retryAt: number | undefined;
+  private syncing: Promise<void> | undefined;
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private done = false;
+
+  constructor(options: { ctx: WorkerContext; uid: string; pod?: Pod }) {
+    this.ctx = options.ctx;
+    this.uid = options.uid;
+    this.pod = options.pod;
+    this.paths = new PodPaths({ dataDir: options.ctx.dataDir, uid: options.uid });
+    this.podRecord = readJson<PodRecord>(this.paths.podFile);
+    this.records = readContainerRecords(this.paths);
+    if (this.podRecord?.gpus.length) this.ctx.gpus.assign(this.uid, this.podRecord.gpus.length, this.podRecord.gpus);
+    const name = options.pod ? `${options.pod.metadata.namespace ?? ''}/${options.pod.metadata.name ?? ''}` : this.podRecord ? `${this.podRecord.namespace}/${this.podRecord.name}` : options.uid;
+    this.log = options.ctx.logger.child({ pod: name, uid: options.uid });
+  }
+
+  /** Whether the worker has state worth keeping a worker for (something ran, or the Pod is still to run). */
+  get hasState(): boolean {
+    return this.podRecord !== undefined;
+  }
+
+  get finishedForGood(): boolean {
+    return this.done;
+  }
+
+  record(container: string): ContainerRecord | undefined {
+    return this.records.get(container);
+  }
+
+  /** Whether the run `attempt` of `container` is still going (for `logs --follow`). */
+  isRunning(container: string, attempt: number): boolean {
+    return this.records.get(container)?.running?.attempt === attempt && !this.done && !this.stopped;
+  }
+
+  update(pod: Pod | undefined): void {
+    if (pod) this.pod = pod;
+    else this.gone = true;
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.syncing;
+  }
+
+  kick(): void {
+    if (this.stopped || this.done) return;
+    this.dirty = true;
+    if (this.syncing) return;
+    this.syncing = (async () => {
+      while (this.dirty && !this.stopped && !this.done) {
+        this.dirty = false;
+        try {
+          await this.sync();
+        } catch (err) {
+          this.log.warn({ err }, 'pod sync failed; retrying');
+          this.retryAt = Date.now() + this.ctx.timing.configRetryMs;
+          this.arm();
+        }
+      }
+    })().finally(() => (this.syncing = undefined));
+  }
+
+  /** Checks running processes: adopted ones for exit, memory against limits, log growth for timestamps. */
+  poll(rss: ReadonlyMap<number, number>): void {
+    if (this.stopped || this.done) return;
+    for (const record of this.records.values()) {
+      const run = record.running;
+      if (!run) continue;
+      this.indexLog(record.name, run.attempt);
+      if (run.pid === undefined) continue;
+      if (!this.children.has(record.name) && !isAlive(run.pid, run.startTicks)) {
+        this.exited(record.name, run.attempt, {});
+        continue;
+      }
+      const limit = this.memoryLimit(record.name);
+      const used = rss.get(run.pid);
+      if (limit !== undefined && used !== undefined && used > limit && !record.killReason) {
+        record.killReason = 'OOMKilled';
+        record.killMessage = `the container's processes used ${Math.round(used / 2 ** 20)}Mi, over its memory limit of ${Math.round(limit / 2 ** 20)}Mi`;
+        this.persist(record);
+        signalGroup(run.pid, 'SIGKILL');
+        if (this.pod) this.ctx.events.record(this.pod, 'Warning', 'OOMKilled', `Container ${record.name} exceeded its memory limit and was killed: ${record.killMessage}`, this.fieldPath(record.name));
+      }
+    }
+  }
+
+  /** Process groups with a memory limit, for the runtime's one /proc scan per poll. */
+  limitedGroups(): number[] {
+    const out: number[] = [];
+    for (const record of this.records.values()) {
+      if (record.running?.pid !== undefined && this.memoryLimit(record.name) !== undefined) out.push(record.running.pid);
+    }
+    return out;
+  }
+
+  private memoryLimit(name: string): number | undefined {
+    const spec = this.containerSpec(name);
+    return spec ? containerMemoryLimit(spec.container) : undefined;
+  }
+
+  private containerSpec(name: string): { container: ContainerSpec; init: boolean } | undefined {
+    const spec = this.pod?.spec;
+    const init = spec?.initContainers?.find((c) => c.name === name);
+    if (init) return { container: init, init: true };
+    const main = spec?.containers.find((c) => c.name === name);
+    return main ? { container: main, init: false } : undefined;
+  }
+
+  private fieldPath(name: string): string {
+    return this.containerSpec(name)?.init ? `spec.initContainers{${name}}` : `spec.containers{${name}}`;
+  }
+
+  private async sync(): Promise<void> {
+    if (!this.recovered) this.recover();
+    const pod = this.pod;
+    if (this.gone || !pod) return this.teardown();
+    if (pod.metadata.deletionTimestamp) return this.terminate(pod);
+    if (!this.podRecord) {
+      // A Pod that already finished (its state gone with an old data dir) is not run again.
+      if (isTerminal(pod)) return;
+      const gpus = this.ctx.gpus.assign(this.uid, Math.ceil(podRequests(pod.spec)[GpuResource] ?? 0));
+      this.podRecord = { uid: this.uid, namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', startTime: new Date().toISOString(), gpus };
+      writeJson(this.paths.podFile, this.podRecord);
+    }
+    await this.advance(pod);
+    const status = await this.writeStatus(this.pod ?? pod);
+    if (status === 'Succeeded' || status === 'Failed') this.ctx.gpus.release(this.uid);
+    this.arm();
+  }
+
+  /** Starts what is due: the next init container, else every container that has not started or whose back-off ended. */
+  private async advance(pod: Pod): Promise<void> {
+    const now = Date.now();
+    for (const c of pod.spec.initContainers ?? []) {
+      const record = this.records.get(c.name);
+      const state = outcome(record);
+      if (state === 'done' && record!.lastTermination!.exitCode === 0) continue;
+      if (state === 'never' || (state === 'restarting' && now >= record!.restartAt!)) await this.start(pod, c);
+      return;
+    }
+    for (const c of pod.spec.containers) {
+      if (this.stopped || this.gone) return;
+      const record = this.records.get(c.name);
+      const state = outcome(record);
+      if (state === 'never' || (state === 'restarting' && now >= record!.restartAt!)) await this.start(pod, c);
+    }
+  }
+
+  private async start(pod: Pod, container: ContainerSpec): Promise<void> {
+    let launch: Launch;
+    try {
+      launch = await this.prepare(pod, container);
+    } catch (err) {
+      if (!(err instanceof ContainerConfigError || err instanceof CannotRunError)) throw err;
+      const reason = err instanceof CannotRunError ? 'CreateContainerError' : 'CreateContainerConfigError';
+      this.waiting.set(container.name, { reason, message: err.message });
+      const key = `${container.name}\u0000${err.message}`;
+      if (!this.warned.has(key)) {
+        this.warned.add(key);
+        this.ctx.events.record(pod, 'Warning', 'Failed', `Error: ${err.message}`, this.fieldPath(container.name));
+      }
+      if (err instanceof ContainerConfigError) this.retryAt = Date.now() + this.ctx.timing.configRetryMs;
+      return;
+    }
+    this.waiting.delete(container.name);
+    const record: ContainerRecord = this.records.get(container.name) ?? { name: container.name, started: 0, backoffMs: 0 };
+    this.records.set(container.name, record);
+    const attempt = record.started;
+    record.started += 1;
+    record.running = { attempt, startedAt: new Date().toISOString() };
+    delete record.restartAt;
+    delete record.killReason;
+    delete record.killMessage;
+    this.persist(record);
+    const program = launch.argv[0] ?? '';
+    if (!this.executable(program, launch.env.PATH ?? '', launch.cwd)) {
+      const message = program.includes('/') ? `exec: "${program}": stat ${program}: no such file or directory` : `exec: "${program}": executable file not found in $PATH`;
+      appendFileSync(this.openLog(container.name, attempt), `${message}\n`);
+      this.exited(container.name, attempt, { error: new Error(message) });
+      return;
+    }
+    const exitFile = this.paths.exitFile(container.name, attempt);
+    mkdirSync(join(exitFile, '..'), { recursive: true });
+    rmSync(exitFile, { force: true });
+    this.prune(container.name, attempt);
+    const fd = openSync(this.openLog(container.name, attempt), 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn('/bin/sh', ['-c', wrapper, 'floe-container', exitFile, ...launch.argv], { detached: true, cwd: launch.cwd, env: launch.env, stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    child.once('error', (err) => this.exited(container.name, attempt, { error: err }));
+    if (child.pid === undefined) return;
+    child.once('exit', (code, signal) => this.exited(container.name, attempt, { code, signal }));
+    child.unref();
+    this.children.set(container.name, child);
+    record.running.pid = child.pid;
+    const startTicks = readProcStat(child.pid)?.startTicks;
+    if (startTicks !== undefined) record.running.startTicks = startTicks;
+    this.persist(record);
+    this.log.debug({ container: container.name, pid: child.pid, attempt }, 'started container');
+    const fieldPath = this.fieldPath(container.name);
+    this.ctx.events.record(pod, 'Normal', 'Created', `Created container: ${container.name}`, fieldPath);
+    this.ctx.events.record(pod, 'Normal', 'Started', `Started container ${container.name}`, fieldPath);
+  }
+
+  /** Keeps the logs of the current and the previous run only, as the kubelet does. */
+  private prune(container: string, attempt: number): void {
+    for (let old = attempt - 2; old >= 0; old--) {
+      const log = this.paths.logFile(container, old);
+      if (!existsSync(log)) break;
+      rmSync(log, { force: true });
+      rmSync(`${log}.times`, { force: true });
+      rmSync(this.paths.exitFile(container, old), { force: true });
+    }
+  }
+
+  private openLog(container: string, attempt: number): string {
+    mkdirSync(this.paths.logDir(container), { recursive: true });
+    return this.paths.logFile(container, attempt);
+  }
+
+  private executable(program: string, path: string, cwd: string): boolean {
+    const candidates = program.includes('/') ? [isAbsolute(program) ? program : join(cwd, program)] : path.split(':').map((dir) => join(dir || '.', program));
+    return candidates.some((file) => {
+      try {
+        accessSync(file, constants.X_OK);
+        return statSync(file).isFile();
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** Command line, environment and working directory of the container, with mount paths mapped to host folders. */
+  private async prepare(pod: Pod, container: ContainerSpec): Promise<Launch> {
+    const image = container.image ?? '';
+    const resolved = resolveImage(this.ctx.images, image);
+    if (resolved.kind === 'unsupported') {
+      throw new CannotRunError(`image "${image}" cannot run on this machine: it matches "${resolved.pattern}", which Floe's image table marks unsupported`);
+    }
+    if (!container.command || container.command.length === 0) {
+      throw new CannotRunError(
+        `container "${container.name}" has no command: Floe runs containers as host processes and cannot run the entrypoint of image "${image}"; set command (and args) in the Pod spec`,
+      );
+    }
+    const envCtx: EnvContext = { podIP: PodIP, hostIP: HostIP, nodeName: this.ctx.nodeName, allocatable: this.ctx.allocatable, serviceEnv: this.ctx.serviceEnv(pod.metadata.namespace ?? 'default') };
+    const podEnv = await containerEnv(pod, container, this.ctx.lookups, envCtx);
+    const dirs = await prepareVolumes(pod, this.paths, this.ctx.dataDir, this.ctx.lookups, envCtx);
+    const mounts = containerMounts(container, dirs);
+    const imageEnv = resolved.env;
+    const basePath = this.ctx.baseEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+    const env: Record<string, string> = { ...this.ctx.baseEnv, ...(imageEnv.env ?? {}) };
+    env.PATH = [...(imageEnv.pathPrepend ?? []), imageEnv.env?.PATH ?? basePath].join(':');
+    env.HOSTNAME = pod.spec.hostname ?? pod.metadata.name ?? '';
+    const expandWith = { ...env, ...podEnv };
+    const argv = [...container.command, ...(container.args ?? [])].map((a) => mapMountPaths(expand(a, expandWith), mounts));
+    for (const [k, v] of Object.entries(podEnv)) env[k] = mapMountPaths(v, mounts);
+    for (const [name, dir] of dirs) env[volumeEnvName(name)] = dir;
+    env.CUDA_VISIBLE_DEVICES = this.gpusFor(pod, container).join(',');
+    return { argv, env, cwd: this.workingDir(container.workingDir ? mapMountPaths(expand(container.workingDir, expandWith), mounts) : undefined) };
+  }
+
+  /** The container's slice of the Pod's GPUs: init containers from the start, containers one after another. */
+  private gpusFor(pod: Pod, container: ContainerSpec): number[] {
+    const all = this.podRecord?.gpus ?? [];
+    const want = containerGpuCount(container);
+    if (want === 0) return [];
+    if (pod.spec.initContainers?.includes(container)) return all.slice(0, want);
+    let offset = 0;
+    for (const c of pod.spec.containers) {
+      if (c === container) break;
+      offset += containerGpuCount(c);
+    }
+    return all.slice(offset, offset + want);
+  }
+
+  /** workingDir when it exists or can be created; otherwise the same path under the Pod's own workdir. */
+  private workingDir(wanted: string | undefined): string {
+    const fallback = this.paths.workDir;
+    mkdirSync(fallback, { recursive: true });
+    if (!wanted) return fallback;
+    try {
+      mkdirSync(wanted, { recursive: true });
+      accessSync(wanted, constants.W_OK | constants.X_OK);
+      return wanted;
+    } catch {
+      const mapped = join(fallback, wanted);
+      mkdirSync(mapped, { recursive: true });
+      return mapped;
+    }
+  }
+
+  /** Records the end of run `attempt` and decides on a restart (with crash-loop back-off) by the restart policy. */
+  private exited(name: string, attempt: number, info: ExitInfo): void {
+    if (this.stopped) return;
+    const record = this.records.get(name);
+    const run = record?.running;
+    if (!record || !run || run.attempt !== attempt) return;
+    this.children.delete(name);
+    let exitCode = readExitCode(this.paths.exitFile(name, attempt));
+    if (info.error) exitCode ??= 128;
+    else if (exitCode === undefined) {
+      const signal = info.signal ? osConstants.signals[info.signal] : undefined;
+      exitCode = info.code ?? (signal !== undefined ? 128 + signal : 137);
+    }
+    if (run.pid !== undefined) signalGroup(run.pid, 'SIGKILL');
+    const reason = record.killReason === 'OOMKilled' ? 'OOMKilled' : info.error ? 'StartError' : exitCode === 0 ? 'Completed' : 'Error';
+    const finishedAt = new Date();
+    record.lastTermination = { attempt, exitCode, reason, startedAt: run.startedAt, finishedAt: finishedAt.toISOString() };
+    if (run.pid !== undefined) record.lastTermination.pid = run.pid;
+    const message = info.error?.message ?? (record.killReason === 'OOMKilled' ? record.killMessage : undefined);
+    if (message) record.lastTermination.message = message;
+    delete record.running;
+    delete record.killReason;
+    delete record.killMessage;
+    const spec = this.containerSpec(name);
+    const policy = this.pod?.spec.restartPolicy ?? 'Always';
+    const restart = !this.terminating && !this.gone && spec !== undefined && (policy === 'Always' && !spec.init ? true : policy !== 'Never' && exitCode !== 0);
+    if (restart) {
+      const timing = this.ctx.timing;
+      // A run that lasted well past the longest back-off resets it, as the kubelet's does.
+      if (finishedAt.getTime() - Date.parse(run.startedAt) > 2 * timing.crashLoopMaxMs) record.backoffMs = 0;
+      record.restartAt = finishedAt.getTime() + record.backoffMs;
+      if (record.backoffMs > 0 && this.pod) {
+        const pod = this.pod.metadata;
+        this.ctx.events.record(this.pod, 'Warning', 'BackOff', `Back-off restarting failed container ${name} in pod ${pod.name ?? ''}_${pod.namespace ?? ''}(${pod.uid ?? ''})`, this.fieldPath(name));
+      }
+      record.backoffMs = record.backoffMs === 0 ? timing.crashLoopInitialMs : Math.min(record.backoffMs * 2, timing.crashLoopMaxMs);
+    } else {
+      delete record.restartAt;
+    }
+    if (!this.done) {
+      this.persist(record);
+      this.indexLog(name, attempt);
+    }
+    this.log.debug({ container: name, attempt, exitCode, reason }, 'container exited');
+    this.kick();
+  }
+
+  /** Graceful deletion: SIGTERM to every group, SIGKILL after the grace period, then remove the Pod for good. */
+  private async terminate(pod: Pod): Promise<void> {
+    if (!this.terminating) {
+      const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+      this.terminating = { deadline: Date.now() + grace * 1000, killed: false, deleteSent: false };
+      for (const record of this.records.values()) {
+        delete record.restartAt;
+        if (record.running?.pid !== undefined) {
+          this.ctx.events.record(pod, 'Normal', 'Killing', `Stopping container ${record.name}`, this.fieldPath(record.name));
+          signalGroup(record.running.pid, grace > 0 ? 'SIGTERM' : 'SIGKILL');
+        }
+        this.persist(record);
+      }
+    }
+    const running = [...this.records.values()].filter((r) => r.running);
+    if (running.length > 0) {
+      if (Date.now() >= this.terminating.deadline && !this.terminating.killed) {
+        this.terminating.killed = true;
+        for (const r of running) if (r.running?.pid !== undefined) signalGroup(r.running.pid, 'SIGKILL');
+      }
+      this.arm();
+      return;
+    }
+    if (this.terminating.deleteSent) return;
+    this.terminating.deleteSent = true;
+    await this.writeStatus(pod).catch(() => undefined);
+    try {
+      await this.ctx.client.delete(PodRef, pod.metadata.name ?? '', pod.metadata.namespace, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
+    } catch (err) {
+      if (!(err instanceof FloeError && (err.reason === 'NotFound' || err.reason === 'Conflict'))) {
+        this.terminating.deleteSent = false;
+        throw err;
+      }
+    }
+  }
+
+  /** The Pod is gone from the API: kill what is left and remove its state (logs and emptyDirs with it). */
+  private teardown(): void {
+    for (const record of this.records.values()) {
+      const run = record.running;
+      if (run?.pid !== undefined && (this.children.has(record.name) || isAlive(run.pid, run.startTicks))) signalGroup(run.pid, 'SIGKILL');
+    }
+    this.done = true;
+    clearTimeout(this.timer);
+    this.ctx.gpus.release(this.uid);
+    removePodState(this.paths);
+    this.ctx.finished(this.uid);
+  }
+
+  /** After a Floe restart: keep live processes (found by pid and start time, or by command line) and finish dead ones. */
+  private recover(): void {
+    this.recovered = true;
+    for (const record of this.records.values()) {
+      const run = record.running;
+      if (!run) continue;
+      if (run.pid === undefined) {
+        const found = findByCommandLine(this.paths.exitFile(record.name, run.attempt));
+        if (found) {
+          run.pid = found.pid;
+          run.startTicks = found.startTicks;
+          this.persist(record);
+        }
+      }
+      if (run.pid !== undefined && isAlive(run.pid, run.startTicks)) {
+        this.log.info({ container: record.name, pid: run.pid }, 're-adopted a running container');
+        continue;
+      }
+      this.exited(record.name, run.attempt, {});
+    }
+  }
+
+  /** Writes the computed status when it differs from the stored one; returns the phase. */
+  private async writeStatus(pod: Pod): Promise<string | undefined> {
+    if (!this.podRecord) return pod.status?.phase;
+    let current = pod;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const status = computePodStatus({
+        pod: current,
+        records: this.records,
+        waiting: this.waiting,
+        startTime: this.podRecord.startTime,
+        now: Date.now(),
+        podIP: PodIP,
+        hostIP: HostIP,
+      });
+      if (JSON.stringify(status) === JSON.stringify(current.status)) return status.phase;
+      try {
+        const written = await this.ctx.client.updateStatus<Pod>({ ...current, status });
+        if (this.pod && this.pod.metadata.uid === written.metadata.uid) this.pod = written;
+        return status.phase;
+      } catch (err) {
+        if (!(err instanceof FloeError)) throw err;
+        if (err.reason === 'NotFound') return status.phase;
+        if (err.reason !== 'Conflict') throw err;
+        current = await this.ctx.client.get<Pod>(PodRef, pod.metadata.name ?? '', pod.metadata.namespace);
+        if (current.metadata.uid !== this.uid) return status.phase;
+      }
+    }
+    return undefined;
+  }
+
+  /** Wakes the worker for the next due restart, the end of a grace period, or a retry. */
+  private arm(): void {
+    clearTimeout(this.timer);
+    if (this.stopped || this.done) return;
+    const now = Date.now();
+    const times: number[] = [];
+    for (const r of this.records.values()) if (r.restartAt !== undefined) times.push(r.restartAt);
+    if (this.terminating && !this.terminating.killed) times.push(this.terminating.deadline);
+    if (this.retryAt !== undefined) times.push(this.retryAt);
+    const next = times.filter((t) => Number.isFinite(t)).sort((a, b) => a - b)[0];
+    if (next === undefined) return;
+    this.timer = setTimeout(() => {
+      if (this.retryAt !== undefined && Date.now() >= this.retryAt) this.retryAt = undefined;
+      this.kick();
+    }, Math.max(0, next - now) + 5);
+    this.timer.unref();
+  }
+
+  private persist(record: ContainerRecord): void {
+    if (this.done || !existsSync(this.paths.root)) return;
+    writeJson(this.paths.containerFile(record.name), record);
+  }
+
+  /**
+   * Log lines get their time from a side index of (size, mtime) pairs sampled while the run goes on: every byte up
+   * to `size` had arrived by that time. The process writes the log file directly, so it outlives a Floe restart.
+   */
+  private indexLog(container: string, attempt: number): void {
+    const file = this.paths.logFile(container, attempt);
+    const key = `${container}/${attempt}`;
+    let stat;
+    try {
+      stat = statSync(file, { bigint: true });
+    } catch {
+      return;
+    }
+    let last = this.logIndexed.get(key);
+    if (last === undefined) {
+      last = lastIndexedSize(`${file}.times`);
+      this.logIndexed.set(key, last);
+    }
+    const size = Number(stat.size);
+    if (size <= last) return;
+    appendFileSync(`${file}.times`, `${size} ${stat.mtimeNs}\n`);
+    this.logIndexed.set(key, size);
+  }
+}
+
+function lastIndexedSize(path: string): number {
+  try {
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    return Number(lines[lines.length - 1]?.split(' ')[0] ?? 0) || 0;
+  } catch {
+    return 0;
+  }
+}

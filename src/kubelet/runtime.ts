@@ -1,0 +1,193 @@
+// The runtime: one PodWorker per Pod bound to this node, recovery of state left on disk, the process poll loop.
+import { FloeError } from '../api/errors.js';
+import type { Logger } from '../api/logger.js';
+import type { Client } from '../client/client.js';
+import type { ImageRule, KubeletTiming } from './config.js';
+import type { EventRecorder } from './events.js';
+import type { Informer } from './informer.js';
+import { PodWorker, type GpuAllocator, type WorkerContext } from './pod-worker.js';
+import { groupResidentBytes, isAlive, signalGroup } from './proc.js';
+import { PodPaths, podDirectories, readContainerRecords, removePodState } from './pod-state.js';
+import { ConfigMapRef, SecretRef, isTerminal, type Pod } from './types.js';
+
+export interface RuntimeOptions {
+  client: Client;
+  logger: Logger;
+  events: EventRecorder;
+  pods: Informer<Pod>;
+  dataDir: string;
+  nodeName: string;
+  images: readonly ImageRule[];
+  timing: KubeletTiming;
+  baseEnv: Record<string, string>;
+  allocatable: Record<string, number>;
+  gpuCount: number;
+  serviceEnv(namespace: string): Record<string, string>;
+}
+
+/** Hands out GPU indices 0..n-1 to Pods, each index to one Pod at a time. */
+class Gpus implements GpuAllocator {
+  private readonly total: number;
+  private readonly owners = new Map<string, number[]>();
+
+  constructor(options: { total: number }) {
+    this.total = options.total;
+  }
+
+  assign(uid: string, count: number, existing?: number[]): number[] {
+    if (existing) {
+      this.owners.set(uid, existing);
+      return existing;
+    }
+    const held = this.owners.get(uid);
+    if (held) return held;
+    const used = new Set([...this.owners.values()].flat());
+    const free: number[] = [];
+    for (let i = 0; i < this.total && free.length < count; i++) if (!used.has(i)) free.push(i);
+    if (free.length > 0) this.owners.set(uid, free);
+    return free;
+  }
+
+  release(uid: string): void {
+    this.owners.delete(uid);
+  }
+}
+
+async function getData(client: Client, ref: typeof ConfigMapRef | typeof SecretRef, namespace: string, name: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return await client.get(ref, name, namespace);
+  } catch (err) {
+    if (err instanceof FloeError && err.reason === 'NotFound') return undefined;
+    throw err;
+  }
+}
+
+function entries(value: unknown): [string, string][] {
+  return typeof value === 'object' && value !== null ? Object.entries(value as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string') : [];
+}
+
+export class Runtime {
+  private readonly client: Client;
+  private readonly log: Logger;
+  private readonly pods: Informer<Pod>;
+  private readonly dataDir: string;
+  private readonly nodeName: string;
+  private readonly pollMs: number;
+  private readonly ctx: WorkerContext;
+  private readonly workers = new Map<string, PodWorker>();
+  private poller: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(options: RuntimeOptions) {
+    this.client = options.client;
+    this.log = options.logger.child({ component: 'runtime' });
+    this.pods = options.pods;
+    this.dataDir = options.dataDir;
+    this.nodeName = options.nodeName;
+    this.pollMs = options.timing.pollMs;
+    const client = options.client;
+    this.ctx = {
+      client,
+      logger: this.log,
+      events: options.events,
+      dataDir: options.dataDir,
+      nodeName: options.nodeName,
+      images: options.images,
+      timing: options.timing,
+      baseEnv: options.baseEnv,
+      allocatable: options.allocatable,
+      serviceEnv: (namespace) => options.serviceEnv(namespace),
+      gpus: new Gpus({ total: options.gpuCount }),
+      finished: (uid) => this.workers.delete(uid),
+      lookups: {
+        async configMap(namespace, name) {
+          const cm = await getData(client, ConfigMapRef, namespace, name);
+          if (!cm) return undefined;
+          const out: Record<string, string> = Object.fromEntries(entries(cm.data));
+          for (const [k, v] of entries(cm.binaryData)) out[k] = Buffer.from(v, 'base64').toString('utf8');
+          return out;
+        },
+        async secret(namespace, name) {
+          const secret = await getData(client, SecretRef, namespace, name);
+          return secret ? Object.fromEntries(entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])) : undefined;
+        },
+        async configMapFiles(namespace, name) {
+          const cm = await getData(client, ConfigMapRef, namespace, name);
+          if (!cm) return undefined;
+          const out: Record<string, Buffer> = Object.fromEntries(entries(cm.data).map(([k, v]) => [k, Buffer.from(v)]));
+          for (const [k, v] of entries(cm.binaryData)) out[k] = Buffer.from(v, 'base64');
+          return out;
+        },
+        async secretFiles(namespace, name) {
+          const secret = await getData(client, SecretRef, namespace, name);
+          return secret ? Object.fromEntries(entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64')])) : undefined;
+        },
+      },
+    };
+    this.pods.onEvent((type, pod) => this.podEvent(type, pod));
+  }
+
+  /** After the Pod cache is filled: workers for bound Pods, cleanup of state whose Pod is gone, then the poll loop. */
+  start(): void {
+    for (const pod of this.pods.list()) this.podEvent('ADDED', pod);
+    for (const uid of podDirectories(this.dataDir)) {
+      if (this.workers.has(uid)) continue;
+      this.removeOrphan(uid);
+    }
+    this.poller = setInterval(() => this.poll(), this.pollMs);
+    this.poller.unref();
+  }
+
+  /** Stops reconciling; processes keep running and are re-adopted by the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.poller);
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+  }
+
+  worker(uid: string): PodWorker | undefined {
+    return this.workers.get(uid);
+  }
+
+  private podEvent(type: string, pod: Pod): void {
+    if (this.stopped) return;
+    const uid = pod.metadata.uid ?? '';
+    let worker = this.workers.get(uid);
+    if (type === 'DELETED') {
+      worker?.update(undefined);
+      if (!worker && podDirectories(this.dataDir).includes(uid)) this.removeOrphan(uid);
+      return;
+    }
+    if (pod.spec.nodeName !== this.nodeName) return;
+    if (!worker) {
+      worker = new PodWorker({ ctx: this.ctx, uid, pod });
+      // A finished Pod with nothing on disk has nothing left to run or clean up.
+      if (isTerminal(pod) && !worker.hasState && !pod.metadata.deletionTimestamp) return;
+      this.workers.set(uid, worker);
+    }
+    worker.update(pod);
+  }
+
+  /** State of a Pod that no longer exists: kill its processes (checking start times against pid reuse) and delete it. */
+  private removeOrphan(uid: string): void {
+    const paths = new PodPaths({ dataDir: this.dataDir, uid });
+    for (const record of readContainerRecords(paths).values()) {
+      const run = record.running;
+      if (run?.pid !== undefined && isAlive(run.pid, run.startTicks)) signalGroup(run.pid, 'SIGKILL');
+    }
+    this.log.info({ uid }, 'removing state of a pod that no longer exists');
+    removePodState(paths);
+  }
+
+  private poll(): void {
+    if (this.stopped) return;
+    try {
+      const limited = new Set<number>();
+      for (const w of this.workers.values()) for (const pgid of w.limitedGroups()) limited.add(pgid);
+      const rss = groupResidentBytes(limited);
+      for (const w of this.workers.values()) w.poll(rss);
+    } catch (err) {
+      this.log.warn({ err }, 'process poll failed');
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// Test support: a real Floe on port 0 in a temp dir with a Kubelet on its client, and cleanup that leaves no process.
+/* eslint-disable no-restricted-imports -- tests are composition roots: they wire the server and the kubelet as src/server will */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeObject } from '../api/meta.js';
+import type { Client } from '../client/client.js';
+import { defaultConfig } from '../server/config.js';
+import { startFloe, type Floe } from '../server/floe.js';
+import { createLogger } from '../server/logger.js';
+import type { KubeletConfig, KubeletTiming } from './config.js';
+import { Kubelet } from './kubelet.js';
+import { PodPaths, podDirectories, readContainerRecords } from './pod-state.js';
+import { isAlive, signalGroup } from './proc.js';
+import type { Pod, PodSpec } from './types.js';
+
+/** Fast intervals for tests: crash-loop back-off of 200 ms doubling to 800 ms. */
+export const testTiming: Partial<KubeletTiming> = { heartbeatMs: 1000, pollMs: 50, crashLoopInitialMs: 200, crashLoopMaxMs: 800, resyncMs: 1000, configRetryMs: 200 };
+
+export interface Harness {
+  floe: Floe;
+  client: Client;
+  /** Replaceable, for tests that restart the Kubelet; `stop` stops whichever is current. */
+  kubelet: Kubelet;
+  config: KubeletConfig;
+  dataDir: string;
+  /** A fresh namespace for one test. */
+  namespace(hint: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+let namespaces = 0;
+
+export function testConfig(dataDir: string, overrides: Partial<KubeletConfig> = {}): KubeletConfig {
+  return { nodeName: 'floe-test', dataDir: join(dataDir, 'kubelet'), labels: {}, taints: [], cpu: 4, memoryBytes: 8 * 2 ** 30, gpus: 0, images: [], ...overrides };
+}
+
+export async function startHarness(options: { config?: Partial<KubeletConfig>; timing?: Partial<KubeletTiming> } = {}): Promise<Harness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'floe-kubelet-'));
+  const logger = createLogger({ level: 'silent' });
+  // runPods: false — this Kubelet is wired here, with test timing, instead of the one startFloe would start.
+  const floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent', runPods: false }, logger);
+  const config = testConfig(dataDir, options.config);
+  const kubelet = new Kubelet({ client: floe.client, config, logger, timing: { ...testTiming, ...(options.timing ?? {}) } });
+  await kubelet.start();
+  const harness: Harness = {
+    floe,
+    client: floe.client,
+    kubelet,
+    config,
+    dataDir,
+    async namespace(hint) {
+      namespaces += 1;
+      const name = `${hint}-${process.pid}-${namespaces}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63);
+      await floe.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      return name;
+    },
+    async stop() {
+      await harness.kubelet.stop();
+      await floe.stop();
+      // Also Floe's own data dir, in case a Kubelet wired by startFloe ran Pods there.
+      for (const dir of [config.dataDir, dataDir]) killRecordedProcesses(dir);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/** Kills every process group the runtime recorded under `dataDir` (the Kubelet leaves them running on stop). */
+export function killRecordedProcesses(dataDir: string): void {
+  for (const uid of podDirectories(dataDir)) {
+    for (const record of readContainerRecords(new PodPaths({ dataDir, uid })).values()) {
+      const run = record.running;
+      if (run?.pid !== undefined && isAlive(run.pid, run.startTicks)) signalGroup(run.pid, 'SIGKILL');
+    }
+  }
+}
+
+export interface ContainerFields {
+  name?: string;
+  image?: string;
+  command: string[];
+  args?: string[];
+  [field: string]: unknown;
+}
+
+/** A Pod manifest running the given containers (commands are host processes). */
+export function podManifest(namespace: string, name: string, containers: ContainerFields[], spec: Partial<PodSpec> & Record<string, unknown> = {}, metadata: Partial<KubeObject['metadata']> = {}): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, ...metadata },
+    spec: {
+      terminationGracePeriodSeconds: 5,
+      ...spec,
+      containers: containers.map((c, i) => ({ image: 'node:20', ...c, name: c.name ?? (i === 0 ? 'main' : `c${i}`) })),
+    },
+  };
+}
+
+/** `node -e <script>` as a command. */
+export function nodeCommand(script: string): string[] {
+  return [process.execPath, '-e', script];
+}
