@@ -16,6 +16,18 @@ export function checkDns1123Label(value: string): string[] {
   return out;
 }
 
+const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Messages for a DNS-1035 label (as a Service name: starts with a letter); empty when valid. */
+export function checkDns1035Label(value: string): string[] {
+  const out: string[] = [];
+  if (value.length > 63) out.push('must be no more than 63 characters');
+  if (!dns1035Label.test(value)) {
+    out.push("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123')");
+  }
+  return out;
+}
+
 /** Messages for a DNS-1123 subdomain (253 chars, labels joined by '.'); empty when valid. */
 export function checkDns1123Subdomain(value: string): string[] {
   const out: string[] = [];

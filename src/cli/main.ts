@@ -109,7 +109,7 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
       const { startFloe } = await import('../server/floe.js');
       let floe: Awaited<ReturnType<typeof startFloe>>;
       try {
-        floe = await startFloe({ ...config, runPods: true });
+        floe = await startFloe({ ...config, runPods: true, controllers: true });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         const hint = /EADDRINUSE/.test(message) ? ': another process holds that port; pick one with --port (0 for any free port)' : '';

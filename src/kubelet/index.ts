@@ -3,6 +3,7 @@ export { Kubelet, type KubeletOptions } from './kubelet.js';
 export { defaultTiming, type ImageRule, type KubeletConfig, type KubeletTiming, type LocalEnvironment } from './config.js';
 export type { LogOptions } from './logs.js';
 export { HostPortsAnnotation } from './services.js';
+export { HostPortAllocator, type HostPortAllocatorOptions } from './host-port-allocator.js';
 export { GroupAnnotation, MinAvailableAnnotation } from './scheduling.js';
 export { KubeletVersion } from './node.js';
 export { volumeEnvName } from './volumes.js';

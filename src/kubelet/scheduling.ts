@@ -1,10 +1,10 @@
 // Pure scheduling decisions: taints and tolerations, node selectors and affinity, resource fit, gangs, messages.
 import { parseQuantity } from '../api/builtin/quantity.js';
+import { GroupAnnotation, MinAvailableAnnotation } from '../api/gang.js';
 import { MaxPods, podRequests, type Resources } from './resources.js';
 import type { Node, NodeSelectorRequirement, Pod, Taint, Toleration } from './types.js';
 
-export const GroupAnnotation = 'scheduling.floe.dev/group';
-export const MinAvailableAnnotation = 'scheduling.floe.dev/min-available';
+export { GroupAnnotation, MinAvailableAnnotation };
 
 /** Kubernetes toleration semantics: an empty key with Exists tolerates everything; an empty effect matches all effects. */
 export function tolerates(toleration: Toleration, taint: Taint): boolean {

@@ -1,6 +1,7 @@
 // Services on one machine: a loopback address and a free host port per service port, and Endpoints of ready Pods.
 import { createServer } from 'node:net';
 import { FloeError } from '../api/errors.js';
+import { HostPortsAnnotation, hostPorts } from '../api/host-ports.js';
 import type { Logger } from '../api/logger.js';
 import type { KubeObject, OwnerReference } from '../api/meta.js';
 import type { Client } from '../client/client.js';
@@ -8,8 +9,7 @@ import { serviceLinkEnv } from './container-env.js';
 import { objectKey, type Informer } from './informer.js';
 import { EndpointsRef, isTerminal, type Pod, type Service, type ServicePort } from './types.js';
 
-/** JSON object: service port (its name, or its number as a string) → the host port that stands for it. */
-export const HostPortsAnnotation = 'floe.dev/host-ports';
+export { HostPortsAnnotation, hostPorts };
 const ServiceNameLabel = 'kubernetes.io/service-name';
 const ManagedByLabel = 'endpointslice.kubernetes.io/managed-by';
 const ManagedBy = 'floe-kubelet';
@@ -26,24 +26,6 @@ export interface ServiceControllerOptions {
 
 export function portKey(port: ServicePort): string {
   return port.name ? port.name : String(port.port);
-}
-
-/** The host ports recorded on a Service, or {} when the annotation is missing or malformed. */
-export function hostPorts(service: Service): Record<string, number> {
-  const text = service.metadata.annotations?.[HostPortsAnnotation];
-  if (!text) return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null) return {};
-    const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      const n = typeof v === 'number' ? v : Number(v);
-      if (Number.isInteger(n) && n > 0 && n < 65536) out[k] = n;
-    }
-    return out;
-  } catch {
-    return {};
-  }
 }
 
 function freePort(): Promise<number> {

@@ -37,10 +37,17 @@ export interface WriteParams {
   force?: boolean;
 }
 
+/** A mutating step after validation, before the write (kube-apiserver's allocators work here: cluster IPs, node ports). */
+export interface AdmissionPlugin {
+  handles(type: ResourceType): boolean;
+  admit(object: KubeObject, old: KubeObject | undefined): void;
+}
+
 export interface ApiHandlerOptions {
   store: Store;
   registry: ResourceRegistry;
   authorizer: Authorizer;
+  admission?: AdmissionPlugin[];
 }
 
 const namespacesKey = resourceKey('', 'namespaces');
@@ -53,11 +60,13 @@ export class ApiHandler {
   readonly store: Store;
   readonly registry: ResourceRegistry;
   private readonly authorizer: Authorizer;
+  private readonly admission: AdmissionPlugin[];
 
   constructor(options: ApiHandlerOptions) {
     this.store = options.store;
     this.registry = options.registry;
     this.authorizer = options.authorizer;
+    this.admission = options.admission ?? [];
   }
 
   /** Finds the type a URL names, or 404 like kube-apiserver ("the server could not find the requested resource"). */
@@ -309,6 +318,7 @@ export class ApiHandler {
     }
     if (type.validate) fieldErrs.push(...type.validate(result, old));
     if (fieldErrs.length > 0) throw errors.invalid(type.group, type.kind, object.metadata.name ?? '', fieldErrs);
+    for (const plugin of this.admission) if (plugin.handles(type)) plugin.admit(result, old);
     return result;
   }
 

@@ -1,7 +1,7 @@
 // Floe's typed configuration, parsed once at the entry point and passed down.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ImageRule } from '../kubelet/index.js';
+import type { ImageRule, KubeletTiming } from '../kubelet/index.js';
 import type { LogLevel } from './logger.js';
 
 /** The local node the embedded runtime registers and schedules onto. */
@@ -30,6 +30,10 @@ export interface FloeConfig {
   maxBodyBytes: number;
   /** Run the local runtime (a small kubelet) in this process. */
   runPods: boolean;
+  /** Shorter kubelet intervals and back-off (tests); the kubelet's defaults unless given. */
+  kubeletTiming?: Partial<KubeletTiming>;
+  /** Install Floe's CRDs and run its controllers (the training operator) in this process. */
+  controllers: boolean;
   node: NodeConfig;
   /** Container image → local environment, first match wins; empty runs every image on the host. */
   images: ImageRule[];
@@ -44,6 +48,7 @@ export const defaultConfig = (): FloeConfig => ({
   bookmarkIntervalMs: 60_000,
   maxBodyBytes: 3 * 1024 * 1024,
   runPods: false,
+  controllers: false,
   node: { name: 'floe', labels: {}, taints: [] },
   images: [],
 });

@@ -2,7 +2,10 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinResourceTypes } from '../api/builtin/index.js';
-import { FloeError } from '../api/errors.js';
+import { errors, FloeError } from '../api/errors.js';
+import { hostPorts } from '../api/host-ports.js';
+import type { KubeObject } from '../api/meta.js';
+import type { ResourceType } from '../api/resource-type.js';
 import { ResourceRegistry } from '../api/registry.js';
 import type { Client } from '../client/client.js';
 import { GarbageCollector } from '../store/gc.js';
@@ -11,7 +14,9 @@ import { ApiHandler } from './api-handler.js';
 import { AllowMastersAuthorizer, TokenAuthenticator } from './auth.js';
 import { isLoopback, type FloeConfig } from './config.js';
 import { CrdController } from './crd-controller.js';
-import { Kubelet } from '../kubelet/index.js';
+import { HostPortAllocator, Kubelet } from '../kubelet/index.js';
+import { Manager } from '../controller/index.js';
+import { addTrainingControllers, installTrainingCrds, TrainingGroup, trainingKinds, validateTrainingJob } from '../controllers/training/index.js';
 import { ApiHttpServer, type PodLogOptions } from './http-server.js';
 import { LocalClient } from './local-client.js';
 import { createLogger, type Logger } from './logger.js';
@@ -42,7 +47,24 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   registry.register(builtinResourceTypes());
   const crds = new CrdController({ store, registry, logger });
   crds.start();
-  const handler = new ApiHandler({ store, registry, authorizer: new AllowMastersAuthorizer() });
+  const services = resourceKey('', 'services');
+  const allocator = config.runPods ? new HostPortAllocator({ inUse: () => store.list(services).items.flatMap((s) => Object.values(hostPorts(s))) }) : undefined;
+  const handler = new ApiHandler({
+    store,
+    registry,
+    authorizer: new AllowMastersAuthorizer(),
+    admission: [
+      ...(allocator ? [{ handles: (t: ResourceType) => t.group === '' && t.plural === 'services', admit: (o: KubeObject, old: KubeObject | undefined) => allocator.assign(o, old) }] : []),
+      {
+        // Kubeflow checks training jobs in a validating webhook; here admission does it, with every bad field at once.
+        handles: (t: ResourceType) => t.group === TrainingGroup && trainingKinds.includes(t.kind),
+        admit: (o: KubeObject) => {
+          const problems = validateTrainingJob(o);
+          if (problems.length > 0) throw errors.invalid(TrainingGroup, o.kind ?? '', o.metadata.name ?? '', problems);
+        },
+      },
+    ],
+  });
   ensureNamespaces(store);
   const gc = new GarbageCollector({ store, onError: (err) => logger.error({ err }, 'garbage collection failed') });
   gc.start();
@@ -54,6 +76,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
         client,
         logger,
         config: { nodeName: config.node.name, dataDir: config.dataDir, labels: config.node.labels, taints: config.node.taints, images: config.images, ...capacity(config) },
+        ...(config.kubeletTiming ? { timing: config.kubeletTiming } : {}),
       })
     : undefined;
   const http = new ApiHttpServer({
@@ -71,6 +94,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig(url, config.token, certificate?.caPem), { mode: 0o600 });
   await kubelet?.start();
+  const controllers = config.controllers ? await startControllers(client, logger, config.node.name) : undefined;
   logger.info({ url, dataDir: config.dataDir, kubeconfig: kubeconfigPath }, 'floe is serving');
   let stopped = false;
   return {
@@ -85,11 +109,27 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     async stop() {
       if (stopped) return;
       stopped = true;
+      await controllers?.stop();
       await kubelet?.stop();
       await http.close();
       gc.stop();
       crds.stop();
       store.close();
+    },
+  };
+}
+
+/** Floe's CRDs, then a Manager running its controllers over the in-process client. */
+async function startControllers(client: Client, logger: Logger, host: string): Promise<{ stop(): Promise<void> }> {
+  await installTrainingCrds(client);
+  const manager = new Manager({ client, log: logger.child({ component: 'controllers' }), host, gracefulShutdownMs: 5_000 });
+  addTrainingControllers(manager);
+  const abort = new AbortController();
+  const done = manager.start(abort.signal);
+  return {
+    async stop() {
+      abort.abort();
+      await done;
     },
   };
 }
