@@ -42,7 +42,7 @@ test('defaults: CamelCase replica keys, one replica, the kind restart policy and
   assert.deepEqual(specs.Worker?.template.spec.containers[0]?.ports, [{ name: 'tfjob-port', containerPort: 2222 }]);
   assert.equal(job.spec.runPolicy?.cleanPodPolicy, 'Running');
   assert.equal(withDefaults(pytorch, makeJob(pytorch, { Master: 1 })).spec.runPolicy?.cleanPodPolicy, 'None');
-  assert.deepEqual(raw.spec.tfReplicaSpecs && Object.keys(raw.spec.tfReplicaSpecs as object), ['worker', 'ps'], 'the input is not changed');
+  assert.deepEqual(raw.spec.tfReplicaSpecs && Object.keys(raw.spec.tfReplicaSpecs), ['worker', 'ps'], 'the input is not changed');
 });
 
 test('elastic defaults copy min and max from each other, or from the Worker replicas', () => {
