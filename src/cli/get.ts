@@ -16,6 +16,7 @@ import {
   type TableLayout,
 } from './printers.js';
 import { apiVersionOfResource, collectionPath, objectPath, qualifiedKind, type ApiResource } from './resources.js';
+import { addReplicaColumn, isTrainingJob } from './training.js';
 import type { Session } from './session.js';
 import { isAbort, watchEvents } from './watch.js';
 
@@ -99,6 +100,7 @@ async function printTables(session: Session, targets: Target[], options: GetOpti
     }
     const rows = tables.flatMap((t) => t.rows ?? []);
     if (rows.length === 0) continue;
+    if (isTrainingJob(resource)) await addReplicaColumn(session, resource, namespace, tables);
     const layout = tableLayout(tables[0]!, {
       wide,
       namespaceColumn: session.allNamespaces && resource.namespaced,

@@ -1,9 +1,12 @@
 // `floe logs`: a Pod container's output from the pods/log subresource, streamed as it arrives (followed with -f).
 import { ExitCode, UsageError } from './cli-error.js';
 import type { Session } from './session.js';
+import { replicaPod } from './training.js';
 
 export interface LogsOptions {
   container?: string;
+  /** With a training job (`pytorchjob/NAME`, `job/NAME`): which replica, such as `worker-1`. */
+  replica?: string;
   follow?: boolean;
   previous?: boolean;
   tail?: number;
@@ -12,13 +15,12 @@ export interface LogsOptions {
   write: (chunk: Buffer) => Promise<void>;
 }
 
-/** Accepts `web-0` or `pod/web-0`. */
-export function podName(arg: string): string {
+/** Whether `web-0` or `pod/web-0` names a pod directly (otherwise it names a training job). */
+function namesPod(arg: string): boolean {
   const slash = arg.indexOf('/');
-  if (slash < 0) return arg;
+  if (slash < 0) return true;
   const type = arg.slice(0, slash).toLowerCase();
-  if (type !== 'pod' && type !== 'pods' && type !== 'po') throw new UsageError(`logs are read from pods, not ${arg.slice(0, slash)}: name a pod, such as pod/web-0`);
-  return arg.slice(slash + 1);
+  return type === 'pod' || type === 'pods' || type === 'po';
 }
 
 export function parseTail(value: string): number {
@@ -28,7 +30,8 @@ export function parseTail(value: string): number {
 }
 
 export async function logs(session: Session, pod: string, options: LogsOptions): Promise<ExitCode> {
-  const name = podName(pod);
+  if (options.replica !== undefined && namesPod(pod)) throw new UsageError('--replica goes with a training job, such as pytorchjob/NAME --replica worker-1');
+  const name = namesPod(pod) ? pod.slice(pod.indexOf('/') + 1) : await replicaPod(session, pod, options.replica);
   if (name === '') throw new UsageError('name the pod whose logs to read');
   const res = await session.http.open({
     method: 'GET',

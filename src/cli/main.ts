@@ -222,16 +222,18 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
     program
       .command('logs')
       .description("print a pod container's output")
-      .argument('<pod>', 'the pod (NAME or pod/NAME)')
+      .argument('<pod>', 'the pod (NAME or pod/NAME), or a training job (pytorchjob/NAME, job/NAME)')
       .option('-c, --container <name>', 'the container (default: the only one)')
+      .option('--replica <replica>', 'with a training job: the replica, such as worker-1 (default: the master)')
       .option('-f, --follow', 'keep streaming new output')
       .option('-p, --previous', 'the output of the previous, terminated run of the container')
       .option('--tail <lines>', 'only the last N lines (-1 for all)', parseTail)
       .option('--timestamps', 'prefix each line with its time'),
-  ).action(async (pod: string, opts: ConnectionFlags & { container?: string; follow?: boolean; previous?: boolean; tail?: number; timestamps?: boolean }) => {
+  ).action(async (pod: string, opts: ConnectionFlags & { container?: string; replica?: string; follow?: boolean; previous?: boolean; tail?: number; timestamps?: boolean }) => {
     const write = (chunk: Buffer): Promise<void> => new Promise((resolve) => { process.stdout.write(chunk, () => resolve()); });
     finish(await logs(await session(opts), pod, {
       ...(opts.container ? { container: opts.container } : {}),
+      ...(opts.replica ? { replica: opts.replica } : {}),
       follow: opts.follow === true,
       previous: opts.previous === true,
       ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
