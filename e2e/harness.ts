@@ -106,3 +106,25 @@ export async function waitFor<T>(fn: () => T | Promise<T>, options: { timeoutMs?
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 50));
   }
 }
+
+export interface FloeCliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `floe` CLI against `floe` (its kubeconfig), to completion, feeding `input` on stdin. */
+export function floeCli(floe: RunningFloe, args: string[], input = ''): Promise<FloeCliResult> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.KUBECONFIG;
+    const child = spawn(process.execPath, [cli, ...args, '--kubeconfig', floe.kubeconfig], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
