@@ -1,7 +1,7 @@
 // Installs what `npm start` / `npm test` need and is missing, then builds. Node built-ins only.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,7 +62,43 @@ if (process.env.npm_lifecycle_event === 'pretest' || process.argv.includes('--wi
   }
 }
 
-// 4. Build (incremental).
+// 4. The training frameworks' environments: one virtualenv per folder of python/envs (.venvs/<name>), from its
+//    pinned requirements.txt, whose header may say `# python: <interpreter>`, `# pip-args: <args>`, `# apt: <packages>`.
+//    Floe's image table maps framework images to them. FLOE_SKIP_TRAINING_ENVS=1 skips this step.
+const lifecycle = process.env.npm_lifecycle_event;
+if ((lifecycle === 'pretest' || lifecycle === 'prestart' || process.argv.includes('--with-training-envs')) && process.env.FLOE_SKIP_TRAINING_ENVS !== '1') {
+  const envsDir = join(root, 'python', 'envs');
+  for (const name of existsSync(envsDir) ? readdirSync(envsDir).sort() : []) {
+    const reqs = join(envsDir, name, 'requirements.txt');
+    if (!existsSync(reqs)) continue;
+    const text = readFileSync(reqs, 'utf8');
+    const header = (key) => text.split('\n').find((l) => l.startsWith(`# ${key}:`))?.slice(key.length + 3).trim();
+    const venv = join(root, '.venvs', name);
+    const python = join(venv, 'bin', 'python');
+    const stampFile = join(venv, '.floe-requirements-hash');
+    const hash = createHash('sha256').update(text).digest('hex');
+    if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) continue;
+    const apt = header('apt');
+    if (apt) {
+      const missing = apt.split(/\s+/).filter((p) => spawnSync('dpkg', ['-s', p], { stdio: 'ignore' }).status !== 0);
+      if (missing.length > 0) {
+        step(`installing Debian packages for the ${name} environment: ${missing.join(' ')}`);
+        run('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`]);
+      }
+    }
+    if (!existsSync(python)) {
+      const interpreter = header('python') ?? (has('python3') ? 'python3' : '/usr/bin/python3');
+      step(`creating the ${name} training environment in .venvs/${name} (${interpreter})`);
+      run(interpreter, ['-m', 'venv', venv]);
+    }
+    step(`installing the ${name} training environment from python/envs/${name}/requirements.txt (the first time takes minutes: large wheels)`);
+    const pipArgs = (header('pip-args') ?? '').split(/\s+/).filter(Boolean);
+    run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', ...pipArgs, '-r', reqs]);
+    writeFileSync(stampFile, hash);
+  }
+}
+
+// 5. Build (incremental).
 step('building with tsc');
 run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']);
 try {

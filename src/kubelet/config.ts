@@ -14,6 +14,8 @@ export interface LocalEnvironment {
 export interface ImageRule {
   pattern: string;
   run: 'host' | LocalEnvironment | 'unsupported';
+  /** Why an `unsupported` image cannot run, for the Pod's events. */
+  reason?: string;
 }
 
 export interface KubeletConfig {
@@ -56,13 +58,13 @@ export const defaultTiming: KubeletTiming = {
   configRetryMs: 2_000,
 };
 
-export type ImageResolution = { kind: 'host'; env: LocalEnvironment } | { kind: 'unsupported'; pattern: string };
+export type ImageResolution = { kind: 'host'; env: LocalEnvironment } | { kind: 'unsupported'; pattern: string; reason?: string };
 
 /** The environment an image runs in: the first rule whose pattern matches, else the host as is. */
 export function resolveImage(rules: readonly ImageRule[], image: string): ImageResolution {
   for (const rule of rules) {
     if (!globMatches(rule.pattern, image)) continue;
-    if (rule.run === 'unsupported') return { kind: 'unsupported', pattern: rule.pattern };
+    if (rule.run === 'unsupported') return { kind: 'unsupported', pattern: rule.pattern, ...(rule.reason ? { reason: rule.reason } : {}) };
     return { kind: 'host', env: rule.run === 'host' ? {} : rule.run };
   }
   return { kind: 'host', env: {} };

@@ -334,7 +334,7 @@ export class PodWorker {
     const image = container.image ?? '';
     const resolved = resolveImage(this.ctx.images, image);
     if (resolved.kind === 'unsupported') {
-      throw new CannotRunError(`image "${image}" cannot run on this machine: it matches "${resolved.pattern}", which Floe's image table marks unsupported`);
+      throw new CannotRunError(`image "${image}" cannot run on this machine: it matches "${resolved.pattern}", which Floe's image table marks unsupported${resolved.reason ? ` (${resolved.reason})` : ''}`);
     }
     if (!container.command || container.command.length === 0) {
       throw new CannotRunError(

@@ -1,6 +1,8 @@
 // Floe's typed configuration, parsed once at the entry point and passed down.
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ImageRule, KubeletTiming } from '../kubelet/index.js';
 import type { LogLevel } from './logger.js';
 
@@ -50,8 +52,35 @@ export const defaultConfig = (): FloeConfig => ({
   runPods: false,
   controllers: false,
   node: { name: 'floe', labels: {}, taints: [] },
-  images: [],
+  images: trainingImageRules(join(projectRoot, '.venvs')),
 });
+
+/** The checkout this module runs from (dist/src/server → the root), where tools/setup.mjs builds `.venvs/`. */
+const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Framework environment → the image globs it stands for. */
+const trainingEnvironments: [string, string[]][] = [
+  ['torch', ['*pytorch*', '*torch*', '*xgboost*']],
+  ['tensorflow', ['*tensorflow*']],
+  ['mxnet', ['*mxnet*']],
+];
+
+/**
+ * Framework images run in the project's virtualenvs (`.venvs/<name>`, built by tools/setup.mjs from python/envs):
+ * `python`, `torchrun` and friends resolve there first. An environment that is not installed refuses its images,
+ * so the Pod says so instead of failing on an import.
+ */
+export function trainingImageRules(venvsDir: string): ImageRule[] {
+  return trainingEnvironments.flatMap(([name, patterns]) => {
+    const venv = join(venvsDir, name);
+    const installed = existsSync(join(venv, 'bin', 'python'));
+    return patterns.map((pattern): ImageRule =>
+      installed
+        ? { pattern, run: { pathPrepend: [join(venv, 'bin')], env: { VIRTUAL_ENV: venv } } }
+        : { pattern, run: 'unsupported', reason: `the ${name} environment is not installed at ${venv}: run \`node tools/setup.mjs --with-training-envs\`` },
+    );
+  });
+}
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
