@@ -267,6 +267,50 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
     finish(await version(() => session(opts), client, { ...(opts.output ? { output: opts.output } : {}), clientOnly: opts.client === true }, io.out));
   });
 
+  program
+    .command('install')
+    .description("install Floe on a Kubernetes cluster: its CRDs, RBAC and the controller manager (a Deployment)")
+    .requiredOption('--kubeconfig <path>', 'kubeconfig of the cluster')
+    .option('--image <image>', 'the controller manager image', `ghcr.io/floe-dev/floe:${clientVersion}`)
+    .option('--dry-run', 'print the manifests as JSON instead of applying them')
+    .action(async (opts: { kubeconfig: string; image: string; dryRun?: boolean }) => {
+      const { clusterManifests, install } = await import('./cluster.js');
+      const manifests = clusterManifests({ image: opts.image });
+      if (opts.dryRun) {
+        io.out(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests }, null, 2)}\n`);
+        return;
+      }
+      const { KubeClient } = await import('../client/kube-client.js');
+      await install(KubeClient.fromFile(opts.kubeconfig), manifests, (line) => io.out(`${line}\n`));
+    });
+
+  program
+    .command('uninstall')
+    .description('remove what `floe install` applied (the CRDs too, and with them every training job)')
+    .requiredOption('--kubeconfig <path>', 'kubeconfig of the cluster')
+    .action(async (opts: { kubeconfig: string }) => {
+      const { clusterManifests, uninstall } = await import('./cluster.js');
+      const { KubeClient } = await import('../client/kube-client.js');
+      await uninstall(KubeClient.fromFile(opts.kubeconfig), clusterManifests({ image: 'unused' }), (line) => io.out(`${line}\n`));
+    });
+
+  program
+    .command('controllers')
+    .description("run Floe's controllers against a Kubernetes API (from outside with --kubeconfig, or in a Pod), leading through a Lease")
+    .option('--kubeconfig <path>', 'kubeconfig of the cluster (default: the in-cluster service account)')
+    .option('--lease-namespace <namespace>', 'namespace of the floe-controllers Lease', 'floe-system')
+    .option('--identity <id>', 'this replica in the Lease (default: host name and a random suffix)')
+    .addOption(new Option('--log-level <level>', 'how much to log').choices(logLevels).default('info'))
+    .action(async (opts: { kubeconfig?: string; leaseNamespace: string; identity?: string; logLevel: LogLevel }) => {
+      const [{ runControllers }, { KubeClient }, { createLogger }] = await Promise.all([import('./cluster.js'), import('../client/kube-client.js'), import('../server/logger.js')]);
+      const client = opts.kubeconfig ? KubeClient.fromFile(opts.kubeconfig) : KubeClient.inCluster();
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      process.once('SIGTERM', () => abort.abort());
+      io.err(`running Floe's controllers; the floe-controllers Lease is in namespace ${opts.leaseNamespace}\n`);
+      await runControllers({ client, logger: createLogger({ level: opts.logLevel }), leaseNamespace: opts.leaseNamespace, ...(opts.identity ? { identity: opts.identity } : {}), signal: abort.signal });
+    });
+
   connectionOptions(
     program.command('api-resources').description('list the kinds the server serves, with the names `get` and friends accept'),
     { namespace: false },

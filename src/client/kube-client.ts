@@ -42,6 +42,13 @@ export class KubeClient implements Client {
     return new KubeClient({ kubeConfig });
   }
 
+  /** A client from inside a Pod: the service account token and CA, and KUBERNETES_SERVICE_HOST/PORT. */
+  static inCluster(): KubeClient {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromCluster();
+    return new KubeClient({ kubeConfig });
+  }
+
   constructor(options: KubeClientOptions) {
     this.http = new KubeHttp({ kubeConfig: allowPlainHttp(options.kubeConfig) });
     this.discovery = new KubeDiscovery({ http: this.http });
