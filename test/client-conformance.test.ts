@@ -13,6 +13,7 @@ import { PatchType, type Client, type KindRef, type WatchStream } from '../src/c
 import { KubeClient } from '../src/client/kube-client.js';
 import { defaultConfig } from '../src/server/config.js';
 import { startFloe, type Floe } from '../src/server/floe.js';
+import { controlPlaneUnavailable, startControlPlane } from './helpers/control-plane.js';
 import { rejectsWith } from './helpers/expect.js';
 import { ConfigMapRef, PodRef, configMap, freshNamespace, names, pod } from './helpers/fixtures.js';
 import { waitFor } from './helpers/wait.js';
@@ -26,10 +27,37 @@ interface Widget extends KubeObject {
   status?: { ready?: boolean };
 }
 
-function conformance(name: string, makeClient: (floe: Floe) => Client): void {
-  describe(`Client conformance: ${name}`, () => {
-    let dataDir = '';
-    let floe: Floe | undefined;
+/** A server the suite runs against, and how to make one of its resourceVersions too old to watch from. */
+interface Target {
+  client: Client;
+  /** A resourceVersion in `ns` the server no longer serves watches from. */
+  expiredRevision(ns: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Floe on a free port, in a temp dir; compaction of its change log makes a revision expire. */
+async function floeTarget(makeClient: (floe: Floe) => Client): Promise<Target> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'floe-conformance-'));
+  const floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent' });
+  const client = makeClient(floe);
+  return {
+    client,
+    async expiredRevision(ns) {
+      const old = (await client.create(configMap(ns, 'old'))).metadata.resourceVersion ?? '1';
+      await client.create(configMap(ns, 'newer'));
+      floe.store.compact(0);
+      return old;
+    },
+    async stop() {
+      await floe.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function conformance(name: string, start: () => Promise<Target>, options: { skip?: string; timeout?: number } = {}): void {
+  describe(`Client conformance: ${name}`, { ...(options.skip ? { skip: options.skip } : {}) }, () => {
+    let target: Target | undefined;
     let client: Client;
     const streams: WatchStream[] = [];
 
@@ -58,15 +86,13 @@ function conformance(name: string, makeClient: (floe: Floe) => Client): void {
     }
 
     before(async () => {
-      dataDir = await mkdtemp(join(tmpdir(), 'floe-conformance-'));
-      floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent' });
-      client = makeClient(floe);
-    });
+      target = await start();
+      client = target.client;
+    }, { timeout: options.timeout ?? 60_000 });
 
     after(async () => {
       for (const s of streams) s.close();
-      await floe?.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      await target?.stop();
     });
 
     test('create then get returns the stored object with uid, resourceVersion, creationTimestamp and generation 1', async () => {
@@ -451,12 +477,10 @@ function conformance(name: string, makeClient: (floe: Floe) => Client): void {
     });
 
     test('a watch from a compacted resourceVersion fails with Expired', async () => {
-      assert.ok(floe);
+      assert.ok(target);
       const ns = await freshNamespace(client, 'expired');
-      const old = (await client.create(configMap(ns, 'old'))).metadata.resourceVersion;
-      await client.create(configMap(ns, 'newer'));
-      floe.store.compact(0);
-      const err = await watchFailure(client, { namespace: ns, resourceVersion: old ?? '1' });
+      const old = await target.expiredRevision(ns);
+      const err = await watchFailure(client, { namespace: ns, resourceVersion: old });
       assert.ok(err instanceof FloeError, `expected a FloeError, got ${String(err)}`);
       assert.equal(err.reason, 'Expired');
       assert.equal(err.code, 410);
@@ -478,8 +502,25 @@ async function watchFailure(client: Client, options: Parameters<Client['watch']>
   }
 }
 
-conformance('LocalClient', (floe) => floe.client);
-conformance('KubeClient', (floe) => KubeClient.fromFile(floe.kubeconfigPath));
+conformance('LocalClient', () => floeTarget((floe) => floe.client));
+conformance('KubeClient', () => floeTarget((floe) => KubeClient.fromFile(floe.kubeconfigPath)));
+
+// The yardstick: the same cases against a real kube-apiserver with etcd (tools/control-plane.mjs).
+const unavailable = controlPlaneUnavailable();
+if (unavailable) process.stderr.write(`[conformance] skipping the kube-apiserver run: ${unavailable}\n`);
+conformance(
+  'KubeClient against a real kube-apiserver',
+  async () => {
+    const plane = await startControlPlane();
+    return {
+      client: KubeClient.fromFile(plane.kubeconfig),
+      // kube-apiserver's watch cache starts at the revision it was started with: anything older is gone.
+      expiredRevision: () => Promise.resolve('1'),
+      stop: () => plane.stop(),
+    };
+  },
+  { ...(unavailable ? { skip: unavailable } : {}), timeout: 3_600_000 },
+);
 
 /**
  * What only the HTTP client can get wrong, checked against a stand-in for a real kube-apiserver: the
