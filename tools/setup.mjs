@@ -98,7 +98,18 @@ if ((lifecycle === 'pretest' || lifecycle === 'prestart' || process.argv.include
   }
 }
 
-// 5. Build (incremental).
+// 5. The real control plane the conformance and cluster suites compare against (tools/control-plane.mjs): built
+//    once from Go modules into ~/.cache/floe. Without a Go toolchain those suites say why they skip.
+if (lifecycle === 'pretest' && process.env.FLOE_SKIP_CONTROL_PLANE !== '1') {
+  if (has('go')) {
+    step('building the real control plane (kube-apiserver, kube-scheduler, kube-controller-manager, kwok) if not cached');
+    run(process.execPath, [join(root, 'tools', 'control-plane.mjs'), 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } else {
+    step('no Go toolchain: the kube-apiserver conformance run and the cluster suite will be skipped');
+  }
+}
+
+// 6. Build (incremental).
 step('building with tsc');
 run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']);
 try {
