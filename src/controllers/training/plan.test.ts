@@ -128,3 +128,17 @@ test('conditions: the last is the state; Running and Restarting replace each oth
   setJobCondition(status, 'Succeeded', 'True', 'TFJobSucceeded', 'done', 5000);
   assert.deepEqual(status.conditions?.map((c) => `${c.type}=${c.status}`), ['Created=True', 'Running=False', 'Succeeded=True']);
 });
+
+test('success rules: chief or master decides; else worker-0, or every worker with AllWorkers; elastic PyTorch on any worker', () => {
+  const pods = (replicas: number, succeeded: number[]) => ({ replicas, succeeded: new Set(succeeded), running: new Set<number>() });
+  const tf = (spec: Record<string, unknown> = {}) => withDefaults(tensorflow, makeJob(tensorflow, { Worker: 2 }, spec));
+  assert.equal(tensorflow.succeeded(tf(), { Worker: pods(2, [0]) }), true);
+  assert.equal(tensorflow.succeeded(tf(), { Worker: pods(2, [1]) }), false);
+  assert.equal(tensorflow.succeeded(tf({ successPolicy: 'AllWorkers' }), { Worker: pods(2, [0]) }), false);
+  assert.equal(tensorflow.succeeded(tf({ successPolicy: 'AllWorkers' }), { Worker: pods(2, [0, 1]) }), true);
+  assert.equal(tensorflow.succeeded(tf(), { Chief: pods(1, []), Worker: pods(2, [0, 1]) }), false, 'with a chief, the chief decides');
+  assert.equal(pytorch.succeeded(withDefaults(pytorch, makeJob(pytorch, { Worker: 3 }, { elasticPolicy: {} })), { Worker: pods(3, [2]) }), true);
+  assert.equal(pytorch.succeeded(withDefaults(pytorch, makeJob(pytorch, { Worker: 3 })), { Worker: pods(3, [2]) }), false);
+  assert.equal(mxnet.succeeded(withDefaults(mxnet, makeJob(mxnet, { Scheduler: 1, Worker: 2 })), { Scheduler: pods(1, []), Worker: pods(2, [0, 1]) }), true);
+  assert.equal(xgboost.succeeded(withDefaults(xgboost, makeJob(xgboost, { Master: 1, Worker: 2 })), { Master: pods(1, [0]), Worker: pods(2, []) }), true);
+});
