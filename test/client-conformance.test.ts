@@ -30,8 +30,8 @@ interface Widget extends KubeObject {
 /** A server the suite runs against, and how to make one of its resourceVersions too old to watch from. */
 interface Target {
   client: Client;
-  /** A resourceVersion in `ns` the server no longer serves watches from. */
-  expiredRevision(ns: string): Promise<string>;
+  /** A resourceVersion in `ns` the server no longer serves watches from, or why the target cannot make one. */
+  expiredRevision(ns: string): Promise<string | { cannot: string }>;
   stop(): Promise<void>;
 }
 
@@ -108,7 +108,7 @@ function conformance(name: string, start: () => Promise<Target>, options: { skip
         assert.ok(o.metadata.resourceVersion, 'resourceVersion is set');
         assert.equal(typeof o.metadata.creationTimestamp, 'string');
         assert.ok(!Number.isNaN(Date.parse(o.metadata.creationTimestamp ?? '')), 'creationTimestamp is a timestamp');
-        assert.equal(o.metadata.generation, 1);
+        assert.equal(o.metadata.generation, undefined, 'a ConfigMap has no generation (kube-apiserver 1.32)');
         assert.deepEqual(o.data, { mode: 'fast' });
       }
       assert.equal(got.metadata.uid, created.metadata.uid);
@@ -140,19 +140,15 @@ function conformance(name: string, start: () => Promise<Target>, options: { skip
       assert.equal(now.metadata.resourceVersion, second.metadata.resourceVersion);
     });
 
-    test('generation bumps on a spec change only, not on labels or status', async () => {
+    test('built-in kinds such as Pods carry no generation, through updates and status writes (custom resources do: see the CRD case)', async () => {
       const ns = await freshNamespace(client, 'generation');
       const created = await client.create(pod(ns, 'worker'));
-      assert.equal(created.metadata.generation, 1);
-      const relabelled = await client.update({ ...created, metadata: { ...created.metadata, labels: { team: 'a' } } });
-      assert.equal(relabelled.metadata.generation, 1, 'a label change keeps generation');
-      const spec = structuredClone(relabelled.spec);
-      spec.containers[0]!.image = 'busybox:1.37';
-      const respecced = await client.update({ ...relabelled, spec });
-      assert.equal(respecced.metadata.generation, 2, 'a spec change bumps generation');
-      const statused = await client.updateStatus({ ...respecced, status: { phase: 'Pending', message: 'waiting for a node' } });
-      assert.equal(statused.metadata.generation, 2, 'a status change keeps generation');
-      assert.equal((await client.get(PodRef, 'worker', ns)).metadata.generation, 2);
+      assert.equal(created.metadata.generation, undefined);
+      const relabelled = await client.update({ ...created, metadata: { ...created.metadata, labels: { team: 'a' }, generation: 7 } });
+      assert.equal(relabelled.metadata.generation, undefined, 'a generation sent by the client is dropped');
+      const statused = await client.updateStatus({ ...relabelled, status: { phase: 'Pending', message: 'waiting for a node' } });
+      assert.equal(statused.metadata.generation, undefined);
+      assert.equal((await client.get(PodRef, 'worker', ns)).metadata.generation, undefined);
     });
 
     test('status is a subresource: update ignores status, updateStatus ignores spec', async () => {
@@ -214,7 +210,7 @@ function conformance(name: string, start: () => Promise<Target>, options: { skip
       } while (token !== undefined);
       assert.equal(pages, 4);
       assert.equal(new Set(seen).size, seen.length, 'no object appears twice');
-      assert.deepEqual([...seen].sort(), expected, 'no object is skipped');
+      assert.deepEqual(names(seen.map((name) => configMap(ns, name))), expected, 'no object is skipped');
     });
 
     test('a watch from a resourceVersion sees ADDED, MODIFIED, DELETED in order', async () => {
@@ -403,7 +399,7 @@ function conformance(name: string, start: () => Promise<Target>, options: { skip
       assert.equal(result.metadata.name, 'imaginary');
       assert.deepEqual(result.data, { a: '1' });
       await rejectsWith(client.get(ConfigMapRef, 'imaginary', ns), 'NotFound');
-      assert.equal((await client.list(ConfigMapRef, { namespace: ns })).items.length, 0);
+      assert.deepEqual(names((await client.list(ConfigMapRef, { namespace: ns })).items), []);
     });
 
     test('an invalid object is rejected as Invalid with a cause naming the field', async () => {
@@ -476,10 +472,14 @@ function conformance(name: string, start: () => Promise<Target>, options: { skip
       assert.equal(updated.metadata.generation, 2, 'a spec change bumps generation');
     });
 
-    test('a watch from a compacted resourceVersion fails with Expired', async () => {
+    test('a watch from a compacted resourceVersion fails with Expired', async (t) => {
       assert.ok(target);
       const ns = await freshNamespace(client, 'expired');
       const old = await target.expiredRevision(ns);
+      if (typeof old !== 'string') {
+        t.skip(old.cannot);
+        return;
+      }
       const err = await watchFailure(client, { namespace: ns, resourceVersion: old });
       assert.ok(err instanceof FloeError, `expected a FloeError, got ${String(err)}`);
       assert.equal(err.reason, 'Expired');
@@ -514,8 +514,7 @@ conformance(
     const plane = await startControlPlane();
     return {
       client: KubeClient.fromFile(plane.kubeconfig),
-      // kube-apiserver's watch cache starts at the revision it was started with: anything older is gone.
-      expiredRevision: () => Promise.resolve('1'),
+      expiredRevision: () => Promise.resolve({ cannot: "kube-apiserver's watch cache serves every revision of its window (at least 75 s of history) even after etcd compacts, so no revision expires within a test; see docs/compatibility.md" }),
       stop: () => plane.stop(),
     };
   },

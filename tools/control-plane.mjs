@@ -196,7 +196,7 @@ export async function up(dir) {
     start('kube-controller-manager', bins.kubeControllerManager, [
       '--kubeconfig', kubeconfig, '--leader-elect=false', '--bind-address', '127.0.0.1', '--secure-port', '0',
       '--service-account-private-key-file', join(pki, 'sa.key'), '--root-ca-file', join(pki, 'ca.crt'),
-      '--use-service-account-credentials=false', '--controllers', '*,-nodeipam,-nodelifecycle,-serviceaccount-token', '--v', '0',
+      '--use-service-account-credentials=false', '--controllers', '*,-nodeipam,-serviceaccount-token', '--v', '0',
     ]);
     writeFileSync(join(dir, 'kwok-stages.yaml'), kwokStages());
     start('kwok', bins.kwok, [

@@ -91,8 +91,12 @@ export interface ResourceType {
   defaults?: (object: KubeObject) => void;
   /** Field-selector fields this kind supports beyond metadata.name / metadata.namespace, with their getters. */
   selectableFields?: Record<string, (object: KubeObject) => string | undefined>;
-  /** Whether a change to the whole object bumps generation even without a `spec` (ConfigMap-like kinds do not have generation semantics). */
-  generationFrom: 'spec' | 'all-but-metadata-and-status';
+  /**
+   * What bumps `metadata.generation`: a spec change, any change outside metadata and status, or nothing because the
+   * kind has no generation (as in kube-apiserver 1.32: ConfigMaps, Pods, Services, Namespaces… only CRDs, custom
+   * resources and workload kinds carry one).
+   */
+  generationFrom: 'spec' | 'all-but-metadata-and-status' | 'none';
   /** Verbs the resource supports, for discovery. */
   verbs: string[];
   /** Built-in kinds cannot be removed; CRD-backed ones point at their CRD. */

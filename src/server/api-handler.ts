@@ -150,10 +150,11 @@ export class ApiHandler {
       this.ensureAbsent(type, storage);
       storage.metadata.uid = randomUUID();
       storage.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-      storage.metadata.generation = 1;
+      if (type.generationFrom === 'none') delete storage.metadata.generation;
+      else storage.metadata.generation = 1;
       return this.present(type, storage);
     }
-    const stored = this.store.create(this.keyOf(type), storage);
+    const stored = this.store.create(this.keyOf(type), storage, { generation: type.generationFrom !== 'none' });
     this.afterWrite(type, stored);
     return this.present(type, stored);
   }
@@ -379,7 +380,8 @@ export class ApiHandler {
     }
     if (params.dryRun) {
       storage.metadata.resourceVersion = existing.metadata.resourceVersion!;
-      storage.metadata.generation = (existing.metadata.generation ?? 1) + (bump ? 1 : 0);
+      if (existing.metadata.generation === undefined) delete storage.metadata.generation;
+      else storage.metadata.generation = existing.metadata.generation + (bump ? 1 : 0);
       return this.present(type, storage);
     }
     const options: { expectRevision?: string; bumpGeneration?: boolean } = { bumpGeneration: bump };

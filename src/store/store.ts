@@ -229,7 +229,7 @@ export class Store {
    * Creates an object. System fields (uid, resourceVersion, generation, creationTimestamp) are set here;
    * the caller has validated the rest. AlreadyExists when the name is taken.
    */
-  create(resource: ResourceKey, object: KubeObject): KubeObject {
+  create(resource: ResourceKey, object: KubeObject, options: { generation?: boolean } = {}): KubeObject {
     return this.transaction(() => {
       const meta = object.metadata;
       const namespace = meta.namespace ?? '';
@@ -241,7 +241,8 @@ export class Store {
       const stored = clone(object);
       stored.metadata.uid = randomUUID();
       stored.metadata.creationTimestamp = this.timestamp();
-      stored.metadata.generation = 1;
+      if (options.generation === false) delete stored.metadata.generation;
+      else stored.metadata.generation = 1;
       delete stored.metadata.deletionTimestamp;
       delete stored.metadata.deletionGracePeriodSeconds;
       return this.write(resource, stored, 'ADDED');
@@ -271,7 +272,8 @@ export class Store {
       const meta = stored.metadata;
       meta.uid = current.metadata.uid!;
       meta.creationTimestamp = current.metadata.creationTimestamp!;
-      meta.generation = (current.metadata.generation ?? 1) + (options.bumpGeneration ? 1 : 0);
+      if (current.metadata.generation === undefined) delete meta.generation;
+      else meta.generation = current.metadata.generation + (options.bumpGeneration ? 1 : 0);
       const deleting = current.metadata.deletionTimestamp;
       if (deleting !== undefined) {
         meta.deletionTimestamp = deleting;

@@ -47,10 +47,15 @@ export function pod(namespace: string, name: string, containers: { name: string;
     spec: {
       containers: containers.map((c) => ({ ...c, command: ['sleep', '3600'] })),
       nodeSelector: { 'floe.dev/conformance': 'never-scheduled' },
+      // No scheduler writes to it (kube-scheduler would record PodScheduled=False and race the test's updates).
+      schedulerName: 'floe-conformance-none',
     },
   };
 }
 
+/** kube-controller-manager publishes this ConfigMap in every namespace; tests about their own objects ignore it. */
+export const RootCaConfigMap = 'kube-root-ca.crt';
+
 export function names(objects: KubeObject[]): string[] {
-  return objects.map((o) => o.metadata.name ?? '').sort();
+  return objects.map((o) => o.metadata.name ?? '').filter((n) => n !== RootCaConfigMap).sort();
 }

@@ -6,6 +6,8 @@ export interface TakeOptions {
   timeoutMs?: number;
   /** Keep BOOKMARK events instead of skipping them. */
   bookmarks?: boolean;
+  /** Keep events about kube-root-ca.crt, which kube-controller-manager publishes in every namespace. */
+  system?: boolean;
 }
 
 /** The next `count` events (bookmarks skipped). Reads with next(), so the stream stays open for more. */
@@ -23,6 +25,7 @@ export async function takeEvents<T extends KubeObject>(stream: WatchStream<T>, c
       const next = await Promise.race([iterator.next(), deadline]);
       if (next.done) throw new Error(`the watch ended after ${out.length} of ${count} events: ${JSON.stringify(summary(out))}`);
       if (next.value.type === 'BOOKMARK' && !options.bookmarks) continue;
+      if (next.value.object.metadata?.name === 'kube-root-ca.crt' && !options.system) continue;
       out.push(next.value);
     }
   } finally {

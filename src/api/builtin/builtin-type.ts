@@ -4,7 +4,7 @@ import { allVerbs, type ResourceType } from '../resource-type.js';
 
 export type BuiltinTypeOptions = Pick<ResourceType, 'group' | 'version' | 'kind' | 'plural'> & Partial<Omit<ResourceType, 'group' | 'version' | 'kind' | 'plural'>>;
 
-/** A namespaced kind serving every verb, without status subresource, unless the options say otherwise. */
+/** A namespaced kind serving every verb, without status subresource or generation, unless the options say otherwise. */
 export function builtinType(options: BuiltinTypeOptions): ResourceType {
   const type: ResourceType = {
     listKind: `${options.kind}List`,
@@ -15,7 +15,7 @@ export function builtinType(options: BuiltinTypeOptions): ResourceType {
     storageVersion: options.version,
     statusSubresource: false,
     columns: [],
-    generationFrom: 'spec',
+    generationFrom: 'none',
     verbs: [...allVerbs],
     source: { from: 'builtin' },
     ...options,

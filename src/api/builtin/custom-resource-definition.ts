@@ -4,6 +4,7 @@ import { builtinType } from './builtin-type.js';
 
 export function customResourceDefinitionType(): ResourceType {
   return builtinType({
+    generationFrom: 'spec',
     group: 'apiextensions.k8s.io',
     version: 'v1',
     kind: 'CustomResourceDefinition',
