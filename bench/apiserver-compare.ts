@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     };
   } finally {
     for (const c of [floe, plane]) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all([floe, plane].map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await Promise.all([floe, plane].map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
     rmSync(dataDir, { recursive: true, force: true });
   }
   result.note = 'Same machine (2 cores), same client, HTTP/1.1 keep-alive, both over HTTPS with a bearer token on loopback. RSS of kube-apiserver is summed with etcd (Debian etcd 3.4). The control plane also runs kube-scheduler, kube-controller-manager and kwok, not counted.';
