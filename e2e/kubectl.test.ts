@@ -412,4 +412,18 @@ describe('kubectl bad input gets a clear error and stores nothing', () => {
       removeDir(guarded.dataDir);
     }
   });
+
+  test('kubectl describe service shows the endpoints of its running Pod (read from the EndpointSlice)', async () => {
+    const ns = 'describe-svc';
+    assert.equal((await kubectl(floe, ['create', 'namespace', ns])).code, 0);
+    assert.equal((await kubectl(floe, ['-n', ns, 'run', 'web', '--image=busybox', '--command', '--', 'sleep', '300'])).code, 0);
+    assert.equal((await kubectl(floe, ['-n', ns, 'expose', 'pod', 'web', '--port', '80'])).code, 0);
+    const described = await waitFor(async () => {
+      const r = await kubectl(floe, ['-n', ns, 'describe', 'service', 'web']);
+      return /Endpoints:\s+127\.0\.0\.1:\d+/.test(r.stdout) ? r.stdout : undefined;
+    }, { what: 'the endpoints in kubectl describe', timeoutMs: 30_000 });
+    const slices = await kubectl(floe, ['-n', ns, 'get', 'endpointslices', '-o', 'name']);
+    assert.equal(slices.stdout.trim(), 'endpointslice.discovery.k8s.io/web', described);
+    await kubectl(floe, ['-n', ns, 'delete', 'pod', 'web', '--grace-period=0', '--force']);
+  });
 });

@@ -253,12 +253,14 @@ export class ServiceController {
       targetRef: { kind: 'Pod', namespace, name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' },
     }));
     const labels = { ...(svc.metadata.labels ?? {}), [ServiceNameLabel]: name, [ManagedByLabel]: ManagedBy };
-    const body = { addressType: 'IPv4', endpoints, ports };
+    // Like the endpoint-slice controller, name every port ('' when unnamed): kubectl describe dereferences it.
+    const slicePorts = ports.map((p) => ({ name: '', ...p }));
+    const body = { addressType: 'IPv4', endpoints, ports: slicePorts };
     if (!existing) {
       await this.client.create({ apiVersion: EndpointSliceRef.apiVersion, kind: EndpointSliceRef.kind, metadata: { name, namespace, labels, ownerReferences: [owner] }, ...body });
       return;
     }
-    if (JSON.stringify(existing.endpoints ?? []) === JSON.stringify(endpoints) && JSON.stringify(existing.ports ?? []) === JSON.stringify(ports)) return;
+    if (JSON.stringify(existing.endpoints ?? []) === JSON.stringify(endpoints) && JSON.stringify(existing.ports ?? []) === JSON.stringify(slicePorts)) return;
     await this.client.update({ ...existing, ...body });
   }
 }

@@ -34,9 +34,20 @@ describe('built-in kinds', () => {
       '/v1 events event EventList namespaced [ev] []',
       '/v1 nodes node NodeList cluster [no] [] status',
       '/v1 endpoints endpoints EndpointsList namespaced [ep] []',
+      'discovery.k8s.io/v1 endpointslices endpointslice EndpointSliceList namespaced [] []',
       'coordination.k8s.io/v1 leases lease LeaseList namespaced [] []',
       'apiextensions.k8s.io/v1 customresourcedefinitions customresourcedefinition CustomResourceDefinitionList cluster [crd,crds] [api-extensions] status',
     ]);
+  });
+
+  test('EndpointSlice: addressType required and known, endpoints with addresses, kubectl columns', () => {
+    const slice = (fields: Record<string, unknown>): KubeObject => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 's', namespace: 'ns' }, ...fields });
+    assert.deepEqual(errorsOf('EndpointSlice', slice({ addressType: 'IPv4', endpoints: [{ addresses: ['127.0.0.1'] }], ports: [{ port: 80, protocol: 'TCP' }] })), []);
+    assert.deepEqual(errorsOf('EndpointSlice', slice({ endpoints: [{ addresses: [] }] })), ['FieldValueRequired addressType', 'FieldValueRequired endpoints[0].addresses']);
+    assert.deepEqual(errorsOf('EndpointSlice', slice({ addressType: 'IPX' })), ['FieldValueNotSupported addressType']);
+    assert.deepEqual(columnsOf('EndpointSlice'), ['AddressType', 'Ports', 'Endpoints']);
+    const cells = type('EndpointSlice').cells?.(slice({ addressType: 'IPv4', endpoints: ['a', 'b', 'c', 'd'].map((x) => ({ addresses: [`10.0.0.${x.charCodeAt(0) - 96}`] })), ports: [{ port: 80 }, { port: 443 }] }));
+    assert.deepEqual(cells, ['IPv4', '80,443', '10.0.0.1,10.0.0.2,10.0.0.3 + 1 more...']);
   });
 
   test('verbs, storage version, source, generation and patch metadata', () => {

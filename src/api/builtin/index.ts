@@ -2,6 +2,7 @@
 import type { ResourceType } from '../resource-type.js';
 import { configMapType, secretType } from './config-data.js';
 import { customResourceDefinitionType } from './custom-resource-definition.js';
+import { endpointSliceType } from './endpoint-slice.js';
 import { endpointsType } from './endpoints.js';
 import { eventType } from './event.js';
 import { leaseType } from './lease.js';
@@ -28,6 +29,7 @@ export function builtinResourceTypes(): ResourceType[] {
     eventType(),
     nodeType(),
     endpointsType(),
+    endpointSliceType(),
     leaseType(),
     customResourceDefinitionType(),
   ];

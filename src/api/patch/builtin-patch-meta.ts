@@ -98,6 +98,7 @@ export function patchMetaForKind(group: string, kind: string): PatchMeta | undef
     }
   }
   if (group === 'coordination.k8s.io' && kind === 'Lease') return genericPatchMeta;
+  if (group === 'discovery.k8s.io' && kind === 'EndpointSlice') return genericPatchMeta;
   if (group === 'apiextensions.k8s.io' && kind === 'CustomResourceDefinition') return genericPatchMeta;
   return undefined;
 }
