@@ -12,6 +12,8 @@ export interface StatusInput {
   records: ReadonlyMap<string, ContainerRecord>;
   /** Why a container that should start cannot (CreateContainerConfigError, CreateContainerError…). */
   waiting: ReadonlyMap<string, Waiting>;
+  /** Containers with probes: whether the readiness (and startup) probes say ready and started. Others are ready when running. */
+  probes?: ReadonlyMap<string, { ready: boolean; started: boolean }>;
   startTime: string;
   now: number;
   podIP: string;
@@ -60,8 +62,9 @@ function containerStatus(input: StatusInput, c: ContainerSpec, init: boolean, in
       status.state = { running: { startedAt: seconds(run.startedAt) } };
       if (last) status.lastState = terminated(last);
       if (run.pid !== undefined) status.containerID = `floe://${run.pid}`;
-      status.ready = !init;
-      status.started = true;
+      const probed = input.probes?.get(c.name);
+      status.ready = !init && (probed?.ready ?? true);
+      status.started = probed?.started ?? true;
       break;
     }
     case 'restarting': {

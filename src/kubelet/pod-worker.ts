@@ -11,6 +11,7 @@ import { containerEnv, ContainerConfigError, expand, type EnvContext, type EnvLo
 import type { EventRecorder } from './events.js';
 import { findByCommandLine, isAlive, readProcStat, signalGroup } from './proc.js';
 import { computePodStatus, outcome, type Waiting } from './pod-status.js';
+import { ContainerProbes, runProbe, type ProbeKind, type ProbeResult, type ProbeTarget } from './probes.js';
 import {
   PodPaths,
   readContainerRecords,
@@ -87,6 +88,10 @@ export class PodWorker {
   private readonly waiting = new Map<string, Waiting>();
   private readonly warned = new Set<string>();
   private readonly logIndexed = new Map<string, number>();
+  /** Probes of the current run of each container that has any. */
+  private readonly probes = new Map<string, ContainerProbes>();
+  /** How each container was launched (exec probes run with its environment); rebuilt for adopted processes. */
+  private readonly launches = new Map<string, Launch>();
   private terminating: { deadline: number; killed: boolean; deleteSent: boolean } | undefined;
   private recovered = false;
   private retryAt: number | undefined;
@@ -176,6 +181,72 @@ export class PodWorker {
         this.persist(record);
         signalGroup(run.pid, 'SIGKILL');
         if (this.pod) this.ctx.events.record(this.pod, 'Warning', 'OOMKilled', `Container ${record.name} exceeded its memory limit and was killed: ${record.killMessage}`, this.fieldPath(record.name));
+      }
+      this.probeTick(record);
+    }
+  }
+
+  /** Starts the probes of a running container that are due; their results arrive in `probed`. */
+  private probeTick(record: ContainerRecord): void {
+    const run = record.running;
+    const found = this.containerSpec(record.name);
+    if (!run || run.pid === undefined || !found || found.init || !ContainerProbes.wanted(found.container)) return;
+    let probes = this.probes.get(record.name);
+    if (!probes || probes.attempt !== run.attempt) {
+      probes = new ContainerProbes(found.container, run.attempt, Date.parse(run.startedAt));
+      this.probes.set(record.name, probes);
+    }
+    const current = probes;
+    for (const { kind, spec } of current.take(Date.now())) {
+      this.probeTarget(found.container)
+        .then((target) => runProbe(spec, target))
+        .catch((err: unknown) => ({ ok: false, message: err instanceof Error ? err.message : String(err) }))
+        .then((result) => this.probed(record.name, current, kind, result), (err: unknown) => this.log.warn({ err }, 'probe handling failed'));
+    }
+  }
+
+  private async probeTarget(container: ContainerSpec): Promise<ProbeTarget> {
+    let launch = this.launches.get(container.name);
+    if (!launch && this.pod) {
+      launch = await this.prepare(this.pod, container);
+      this.launches.set(container.name, launch);
+    }
+    return { container, env: launch?.env ?? { PATH: this.ctx.baseEnv.PATH ?? '/usr/bin:/bin' }, cwd: launch?.cwd ?? this.paths.workDir };
+  }
+
+  /** A probe result: readiness changes rewrite the status; a failed liveness (or startup) probe restarts the container. */
+  private probed(name: string, probes: ContainerProbes, kind: ProbeKind, result: ProbeResult): void {
+    const record = this.records.get(name);
+    const run = record?.running;
+    if (this.stopped || !record || !run || run.attempt !== probes.attempt || this.probes.get(name) !== probes) return;
+    const outcome = probes.record(kind, result, Date.now());
+    if (!outcome || !this.pod) return;
+    const fieldPath = this.fieldPath(name);
+    const title = `${kind[0]!.toUpperCase()}${kind.slice(1)}`;
+    switch (outcome.kind) {
+      case 'ready-changed':
+      case 'started':
+        this.kick();
+        return;
+      case 'failed':
+        this.ctx.events.record(this.pod, 'Warning', 'Unhealthy', `${title} probe failed: ${outcome.message}`, fieldPath);
+        return;
+      case 'liveness-failed': {
+        this.ctx.events.record(this.pod, 'Warning', 'Unhealthy', outcome.message, fieldPath);
+        const why = kind === 'startup' ? 'startup' : 'liveness';
+        this.ctx.events.record(this.pod, 'Normal', 'Killing', `Container ${name} failed ${why} probe, will be restarted`, fieldPath);
+        this.probes.delete(name);
+        if (run.pid === undefined) return;
+        const pid = run.pid;
+        const grace = (this.pod.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds ?? 30;
+        signalGroup(pid, grace > 0 ? 'SIGTERM' : 'SIGKILL');
+        if (grace > 0) {
+          setTimeout(() => {
+            if (this.records.get(name)?.running?.attempt === probes.attempt) signalGroup(pid, 'SIGKILL');
+          }, grace * 1000).unref();
+        }
+        this.kick();
+        return;
       }
     }
   }
@@ -291,6 +362,8 @@ export class PodWorker {
     child.once('exit', (code, signal) => this.exited(container.name, attempt, { code, signal }));
     child.unref();
     this.children.set(container.name, child);
+    this.launches.set(container.name, launch);
+    this.probes.delete(container.name);
     record.running.pid = child.pid;
     const startTicks = readProcStat(child.pid)?.startTicks;
     if (startTicks !== undefined) record.running.startTicks = startTicks;
@@ -515,6 +588,7 @@ export class PodWorker {
         pod: current,
         records: this.records,
         waiting: this.waiting,
+        probes: this.probeView(current),
         startTime: this.podRecord.startTime,
         now: Date.now(),
         podIP: PodIP,
@@ -534,6 +608,19 @@ export class PodWorker {
       }
     }
     return undefined;
+  }
+
+  /** Readiness and started-ness of running containers that have probes (until their first result: not ready). */
+  private probeView(pod: Pod): Map<string, { ready: boolean; started: boolean }> {
+    const out = new Map<string, { ready: boolean; started: boolean }>();
+    for (const c of pod.spec.containers) {
+      if (!ContainerProbes.wanted(c)) continue;
+      const record = this.records.get(c.name);
+      const probes = this.probes.get(c.name);
+      const current = probes !== undefined && probes.attempt === record?.running?.attempt;
+      out.set(c.name, { ready: current ? probes.ready : false, started: current ? probes.started : false });
+    }
+    return out;
   }
 
   /** Wakes the worker for the next due restart, the end of a grace period, or a retry. */
