@@ -2,7 +2,7 @@
 import { fieldErrors, type FieldError } from '../../api/errors.js';
 import type { EnvVar } from '../../api/core-v1.js';
 import { allSucceeded, env, replicaCount, totalReplicas, type EnvContext, type Framework, type ReplicaAddress } from './framework.js';
-import type { ReplicaSpec, TrainingJob } from './types.js';
+import type { ReplicaSpec } from './types.js';
 
 const hostPort = (a: ReplicaAddress): string => `${a.host}:${a.port}`;
 
@@ -293,4 +293,3 @@ export function frameworkOf(kind: string): Framework | undefined {
   return frameworks.find((f) => f.kind === kind);
 }
 
-export type { TrainingJob };

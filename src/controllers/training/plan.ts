@@ -3,7 +3,7 @@ import { serviceAddress } from '../../api/host-ports.js';
 import { GroupAnnotation, MinAvailableAnnotation } from '../../api/gang.js';
 import type { ContainerSpec, Pod, Service } from '../../api/core-v1.js';
 import { controllerReference, kubeTime } from '../../controller/index.js';
-import { exitCodeOf, replicaCount, replicaName, type DnsForm, type Framework, type ReplicaAddress, type ReplicaPods } from './framework.js';
+import { replicaCount, replicaName, type DnsForm, type Framework, type ReplicaAddress, type ReplicaPods } from './framework.js';
 import { replicaSpecs } from './spec.js';
 import { Labels, type JobCondition, type JobConditionType, type JobStatus, type ReplicaSpec, type TrainingJob } from './types.js';
 
@@ -185,4 +185,3 @@ export function setJobCondition(status: JobStatus, type: JobConditionType, value
   return true;
 }
 
-export { exitCodeOf };

@@ -2,13 +2,12 @@
 import { FloeError } from '../../api/errors.js';
 import { PodRef, ServiceRef, type Pod, type Service } from '../../api/core-v1.js';
 import { isControlledBy, kubeTime, realClock, TerminalError, type Clock, type ReconcileContext, type ReconcileResult, type Reconciler, type Request } from '../../controller/index.js';
-import { replicaCount, replicaName, type Framework } from './framework.js';
+import { exitCodeOf, replicaCount, replicaName, type Framework } from './framework.js';
 import {
   addressBook,
   crashLooping,
   desiredPod,
   desiredService,
-  exitCodeOf,
   failureCount,
   findJobCondition,
   isFinished,
