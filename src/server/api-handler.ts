@@ -144,11 +144,12 @@ export class ApiHandler {
     }
     this.checkNamespaceForWrite(type, object.metadata.namespace);
     if (type.statusSubresource && type.source.from === 'crd') delete object.status;
+    // The server names the uid (a client's is ignored), before admission: a Job's default selector is built from it.
+    object.metadata.uid = randomUUID();
     const admitted = this.admit(type, object, undefined);
     const storage = this.toStorage(type, admitted);
     if (params.dryRun) {
       this.ensureAbsent(type, storage);
-      storage.metadata.uid = randomUUID();
       storage.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
       if (type.generationFrom === 'none') delete storage.metadata.generation;
       else storage.metadata.generation = 1;

@@ -16,6 +16,7 @@ import { isLoopback, type FloeConfig } from './config.js';
 import { CrdController } from './crd-controller.js';
 import { HostPortAllocator, Kubelet } from '../kubelet/index.js';
 import { Manager } from '../controller/index.js';
+import { addJobController } from '../controllers/batch/job-controller.js';
 import { addTrainingControllers, installTrainingCrds, TrainingGroup, trainingKinds, validateTrainingJob } from '../controllers/training/index.js';
 import { ApiHttpServer, type PodLogOptions } from './http-server.js';
 import { LocalClient } from './local-client.js';
@@ -124,6 +125,7 @@ async function startControllers(client: Client, logger: Logger, host: string): P
   await installTrainingCrds(client);
   const manager = new Manager({ client, log: logger.child({ component: 'controllers' }), host, gracefulShutdownMs: 5_000 });
   addTrainingControllers(manager);
+  addJobController(manager);
   const abort = new AbortController();
   const done = manager.start(abort.signal);
   return {

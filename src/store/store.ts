@@ -239,7 +239,8 @@ export class Store {
         throw errors.alreadyExists(group, plural, name);
       }
       const stored = clone(object);
-      stored.metadata.uid = randomUUID();
+      // The API handler names the object's uid before admission (some kinds' defaults use it); others get one here.
+      stored.metadata.uid = object.metadata.uid ?? randomUUID();
       stored.metadata.creationTimestamp = this.timestamp();
       if (options.generation === false) delete stored.metadata.generation;
       else stored.metadata.generation = 1;

@@ -36,6 +36,7 @@ describe('built-in kinds', () => {
       '/v1 endpoints endpoints EndpointsList namespaced [ep] []',
       'discovery.k8s.io/v1 endpointslices endpointslice EndpointSliceList namespaced [] []',
       'coordination.k8s.io/v1 leases lease LeaseList namespaced [] []',
+      'batch/v1 jobs job JobList namespaced [] [all] status',
       'apiextensions.k8s.io/v1 customresourcedefinitions customresourcedefinition CustomResourceDefinitionList cluster [crd,crds] [api-extensions] status',
     ]);
   });
@@ -54,8 +55,8 @@ describe('built-in kinds', () => {
     for (const t of types.values()) {
       assert.equal(t.storageVersion, t.version);
       assert.deepEqual(t.source, { from: 'builtin' });
-      // As kube-apiserver 1.32: of these kinds only CustomResourceDefinitions carry metadata.generation.
-      assert.equal(t.generationFrom, t.kind === 'CustomResourceDefinition' ? 'spec' : 'none', t.kind);
+      // As kube-apiserver 1.32: of these kinds only CustomResourceDefinitions and Jobs carry metadata.generation.
+      assert.equal(t.generationFrom, t.kind === 'CustomResourceDefinition' || t.kind === 'Job' ? 'spec' : 'none', t.kind);
       assert.equal(t.schema, undefined);
       assert.ok(t.patchMeta, `${t.kind} has strategic merge patch metadata`);
       const expected = t.kind === 'Namespace' ? ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] : ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

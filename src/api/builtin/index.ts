@@ -5,6 +5,7 @@ import { customResourceDefinitionType } from './custom-resource-definition.js';
 import { endpointSliceType } from './endpoint-slice.js';
 import { endpointsType } from './endpoints.js';
 import { eventType } from './event.js';
+import { jobType } from './job.js';
 import { leaseType } from './lease.js';
 import { namespaceType } from './namespace.js';
 import { nodeType } from './node.js';
@@ -15,6 +16,7 @@ import { serviceType } from './service.js';
 
 export { parseQuantity } from './quantity.js';
 export { qosClass, type QosClass } from './pod.js';
+export { CompletionIndexAnnotation, JobLabels } from './job.js';
 
 /** One ResourceType per built-in kind, freshly built (callers may keep and change them). */
 export function builtinResourceTypes(): ResourceType[] {
@@ -31,6 +33,7 @@ export function builtinResourceTypes(): ResourceType[] {
     endpointsType(),
     endpointSliceType(),
     leaseType(),
+    jobType(),
     customResourceDefinitionType(),
   ];
 }

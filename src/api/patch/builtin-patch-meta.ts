@@ -99,6 +99,7 @@ export function patchMetaForKind(group: string, kind: string): PatchMeta | undef
   }
   if (group === 'coordination.k8s.io' && kind === 'Lease') return genericPatchMeta;
   if (group === 'discovery.k8s.io' && kind === 'EndpointSlice') return genericPatchMeta;
+  if (group === 'batch' && kind === 'Job') return genericPatchMeta;
   if (group === 'apiextensions.k8s.io' && kind === 'CustomResourceDefinition') return genericPatchMeta;
   return undefined;
 }
