@@ -39,3 +39,4 @@ export { Manager, type LeaderElectionOptions, type ManagerOptions, type ManagerS
 export { controllerOf, controllerReference, isControlledBy, refersToKind, setControllerReference } from './owners.js';
 export { TerminalError, type ReconcileContext, type ReconcileFunction, type ReconcileResult, type Reconciler, type TerminalErrorOptions } from './reconciler.js';
 export { ExponentialBackoff, WorkQueue, type ExponentialBackoffOptions, type RateLimiter, type WorkQueueOptions } from './work-queue.js';
+export { installCrds, type InstallCrdsOptions } from './install-crds.js';

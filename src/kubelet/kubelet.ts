@@ -9,10 +9,12 @@ import { Informer } from './informer.js';
 import { logTarget, readLog, type LogOptions } from './logs.js';
 import { NodeAgent } from './node.js';
 import { capacityMap, detectCapacity } from './resources.js';
+import { PodPaths } from './pod-state.js';
 import { Runtime } from './runtime.js';
 import { allocatable } from './scheduling.js';
 import { Scheduler } from './scheduler.js';
 import { ServiceController } from './services.js';
+import { volumeDirs } from './volumes.js';
 import { PodRef, NodeRef, ServiceRef, type Node, type Pod, type Service } from './types.js';
 
 export interface KubeletOptions {
@@ -108,6 +110,11 @@ export class Kubelet {
     await running.node.stop();
     await Promise.all([running.pods.stop(), running.nodes.stop(), running.services.stop()]);
     await Promise.all(running.events.map((e) => e.flush()));
+  }
+
+  /** The host folder behind one of a Pod's volumes (processes share the host filesystem). */
+  volumeDir(pod: Pod, volume: string): string | undefined {
+    return volumeDirs(pod, new PodPaths({ dataDir: this.config.dataDir, uid: pod.metadata.uid ?? '' }), this.config.dataDir).get(volume);
   }
 
   /**

@@ -1,6 +1,7 @@
 // The composition root of embedded mode: store, registry, handler chain, collectors, HTTP server, kubeconfig.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { builtinResourceTypes } from '../api/builtin/index.js';
 import { errors, FloeError } from '../api/errors.js';
 import { hostPorts } from '../api/host-ports.js';
@@ -17,6 +18,7 @@ import { CrdController } from './crd-controller.js';
 import { HostPortAllocator, Kubelet } from '../kubelet/index.js';
 import { Manager } from '../controller/index.js';
 import { addJobController } from '../controllers/batch/job-controller.js';
+import { addKatibControllers, admitKatib, installKatibCrds, KatibGroup, katibKinds, ObservationDb, observationLogRoute, type TrialPods } from '../controllers/katib/index.js';
 import { addTrainingControllers, installTrainingCrds, TrainingGroup, trainingKinds, validateTrainingJob } from '../controllers/training/index.js';
 import { ApiHttpServer, type PodLogOptions } from './http-server.js';
 import { LocalClient } from './local-client.js';
@@ -35,6 +37,9 @@ export interface Floe {
   gc: GarbageCollector;
   stop(): Promise<void>;
 }
+
+/** python/ of this checkout: floe_katib.py, the helper Push trials report metrics with. */
+const pythonHelperDir = fileURLToPath(new URL('../../../python', import.meta.url));
 
 const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -64,6 +69,8 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
           if (problems.length > 0) throw errors.invalid(TrainingGroup, o.kind ?? '', o.metadata.name ?? '', problems);
         },
       },
+      // Katib's defaulting and validating webhooks for Experiments.
+      { handles: (t: ResourceType) => t.group === KatibGroup && katibKinds.includes(t.kind), admit: admitKatib },
     ],
   });
   ensureNamespaces(store);
@@ -80,6 +87,8 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
         ...(config.kubeletTiming ? { timing: config.kubeletTiming } : {}),
       })
     : undefined;
+  // Katib's DB manager: observation logs in their own SQLite file, served at /katib/v1beta1/….
+  const observations = config.controllers ? new ObservationDb(join(config.dataDir, 'katib.db')) : undefined;
   const http = new ApiHttpServer({
     handler,
     authenticator: new TokenAuthenticator(config.token ? { token: config.token } : {}),
@@ -88,6 +97,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     maxBodyBytes: config.maxBodyBytes,
     ...(kubelet ? { podLogs: (namespace: string, pod: string, options: PodLogOptions) => kubelet.logs(namespace, pod, options) } : {}),
     ...(certificate ? { tls: { cert: certificate.certPem, key: certificate.keyPem } } : {}),
+    ...(observations ? { extraRoutes: [observationLogRoute(observations)] } : {}),
   });
   const address = await http.listen(config.port, config.host);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -95,7 +105,19 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig(url, config.token, certificate?.caPem), { mode: 0o600 });
   await kubelet?.start();
-  const controllers = config.controllers ? await startControllers(client, logger, config.node.name) : undefined;
+  const pods: TrialPods | undefined = kubelet
+    ? {
+        log: async (namespace, pod, container) => {
+          const chunks: Buffer[] = [];
+          for await (const chunk of kubelet.logs(namespace, pod, { container })) chunks.push(chunk);
+          return Buffer.concat(chunks).toString('utf8');
+        },
+        volumeDir: (pod, volume) => kubelet.volumeDir(pod, volume),
+      }
+    : undefined;
+  const controllers = observations
+    ? await startControllers(client, logger, config.node.name, { db: observations, reportUrl: `${url}/katib/v1beta1`, pythonHelperDir, ...(pods ? { pods } : {}) })
+    : undefined;
   logger.info({ url, dataDir: config.dataDir, kubeconfig: kubeconfigPath }, 'floe is serving');
   let stopped = false;
   return {
@@ -113,6 +135,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
       await controllers?.stop();
       await kubelet?.stop();
       await http.close();
+      observations?.close();
       gc.stop();
       crds.stop();
       store.close();
@@ -121,11 +144,13 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
 }
 
 /** Floe's CRDs, then a Manager running its controllers over the in-process client. */
-async function startControllers(client: Client, logger: Logger, host: string): Promise<{ stop(): Promise<void> }> {
+async function startControllers(client: Client, logger: Logger, host: string, katib: Parameters<typeof addKatibControllers>[1]): Promise<{ stop(): Promise<void> }> {
   await installTrainingCrds(client);
+  await installKatibCrds(client);
   const manager = new Manager({ client, log: logger.child({ component: 'controllers' }), host, gracefulShutdownMs: 5_000 });
   addTrainingControllers(manager);
   addJobController(manager);
+  addKatibControllers(manager, katib);
   const abort = new AbortController();
   const done = manager.start(abort.signal);
   return {

@@ -1,9 +1,9 @@
 // The training operator: TFJob, PyTorchJob, XGBoostJob and MXJob CRDs, and one replicated-job controller per kind.
-import { FloeError, type FieldError } from '../../api/errors.js';
+import type { FieldError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/meta.js';
 import { PodRef, ServiceRef } from '../../api/core-v1.js';
 import type { Client } from '../../client/client.js';
-import { delay, realClock, type Clock, type Controller, type Manager } from '../../controller/index.js';
+import { installCrds, type Clock, type Controller, type Manager } from '../../controller/index.js';
 import { trainingCrds } from './crds.js';
 import { frameworkOf, frameworks } from './frameworks.js';
 import { TrainingJobReconciler } from './reconciler.js';
@@ -52,27 +52,5 @@ export interface InstallOptions {
 
 /** Creates (or brings up to date) the four CRDs, then waits until the API serves every kind. */
 export async function installTrainingCrds(client: Client, options: InstallOptions = {}): Promise<void> {
-  const crdRef = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' };
-  for (const crd of trainingCrds()) {
-    try {
-      await client.create(crd);
-    } catch (err) {
-      if (!(err instanceof FloeError && err.reason === 'AlreadyExists')) throw err;
-      const existing = await client.get(crdRef, crd.metadata.name ?? '');
-      if (JSON.stringify(existing['spec']) !== JSON.stringify(crd['spec'])) await client.update({ ...existing, spec: crd['spec'] });
-    }
-  }
-  const clock = options.clock ?? realClock();
-  const deadline = clock.now() + (options.timeoutMs ?? 30_000);
-  for (const fw of frameworks) {
-    for (;;) {
-      try {
-        await client.list({ apiVersion: ApiVersion, kind: fw.kind }, { limit: 1 });
-        break;
-      } catch (err) {
-        if (!(err instanceof FloeError && err.reason === 'NotFound') || clock.now() >= deadline) throw err;
-      }
-      await delay(clock, 50);
-    }
-  }
+  await installCrds(client, trainingCrds(), options);
 }

@@ -1,0 +1,19 @@
+// Katib's suggestion algorithms by their algorithmName.
+import { grid } from './grid.js';
+import { hyperband } from './hyperband.js';
+import { pbt } from './pbt.js';
+import { random } from './random.js';
+import type { Algorithm } from './types.js';
+
+export const algorithms: Readonly<Record<string, Algorithm>> = {
+  random,
+  grid,
+  hyperband,
+  pbt,
+};
+
+export const algorithmNames = (): string[] => Object.keys(algorithms);
+export type { Algorithm, Assignment, ParameterSpec, SuggestInput, SuggestOutput, TrialRecord } from './types.js';
+export { SearchSpace } from './space.js';
+export { HyperbandLabels } from './hyperband.js';
+export { PbtLabels } from './pbt.js';
