@@ -4,6 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FloeError } from '../src/api/errors.js';
 import type { Pod, Service } from '../src/api/core-v1.js';
@@ -54,6 +56,15 @@ function job(kind: string, field: string, ns: string, name: string, replicas: Re
   return { apiVersion: 'kubeflow.org/v1', kind, metadata: { name, namespace: ns }, spec: { [field]: specs } };
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
 const envOf = (pod: Pod, container: string): Record<string, string> =>
   Object.fromEntries((pod.spec.containers.find((c) => c.name === container)?.env ?? []).map((e) => [e.name, String(e.value)]));
 
@@ -61,6 +72,7 @@ describe('Floe on a real kube-apiserver with kwok', { ...(unavailable ? { skip: 
   let plane: ControlPlane;
   let client: Client;
   let controllers: ChildProcess | undefined;
+  let katibPort = 0;
 
   before(async () => {
     plane = await startControlPlane();
@@ -88,7 +100,8 @@ describe('Floe on a real kube-apiserver with kwok', { ...(unavailable ? { skip: 
     // The Deployment's Pods would run the image on a real node; here the controllers run from outside instead.
     await client.patch({ apiVersion: 'apps/v1', kind: 'Deployment' }, 'floe-controller-manager', 'floe-system', { spec: { replicas: 0 } }, 'application/merge-patch+json');
 
-    controllers = spawn(process.execPath, [cli, 'controllers', '--kubeconfig', plane.kubeconfig, '--identity', 'e2e-outside', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    katibPort = await freePort();
+    controllers = spawn(process.execPath, [cli, 'controllers', '--kubeconfig', plane.kubeconfig, '--identity', 'e2e-outside', '--log-level', 'warn', '--katib-db', join(plane.dir, 'katib.db'), '--katib-listen', `127.0.0.1:${katibPort}`], { stdio: ['ignore', 'ignore', 'inherit'] });
     const lease = await waitFor(async () => {
       const l = await client.get<{ spec?: { holderIdentity?: string } } & Pod>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }, 'floe-controllers', 'floe-system');
       return l.spec?.holderIdentity === 'e2e-outside' ? l : undefined;
@@ -134,6 +147,60 @@ describe('Floe on a real kube-apiserver with kwok', { ...(unavailable ? { skip: 
       task: { type: 'worker', index: 1 },
       environment: 'cloud',
     });
+  });
+
+  test('Katib: an Experiment runs PyTorchJob trials; Push metrics reach the observation-log endpoint of floe controllers', async () => {
+    const ns = await freshNamespace(client, 'cluster-katib');
+    const TrialRef = { apiVersion: 'kubeflow.org/v1beta1', kind: 'Trial' };
+    type Trial = KubeObject & { spec: { parameterAssignments: { name: string; value: string }[] }; status?: { conditions?: { type: string; status: string }[] } };
+    await client.create({
+      apiVersion: 'kubeflow.org/v1beta1',
+      kind: 'Experiment',
+      metadata: { name: 'tune', namespace: ns },
+      spec: {
+        objective: { type: 'minimize', objectiveMetricName: 'loss' },
+        algorithm: { algorithmName: 'random', algorithmSettings: [{ name: 'random_state', value: '5' }] },
+        parallelTrialCount: 2,
+        maxTrialCount: 2,
+        metricsCollectorSpec: { collector: { kind: 'Push' } },
+        parameters: [{ name: 'lr', parameterType: 'double', feasibleSpace: { min: '0.01', max: '0.1', distribution: 'logUniform' } }],
+        trialTemplate: {
+          primaryContainerName: 'pytorch',
+          trialParameters: [{ name: 'learningRate', reference: 'lr' }],
+          trialSpec: {
+            apiVersion: 'kubeflow.org/v1',
+            kind: 'PyTorchJob',
+            spec: { pytorchReplicaSpecs: { Master: { replicas: 1, template: { spec: { containers: [{ name: 'pytorch', image: 'registry.example/train:1', command: ['python', 'train.py', '--lr=${trialParameters.learningRate}'] }] } } } } },
+          },
+        },
+      },
+    });
+    const trials = await waitFor(async () => {
+      const items = (await client.list<Trial>(TrialRef, { namespace: ns })).items;
+      return items.length === 2 ? items : undefined;
+    }, { what: 'two trials', timeoutMs: 60_000 });
+    const losses = new Map<string, number>();
+    for (const trial of trials) {
+      const name = trial.metadata.name ?? '';
+      const lr = Number(trial.spec.parameterAssignments.find((a) => a.name === 'lr')?.value);
+      losses.set(name, Math.abs(Math.log10(lr) + 1.5));
+      // What the trial's training code would do with floe_katib.report_metrics, then exit 0.
+      const res = await fetch(`http://127.0.0.1:${katibPort}/katib/v1beta1/namespaces/${ns}/trials/${name}/observationlog`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metrics: { loss: losses.get(name) } }) });
+      assert.equal(res.status, 200, await res.text());
+      const pod = await waitFor(() => client.get<Pod>({ apiVersion: 'v1', kind: 'Pod' }, `${name}-master-0`, ns).catch(() => undefined), { what: `the master Pod of ${name}`, timeoutMs: 60_000 });
+      assert.equal(envOf(pod, 'pytorch').KATIB_TRIAL_NAME, name);
+      assert.match(envOf(pod, 'pytorch').FLOE_KATIB_REPORT_URL ?? '', new RegExp(`/katib/v1beta1/namespaces/${ns}/trials/${name}/observationlog$`));
+      assert.equal(pod.metadata.labels?.['katib.kubeflow.org/trial'], name);
+      assert.equal(pod.spec.containers[0]?.command?.[2], `--lr=${trial.spec.parameterAssignments[0]?.value ?? ''}`);
+      await client.patch({ apiVersion: 'v1', kind: 'Pod' }, `${name}-master-0`, ns, { metadata: { annotations: { 'kwok.floe.dev/complete': 'Succeeded' } } }, 'application/merge-patch+json');
+    }
+    const done = await waitFor(async () => {
+      const e = await client.get<KubeObject & { status?: { conditions?: { type: string; status: string; reason?: string }[]; currentOptimalTrial?: { bestTrialName?: string }; trialsSucceeded?: number } }>({ apiVersion: 'kubeflow.org/v1beta1', kind: 'Experiment' }, 'tune', ns);
+      return e.status?.conditions?.some((c) => c.type === 'Succeeded' && c.status === 'True') ? e : undefined;
+    }, { what: 'the experiment to succeed', timeoutMs: 120_000 });
+    assert.equal(done.status?.trialsSucceeded, 2);
+    const best = [...losses.entries()].sort((a, b) => a[1] - b[1])[0]![0];
+    assert.equal(done.status?.currentOptimalTrial?.bestTrialName, best);
   });
 
   test('the example operator: ConfigMaps, Ready status, and garbage collection by kube-controller-manager', async () => {

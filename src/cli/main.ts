@@ -300,15 +300,27 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
     .option('--kubeconfig <path>', 'kubeconfig of the cluster (default: the in-cluster service account)')
     .option('--lease-namespace <namespace>', 'namespace of the floe-controllers Lease', 'floe-system')
     .option('--identity <id>', 'this replica in the Lease (default: host name and a random suffix)')
+    .option('--katib-db <path>', "Katib's observation-log database (SQLite)", 'floe-katib.db')
+    .option('--katib-listen <host:port>', 'serve the observation-log endpoint (Push trials report there) on this address')
+    .option('--katib-report-url <url>', 'the URL Push trials report to (default: from --katib-listen)')
     .addOption(new Option('--log-level <level>', 'how much to log').choices(logLevels).default('info'))
-    .action(async (opts: { kubeconfig?: string; leaseNamespace: string; identity?: string; logLevel: LogLevel }) => {
+    .action(async (opts: { kubeconfig?: string; leaseNamespace: string; identity?: string; logLevel: LogLevel; katibDb: string; katibListen?: string; katibReportUrl?: string }) => {
       const [{ runControllers }, { KubeClient }, { createLogger }] = await Promise.all([import('./cluster.js'), import('../client/kube-client.js'), import('../server/logger.js')]);
       const client = opts.kubeconfig ? KubeClient.fromFile(opts.kubeconfig) : KubeClient.inCluster();
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
       process.once('SIGTERM', () => abort.abort());
       io.err(`running Floe's controllers; the floe-controllers Lease is in namespace ${opts.leaseNamespace}\n`);
-      await runControllers({ client, logger: createLogger({ level: opts.logLevel }), leaseNamespace: opts.leaseNamespace, ...(opts.identity ? { identity: opts.identity } : {}), signal: abort.signal });
+      await runControllers({
+        client,
+        logger: createLogger({ level: opts.logLevel }),
+        leaseNamespace: opts.leaseNamespace,
+        ...(opts.identity ? { identity: opts.identity } : {}),
+        signal: abort.signal,
+        katibDb: opts.katibDb,
+        ...(opts.katibListen ? { katibListen: opts.katibListen } : {}),
+        ...(opts.katibReportUrl ? { katibReportUrl: opts.katibReportUrl } : {}),
+      });
     });
 
   connectionOptions(

@@ -15,7 +15,7 @@ import {
   type WriteOptions,
 } from './client.js';
 import { KubeDiscovery, type ResourceInfo } from './kube-discovery.js';
-import { KubeHttp, isStatus, type KubeRequest } from './kube-http.js';
+import { KubeHttp, errorFromResponse, isStatus, type KubeRequest } from './kube-http.js';
 import { WatchQueue } from './watch-queue.js';
 
 export interface KubeClientOptions {
@@ -166,6 +166,16 @@ export class KubeClient implements Client {
   }
 
   /** A 404 for the path itself (not for a named object) means discovery went stale: re-read it next time. */
+  /** A container's log so far (`GET …/pods/NAME/log`), as text. */
+  async podLog(namespace: string, pod: string, container: string): Promise<string> {
+    const res = await this.http.open({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`, query: { container }, accept: 'text/plain' });
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    if ((res.statusCode ?? 500) >= 400) throw errorFromResponse(res.statusCode ?? 500, text);
+    return text;
+  }
+
   private async staleAware<R>(info: ResourceInfo, call: () => Promise<R>): Promise<R> {
     try {
       return await call();

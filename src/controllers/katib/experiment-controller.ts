@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { FloeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/meta.js';
 import { controllerReference, isControlledBy, kubeTime, realClock, TerminalError, type Clock, type ReconcileContext, type Reconciler, type Request } from '../../controller/index.js';
+import { defaultExperiment, validateExperiment } from './spec.js';
 import { isTrue, mark, objectiveValue, trialState } from './status.js';
 import { renderRunSpec } from './template.js';
 import { ExperimentRef, Labels, SuggestionRef, TrialRef, type Experiment, type ExperimentStatus, type Suggestion, type SuggestionItem, type Trial } from './types.js';
@@ -28,6 +29,14 @@ export class ExperimentReconciler implements Reconciler {
     }
     if (experiment.metadata.deletionTimestamp) return;
     const now = this.clock.now();
+    // On a cluster no webhook defaults or checks the experiment: do both here (a no-op after Floe's admission).
+    experiment = { ...experiment, spec: defaultExperiment(structuredClone(experiment)).spec };
+    const problems = isTrue(experiment.status?.conditions, 'Failed') ? [] : validateExperiment(experiment);
+    if (problems.length > 0) {
+      const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+      await this.fail(ctx, experiment, `invalid spec: ${message}`, now);
+      throw new TerminalError(message, { reason: 'InvalidExperiment' });
+    }
     const spec = experiment.spec;
     const status: ExperimentStatus = structuredClone(experiment.status ?? {});
     const before = JSON.stringify(status);

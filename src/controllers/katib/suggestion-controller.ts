@@ -11,7 +11,7 @@ import { mixSeed } from './algorithms/rng.js';
 import type { TrialRecord } from './algorithms/types.js';
 import type { ObservationDb } from './db.js';
 import { medianStopRules } from './earlystopping.js';
-import { settingsMap } from './spec.js';
+import { defaultExperiment, settingsMap } from './spec.js';
 import { isTrue, mark, objectiveValue, trialState } from './status.js';
 import { ExperimentRef, Labels, TrialRef, type Experiment, type Suggestion, type SuggestionItem, type Trial } from './types.js';
 
@@ -43,6 +43,7 @@ export class SuggestionReconciler implements Reconciler {
       if (err instanceof FloeError && err.reason === 'NotFound') return;
       throw err;
     }
+    experiment = { ...experiment, spec: defaultExperiment(structuredClone(experiment)).spec };
     if (suggestion.metadata.deletionTimestamp || isTrue(suggestion.status?.conditions, 'Succeeded') || isTrue(suggestion.status?.conditions, 'Failed')) return;
     const now = this.clock.now();
     const status: NonNullable<Suggestion['status']> = structuredClone(suggestion.status ?? {});
