@@ -42,9 +42,15 @@ export class ObservationDb {
   get(namespace: string, trial: string, query: LogQuery = {}): MetricLog[] {
     let sql = 'SELECT time, metric, value FROM observation_logs WHERE namespace = ? AND trial = ?';
     const args: string[] = [namespace, trial];
-    if (query.metricName) (sql += ' AND metric = ?'), args.push(query.metricName);
-    if (query.startTime) (sql += ' AND time >= ?'), args.push(query.startTime);
-    if (query.endTime) (sql += ' AND time <= ?'), args.push(query.endTime);
+    for (const [value, clause] of [
+      [query.metricName, ' AND metric = ?'],
+      [query.startTime, ' AND time >= ?'],
+      [query.endTime, ' AND time <= ?'],
+    ] as const) {
+      if (!value) continue;
+      sql += clause;
+      args.push(value);
+    }
     const rows = this.db.prepare(`${sql} ORDER BY id`).all(...args) as { time: string; metric: string; value: string }[];
     return rows.map((r) => ({ name: r.metric, value: Number(r.value), timeStamp: r.time }));
   }

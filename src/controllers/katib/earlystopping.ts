@@ -48,7 +48,7 @@ export function breaksRule(rule: EarlyStoppingRule, reports: readonly number[]):
       return latest < bound;
     case 'greater':
       return latest > bound;
-    default:
+    case 'equal':
       return latest === bound;
   }
 }

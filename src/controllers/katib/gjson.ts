@@ -37,7 +37,7 @@ function matches(item: Json, query: string): boolean {
   if (!m) return get(item, query.trim()) !== undefined;
   const left = get(item, m[1]!.trim());
   const right = literal(m[3]!);
-  switch (m[2]) {
+  switch (m[2] ?? '') {
     case '==':
       return left === right;
     case '!=':
@@ -48,8 +48,10 @@ function matches(item: Json, query: string): boolean {
       return (left as number) <= (right as number);
     case '>':
       return (left as number) > (right as number);
-    default:
+    case '>=':
       return (left as number) >= (right as number);
+    default:
+      return false;
   }
 }
 

@@ -51,7 +51,7 @@ function experiment(ns: string, name: string, o: ExperimentOptions): Experiment 
       maxTrialCount: o.max ?? 4,
       ...(o.maxFailed !== undefined ? { maxFailedTrialCount: o.maxFailed } : {}),
       ...(o.resumePolicy ? { resumePolicy: o.resumePolicy as never } : {}),
-      ...(o.collector ? { metricsCollectorSpec: o.collector as never } : {}),
+      ...(o.collector ? { metricsCollectorSpec: o.collector } : {}),
       ...(o.earlyStopping ? { earlyStopping: o.earlyStopping as never } : {}),
       parameters: (o.parameters ?? [
         { name: 'x', parameterType: 'double', feasibleSpace: { min: '-2', max: '2' } },
@@ -73,7 +73,7 @@ function experiment(ns: string, name: string, o: ExperimentOptions): Experiment 
             },
             backoffLimit: 0,
           },
-        } as never,
+        },
       },
     },
   };

@@ -40,7 +40,7 @@ export const MetricsVolume = 'katib-metrics';
 function podTemplates(run: KubeObject): { metadata?: { labels?: Record<string, string> }; spec?: PodSpec }[] {
   const spec = run['spec'] as Record<string, unknown> | undefined;
   if (!spec) return [];
-  if (spec['template']) return [spec['template'] as never];
+  if (spec['template']) return [spec['template']];
   return Object.entries(spec)
     .filter(([k, v]) => k.endsWith('ReplicaSpecs') && v && typeof v === 'object')
     .flatMap(([, v]) => Object.values(v as Record<string, { template?: unknown }>).flatMap((r) => (r.template ? [r.template as never] : [])));

@@ -3,11 +3,16 @@ import { grid } from './grid.js';
 import { hyperband } from './hyperband.js';
 import { pbt } from './pbt.js';
 import { random } from './random.js';
+import { sobol } from './sobol.js';
+import { multivariateTpe, tpe } from './tpe.js';
 import type { Algorithm } from './types.js';
 
 export const algorithms: Readonly<Record<string, Algorithm>> = {
   random,
   grid,
+  sobol,
+  tpe,
+  'multivariate-tpe': multivariateTpe,
   hyperband,
   pbt,
 };

@@ -92,7 +92,8 @@ export function dimension(spec: ParameterSpec): Dimension {
       return listDimension(spec, 'categorical');
     case 'discrete':
       return listDimension(spec, 'ordinal');
-    default:
+    case 'double':
+    case 'int':
       return rangeDimension(spec);
   }
 }
