@@ -244,6 +244,16 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
 
   connectionOptions(
     program
+      .command('trials')
+      .description("a Katib experiment's trials, best objective first, and its current best trial")
+      .argument('<experiment>', 'the Experiment'),
+  ).action(async (experiment: string, opts: ConnectionFlags) => {
+    const { trialsTable } = await import('./katib.js');
+    finish(await trialsTable(await session(opts), experiment));
+  });
+
+  connectionOptions(
+    program
       .command('wait')
       .description('wait until objects meet a condition, or are deleted')
       .argument('<objects...>', 'TYPE/NAME..., or TYPE NAME...')

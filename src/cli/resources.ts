@@ -42,7 +42,11 @@ export class ResourceCatalog {
     this.pollMs = options.pollMs ?? 200;
   }
 
-  /** Every resource the server serves at each group's preferred version, core first. */
+  /**
+   * Every resource the server serves, core first: each at its group's preferred version, or, for a resource only
+   * another version serves (Katib's v1beta1 beside the training operator's v1 in kubeflow.org), at that version,
+   * as kubectl's ServerPreferredResources does.
+   */
   all(): Promise<ApiResource[]> {
     this.everything ??= this.loadAll();
     return this.everything;
@@ -141,11 +145,18 @@ export class ResourceCatalog {
     const groups = (await this.http.json<ApiGroupList>({ method: 'GET', path: '/apis' })).groups ?? [];
     const wanted: { group: string; version: string }[] = [{ group: '', version: 'v1' }];
     for (const g of groups) {
-      const version = g.preferredVersion?.version ?? g.versions?.[0]?.version;
-      if (version) wanted.push({ group: g.name, version });
+      const preferred = g.preferredVersion?.version ?? g.versions?.[0]?.version;
+      const versions = [...new Set([preferred, ...(g.versions ?? []).map((v) => v.version)])].filter((v): v is string => v !== undefined);
+      for (const version of versions) wanted.push({ group: g.name, version });
     }
     const lists = await Promise.all(wanted.map((gv) => this.groupVersion(gv.group, gv.version)));
-    return lists.flat();
+    const seen = new Set<string>();
+    return lists.flat().filter((r) => {
+      const key = `${r.group}/${r.plural}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   }
 }
 

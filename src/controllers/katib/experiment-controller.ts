@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { FloeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/meta.js';
 import { controllerReference, isControlledBy, kubeTime, realClock, TerminalError, type Clock, type ReconcileContext, type Reconciler, type Request } from '../../controller/index.js';
-import { defaultExperiment, validateExperiment } from './spec.js';
+import { defaultExperiment, defaultTrialConditions, validateExperiment } from './spec.js';
 import { isTrue, mark, objectiveValue, trialState } from './status.js';
 import { renderRunSpec } from './template.js';
 import { ExperimentRef, Labels, SuggestionRef, TrialRef, type Experiment, type ExperimentStatus, type Suggestion, type SuggestionItem, type Trial } from './types.js';
@@ -145,7 +145,7 @@ export class ExperimentReconciler implements Reconciler {
 
   private async createTrial(ctx: ReconcileContext, experiment: Experiment, item: SuggestionItem, now: number): Promise<void> {
     const spec = experiment.spec;
-    const template = spec.trialTemplate ?? {};
+    const template = structuredClone(spec.trialTemplate ?? {});
     const namespace = experiment.metadata.namespace ?? '';
     let trialSpec = template.trialSpec;
     if (!trialSpec && template.configMap) trialSpec = await this.templateFromConfigMap(ctx, experiment);
@@ -156,6 +156,7 @@ export class ExperimentReconciler implements Reconciler {
       await this.fail(ctx, experiment, `cannot render the trial template: ${(err as Error).message}`, now);
       throw new TerminalError((err as Error).message, { reason: 'InvalidTrialTemplate' });
     }
+    defaultTrialConditions(template, runSpec.kind);
     const trial: Trial = {
       apiVersion: TrialRef.apiVersion,
       kind: TrialRef.kind,

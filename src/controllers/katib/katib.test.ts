@@ -3,9 +3,11 @@
 /* eslint-disable no-restricted-imports -- tests are composition roots: they start the server that runs these controllers */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FloeError } from '../../api/errors.js';
 import type { Client } from '../../client/client.js';
 import { defaultConfig } from '../../server/config.js';
@@ -16,6 +18,8 @@ import { waitFor } from '../../../test/helpers/wait.js';
 import { ExperimentRef, KatibLabels, TrialRef, type Experiment, type Trial } from './index.js';
 
 const JobRef = { apiVersion: 'batch/v1', kind: 'Job' };
+/** The checkout's TensorFlow environment (dist/src/controllers/katib → the root). */
+const tfPython = fileURLToPath(new URL('../../../../.venvs/tensorflow/bin/python', import.meta.url));
 const timing = { heartbeatMs: 1000, pollMs: 50, crashLoopInitialMs: 200, crashLoopMaxMs: 800, resyncMs: 1000, configRetryMs: 200 };
 
 interface ExperimentOptions {
@@ -233,6 +237,27 @@ describe('Katib (embedded, local runtime)', () => {
     assert.deepEqual((await trials(ns, 'push'))[0]!.status?.observation?.metrics, [{ name: 'loss', min: '1', max: '3', latest: '2' }]);
   });
 
+  test('TensorFlowEvent: scalars that TensorFlow wrote with tf.summary are the trial\'s metrics', { skip: existsSync(tfPython) ? false : `.venvs/tensorflow is not installed (${tfPython})` }, async () => {
+    const ns = await freshNamespace(client, 'katib-tfevent');
+    const script = [
+      'import sys, tensorflow as tf  # tf.summary.write: tf.summary.scalar needs TensorBoard installed',
+      'w = tf.summary.create_file_writer("/var/log/katib/tfevent/train")',
+      'with w.as_default():',
+      '    for step, v in enumerate([0.5, 0.8, 0.7]):',
+      '        tf.summary.write("accuracy", tf.constant(v + float(sys.argv[1]) * 0), step=step)',
+      'w.flush()',
+    ].join('\n');
+    const e = experiment(ns, 'tfevent', { script, max: 1, parallel: 1, objective: { type: 'maximize', objectiveMetricName: 'accuracy' }, collector: { collector: { kind: 'TensorFlowEvent' } } });
+    const container = (e.spec.trialTemplate!.trialSpec!['spec'] as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!;
+    container.image = 'tensorflow/tensorflow:2.21.0';
+    await client.create(e);
+    const done = await untilDone(ns, 'tfevent', 120_000);
+    assert.equal(done.status?.trialsSucceeded, 1, JSON.stringify(done.status));
+    const metrics = done.status?.currentOptimalTrial?.observation?.metrics?.[0];
+    assert.equal(metrics?.name, 'accuracy');
+    assert.ok(Math.abs(Number(metrics?.max) - 0.8) < 1e-6 && Math.abs(Number(metrics?.min) - 0.5) < 1e-6 && Math.abs(Number(metrics?.latest) - 0.7) < 1e-6, JSON.stringify(metrics));
+  });
+
   test('medianstop: once three trials succeeded, a trial doing worse than their median is EarlyStopped and its Job removed', async () => {
     const ns = await freshNamespace(client, 'katib-stop');
     const marks = join(dataDir, `stop-${ns}`);
@@ -285,6 +310,11 @@ describe('Katib (embedded, local runtime)', () => {
   });
 
   for (const [algorithm, settings, extra] of [
+    ['sobol', { random_state: '2' }, { max: 5 }],
+    ['tpe', { random_state: '2', n_startup_trials: '3' }, { max: 6 }],
+    ['multivariate-tpe', { random_state: '2', n_startup_trials: '3' }, { max: 6 }],
+    ['bayesianoptimization', { random_state: '2', n_initial_points: '3' }, { max: 6 }],
+    ['cmaes', { random_state: '2' }, { max: 7, parallel: 3 }],
     ['grid', { random_state: '3' }, { parameters: [{ name: 'x', parameterType: 'double', feasibleSpace: { min: '-1', max: '1', step: '1' } }, { name: 'y', parameterType: 'categorical', feasibleSpace: { list: ['1', '2'] } }], max: 6 }],
     ['hyperband', { r_l: '3', eta: '3', resource_name: 'y', random_state: '1' }, { parallel: 3, max: 6 }],
     ['pbt', { n_population: '5', truncation_threshold: '0.4', suggestion_trial_dir: '/tmp/floe-katib-pbt' }, { parallel: 5, max: 10 }],
@@ -297,6 +327,7 @@ describe('Katib (embedded, local runtime)', () => {
       assert.equal(ended(done)[0], 'Succeeded', JSON.stringify(done.status?.conditions));
       const all = await trials(ns, algorithm);
       assert.equal(done.status?.trialsSucceeded, all.length);
+      if (algorithm !== 'pbt') assert.equal(new Set(all.map((t) => JSON.stringify(t.spec.parameterAssignments))).size, all.length, 'no assignment twice');
       if (algorithm === 'grid') {
         assert.deepEqual(all.map((t) => t.spec.parameterAssignments?.map((a) => a.value).join(',')).sort(), ['-1,1', '-1,2', '0,1', '0,2', '1,1', '1,2']);
       }

@@ -12,6 +12,7 @@ import { pbt, PbtLabels } from './algorithms/pbt.js';
 import { grid } from './algorithms/grid.js';
 import { random } from './algorithms/random.js';
 import { breaksRule, medianStopRules } from './earlystopping.js';
+import { parseEventFile } from './tfevents.js';
 import type { SuggestInput, TrialRecord } from './algorithms/types.js';
 import type { Experiment } from './types.js';
 
@@ -216,6 +217,18 @@ describe('pbt', () => {
       const ratio = Number(s.assignments[0]!.value) / Number(parent.assignments[0]!.value);
       assert.ok(Math.abs(ratio - 0.8) < 1e-9 || Math.abs(ratio - 1.2) < 1e-9 || Number(s.assignments[0]!.value) === 0.1 || Number(s.assignments[0]!.value) === 0.0001, `perturbed by 0.8 or 1.2: ${ratio}`);
     }
+  });
+});
+
+describe('tfevents', () => {
+  // Written by TensorFlow 2.21: tf.summary.write("accuracy", tf.constant(v), step=step) for v in 0.5, 0.8, 0.7.
+  const file = Buffer.from('3e00000000000000d9d240e7090000401de4c2da411a0d627261696e2e4576656e743a3252240a2274656e736f72666c6f772e636f72652e7574696c2e6576656e74735f777269746572ce8057d52300000000000000b09f7743097d5e661de4c2da412a180a160a086163637572616379420a0801120022040000003f6037609d2500000000000000eabc36f309546e661de4c2da4110012a180a160a086163637572616379420a080112002204cdcc4c3fdae6af082500000000000000eabc36f3094e7b661de4c2da4110022a180a160a086163637572616379420a0801120022043333333f1faab6be', 'hex');
+  test('TF2 tensor scalars with their wall time; other tags ignored', () => {
+    const logs = parseEventFile(file, ['accuracy']);
+    assert.deepEqual(logs.map((l) => Math.round(l.value * 1e6) / 1e6), [0.5, 0.8, 0.7]);
+    assert.ok(logs.every((l) => l.timeStamp.startsWith('2026-')));
+    assert.deepEqual(parseEventFile(file, ['loss']), []);
+    assert.deepEqual(parseEventFile(file.subarray(0, file.length - 3), ['accuracy']).length, 2, 'a record cut short is not read');
   });
 });
 

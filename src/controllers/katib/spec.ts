@@ -6,7 +6,7 @@ import { algorithms, algorithmNames } from './algorithms/index.js';
 import type { ParameterSpec } from './algorithms/types.js';
 import { validateEarlyStopping } from './earlystopping.js';
 import { trialParameterRefs } from './template.js';
-import type { Experiment, ExperimentSpec, MetricsCollectorSpec, Setting } from './types.js';
+import type { Experiment, ExperimentSpec, MetricsCollectorSpec, Setting, TrialTemplate } from './types.js';
 
 const trainingKinds = ['TFJob', 'PyTorchJob', 'XGBoostJob', 'MXJob', 'MPIJob'];
 const condition = (type: string): string => `status.conditions.#(type=="${type}")#|#(status=="True")#`;
@@ -19,6 +19,25 @@ export const DefaultTfEventDir = '/var/log/katib/tfevent/';
 
 export const settingsMap = (settings: readonly Setting[] | undefined): Record<string, string> => Object.fromEntries((settings ?? []).map((s) => [s.name, s.value]));
 
+/**
+ * Success and failure conditions (and the primary Pod labels) for the trial kinds Katib knows. Admission applies them
+ * to an inline trialSpec; a template from a ConfigMap gets them when the trial is rendered.
+ */
+export function defaultTrialConditions(template: TrialTemplate, kind: string | undefined): void {
+  if (kind === 'Job') {
+    template.successCondition ??= condition('Complete');
+    template.failureCondition ??= condition('Failed');
+  } else if (kind && trainingKinds.includes(kind)) {
+    template.successCondition ??= condition('Succeeded');
+    template.failureCondition ??= condition('Failed');
+    template.primaryPodLabels ??= { 'training.kubeflow.org/job-role': 'master' };
+  } else if (kind === 'TrainJob') {
+    template.successCondition ??= condition('Complete');
+    template.failureCondition ??= condition('Failed');
+    template.primaryPodLabels ??= { 'jobset.sigs.k8s.io/replicatedjob-name': 'node', 'batch.kubernetes.io/job-completion-index': '0' };
+  }
+}
+
 /** Fills what Katib's defaulting webhook fills. Mutates and returns the experiment. */
 export function defaultExperiment(experiment: Experiment): Experiment {
   const spec: ExperimentSpec = (experiment.spec ??= {});
@@ -30,20 +49,7 @@ export function defaultExperiment(experiment: Experiment): Experiment {
     const names = [objective.objectiveMetricName, ...(objective.additionalMetricNames ?? [])].filter((n): n is string => typeof n === 'string');
     objective.metricStrategies = names.map((name) => ({ name, value: rule }));
   }
-  const template = spec.trialTemplate;
-  const kind = template?.trialSpec?.kind;
-  if (template && kind === 'Job') {
-    template.successCondition ??= condition('Complete');
-    template.failureCondition ??= condition('Failed');
-  } else if (template && kind && trainingKinds.includes(kind)) {
-    template.successCondition ??= condition('Succeeded');
-    template.failureCondition ??= condition('Failed');
-    template.primaryPodLabels ??= { 'training.kubeflow.org/job-role': 'master' };
-  } else if (template && kind === 'TrainJob') {
-    template.successCondition ??= condition('Complete');
-    template.failureCondition ??= condition('Failed');
-    template.primaryPodLabels ??= { 'jobset.sigs.k8s.io/replicatedjob-name': 'node', 'batch.kubernetes.io/job-completion-index': '0' };
-  }
+  if (spec.trialTemplate) defaultTrialConditions(spec.trialTemplate, spec.trialTemplate.trialSpec?.kind);
   const mc: MetricsCollectorSpec = (spec.metricsCollectorSpec ??= {});
   mc.collector ??= { kind: 'StdOut' };
   if (mc.collector.kind === 'File') {

@@ -43,7 +43,10 @@ class Reader {
   skip(wire: number): void {
     if (wire === 0) this.varint();
     else if (wire === 1) this.pos += 8;
-    else if (wire === 2) this.pos += this.varint();
+    else if (wire === 2) {
+      const n = this.varint(); // read first: `this.pos += this.varint()` would add to the old position
+      this.pos += n;
+    }
     else if (wire === 5) this.pos += 4;
     else throw new Error(`unsupported wire type ${wire}`);
   }

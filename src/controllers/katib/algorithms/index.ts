@@ -1,4 +1,6 @@
 // Katib's suggestion algorithms by their algorithmName.
+import { bayesianoptimization } from './bayesopt.js';
+import { cmaes } from './cmaes.js';
 import { grid } from './grid.js';
 import { hyperband } from './hyperband.js';
 import { pbt } from './pbt.js';
@@ -13,6 +15,8 @@ export const algorithms: Readonly<Record<string, Algorithm>> = {
   sobol,
   tpe,
   'multivariate-tpe': multivariateTpe,
+  bayesianoptimization,
+  cmaes,
   hyperband,
   pbt,
 };
@@ -22,3 +26,4 @@ export type { Algorithm, Assignment, ParameterSpec, SuggestInput, SuggestOutput,
 export { SearchSpace } from './space.js';
 export { HyperbandLabels } from './hyperband.js';
 export { PbtLabels } from './pbt.js';
+export { CmaesLabels } from './cmaes.js';
