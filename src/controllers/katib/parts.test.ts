@@ -129,6 +129,10 @@ describe('defaults and validation', () => {
     const old = defaultExperiment(exp({ maxTrialCount: 5 }));
     assert.deepEqual(validateExperiment(defaultExperiment(exp({ maxTrialCount: 8 })), old), []);
     assert.deepEqual(validateExperiment(defaultExperiment(exp({ maxTrialCount: 5, algorithm: { algorithmName: 'grid' } })), old).map((e) => e.field).at(-1), 'spec');
+    const finished = { ...old, status: { conditions: [{ type: 'Succeeded', status: 'True' as const }] } };
+    assert.deepEqual(validateExperiment(defaultExperiment(exp({ maxTrialCount: 8 })), finished).map((e) => e.field), ['spec.maxTrialCount'], 'resumePolicy Never: no restart');
+    const longRunning = defaultExperiment(exp({ maxTrialCount: 5, resumePolicy: 'LongRunning' }));
+    assert.deepEqual(validateExperiment(defaultExperiment(exp({ maxTrialCount: 8, resumePolicy: 'LongRunning' })), { ...longRunning, status: finished.status }), []);
   });
 });
 

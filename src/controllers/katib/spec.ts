@@ -232,6 +232,10 @@ export function validateExperiment(experiment: Experiment, old?: Experiment): Fi
   validateCollector(spec.metricsCollectorSpec, errors);
   validateTemplate(spec, errors);
   if (old) {
+    const finished = old.status?.conditions?.some((c) => (c.type === 'Succeeded' || c.type === 'Failed') && c.status === 'True');
+    if (finished && (old.spec?.resumePolicy ?? 'Never') === 'Never' && spec.maxTrialCount !== old.spec?.maxTrialCount) {
+      errors.push(fieldErrors.forbidden('spec.maxTrialCount', 'the experiment has finished and its resumePolicy is Never, so it cannot be restarted'));
+    }
     // Like Katib: only the trial budget can change once an experiment exists (that is how it is restarted).
     const frozen = (s: ExperimentSpec): string => JSON.stringify({ ...s, maxTrialCount: 0, parallelTrialCount: 0, maxFailedTrialCount: 0 });
     if (frozen(spec) !== frozen(old.spec ?? {})) errors.push(fieldErrors.forbidden('spec', 'only maxTrialCount, parallelTrialCount and maxFailedTrialCount may change'));
