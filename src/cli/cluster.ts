@@ -5,7 +5,7 @@ import type { KubeObject } from '../api/meta.js';
 import type { Client, KindRef } from '../client/client.js';
 import { Manager } from '../controller/index.js';
 import { createServer } from 'node:http';
-import { addKatibControllers, installKatibCrds, katibCrds, ObservationDb, observationLogRoute } from '../controllers/katib/index.js';
+import { addKatibControllers, installKatibCrds, katibCrds, ObservationDb, observationLogRoute, SuggestionRunner } from '../controllers/katib/index.js';
 import { addTrainingControllers, installTrainingCrds, trainingCrds } from '../controllers/training/index.js';
 import type { KubeClient } from '../client/kube-client.js';
 import type { Logger } from '../api/logger.js';
@@ -142,14 +142,17 @@ export async function runControllers(options: ControllersOptions): Promise<void>
   });
   addTrainingControllers(manager);
   const kube = client as Partial<KubeClient>;
+  const runner = new SuggestionRunner();
   addKatibControllers(manager, {
     db,
+    runner,
     ...(kube.podLog ? { pods: { log: (ns: string, pod: string, container: string) => kube.podLog!(ns, pod, container) } } : {}),
     ...(options.katibReportUrl ? { reportUrl: options.katibReportUrl } : server ? { reportUrl: `http://${server.address}/katib/v1beta1` } : {}),
   });
   try {
     await manager.start(options.signal);
   } finally {
+    await runner.stop();
     await server?.close();
     db.close();
   }

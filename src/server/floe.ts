@@ -18,7 +18,7 @@ import { CrdController } from './crd-controller.js';
 import { HostPortAllocator, Kubelet } from '../kubelet/index.js';
 import { Manager } from '../controller/index.js';
 import { addJobController } from '../controllers/batch/job-controller.js';
-import { addKatibControllers, admitKatib, installKatibCrds, KatibGroup, katibKinds, ObservationDb, observationLogRoute, type TrialPods } from '../controllers/katib/index.js';
+import { addKatibControllers, admitKatib, installKatibCrds, KatibGroup, katibKinds, ObservationDb, observationLogRoute, SuggestionRunner, type TrialPods } from '../controllers/katib/index.js';
 import { addTrainingControllers, installTrainingCrds, TrainingGroup, trainingKinds, validateTrainingJob } from '../controllers/training/index.js';
 import { ApiHttpServer, type PodLogOptions } from './http-server.js';
 import { LocalClient } from './local-client.js';
@@ -115,8 +115,9 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
         volumeDir: (pod, volume) => kubelet.volumeDir(pod, volume),
       }
     : undefined;
+  const runner = new SuggestionRunner();
   const controllers = observations
-    ? await startControllers(client, logger, config.node.name, { db: observations, reportUrl: `${url}/katib/v1beta1`, pythonHelperDir, ...(pods ? { pods } : {}) })
+    ? await startControllers(client, logger, config.node.name, { db: observations, runner, reportUrl: `${url}/katib/v1beta1`, pythonHelperDir, ...(pods ? { pods } : {}) })
     : undefined;
   logger.info({ url, dataDir: config.dataDir, kubeconfig: kubeconfigPath }, 'floe is serving');
   let stopped = false;
@@ -133,6 +134,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
       if (stopped) return;
       stopped = true;
       await controllers?.stop();
+      await runner.stop();
       await kubelet?.stop();
       await http.close();
       observations?.close();

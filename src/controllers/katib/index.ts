@@ -6,6 +6,7 @@ import type { KubeObject } from '../../api/meta.js';
 import { PodRef } from '../../api/core-v1.js';
 import type { Client } from '../../client/client.js';
 import { installCrds, type Clock, type Controller, type InstallCrdsOptions, type Manager } from '../../controller/index.js';
+import type { SuggestionRunner } from './algorithms/runner.js';
 import { katibCrds } from './crds.js';
 import type { ObservationDb } from './db.js';
 import { ExperimentReconciler } from './experiment-controller.js';
@@ -16,6 +17,7 @@ import { ExperimentRef, Group, Labels, SuggestionRef, TrialRef, type Experiment 
 
 export { katibCrds } from './crds.js';
 export { ObservationDb } from './db.js';
+export { SuggestionRunner } from './algorithms/runner.js';
 export { algorithms, algorithmNames } from './algorithms/index.js';
 export type { TrialPods } from './trial-controller.js';
 export { ExperimentRef, SuggestionRef, TrialRef, Labels as KatibLabels, type Experiment, type Trial, type Suggestion } from './types.js';
@@ -35,6 +37,8 @@ export interface KatibControllerOptions {
   reportUrl?: string;
   pythonHelperDir?: string;
   clock?: Clock;
+  /** Runs the algorithms on a worker thread (inline without one). */
+  runner?: SuggestionRunner;
   /** Run kinds the API serves (Job always; the training kinds when their CRDs are installed). */
   runKinds?: { apiVersion: string; kind: string }[];
 }
@@ -46,7 +50,7 @@ export function addKatibControllers(manager: Manager, options: KatibControllerOp
     return name ? [{ namespace: o.metadata.namespace ?? '', name }] : [];
   };
   const experiments = manager.controller('experiment-controller').for(ExperimentRef).owns(TrialRef).owns(SuggestionRef).withConcurrency(2).complete(new ExperimentReconciler(clock));
-  const suggestions = manager.controller('suggestion-controller').for(SuggestionRef).watches(TrialRef, byExperiment).withConcurrency(2).complete(new SuggestionReconciler({ db: options.db, ...clock }));
+  const suggestions = manager.controller('suggestion-controller').for(SuggestionRef).watches(TrialRef, byExperiment).withConcurrency(2).complete(new SuggestionReconciler({ db: options.db, ...clock, ...(options.runner ? { runner: options.runner } : {}) }));
   let trials = manager.controller('trial-controller').for(TrialRef);
   const byTrial = (o: KubeObject): { namespace: string; name: string }[] => {
     const name = o.metadata.labels?.[Labels.trial];

@@ -8,6 +8,7 @@ import { FloeError } from '../../api/errors.js';
 import { kubeTime, realClock, type Clock, type ReconcileContext, type Reconciler, type Request } from '../../controller/index.js';
 import { algorithms, PbtLabels } from './algorithms/index.js';
 import { mixSeed } from './algorithms/rng.js';
+import type { SuggestionRunner } from './algorithms/runner.js';
 import type { TrialRecord } from './algorithms/types.js';
 import type { ObservationDb } from './db.js';
 import { medianStopRules } from './earlystopping.js';
@@ -27,10 +28,13 @@ const seedOf = (experiment: Experiment): number => mixSeed(...[...(experiment.me
 export class SuggestionReconciler implements Reconciler {
   private readonly db: ObservationDb;
   private readonly clock: Clock;
+  private readonly runner: SuggestionRunner | undefined;
 
-  constructor(options: { db: ObservationDb; clock?: Clock }) {
+  /** With a runner, algorithms run on its worker thread; without, inline. */
+  constructor(options: { db: ObservationDb; clock?: Clock; runner?: SuggestionRunner }) {
     this.db = options.db;
     this.clock = options.clock ?? realClock();
+    this.runner = options.runner;
   }
 
   async reconcile(ctx: ReconcileContext, request: Request): Promise<void> {
@@ -62,10 +66,10 @@ export class SuggestionReconciler implements Reconciler {
         const value = t ? objectiveValue(experiment, t) : undefined;
         return { name: s.name, assignments: s.parameterAssignments, state: t ? trialState(t) : 'Pending', ...(s.labels ? { labels: s.labels } : {}), ...(value !== undefined ? { value } : {}) };
       });
-      const algorithm = algorithms[experiment.spec.algorithm?.algorithmName ?? ''];
-      if (!algorithm) throw new FloeError('Invalid', `unknown algorithm ${experiment.spec.algorithm?.algorithmName ?? ''}`);
+      const name = experiment.spec.algorithm?.algorithmName ?? '';
+      if (!algorithms[name]) throw new FloeError('Invalid', `unknown algorithm ${name}`);
       const settings = { ...settingsMap(experiment.spec.algorithm?.algorithmSettings), ...settingsMap(status.algorithmSettings) };
-      const out = algorithm.suggest({
+      const input = {
         parameters: experiment.spec.parameters ?? [],
         objective: experiment.spec.objective?.type ?? 'minimize',
         settings,
@@ -75,7 +79,8 @@ export class SuggestionReconciler implements Reconciler {
         parallelTrialCount: experiment.spec.parallelTrialCount ?? 3,
         defaultSeed: seedOf(experiment),
         ...(experiment.spec.maxTrialCount !== undefined ? { maxTrialCount: experiment.spec.maxTrialCount } : {}),
-      });
+      };
+      const out = this.runner ? await this.runner.suggest(name, input) : algorithms[name].suggest(input);
       const rules = experiment.spec.earlyStopping ? this.stoppingRules(experiment, records) : [];
       const added: SuggestionItem[] = out.suggestions.slice(0, need).map((s, i) => ({
         name: suggestionName(experiment, items.length + i),
