@@ -258,6 +258,25 @@ describe('Katib (embedded, local runtime)', () => {
     assert.ok(Math.abs(Number(metrics?.max) - 0.8) < 1e-6 && Math.abs(Number(metrics?.min) - 0.5) < 1e-6 && Math.abs(Number(metrics?.latest) - 0.7) < 1e-6, JSON.stringify(metrics));
   });
 
+  test('PyTorchJob trials: Succeeded from the job\'s condition, metrics from the master replica only (primaryPodLabels)', async () => {
+    const ns = await freshNamespace(client, 'katib-pytorch');
+    const e = experiment(ns, 'ptj', { script: '', max: 2, parallel: 2 });
+    const command = (loss: string): string[] => ['python3', '-c', `import os; print("rank", os.environ["RANK"]); print("loss=" + ${loss})`, '${trialParameters.x}', '${trialParameters.y}'];
+    const replica = (loss: string): Record<string, unknown> => ({ replicas: 1, restartPolicy: 'Never', template: { spec: { containers: [{ name: 'pytorch', image: 'python:3.11', command: command(loss) }] } } });
+    e.spec.trialTemplate = {
+      primaryContainerName: 'pytorch',
+      trialParameters: e.spec.trialTemplate!.trialParameters!,
+      trialSpec: { apiVersion: 'kubeflow.org/v1', kind: 'PyTorchJob', metadata: {}, spec: { pytorchReplicaSpecs: { Master: replica('__import__("sys").argv[1]'), Worker: replica('"999"') } } } as never,
+    };
+    const created = await client.create(e);
+    assert.deepEqual(created.spec.trialTemplate?.primaryPodLabels, { 'training.kubeflow.org/job-role': 'master' });
+    const done = await untilDone(ns, 'ptj');
+    assert.equal(done.status?.trialsSucceeded, 2, JSON.stringify(done.status));
+    for (const t of await trials(ns, 'ptj')) {
+      assert.equal(value(t), Number(t.spec.parameterAssignments?.find((a) => a.name === 'x')?.value), 'the master\'s loss, not the worker\'s');
+    }
+  });
+
   test('medianstop: once three trials succeeded, a trial doing worse than their median is EarlyStopped and its Job removed', async () => {
     const ns = await freshNamespace(client, 'katib-stop');
     const marks = join(dataDir, `stop-${ns}`);
