@@ -266,7 +266,7 @@ describe('Katib (embedded, local runtime)', () => {
     e.spec.trialTemplate = {
       primaryContainerName: 'pytorch',
       trialParameters: e.spec.trialTemplate!.trialParameters!,
-      trialSpec: { apiVersion: 'kubeflow.org/v1', kind: 'PyTorchJob', metadata: {}, spec: { pytorchReplicaSpecs: { Master: replica('__import__("sys").argv[1]'), Worker: replica('"999"') } } } as never,
+      trialSpec: { apiVersion: 'kubeflow.org/v1', kind: 'PyTorchJob', metadata: {}, spec: { pytorchReplicaSpecs: { Master: replica('__import__("sys").argv[1]'), Worker: replica('"999"') } } },
     };
     const created = await client.create(e);
     assert.deepEqual(created.spec.trialTemplate?.primaryPodLabels, { 'training.kubeflow.org/job-role': 'master' });
