@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /** Floe's algorithmName → the Optuna sampler it is compared with. */
 const PAIRS = [
   { algorithm: 'random', sampler: 'RandomSampler' },
-  { algorithm: 'tpe', sampler: 'TPESampler' },
+  { algorithm: 'tpe', sampler: 'TPESampler(multivariate=False)' },
   { algorithm: 'multivariate-tpe', sampler: 'TPESampler(multivariate=True)' },
   { algorithm: 'bayesianoptimization', sampler: 'GPSampler' },
   { algorithm: 'cmaes', sampler: 'CmaEsSampler' },

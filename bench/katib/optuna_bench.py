@@ -41,14 +41,15 @@ def _threads():
 # Floe's algorithmName -> the Optuna sampler it is compared with (defaults otherwise).
 SAMPLERS = {
     "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
-    "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed),
+    # Optuna 5's bare TPESampler() runs multivariate for single-objective studies; Katib's tpe is per-parameter.
+    "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed, multivariate=False),
     "multivariate-tpe": lambda seed: optuna.samplers.TPESampler(seed=seed, multivariate=True),
     "bayesianoptimization": lambda seed: optuna.samplers.GPSampler(seed=seed),
     "cmaes": lambda seed: optuna.samplers.CmaEsSampler(seed=seed),
 }
 SAMPLER_NAMES = {
     "random": "RandomSampler",
-    "tpe": "TPESampler",
+    "tpe": "TPESampler(multivariate=False)",
     "multivariate-tpe": "TPESampler(multivariate=True)",
     "bayesianoptimization": "GPSampler",
     "cmaes": "CmaEsSampler",

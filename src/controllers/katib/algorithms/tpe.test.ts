@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { median } from './stats.js';
 import { random } from './random.js';
 import { Rng } from './rng.js';
-import { hyperoptParzen, logDensity, logGaussMass, multivariateTpe, optunaParzen, sampleParzen, tpe, type Axis, type Parzen } from './tpe.js';
+import { logDensity, logGaussMass, multivariateTpe, optunaParzen, sampleParzen, tpe, type Axis, type Parzen } from './tpe.js';
 import type { Algorithm, Assignment, ParameterSpec, SuggestInput, TrialRecord } from './types.js';
 
 const double = (name: string, min: number, max: number): ParameterSpec => ({ name, parameterType: 'double', feasibleSpace: { min: String(min), max: String(max) } });
@@ -102,12 +102,41 @@ for (const alg of [tpe, multivariateTpe]) {
     });
 
     test('maximize is handled by negation', () => {
+      // Maximising -branin walks exactly the path that minimising branin does.
       const f = (a: Assignment[]) => -branin(a);
-      const trials = loop({ ...alg, suggest: (i) => alg.suggest({ ...i, objective: 'maximize' }) }, braninSpace, f, 40, 2);
-      assert.ok(Math.max(...trials.slice(10).map((t) => t.value!)) > -2);
+      const maximising = loop({ ...alg, suggest: (i) => alg.suggest({ ...i, objective: 'maximize' }) }, braninSpace, f, 40, 2);
+      const minimising = loop(alg, braninSpace, branin, 40, 2);
+      assert.deepEqual(maximising.map((t) => t.assignments), minimising.map((t) => t.assignments));
+      assert.ok(Math.max(...maximising.slice(10).map((t) => t.value!)) > Math.max(...maximising.slice(0, 10).map((t) => t.value!)));
     });
   });
 }
+
+describe('tpe', () => {
+  test('samples each parameter on its own (Optuna\'s multivariate=False)', () => {
+    // Shuffling x2 among the trials changes nothing that x1's estimator sees, so x1's suggestion stays put.
+    const trials = randomTrials(braninSpace, branin, 30);
+    const rotated = trials.map((t, i) => {
+      const other = trials[(i + 7) % trials.length]!;
+      return { ...t, assignments: [t.assignments[0]!, other.assignments[1]!] };
+    });
+    const run = (ts: TrialRecord[]) => tpe.suggest(input(braninSpace, ts, { count: 3, settings: { random_state: '3' } })).suggestions;
+    const [a, b] = [run(trials), run(rotated)];
+    assert.deepEqual(a.map((s) => value(s.assignments, 'x1')), b.map((s) => value(s.assignments, 'x1')));
+    assert.notDeepEqual(a.map((s) => value(s.assignments, 'x2')), b.map((s) => value(s.assignments, 'x2')));
+  });
+
+  test('gamma sets the good fraction, and prior_weight and n_EI_candidates reach the estimator', () => {
+    const trials = randomTrials(braninSpace, branin, 40);
+    const run = (settings: Record<string, string>) => tpe.suggest(input(braninSpace, trials, { count: 2, settings: { random_state: '5', ...settings } })).suggestions;
+    // The default is Optuna's default_gamma, min(ceil(0.1·n), 25).
+    assert.deepEqual(run({}), run({ gamma: '0.1', prior_weight: '1', n_EI_candidates: '24' }));
+    assert.deepEqual(run({}), run({ gamma: '0.08' })); // ceil(3.2) = ceil(4) = 4 of 40
+    assert.notDeepEqual(run({}), run({ gamma: '0.3' }));
+    assert.notDeepEqual(run({}), run({ prior_weight: '5' }));
+    assert.notDeepEqual(run({}), run({ n_EI_candidates: '200' }));
+  });
+});
 
 describe('tpe settings', () => {
   const base = { parameters: braninSpace, parallelTrialCount: 1, settingsPath: 'spec.algorithm.algorithmSettings' };
@@ -147,14 +176,16 @@ describe('Parzen estimators', () => {
     for (const axis of [{ kind: 'continuous' }, { kind: 'bins', n: 7 }, { kind: 'categorical', n: 5 }] satisfies Axis[]) {
       const pts = axis.kind === 'continuous' ? xs : xs.map((x) => (Math.floor(x * axis.n) + 0.5) / axis.n);
       for (const n of [0, 1, 2, 40]) {
-        assert.ok(Math.abs(total(optunaParzen(pts.slice(0, n).map((x) => [x]), [axis]), axis) - 1) < 1e-4, `optuna ${axis.kind} n=${n}`);
-        assert.ok(Math.abs(total(hyperoptParzen(pts.slice(0, n), axis), axis) - 1) < 1e-4, `hyperopt ${axis.kind} n=${n}`);
+        for (const priorWeight of [1, 3]) {
+          const q = optunaParzen(pts.slice(0, n).map((x) => [x]), [axis], priorWeight);
+          assert.ok(Math.abs(total(q, axis) - 1) < 1e-4, `${axis.kind} n=${n} prior_weight=${priorWeight}`);
+        }
       }
     }
   });
 
   test('samples follow the density', () => {
-    for (const q of [optunaParzen(xs.map((x) => [x]), [{ kind: 'continuous' }]), hyperoptParzen(xs, { kind: 'continuous' })]) {
+    for (const q of [optunaParzen(xs.map((x) => [x]), [{ kind: 'continuous' }]), optunaParzen(xs.slice(0, 3).map((x) => [x]), [{ kind: 'continuous' }], 2)]) {
       const counts = new Array<number>(5).fill(0);
       const draws = 40000;
       for (let i = 0; i < draws; i++) counts[Math.min(4, Math.floor(sampleParzen(q, rng)[0]! * 5))]! += 1;
@@ -163,6 +194,35 @@ describe('Parzen estimators', () => {
         assert.ok(Math.abs(c / draws - mass) < 0.01, `bin ${b}: ${c / draws} vs ${mass}`);
       });
     }
+  });
+
+  test('one axis is Optuna\'s univariate _ParzenEstimator (log_pdf values from Optuna 5.0.0)', () => {
+    // _ParzenEstimator({'x': obs}, {'x': FloatDistribution(0, 1)}, prior_weight, magic clip, no endpoints, default_weights).
+    const few = [0.1, 0.35, 0.4, 0.8];
+    const many = Array.from({ length: 30 }, (_, i) => Number((((i + 1) * 0.6180339887) % 1).toFixed(6)));
+    const at = [0.05, 0.3, 0.5, 0.9];
+    const cases: [number[], number, number[]][] = [
+      [[], 1, [-0.0602722, 0.0209778, 0.0409778, -0.0390222]],
+      [[0.7], 1, [-0.179367987, -0.01230442, 0.05849793, 0.019991807]],
+      [few, 1, [0.060750146, 0.251654244, 0.104394934, -0.456796514]],
+      [few, 2, [0.041569733, 0.21671704, 0.094100779, -0.373899742]],
+      // 30 observations: the oldest five ramped down, the clip at 1/32.
+      [many, 1, [0.140320931, 0.225739107, 0.166199968, 0.159147989]],
+    ];
+    const close = (ours: number[], optuna: number[], what: string) =>
+      ours.forEach((v, i) => assert.ok(Math.abs(v - optuna[i]!) < 1e-6, `${what} at ${i}: ${v} vs Optuna ${optuna[i]}`));
+    for (const [obs, priorWeight, expected] of cases) {
+      const q = optunaParzen(obs.map((x) => [x]), [{ kind: 'continuous' }], priorWeight);
+      close(at.map((x) => logDensity(q, [x])), expected, `n=${obs.length} prior_weight=${priorWeight}`);
+    }
+    // IntDistribution(1, 8) observed at 2, 3, 3, 7; log_pdf at 1, 3, 5, 8 (cells of the cube: (v - 0.5) / 8).
+    const int = (v: number) => [(v - 0.5) / 8];
+    const qi = optunaParzen([2, 3, 3, 7].map(int), [{ kind: 'bins', n: 8 }]);
+    close([1, 3, 5, 8].map((v) => logDensity(qi, int(v))), [-2.012489854, -1.669816182, -2.214545071, -2.655287112], 'int');
+    // CategoricalDistribution of four choices observed at 0, 2, 2, 3.
+    const cat = (i: number) => [(i + 0.5) / 4];
+    const qc = optunaParzen([0, 2, 2, 3].map(cat), [{ kind: 'categorical', n: 4 }]);
+    close([0, 1, 2, 3].map((i) => logDensity(qc, cat(i))), [-1.386294361, -1.974081026, -1.018569581, -1.386294361], 'categorical');
   });
 
   test('the Gaussian mass stays finite far in the tails', () => {

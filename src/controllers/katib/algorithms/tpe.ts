@@ -1,9 +1,14 @@
-// tpe and multivariate-tpe: Tree-structured Parzen Estimators on the unit cube. Observations split into good (the best
-// gamma(n)) and bad; a Parzen mixture l(x) is fitted to the good and g(x) to the bad; the next point is the candidate
-// drawn from l with the largest log l(x) - log g(x). `tpe` follows hyperopt's tpe.suggest (one estimator per
-// parameter, adaptive Parzen bandwidths, the mixture truncated as a whole); `multivariate-tpe` follows Optuna's
-// TPESampler(multivariate=True, constant_liar=True) (one product kernel per observation, each kernel truncated to the
-// cube). The cube already carries each parameter's distribution (log, normal), so the Parzen priors are uniform on it.
+// tpe and multivariate-tpe: Optuna 5.0's TPESampler (default settings) on the unit cube, in its two modes.
+// Observations split into good (the best gamma(n) = min(ceil(gamma·n), 25), gamma 0.1 unless set) and bad, in-flight
+// points counting as bad (the constant liar); Optuna's _ParzenEstimator is fitted to each side (one kernel per
+// observation plus a prior kernel N(0.5, 1) of weight prior_weight, bandwidth the larger gap to a neighbour with the
+// cube's ends counting only for inner points, the magic clip 1/min(100, n + 2) below, each kernel truncated to the
+// cube, older observations ramped down beyond the newest 25), and the next point is the one of n_ei_candidates draws
+// from l with the largest log l(x) - log g(x). `tpe` is TPESampler(multivariate=False): one estimator and one draw per
+// parameter, independently, under Katib's hyperopt-named settings (gamma, prior_weight, n_EI_candidates,
+// n_startup_trials). `multivariate-tpe` is TPESampler(multivariate=True), what a bare TPESampler() runs for a
+// single-objective study in Optuna 5: one product kernel per observation over every parameter. The cube already
+// carries each parameter's distribution (log, normal), so the prior kernel is centred on it.
 import { fieldErrors, type FieldError } from '../../../api/errors.js';
 import { checkKnown, checkNumber, numberSetting, observations, rngFor } from './common.js';
 import type { Rng } from './rng.js';
@@ -60,7 +65,7 @@ export function logGaussMass(a: number, b: number): number {
   return Math.log1p(-(normCdf(a) + normCdf(-b)));
 }
 
-// ---- Parzen mixtures on the unit cube
+// ---- Parzen mixtures on the unit cube, each kernel truncated to [0, 1] on its own
 
 /** One dimension of a mixture: per kernel, a Gaussian (mu, sigma; logZ its mass on [0, 1]) or a categorical distribution. */
 type Component =
@@ -72,10 +77,6 @@ export interface Parzen {
   weights: number[];
   logW: number[];
   dims: Component[];
-  /** 'kernel': each kernel truncated to [0, 1] on its own (Optuna); 'mixture': the whole mixture truncated (hyperopt's GMM1). */
-  truncation: 'kernel' | 'mixture';
-  /** log of the mixture's mass on the cube under 'mixture' truncation; 0 otherwise. */
-  logNorm: number;
 }
 
 function numeric(axis: Axis, mu: number[], sigma: number[]): Component {
@@ -96,20 +97,8 @@ function logSumExp(xs: readonly number[]): number {
   return max + Math.log(s);
 }
 
-function mixture(weights: number[], dims: Component[], truncation: Parzen['truncation']): Parzen {
-  const total = weights.reduce((a, b) => a + b, 0);
-  const w = weights.map((x) => x / total);
-  const logW = w.map(Math.log);
-  let logNorm = 0;
-  if (truncation === 'mixture') {
-    logNorm = logSumExp(logW.map((lw, k) => dims.reduce((s, d) => s + (d.kind === 'numeric' ? d.logZ[k]! : 0), lw)));
-  }
-  return { weights: w, logW, dims, truncation, logNorm };
-}
-
 /** log density (log mass for cells and choices) of a point of the cube under the mixture. */
 export function logDensity(q: Parzen, x: readonly number[]): number {
-  const perKernel = q.truncation === 'kernel';
   const scores = q.logW.slice();
   q.dims.forEach((d, j) => {
     const xj = x[j]!;
@@ -129,20 +118,14 @@ export function logDensity(q: Parzen, x: readonly number[]): number {
         const z = (xj - mu) / sigma;
         lp = -0.5 * z * z - Math.log(sigma) - LOG_SQRT_2PI;
       }
-      scores[k]! += perKernel ? lp - d.logZ[k]! : lp;
+      scores[k]! += lp - d.logZ[k]!;
     }
   });
-  return logSumExp(scores) - q.logNorm;
+  return logSumExp(scores);
 }
 
 /** One draw from the mixture: a kernel by weight, then each dimension from that kernel. */
 export function sampleParzen(q: Parzen, rng: Rng): number[] {
-  for (let attempt = 0; q.truncation === 'mixture' && attempt < 1000; attempt++) {
-    // hyperopt's GMM1: draw from the untruncated mixture until every numeric coordinate falls inside [0, 1).
-    const k = rng.weighted(q.weights);
-    const x = q.dims.map((d) => (d.kind === 'numeric' ? d.mu[k]! + d.sigma[k]! * rng.normal() : centre(rng.weighted(d.p[k]!), d.p[k]!.length)));
-    if (x.every((v) => v >= 0 && v < 1)) return x.map((v, j) => snap(q.dims[j]!, v));
-  }
   const k = rng.weighted(q.weights);
   return q.dims.map((d) => {
     if (d.kind === 'categorical') return centre(rng.weighted(d.p[k]!), d.p[k]!.length);
@@ -152,15 +135,12 @@ export function sampleParzen(q: Parzen, rng: Rng): number[] {
     const lo = normCdf(-mu / sigma);
     const hi = normCdf((1 - mu) / sigma);
     const v = mu + sigma * normInv(lo + (hi - lo) * rng.uniform());
-    return snap(d, Math.min(1, Math.max(0, Number.isFinite(v) ? v : mu)));
+    const x = Math.min(1, Math.max(0, Number.isFinite(v) ? v : mu));
+    return d.bins > 0 ? centre(cell(x, d.bins), d.bins) : x;
   });
 }
 
-function snap(d: Component, v: number): number {
-  return d.kind === 'numeric' && d.bins > 0 ? centre(cell(v, d.bins), d.bins) : v;
-}
-
-// ---- Optuna's _ParzenEstimator (TPESampler defaults: prior_weight 1, magic clip, no endpoints, default_weights)
+// ---- Optuna's _ParzenEstimator (TPESampler defaults: magic clip, no endpoints, default_weights)
 
 /** Optuna's default_weights: flat for the newest 25 observations, a linear ramp up to them for older ones. */
 export function rampWeights(n: number, flat = 25): number[] {
@@ -184,7 +164,10 @@ function neighbourSigmas(mus: readonly number[]): number[] {
   return sigmas;
 }
 
-/** Optuna's estimator: one kernel per point spanning every dimension, plus a prior kernel (centre 0.5, sigma 1). */
+/**
+ * Optuna's estimator over the given axes: one kernel per point spanning every axis, plus a prior kernel (centre 0.5,
+ * sigma 1; uniform over categories) of weight priorWeight. With one axis it is the univariate estimator.
+ */
 export function optunaParzen(points: readonly (readonly number[])[], axes: readonly Axis[], priorWeight = 1): Parzen {
   const n = points.length;
   const weights = n === 0 ? [1] : [...rampWeights(n), priorWeight];
@@ -206,41 +189,9 @@ export function optunaParzen(points: readonly (readonly number[])[], axes: reado
     const sigmas = neighbourSigmas(mus).map((s) => Math.min(1, Math.max(minSigma, s)));
     return numeric(axis, [...mus, 0.5], [...sigmas, 1]);
   });
-  return mixture(weights, dims, 'kernel');
-}
-
-// ---- hyperopt's adaptive Parzen estimator (one dimension)
-
-/** hyperopt's adaptive_parzen_normal for a prior N(0.5, 1) on [0, 1], with linear forgetting beyond 25 points. */
-export function hyperoptParzen(values: readonly number[], axis: Axis, priorWeight = 1): Parzen {
-  const n = values.length;
-  const forget = rampWeights(n);
-  if (axis.kind === 'categorical') {
-    // randint's posterior: forgetting-weighted counts plus prior_weight pseudo-counts per choice.
-    const counts = Array.from({ length: axis.n }, () => priorWeight);
-    values.forEach((v, i) => (counts[cell(v, axis.n)]! += forget[i]!));
-    const total = counts.reduce((a, b) => a + b, 0);
-    return mixture([1], [categorical([counts.map((c) => c / total)])], 'mixture');
-  }
-  const mus = [...values, 0.5];
-  const weights = [...forget, priorWeight];
-  let sigmas: number[];
-  if (n === 0) sigmas = [1];
-  else if (n === 1) sigmas = [0.5, 1];
-  else {
-    // Neighbour gaps among the points and the prior's centre; the outermost take their one gap.
-    const order = mus.map((_, i) => i).sort((a, b) => mus[a]! - mus[b]! || (a === n ? -1 : b === n ? 1 : 0));
-    const sorted = order.map((i) => mus[i]!);
-    sigmas = new Array<number>(n + 1);
-    order.forEach((i, r) => {
-      const left = r > 0 ? sorted[r]! - sorted[r - 1]! : -Infinity;
-      const right = r < n ? sorted[r + 1]! - sorted[r]! : -Infinity;
-      sigmas[i] = Math.max(left, right);
-    });
-  }
-  const minSigma = 1 / Math.min(100, n + 2);
-  sigmas = sigmas.map((s, i) => (i === n ? 1 : Math.min(1, Math.max(minSigma, s))));
-  return mixture(weights, [numeric(axis, mus, sigmas)], 'mixture');
+  const total = weights.reduce((a, b) => a + b, 0);
+  const w = weights.map((x) => x / total);
+  return { weights: w, logW: w.map(Math.log), dims };
 }
 
 // ---- the shared loop: history, split, startup, constant liar
@@ -251,7 +202,7 @@ interface Entry {
   y?: number;
 }
 
-/** Succeeded trials and in-flight points, in trial order (the order the forgetting weights count in). */
+/** Succeeded trials and in-flight points, in trial order (the order rampWeights counts in). */
 function history(space: SearchSpace, input: SuggestInput): Entry[] {
   const done = new Map(observations(space, input).map((o) => [o.name, o]));
   const out: Entry[] = [];
@@ -301,6 +252,36 @@ function best(candidates: number[][], score: (x: number[]) => number): number[] 
   return top;
 }
 
+interface TpeOptions {
+  /** One estimator over every parameter (Optuna's multivariate=True), or one per parameter. */
+  multivariate: boolean;
+  /** The fraction of finished observations in the good set (at most 25 of them). */
+  gamma: number;
+  priorWeight: number;
+  candidates: number;
+}
+
+/** Optuna's TPESampler._sample: split, fit l and g, keep the draw from l with the best log l - log g. */
+function tpeProposer(o: TpeOptions): Propose {
+  return (entries, axes, rng) => {
+    const n = entries.filter((e) => e.y !== undefined).length;
+    const { below, above } = split(entries, Math.min(Math.ceil(o.gamma * n), 25));
+    // The groups of parameters sampled together: all of them, or each on its own (sample_independent), in order.
+    const groups = o.multivariate ? [axes.map((_, j) => j)] : axes.map((_, j) => [j]);
+    const x = new Array<number>(axes.length);
+    for (const group of groups) {
+      const project = (points: number[][]): number[][] => points.map((p) => group.map((j) => p[j]!));
+      const sub = group.map((j) => axes[j]!);
+      const l = optunaParzen(project(below), sub, o.priorWeight);
+      const g = optunaParzen(project(above), sub, o.priorWeight);
+      const draws = Array.from({ length: o.candidates }, () => sampleParzen(l, rng));
+      const top = best(draws, (c) => logDensity(l, c) - logDensity(g, c));
+      group.forEach((j, k) => (x[j] = top[k]!));
+    }
+    return x;
+  };
+}
+
 function checkBelow1(settings: Record<string, string>, name: string, path: string, errors: FieldError[]): void {
   const before = errors.length;
   checkNumber(settings, name, { above: 0 }, path, errors);
@@ -321,23 +302,13 @@ export const tpe: Algorithm = {
     return errors;
   },
   suggest(input) {
-    const gamma = numberSetting(input.settings, 'gamma', 0.25);
-    const priorWeight = numberSetting(input.settings, 'prior_weight', 1);
-    const candidates = numberSetting(input.settings, 'n_EI_candidates', 24);
-    const startup = numberSetting(input.settings, 'n_startup_trials', 10);
-    const suggestions = suggestWith(input, startup, (entries, axes, rng) => {
-      const n = entries.filter((e) => e.y !== undefined).length;
-      // hyperopt's ap_split_trials: the best ceil(gamma·√n), at most 25.
-      const { below, above } = split(entries, Math.min(Math.ceil(gamma * Math.sqrt(n)), 25));
-      // Each parameter on its own: hyperopt optimises EI per hyperparameter.
-      return axes.map((axis, j) => {
-        const l = hyperoptParzen(below.map((x) => x[j]!), axis, priorWeight);
-        const g = hyperoptParzen(above.map((x) => x[j]!), axis, priorWeight);
-        const draws = Array.from({ length: candidates }, () => sampleParzen(l, rng));
-        return best(draws, (c) => logDensity(l, c) - logDensity(g, c))[0]!;
-      });
+    const propose = tpeProposer({
+      multivariate: false,
+      gamma: numberSetting(input.settings, 'gamma', 0.1),
+      priorWeight: numberSetting(input.settings, 'prior_weight', 1),
+      candidates: numberSetting(input.settings, 'n_EI_candidates', 24),
     });
-    return { suggestions };
+    return { suggestions: suggestWith(input, numberSetting(input.settings, 'n_startup_trials', 10), propose) };
   },
 };
 
@@ -352,17 +323,7 @@ export const multivariateTpe: Algorithm = {
     return errors;
   },
   suggest(input) {
-    const candidates = numberSetting(input.settings, 'n_ei_candidates', 24);
-    const startup = numberSetting(input.settings, 'n_startup_trials', 10);
-    const suggestions = suggestWith(input, startup, (entries, axes, rng) => {
-      const n = entries.filter((e) => e.y !== undefined).length;
-      // Optuna's default_gamma: the best ceil(0.1·n), at most 25.
-      const { below, above } = split(entries, Math.min(Math.ceil(0.1 * n), 25));
-      const l = optunaParzen(below, axes);
-      const g = optunaParzen(above, axes);
-      const draws = Array.from({ length: candidates }, () => sampleParzen(l, rng));
-      return best(draws, (c) => logDensity(l, c) - logDensity(g, c));
-    });
-    return { suggestions };
+    const propose = tpeProposer({ multivariate: true, gamma: 0.1, priorWeight: 1, candidates: numberSetting(input.settings, 'n_ei_candidates', 24) });
+    return { suggestions: suggestWith(input, numberSetting(input.settings, 'n_startup_trials', 10), propose) };
   },
 };
