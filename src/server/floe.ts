@@ -1,5 +1,5 @@
 // The composition root of embedded mode: store, registry, handler chain, collectors, HTTP server, kubeconfig.
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinResourceTypes } from '../api/builtin/index.js';
@@ -18,6 +18,9 @@ import { CrdController } from './crd-controller.js';
 import { HostPortAllocator, Kubelet } from '../kubelet/index.js';
 import { Manager } from '../controller/index.js';
 import { addJobController } from '../controllers/batch/job-controller.js';
+import { addServingControllers, installServing, ServingIngress, type InProcessModel } from '../controllers/serving/index.js';
+import { ModelServer } from '../serving/model-server.js';
+import { OnnxModel } from '../serving/onnx.js';
 import { addKatibControllers, admitKatib, installKatibCrds, KatibGroup, katibKinds, ObservationDb, observationLogRoute, SuggestionRunner, type TrialPods } from '../controllers/katib/index.js';
 import { addTrainingControllers, installTrainingCrds, TrainingGroup, trainingKinds, validateTrainingJob } from '../controllers/training/index.js';
 import { ApiHttpServer, type PodLogOptions } from './http-server.js';
@@ -89,6 +92,8 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     : undefined;
   // Katib's DB manager: observation logs in their own SQLite file, served at /katib/v1beta1/….
   const observations = config.controllers ? new ObservationDb(join(config.dataDir, 'katib.db')) : undefined;
+  // KServe's ingress: /serving/<namespace>/<name>/… reaches that InferenceService's predictor.
+  const ingress = new ServingIngress();
   const http = new ApiHttpServer({
     handler,
     authenticator: new TokenAuthenticator(config.token ? { token: config.token } : {}),
@@ -97,7 +102,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     maxBodyBytes: config.maxBodyBytes,
     ...(kubelet ? { podLogs: (namespace: string, pod: string, options: PodLogOptions) => kubelet.logs(namespace, pod, options) } : {}),
     ...(certificate ? { tls: { cert: certificate.certPem, key: certificate.keyPem } } : {}),
-    ...(observations ? { extraRoutes: [observationLogRoute(observations)] } : {}),
+    ...(observations ? { extraRoutes: [observationLogRoute(observations), (req, res, u) => ingress.handle(req, res, u)] } : {}),
   });
   const address = await http.listen(config.port, config.host);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -117,7 +122,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     : undefined;
   const runner = new SuggestionRunner();
   const controllers = observations
-    ? await startControllers(client, logger, config.node.name, { db: observations, runner, reportUrl: `${url}/katib/v1beta1`, pythonHelperDir, ...(pods ? { pods } : {}) })
+    ? await startControllers(client, logger, config.node.name, { db: observations, runner, reportUrl: `${url}/katib/v1beta1`, pythonHelperDir, ...(pods ? { pods } : {}) }, { ingress, ingressUrl: url, loaders: { onnxruntime: loadOnnx } })
     : undefined;
   logger.info({ url, dataDir: config.dataDir, kubeconfig: kubeconfigPath }, 'floe is serving');
   let stopped = false;
@@ -146,19 +151,36 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
 }
 
 /** Floe's CRDs, then a Manager running its controllers over the in-process client. */
-async function startControllers(client: Client, logger: Logger, host: string, katib: Parameters<typeof addKatibControllers>[1]): Promise<{ stop(): Promise<void> }> {
+async function startControllers(client: Client, logger: Logger, host: string, katib: Parameters<typeof addKatibControllers>[1], serving: Parameters<typeof addServingControllers>[1]): Promise<{ stop(): Promise<void> }> {
   await installTrainingCrds(client);
   await installKatibCrds(client);
+  await installServing(client);
   const manager = new Manager({ client, log: logger.child({ component: 'controllers' }), host, gracefulShutdownMs: 5_000 });
   addTrainingControllers(manager);
   addJobController(manager);
   addKatibControllers(manager, katib);
+  const servingControllers = addServingControllers(manager, serving);
   const abort = new AbortController();
   const done = manager.start(abort.signal);
   return {
     async stop() {
       abort.abort();
       await done;
+      await servingControllers.close();
+    },
+  };
+}
+
+/** The in-process ONNX runtime: one model server per InferenceService, the model from a .onnx file or a folder holding one. */
+async function loadOnnx(name: string, path: string): Promise<InProcessModel> {
+  const file = statSync(path).isDirectory() ? readdirSync(path).filter((f) => f.endsWith('.onnx')).sort((a, b) => Number(b === 'model.onnx') - Number(a === 'model.onnx'))[0] : path;
+  if (!file) throw new Error(`no .onnx file in ${path}`);
+  const server = new ModelServer({ name: 'floe-onnxruntime' });
+  await server.add(await OnnxModel.load(name, file === path ? path : join(path, file)));
+  return {
+    handle: (req, res, p) => server.handle(req, res, p),
+    close: async () => {
+      await server.remove(name);
     },
   };
 }

@@ -1,0 +1,78 @@
+// The serving ingress of embedded mode (what Istio / Knative's gateway is to KServe): requests under
+// `/serving/<namespace>/<name>/…` go to that InferenceService's predictor — a model server in this process, or the
+// predictor Pod's loopback port — with the prefix stripped, so the path the server sees is KServe's own
+// (`/v1/models/m:predict`, `/v2/models/m/infer`, …).
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+
+/** Something that answers KServe's REST paths in-process (the ONNX model server). */
+export interface LocalEndpoint {
+  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
+}
+
+export type Route = { kind: 'local'; endpoint: LocalEndpoint } | { kind: 'proxy'; url: string };
+
+export const ServingPrefix = '/serving';
+
+export class ServingIngress {
+  private readonly routes = new Map<string, Route>();
+
+  set(namespace: string, name: string, route: Route): void {
+    this.routes.set(`${namespace}/${name}`, route);
+  }
+
+  get(namespace: string, name: string): Route | undefined {
+    return this.routes.get(`${namespace}/${name}`);
+  }
+
+  delete(namespace: string, name: string): void {
+    this.routes.delete(`${namespace}/${name}`);
+  }
+
+  /** The public base URL of an InferenceService behind this ingress. */
+  static urlOf(base: string, namespace: string, name: string): string {
+    return `${base}${ServingPrefix}/${namespace}/${name}`;
+  }
+
+  /** Serves `/serving/…`; returns false for any other path. */
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    if (!url.pathname.startsWith(`${ServingPrefix}/`)) return false;
+    const [namespace = '', name = '', ...rest] = url.pathname.slice(ServingPrefix.length + 1).split('/');
+    const route = this.routes.get(`${decodeURIComponent(namespace)}/${decodeURIComponent(name)}`);
+    const path = `/${rest.join('/')}`;
+    if (!route) {
+      reply(res, 404, { error: `no InferenceService ${decodeURIComponent(name)} is ready in namespace ${decodeURIComponent(namespace)}` });
+      return true;
+    }
+    if (route.kind === 'local') {
+      if (!(await route.endpoint.handle(req, res, path))) reply(res, 404, { error: `no such path: ${path}` });
+      return true;
+    }
+    await proxy(req, res, `${route.url}${path}${url.search}`);
+    return true;
+  }
+}
+
+function reply(res: ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function proxy(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
+  return new Promise((resolve) => {
+    const headers = { ...req.headers };
+    delete headers.host;
+    delete headers.authorization;
+    const upstream = httpRequest(target, { method: req.method ?? 'GET', headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+      answer.once('end', resolve);
+      answer.once('error', () => resolve());
+    });
+    upstream.once('error', (err) => {
+      if (!res.headersSent) reply(res, 503, { error: `the predictor is not reachable: ${err.message}` });
+      else res.destroy(err);
+      resolve();
+    });
+    req.pipe(upstream);
+  });
+}

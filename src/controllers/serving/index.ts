@@ -1,0 +1,48 @@
+// KServe in Floe: the CRDs, Floe's built-in ClusterServingRuntimes, and the InferenceService controller.
+import { FloeError } from '../../api/errors.js';
+import type { KubeObject } from '../../api/meta.js';
+import { PodRef, ServiceRef } from '../../api/core-v1.js';
+import type { Client } from '../../client/client.js';
+import { installCrds, type Clock, type Controller, type Manager } from '../../controller/index.js';
+import { servingCrds } from './crds.js';
+import type { ServingIngress } from './dataplane.js';
+import { InferenceServiceReconciler, type InProcessLoader } from './isvc-controller.js';
+import { builtinRuntimes } from './builtin-runtimes.js';
+import { Group, InferenceServiceRef } from './types.js';
+
+export { servingCrds } from './crds.js';
+export { ServingIngress, ServingPrefix, type LocalEndpoint } from './dataplane.js';
+export { InProcessAnnotation, type InProcessLoader, type InProcessModel } from './isvc-controller.js';
+export { InferenceServiceRef, ServingRuntimeRef, ClusterServingRuntimeRef, type InferenceService, type ServingRuntime } from './types.js';
+export const ServingGroup = Group;
+
+export interface ServingControllerOptions {
+  ingress: ServingIngress;
+  ingressUrl: string;
+  loaders: Record<string, InProcessLoader>;
+  clock?: Clock;
+}
+
+export function addServingControllers(manager: Manager, options: ServingControllerOptions): { controllers: Controller[]; close(): Promise<void> } {
+  const reconciler = new InferenceServiceReconciler(options);
+  const isvc = manager
+    .controller('inferenceservice-controller')
+    .for(InferenceServiceRef)
+    .owns(PodRef)
+    .owns(ServiceRef)
+    .withConcurrency(2)
+    .complete(reconciler);
+  return { controllers: [isvc], close: () => reconciler.close() };
+}
+
+/** The CRDs, then Floe's built-in runtimes (kept as the user left them once created). */
+export async function installServing(client: Client): Promise<void> {
+  await installCrds(client, servingCrds());
+  for (const runtime of builtinRuntimes()) {
+    try {
+      await client.create(runtime);
+    } catch (err) {
+      if (!(err instanceof FloeError && err.reason === 'AlreadyExists')) throw err;
+    }
+  }
+}

@@ -1,0 +1,142 @@
+// KServe InferenceServices on a real Floe: runtime selection, the in-process ONNX runtime behind the ingress (V1 and
+// V2 exactly as KServe serves them), revisions on a spec change, and the failures KServe reports.
+/* eslint-disable no-restricted-imports -- tests are composition roots: they start the server that runs these controllers */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Client } from '../../client/client.js';
+import { defaultConfig } from '../../server/config.js';
+import { startFloe, type Floe } from '../../server/floe.js';
+import { killRecordedProcesses } from '../../kubelet/test-harness.js';
+import { freshNamespace } from '../../../test/helpers/fixtures.js';
+import { waitFor } from '../../../test/helpers/wait.js';
+import { ClusterServingRuntimeRef, InferenceServiceRef, type InferenceService } from './index.js';
+
+const torchPython = fileURLToPath(new URL('../../../../.venvs/torch/bin/python', import.meta.url));
+const noTorch = existsSync(torchPython) ? false : `.venvs/torch is not installed (${torchPython}): tools/setup.mjs builds it`;
+
+/** y = x·Wᵀ + b with W = [[1, 2, 3, 4], [0, 0, 0, 1]] and b = [0.5, -1] (scale multiplies W): an ONNX file per call. */
+function exportLinear(dir: string, scale: number): void {
+  const script = `
+import torch, sys
+m = torch.nn.Linear(4, 2)
+with torch.no_grad():
+    m.weight.copy_(torch.tensor([[1., 2., 3., 4.], [0., 0., 0., 1.]]) * ${scale})
+    m.bias.copy_(torch.tensor([0.5, -1.]))
+torch.onnx.export(m, torch.zeros(1, 4), sys.argv[1], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, dynamo=False)
+`;
+  execFileSync(torchPython, ['-c', script, join(dir, 'model.onnx')], { stdio: 'pipe' });
+}
+
+describe('KServe (embedded)', () => {
+  let floe: Floe;
+  let client: Client;
+  let dataDir: string;
+  let models: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'floe-serving-'));
+    floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent', runPods: true, controllers: true, kubeletTiming: { heartbeatMs: 1000, pollMs: 50, crashLoopInitialMs: 200, crashLoopMaxMs: 800, resyncMs: 1000, configRetryMs: 200 } });
+    client = floe.client;
+    models = join(dataDir, 'models');
+    if (!noTorch) {
+      for (const [name, scale] of [['v1', 1], ['v2', 2]] as const) {
+        execFileSync('mkdir', ['-p', join(models, name)]);
+        exportLinear(join(models, name), scale);
+      }
+    }
+  });
+
+  after(async () => {
+    await floe.stop();
+    killRecordedProcesses(dataDir);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const isvc = (ns: string, name: string, predictor: Record<string, unknown>): InferenceService => ({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: ns }, spec: { predictor } });
+  const get = (ns: string, name: string): Promise<InferenceService> => client.get<InferenceService>(InferenceServiceRef, name, ns);
+  const until = (ns: string, name: string, ok: (i: InferenceService) => boolean, what: string): Promise<InferenceService> =>
+    waitFor(async () => {
+      const i = await get(ns, name);
+      return ok(i) ? i : undefined;
+    }, { what, timeoutMs: 30_000 });
+  const condition = (i: InferenceService, type: string) => i.status?.conditions?.find((c) => c.type === type);
+  const ready = (i: InferenceService): boolean => condition(i, 'Ready')?.status === 'True';
+  const post = async (url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  test('Floe installs its ClusterServingRuntimes', async () => {
+    const runtime = await client.get<{ spec: { supportedModelFormats: { name: string }[]; protocolVersions: string[] } } & InferenceService>(ClusterServingRuntimeRef, 'floe-onnxruntime');
+    assert.deepEqual(runtime.spec.supportedModelFormats.map((f) => f.name), ['onnx']);
+    assert.deepEqual(runtime.spec.protocolVersions, ['v1', 'v2']);
+  });
+
+  test('an ONNX model is served in-process: status as KServe reports it, V2 and V1 answers, metrics', { skip: noTorch }, async () => {
+    const ns = await freshNamespace(client, 'isvc-onnx');
+    await client.create(isvc(ns, 'linear', { model: { modelFormat: { name: 'onnx' }, storageUri: pathToFileURL(join(models, 'v1')).href } }));
+    const done = await until(ns, 'linear', ready, 'the InferenceService to be Ready');
+    assert.equal(done.status?.url, `${floe.url}/serving/${ns}/linear`);
+    assert.equal(done.status?.clusterServingRuntimeName, 'floe-onnxruntime');
+    assert.equal(done.status?.components?.['predictor']?.latestReadyRevision, 'linear-predictor-00001');
+    assert.deepEqual(done.status?.components?.['predictor']?.traffic, [{ revisionName: 'linear-predictor-00001', latestRevision: true, percent: 100 }]);
+    assert.equal(done.status?.modelStatus?.states?.activeModelState, 'Loaded');
+    for (const type of ['PredictorReady', 'IngressReady', 'Ready']) assert.equal(condition(done, type)?.status, 'True', type);
+
+    const base = done.status.url;
+    const v2 = await post(`${base}/v2/models/linear/infer`, { id: 'r1', inputs: [{ name: 'input', shape: [2, 4], datatype: 'FP32', data: [[1, 1, 1, 1], [0, 0, 0, 2]] }] });
+    assert.equal(v2.status, 200, JSON.stringify(v2.body));
+    assert.equal(v2.body['model_name'], 'linear');
+    assert.equal(v2.body['id'], 'r1');
+    assert.deepEqual(v2.body['outputs'], [{ name: 'output', shape: [2, 2], datatype: 'FP32', data: [10.5, 0, 8.5, 1] }]);
+    const v1 = await post(`${base}/v1/models/linear:predict`, { instances: [[1, 0, 0, 0]] });
+    assert.equal(v1.status, 200, JSON.stringify(v1.body));
+    assert.deepEqual(v1.body, { predictions: [[1.5, -1]] });
+    const meta = (await (await fetch(`${base}/v2/models/linear`)).json()) as { inputs: unknown[] };
+    assert.deepEqual(meta.inputs, [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }]);
+    const bad = await post(`${base}/v2/models/linear/infer`, { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3] }] });
+    assert.equal(bad.status, 400);
+    assert.match(String(bad.body['error']), /4|shape|element/);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /request_predict_seconds_count\{model_name="linear"\} 2/);
+
+    // A new model in the spec is a new revision; the previous one is remembered.
+    await client.update<InferenceService>({ ...done, spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: join(models, 'v2') } } } });
+    const next = await until(ns, 'linear', (i) => ready(i) && i.status?.components?.['predictor']?.latestReadyRevision === 'linear-predictor-00002', 'revision 2');
+    assert.equal(next.status?.components?.['predictor']?.previousRolledoutRevision, 'linear-predictor-00001');
+    const doubled = await post(`${base}/v1/models/linear:predict`, { instances: [[1, 0, 0, 0]] });
+    assert.deepEqual(doubled.body, { predictions: [[2.5, -1]] });
+
+    await client.delete(InferenceServiceRef, 'linear', ns);
+    await waitFor(async () => ((await fetch(`${base}/v2/models/linear`)).status === 404 ? true : undefined), { what: 'the route to go', timeoutMs: 30_000 });
+  });
+
+  test('the legacy framework field (onnx:) selects the same runtime', { skip: noTorch }, async () => {
+    const ns = await freshNamespace(client, 'isvc-legacy');
+    await client.create(isvc(ns, 'legacy', { onnx: { storageUri: join(models, 'v1', 'model.onnx') } }));
+    const done = await until(ns, 'legacy', ready, 'the legacy InferenceService to be Ready');
+    const v1 = await post(`${done.status!.url!}/v1/models/legacy:predict`, { instances: [[0, 0, 0, 1]] });
+    assert.deepEqual(v1.body, { predictions: [[4.5, 0]] });
+  });
+
+  test('failures KServe reports: no runtime for the format, storage Floe cannot reach, a model that does not load', async () => {
+    const ns = await freshNamespace(client, 'isvc-bad');
+    await client.create(isvc(ns, 'tf', { model: { modelFormat: { name: 'tensorflow' }, storageUri: '/tmp' } }));
+    await client.create(isvc(ns, 'remote', { model: { modelFormat: { name: 'onnx' }, storageUri: 'gs://kfserving-examples/models/onnx' } }));
+    await client.create(isvc(ns, 'junk', { model: { modelFormat: { name: 'onnx' }, storageUri: join(dataDir, 'floe.db') } }));
+    const tf = await until(ns, 'tf', (i) => condition(i, 'Ready')?.status === 'False', 'tf to fail');
+    assert.equal(condition(tf, 'PredictorReady')?.reason, 'NoSupportingRuntime');
+    assert.match(condition(tf, 'PredictorReady')?.message ?? '', /tensorflow/);
+    const remote = await until(ns, 'remote', (i) => condition(i, 'Ready')?.status === 'False', 'remote to fail');
+    assert.match(condition(remote, 'Ready')?.message ?? '', /gs:\/\//);
+    const junk = await until(ns, 'junk', (i) => condition(i, 'Ready')?.status === 'False', 'junk to fail');
+    assert.equal(junk.status?.modelStatus?.lastFailureInfo?.reason, 'ModelLoadFailed');
+    assert.equal(junk.status?.modelStatus?.transitionStatus, 'BlockedByFailedLoad');
+  });
+});
