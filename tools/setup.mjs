@@ -26,7 +26,9 @@ const stamp = join(root, 'node_modules', '.floe-lock-hash');
 const lockHash = existsSync(lock) ? createHash('sha256').update(readFileSync(lock)).digest('hex') : 'none';
 if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
   step('installing npm packages (better-sqlite3 compiles from source: about 2 minutes the first time)');
-  run('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund']);
+  // onnxruntime-node's postinstall would fetch GPU binaries from a host this machine cannot reach; its CPU binary ships
+  // in the package, so the download is skipped.
+  run('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund'], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
   writeFileSync(stamp, lockHash);
 }
 

@@ -1,6 +1,5 @@
 // KServe in Floe: the CRDs, Floe's built-in ClusterServingRuntimes, and the InferenceService controller.
 import { FloeError } from '../../api/errors.js';
-import type { KubeObject } from '../../api/meta.js';
 import { PodRef, ServiceRef } from '../../api/core-v1.js';
 import type { Client } from '../../client/client.js';
 import { installCrds, type Clock, type Controller, type Manager } from '../../controller/index.js';
