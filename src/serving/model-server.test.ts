@@ -15,7 +15,7 @@ import type { WireTensor } from './v2.js';
 // dist/src/serving → the repository root's .venvs/torch.
 const python = fileURLToPath(new URL('../../../.venvs/torch/bin/python', import.meta.url));
 const skip = existsSync(python) ? false : `no PyTorch to export the test models: ${python} is missing`;
-if (skip) console.log(`# skipping the ONNX model-server tests: ${skip}`);
+if (skip) console.log(`skipping the ONNX model-server tests: ${skip}`);
 
 // Fixed weights, so every output can be checked by hand. torch's TorchScript exporter wants the `onnx` package
 // only to splice in onnxscript functions, which these models have none of; the stub lets it run without it.
@@ -65,6 +65,8 @@ function assertClose(actual: unknown, expected: number[], where: string): void {
 interface Body {
   error: string;
   id: string;
+  model_name: string;
+  model_version: string;
   name: string;
   models: string[];
   inputs: unknown[];

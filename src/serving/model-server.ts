@@ -41,7 +41,7 @@ type Endpoint = 'infer' | 'predict' | 'explain' | 'metadata' | 'ready' | 'load' 
 /** A request this server answers, parsed from method-less path segments. */
 type Route =
   | { op: 'alive' | 'metrics' | 'v1List' | 'live' | 'serverReady' | 'serverMetadata' | 'v2List' }
-  | { op: Endpoint; model: string; version?: string; protocol: 'v1' | 'v2' };
+  | { op: Endpoint; model: string; version?: string };
 
 const postOps = new Set<Route['op']>(['infer', 'predict', 'explain', 'load', 'unload']);
 
@@ -56,8 +56,8 @@ function route(segments: string[]): Route | undefined {
     // `/v1/models/{name}:predict`; a name with another suffix is just a name, as in KServe's router.
     const colon = c.lastIndexOf(':');
     const verb = colon > 0 ? c.slice(colon + 1) : '';
-    if (verb === 'predict' || verb === 'explain') return { op: verb, model: c.slice(0, colon), protocol: 'v1' };
-    return { op: 'ready', model: c, protocol: 'v1' };
+    if (verb === 'predict' || verb === 'explain') return { op: verb, model: c.slice(0, colon) };
+    return { op: 'ready', model: c };
   }
   if (a !== 'v2') return undefined;
   if (segments.length === 1) return { op: 'serverMetadata' };
@@ -74,10 +74,10 @@ function route(segments: string[]): Route | undefined {
     }
     const op = tail.length === 0 ? 'metadata' : tail.length === 1 && (tail[0] === 'ready' || tail[0] === 'infer') ? tail[0] : undefined;
     if (!op) return undefined;
-    return version === undefined ? { op, model: c, protocol: 'v2' } : { op, model: c, version, protocol: 'v2' };
+    return version === undefined ? { op, model: c } : { op, model: c, version };
   }
   if (b === 'repository' && c === 'models' && d && segments.length === 5 && (e === 'load' || e === 'unload')) {
-    return { op: e, model: d, protocol: 'v2' };
+    return { op: e, model: d };
   }
   return undefined;
 }

@@ -430,9 +430,11 @@ export function nest(flat: ArrayLike<unknown>, shape: readonly number[]): unknow
  * JSON.rawJSON). Other values serialize exactly as JSON.stringify would.
  */
 export function stringifyJson(value: unknown): string {
+  const isFlatScalar = (e: unknown): boolean => typeof e === 'number' || typeof e === 'string' || typeof e === 'boolean';
   const parts: string[] = [];
   const write = (v: unknown): void => {
     if (typeof v === 'bigint') parts.push(v.toString());
+    else if (Array.isArray(v) && v.every(isFlatScalar)) parts.push(JSON.stringify(v)); // tensor data: the native path
     else if (Array.isArray(v)) {
       parts.push('[');
       for (let i = 0; i < v.length; i++) {
