@@ -244,6 +244,18 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
 
   connectionOptions(
     program
+      .command('predict')
+      .description('send one prediction request to an InferenceService: V1 ({"instances": …}) or V2 ({"inputs": […]})')
+      .argument('<inferenceservice>', 'the InferenceService')
+      .requiredOption('-f, --filename <file>', 'the JSON request (- for stdin)')
+      .option('--model <name>', 'the model name in the path (default: the InferenceService name)'),
+  ).action(async (name: string, opts: ConnectionFlags & { filename: string; model?: string }) => {
+    const { predict } = await import('./serving.js');
+    finish(await predict(await session(opts), name, { file: opts.filename, ...(opts.model ? { model: opts.model } : {}) }));
+  });
+
+  connectionOptions(
+    program
       .command('trials')
       .description("a Katib experiment's trials, best objective first, and its current best trial")
       .argument('<experiment>', 'the Experiment'),

@@ -1,0 +1,81 @@
+// KServe as a user drives it: an InferenceService manifest for an ONNX model (floe apply), Ready (floe wait), the
+// endpoint in `floe get isvc` and `kubectl get isvc`, then `floe predict` with V1 and V2 request files.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { killRecordedProcesses } from '../src/kubelet/test-harness.js';
+import { floeCli, kubectl, removeDir, startFloeProcess, type RunningFloe } from './harness.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const python = join(root, '.venvs', 'torch', 'bin', 'python');
+
+describe('KServe through the CLI', () => {
+  let floe: RunningFloe;
+
+  before(async () => {
+    floe = await startFloeProcess();
+  });
+
+  after(async () => {
+    await floe.stop();
+    killRecordedProcesses(floe.dataDir);
+    removeDir(floe.dataDir);
+  });
+
+  test('apply an ONNX InferenceService, see its URL, predict with V1 and V2 files', { skip: existsSync(python) ? false : `.venvs/torch is missing (${python})` }, async () => {
+    const models = join(floe.dataDir, 'models', 'mlp');
+    mkdirSync(models, { recursive: true });
+    // A small MLP with fixed weights, exported by PyTorch: its answers are computed here too.
+    execFileSync(python, ['-c', `
+import torch, sys, json
+torch.manual_seed(0)
+m = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+x = torch.tensor([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]])
+torch.onnx.export(m, x, sys.argv[1] + "/model.onnx", input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, dynamo=False)
+json.dump(m(x).tolist(), open(sys.argv[1] + "/expected.json", "w"))
+`, models]);
+    const manifest = `apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: iris-mlp
+spec:
+  predictor:
+    model:
+      modelFormat:
+        name: onnx
+      storageUri: file://${models}
+`;
+    const applied = await floeCli(floe, ['apply', '-f', '-'], manifest);
+    assert.equal(applied.code, 0, applied.stderr);
+    const waited = await floeCli(floe, ['wait', 'isvc/iris-mlp', '--for=condition=Ready', '--timeout=60s']);
+    assert.equal(waited.code, 0, waited.stderr);
+    const listed = await floeCli(floe, ['get', 'isvc']);
+    assert.match(listed.stdout, new RegExp(`iris-mlp\\s+${floe.url.replace(/[.]/g, '\\.')}/serving/default/iris-mlp\\s+True`), listed.stdout);
+    const viaKubectl = await kubectl(floe, ['get', 'inferenceservices']);
+    assert.equal(viaKubectl.code, 0, viaKubectl.stderr);
+    assert.match(viaKubectl.stdout, /iris-mlp/);
+
+    const expected = JSON.parse(execFileSync('cat', [join(models, 'expected.json')], { encoding: 'utf8' })) as number[][];
+    const v1File = join(floe.dataDir, 'v1.json');
+    writeFileSync(v1File, JSON.stringify({ instances: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] }));
+    const v1 = await floeCli(floe, ['predict', 'iris-mlp', '-f', v1File]);
+    assert.equal(v1.code, 0, v1.stderr);
+    const predictions = (JSON.parse(v1.stdout) as { predictions: number[][] }).predictions;
+    predictions.flat().forEach((p, i) => assert.ok(Math.abs(p - expected.flat()[i]!) < 1e-5, `${p} vs ${expected.flat()[i]}`));
+    const v2File = join(floe.dataDir, 'v2.json');
+    writeFileSync(v2File, JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }] }));
+    const v2 = await floeCli(floe, ['predict', 'iris-mlp', '-f', v2File]);
+    assert.equal(v2.code, 0, v2.stderr);
+    const out = JSON.parse(v2.stdout) as { model_name: string; outputs: { name: string; shape: number[]; data: number[] }[] };
+    assert.equal(out.model_name, 'iris-mlp');
+    assert.deepEqual(out.outputs[0]?.shape, [1, 3]);
+    out.outputs[0]!.data.forEach((p, i) => assert.ok(Math.abs(p - expected[0]![i]!) < 1e-5));
+    writeFileSync(v2File, JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2] }] }));
+    const bad = await floeCli(floe, ['predict', 'iris-mlp', '-f', v2File]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /shape|element/, bad.stderr);
+  });
+});
