@@ -72,7 +72,7 @@ spec:
     const out = JSON.parse(v2.stdout) as { model_name: string; outputs: { name: string; shape: number[]; data: number[] }[] };
     assert.equal(out.model_name, 'iris-mlp');
     assert.deepEqual(out.outputs[0]?.shape, [1, 3]);
-    out.outputs[0]!.data.forEach((p, i) => assert.ok(Math.abs(p - expected[0]![i]!) < 1e-5));
+    out.outputs[0].data.forEach((p, i) => assert.ok(Math.abs(p - expected[0]![i]!) < 1e-5));
     writeFileSync(v2File, JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2] }] }));
     const bad = await floeCli(floe, ['predict', 'iris-mlp', '-f', v2File]);
     assert.notEqual(bad.code, 0);
