@@ -58,11 +58,12 @@ export const defaultConfig = (): FloeConfig => ({
 /** The checkout this module runs from (dist/src/server → the root), where tools/setup.mjs builds `.venvs/`. */
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Framework environment → the image globs it stands for. */
+/** Framework (and serving runtime) environment → the image globs it stands for. */
 const trainingEnvironments: [string, string[]][] = [
   ['torch', ['*pytorch*', '*torch*', '*xgboost*']],
   ['tensorflow', ['*tensorflow*']],
   ['mxnet', ['*mxnet*']],
+  ['mlserver', ['*mlserver*']],
 ];
 
 /**

@@ -11,8 +11,8 @@ import { Group, InferenceServiceRef } from './types.js';
 
 export { servingCrds } from './crds.js';
 export { ServingIngress, ServingPrefix, type LocalEndpoint } from './dataplane.js';
-export { InProcessAnnotation, type InProcessLoader, type InProcessModel } from './isvc-controller.js';
-export { InferenceServiceRef, ServingRuntimeRef, ClusterServingRuntimeRef, type InferenceService, type ServingRuntime } from './types.js';
+export { type InProcessLoader, type InProcessModel } from './isvc-controller.js';
+export { InProcessAnnotation, InferenceServiceRef, ServingRuntimeRef, ClusterServingRuntimeRef, type InferenceService, type ServingRuntime } from './types.js';
 export const ServingGroup = Group;
 
 export interface ServingControllerOptions {

@@ -7,12 +7,11 @@ import { FloeError } from '../../api/errors.js';
 import { hostPorts } from '../../api/host-ports.js';
 import { PodRef, ServiceRef, type ContainerSpec, type Pod, type Service } from '../../api/core-v1.js';
 import { controllerReference, isControlledBy, kubeTime, realClock, type Clock, type ReconcileContext, type ReconcileResult, type Reconciler, type Request } from '../../controller/index.js';
+import { mlserverImplementations } from './builtin-runtimes.js';
 import { ServingIngress, type LocalEndpoint } from './dataplane.js';
 import { predictorModel, selectRuntime, type Selection } from './runtimes.js';
-import { ClusterServingRuntimeRef, InferenceServiceRef, ServingRuntimeRef, type ComponentStatus, type Condition, type InferenceService, type ModelSpec, type ServingRuntime } from './types.js';
+import { ClusterServingRuntimeRef, InferenceServiceRef, InProcessAnnotation, ServingRuntimeRef, type ComponentStatus, type Condition, type InferenceService, type ModelSpec, type ServingRuntime } from './types.js';
 
-/** A runtime served inside Floe names its loader in this annotation (`onnxruntime`). */
-export const InProcessAnnotation = 'serving.floe.dev/in-process';
 export const Labels = {
   isvc: 'serving.kserve.io/inferenceservice',
   component: 'component',
@@ -216,7 +215,7 @@ export class InferenceServiceReconciler implements Reconciler {
       if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
     }
     if (!pod) {
-      const container = localize({ ...template, ...containerOverrides(model), name: 'kserve-container' }, name, mapping);
+      const container = localize({ ...template, ...containerOverrides(model, template), name: 'kserve-container' }, name, mapping);
       pod = await ctx.client.create<Pod>({
         apiVersion: 'v1',
         kind: 'Pod',
@@ -229,7 +228,11 @@ export class InferenceServiceReconciler implements Reconciler {
       ctx.recorder.event(isvc, 'Normal', 'RevisionCreated', `predictor revision ${revision} created`);
     }
     const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-    const failed = pod.status?.phase === 'Failed' ? `predictor Pod ${revision} failed: ${pod.status.containerStatuses?.[0]?.state?.terminated?.reason ?? 'exited'}` : undefined;
+    const restarts = pod.status?.containerStatuses?.[0]?.restartCount ?? 0;
+    const failed =
+      pod.status?.phase === 'Failed' || (!ready && restarts >= 2)
+        ? `predictor Pod ${revision} exited ${restarts + 1} times before it was ready (see \`floe logs ${revision}\`)`
+        : undefined;
     return { ready, url: `http://127.0.0.1:${http}`, ...(failed ? { failed } : {}) };
   }
 
@@ -255,8 +258,13 @@ export class InferenceServiceReconciler implements Reconciler {
 }
 
 /** The container fields a ModelSpec may set over the runtime's (image, args, env, resources…). */
-function containerOverrides(model: ModelSpec): Partial<ContainerSpec> {
+function containerOverrides(model: ModelSpec, template: ContainerSpec): Partial<ContainerSpec> {
   const out: Partial<ContainerSpec> = {};
+  // KServe's controller tells MLServer which runtime class loads the model format (SetMlServerDefaults).
+  const implementation = mlserverImplementations[model.modelFormat?.name ?? ''];
+  if (template.image?.includes('mlserver') && implementation && !template.env?.some((e) => e.name === 'MLSERVER_MODEL_IMPLEMENTATION')) {
+    out.env = [...(template.env ?? []), { name: 'MLSERVER_MODEL_IMPLEMENTATION', value: implementation }];
+  }
   if (model.image) out.image = model.image;
   if (model.args) out.args = model.args;
   if (model.command) out.command = model.command;
@@ -278,6 +286,8 @@ export function localize(container: ContainerSpec, modelName: string, ports: Map
     ...(container.command ? { command: container.command.map(swap) } : {}),
     ...(container.env ? { env: container.env.map((e) => (e.value !== undefined ? { ...e, value: swap(e.value) } : e)) } : {}),
     ...(container.ports ? { ports: container.ports.map((p) => (p.containerPort === undefined ? p : { ...p, containerPort: ports.get(p.containerPort) ?? p.containerPort })) } : {}),
-    ...(probed.readinessProbe?.httpGet ? { readinessProbe: { ...probed.readinessProbe, httpGet: { ...probed.readinessProbe.httpGet, port: ports.get(Number(probed.readinessProbe.httpGet.port)) ?? probed.readinessProbe.httpGet.port } } } : {}),
+    ...(probed.readinessProbe?.httpGet
+      ? { readinessProbe: { ...probed.readinessProbe, httpGet: { ...probed.readinessProbe.httpGet, ...(probed.readinessProbe.httpGet.path ? { path: swap(probed.readinessProbe.httpGet.path) } : {}), port: ports.get(Number(probed.readinessProbe.httpGet.port)) ?? probed.readinessProbe.httpGet.port } } }
+      : {}),
   };
 }

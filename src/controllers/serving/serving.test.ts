@@ -18,6 +18,8 @@ import { waitFor } from '../../../test/helpers/wait.js';
 import { ClusterServingRuntimeRef, InferenceServiceRef, type InferenceService } from './index.js';
 
 const torchPython = fileURLToPath(new URL('../../../../.venvs/torch/bin/python', import.meta.url));
+const mlserverPython = fileURLToPath(new URL('../../../../.venvs/mlserver/bin/python', import.meta.url));
+const noMlserver = existsSync(mlserverPython) ? false : `.venvs/mlserver is not installed (${mlserverPython}): tools/setup.mjs builds it`;
 const noTorch = existsSync(torchPython) ? false : `.venvs/torch is not installed (${torchPython}): tools/setup.mjs builds it`;
 
 /** y = x·Wᵀ + b with W = [[1, 2, 3, 4], [0, 0, 0, 1]] and b = [0.5, -1] (scale multiplies W): an ONNX file per call. */
@@ -123,6 +125,31 @@ describe('KServe (embedded)', () => {
     const done = await until(ns, 'legacy', ready, 'the legacy InferenceService to be Ready');
     const v1 = await post(`${done.status!.url!}/v1/models/legacy:predict`, { instances: [[0, 0, 0, 1]] });
     assert.deepEqual(v1.body, { predictions: [[4.5, 0]] });
+  });
+
+  test('a scikit-learn model on the V2 protocol runs in an MLServer predictor Pod behind the same ingress', { skip: noMlserver }, async () => {
+    const ns = await freshNamespace(client, 'isvc-mlserver');
+    const dir = join(dataDir, 'sklearn-iris');
+    execFileSync('mkdir', ['-p', dir]);
+    execFileSync(mlserverPython, ['-c', 'import sys, joblib; from sklearn.datasets import load_iris; from sklearn.linear_model import LogisticRegression; X, y = load_iris(return_X_y=True); joblib.dump(LogisticRegression(max_iter=500).fit(X, y), sys.argv[1] + "/model.joblib")', dir]);
+    await client.create(isvc(ns, 'iris', { model: { modelFormat: { name: 'sklearn' }, protocolVersion: 'v2', storageUri: `file://${dir}` } }));
+    const done = await waitFor(async () => {
+      const i = await get(ns, 'iris');
+      return ready(i) ? i : undefined;
+    }, { what: 'the MLServer InferenceService to be Ready', timeoutMs: 120_000 });
+    assert.equal(done.status?.clusterServingRuntimeName, 'kserve-mlserver');
+    const pod = await client.get<{ spec: { containers: { env?: { name: string; value?: string }[] }[] } } & InferenceService>({ apiVersion: 'v1', kind: 'Pod' }, 'iris-predictor-00001', ns);
+    const env = Object.fromEntries((pod.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+    assert.equal(env['MLSERVER_MODEL_IMPLEMENTATION'], 'mlserver_sklearn.SKLearnModel');
+    assert.equal(env['MLSERVER_MODEL_NAME'], 'iris');
+    assert.notEqual(env['MLSERVER_HTTP_PORT'], '8080', 'the container port became a loopback host port');
+    const answer = await post(`${done.status.url!}/v2/models/iris/infer`, { inputs: [{ name: 'input-0', shape: [2, 4], datatype: 'FP32', data: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] }] });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const outputs = answer.body['outputs'] as { data: number[] }[];
+    assert.deepEqual(outputs[0]?.data, [0, 2]);
+    // The runtime's own errors come back through the ingress unchanged.
+    const unknown = await post(`${done.status.url!}/v2/models/nope/infer`, { inputs: [] });
+    assert.equal(unknown.status, 404);
   });
 
   test('failures KServe reports: no runtime for the format, storage Floe cannot reach, a model that does not load', async () => {

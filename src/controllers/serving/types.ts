@@ -10,6 +10,9 @@ export const ClusterServingRuntimeRef = { apiVersion: 'serving.kserve.io/v1alpha
 export const InferenceGraphRef = { apiVersion: 'serving.kserve.io/v1alpha1', kind: 'InferenceGraph' } as const;
 export const TrainedModelRef = { apiVersion: 'serving.kserve.io/v1alpha1', kind: 'TrainedModel' } as const;
 
+/** A runtime served inside Floe names its loader in this annotation (`onnxruntime`). */
+export const InProcessAnnotation = 'serving.floe.dev/in-process';
+
 export type ProtocolVersion = 'v1' | 'v2' | 'grpc-v1' | 'grpc-v2';
 
 export interface ModelFormat {
