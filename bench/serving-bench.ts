@@ -1,0 +1,153 @@
+// Serving benchmark, first part of issue 8's side-by-side: the same request load against
+//  - Floe's in-process ONNX runtime (a small MLP exported by PyTorch) through Floe's ingress,
+//  - Floe → the kserve-mlserver runtime (scikit-learn logistic regression on iris) through the ingress,
+//  - that MLServer process directly (its own port: MLServer alone),
+// at a fixed concurrency: throughput and p50/p99 latency, and the ingress's added latency (Floe → MLServer minus
+// MLServer alone). Starts `floe up` as a subprocess; writes bench/results/serving-bench.json.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+const torchPython = join(root, '.venvs', 'torch', 'bin', 'python');
+const mlserverPython = join(root, '.venvs', 'mlserver', 'bin', 'python');
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const requests = arg('requests', 2000);
+const concurrency = arg('concurrency', 8);
+const progress = (msg: string): void => { process.stderr.write(`[serving-bench] ${msg}\n`); };
+
+function call(agent: Agent, url: string, method: string, body?: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(url, { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { data += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const round = (n: number): number => Math.round(n * 1000) / 1000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface LoadResult {
+  requests: number;
+  concurrency: number;
+  errors: number;
+  throughputPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** `requests` POSTs, `concurrency` at a time over keep-alive connections, after 100 warm-up requests. */
+async function load(url: string, body: unknown): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  for (let i = 0; i < 100; i++) await call(agent, url, 'POST', body);
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < requests) {
+      next += 1;
+      const t = performance.now();
+      const res = await call(agent, url, 'POST', body);
+      latencies.push(performance.now() - t);
+      if (res.status !== 200) errors += 1;
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, concurrency, errors, throughputPerSecond: Math.round(latencies.length / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+}
+
+interface Isvc {
+  status?: { url?: string; conditions?: { type: string; status: string; message?: string }[]; components?: { predictor?: { address?: { url?: string } } } };
+}
+
+async function main(): Promise<void> {
+  for (const p of [torchPython, mlserverPython]) if (!existsSync(p)) throw new Error(`${p} is missing: run node tools/setup.mjs --with-training-envs`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'floe-serving-bench-'));
+  const models = join(dataDir, 'models');
+  mkdirSync(join(models, 'mlp'), { recursive: true });
+  mkdirSync(join(models, 'iris'), { recursive: true });
+  execFileSync(torchPython, ['-c', 'import torch, sys; torch.manual_seed(0); m = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)); torch.onnx.export(m, torch.zeros(1, 4), sys.argv[1], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}}, dynamo=False)', join(models, 'mlp', 'model.onnx')]);
+  execFileSync(mlserverPython, ['-c', 'import sys, joblib; from sklearn.datasets import load_iris; from sklearn.linear_model import LogisticRegression; X, y = load_iris(return_X_y=True); joblib.dump(LogisticRegression(max_iter=500).fit(X, y), sys.argv[1])', join(models, 'iris', 'model.joblib')]);
+  const floe = spawn(process.execPath, [cli, 'up', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const kubeconfig = join(dataDir, 'kubeconfig');
+  let base = '';
+  for (let i = 0; i < 600 && !base; i++) {
+    await sleep(100);
+    if (existsSync(kubeconfig)) base = /server: (\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1] ?? '';
+  }
+  const agent = new Agent({ keepAlive: true });
+  const isvcPath = (name: string): string => `${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices/${name}`;
+  const create = async (name: string, model: Record<string, unknown>): Promise<Isvc> => {
+    for (;;) {
+      const res = await call(agent, `${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices`, 'POST', { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name }, spec: { predictor: { model } } });
+      if (res.status === 201) break;
+      await sleep(200);
+    }
+    const started = performance.now();
+    for (;;) {
+      const got = JSON.parse((await call(agent, isvcPath(name), 'GET')).body) as Isvc;
+      if (got.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) {
+        progress(`${name} ready after ${Math.round(performance.now() - started)} ms`);
+        return got;
+      }
+      if (performance.now() - started > 180_000) throw new Error(`${name} not ready: ${JSON.stringify(got.status)}`);
+      await sleep(50);
+    }
+  };
+  try {
+    const onnx = await create('mlp', { modelFormat: { name: 'onnx' }, storageUri: join(models, 'mlp') });
+    const sklearn = await create('iris', { modelFormat: { name: 'sklearn' }, protocolVersion: 'v2', storageUri: join(models, 'iris') });
+    const row = [5.1, 3.5, 1.4, 0.2];
+    progress(`load: ${requests} requests at concurrency ${concurrency}`);
+    const onnxV2 = await load(`${onnx.status!.url!}/v2/models/mlp/infer`, { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: row }] });
+    progress(`ONNX in-process V2: ${JSON.stringify(onnxV2)}`);
+    const onnxV1 = await load(`${onnx.status!.url!}/v1/models/mlp:predict`, { instances: [row] });
+    progress(`ONNX in-process V1: ${JSON.stringify(onnxV1)}`);
+    const sklearnBody = { inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: row }] };
+    const viaFloe = await load(`${sklearn.status!.url!}/v2/models/iris/infer`, sklearnBody);
+    progress(`Floe → MLServer V2: ${JSON.stringify(viaFloe)}`);
+    const direct = await load(`${sklearn.status!.components!.predictor!.address!.url!}/v2/models/iris/infer`, sklearnBody);
+    progress(`MLServer alone V2: ${JSON.stringify(direct)}`);
+    const result = {
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version },
+      models: { onnx: 'MLP 4-64-3 (PyTorch export), FP32 [1,4]', sklearn: 'LogisticRegression on iris (MLServer 1.7.1, mlserver-sklearn)' },
+      floeOnnxInProcessV2: onnxV2,
+      floeOnnxInProcessV1: onnxV1,
+      floeToMlserverV2: viaFloe,
+      mlserverAloneV2: direct,
+      ingressAddedP50Ms: round(viaFloe.p50Ms - direct.p50Ms),
+      ingressAddedP99Ms: round(viaFloe.p99Ms - direct.p99Ms),
+      notMeasuredYet: ['the kserve Python ModelServer alone', 'a 90/10 canary split', 'time from zero replicas to the first answer'],
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(root, 'bench', 'results', 'serving-bench.json'), `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    const exited = new Promise((r) => floe.once('exit', r));
+    floe.kill('SIGTERM');
+    await exited;
+    // Predictor Pods outlive `floe up` by design (re-adoption): stop them by their recorded process groups.
+    const { killRecordedProcesses } = await import('../src/kubelet/test-harness.js');
+    killRecordedProcesses(dataDir);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
