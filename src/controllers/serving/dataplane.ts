@@ -9,12 +9,24 @@ export interface LocalEndpoint {
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
 }
 
-export type Route = { kind: 'local'; endpoint: LocalEndpoint } | { kind: 'proxy'; url: string };
+/** Where one revision answers. */
+export type Target = { kind: 'local'; endpoint: LocalEndpoint } | { kind: 'proxy'; url: string };
+
+/** A route: one revision, or a traffic split between revisions (canary), each request drawn by weight. */
+export type Route = Target | { kind: 'split'; targets: { revision: string; weight: number; target: Target }[] };
+
+/** The response header naming the revision that answered, when traffic is split. */
+export const RevisionHeader = 'x-floe-revision';
 
 export const ServingPrefix = '/serving';
 
 export class ServingIngress {
   private readonly routes = new Map<string, Route>();
+  private readonly random: () => number;
+
+  constructor(options: { random?: () => number } = {}) {
+    this.random = options.random ?? Math.random;
+  }
 
   set(namespace: string, name: string, route: Route): void {
     this.routes.set(`${namespace}/${name}`, route);
@@ -43,12 +55,21 @@ export class ServingIngress {
       reply(res, 404, { error: `no InferenceService ${decodeURIComponent(name)} is ready in namespace ${decodeURIComponent(namespace)}` });
       return true;
     }
-    if (route.kind === 'local') {
-      if (!(await route.endpoint.handle(req, res, path))) reply(res, 404, { error: `no such path: ${path}` });
+    const target: Target = route.kind === 'split' ? this.pick(route.targets, res) : route;
+    if (target.kind === 'local') {
+      if (!(await target.endpoint.handle(req, res, path))) reply(res, 404, { error: `no such path: ${path}` });
       return true;
     }
-    await proxy(req, res, `${route.url}${path}${url.search}`);
+    await proxy(req, res, `${target.url}${path}${url.search}`);
     return true;
+  }
+
+  private pick(targets: { revision: string; weight: number; target: Target }[], res: ServerResponse): Target {
+    const total = targets.reduce((n, t) => n + t.weight, 0);
+    let r = this.random() * total;
+    const chosen = targets.find((t) => (r -= t.weight) < 0) ?? targets[targets.length - 1]!;
+    res.setHeader(RevisionHeader, chosen.revision);
+    return chosen.target;
   }
 }
 

@@ -1,6 +1,7 @@
 // The InferenceService controller of embedded mode: picks the ServingRuntime, resolves storageUri to a local folder,
 // and brings up the predictor — inside this process for in-process runtimes (ONNX), or as a revision Pod behind a
 // Service for Pod runtimes (MLServer) — then routes `/serving/<ns>/<name>` to it and reports KServe's status.
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FloeError } from '../../api/errors.js';
@@ -8,7 +9,7 @@ import { hostPorts } from '../../api/host-ports.js';
 import { PodRef, ServiceRef, type ContainerSpec, type Pod, type Service } from '../../api/core-v1.js';
 import { controllerReference, isControlledBy, kubeTime, realClock, type Clock, type ReconcileContext, type ReconcileResult, type Reconciler, type Request } from '../../controller/index.js';
 import { mlserverImplementations } from './builtin-runtimes.js';
-import { ServingIngress, type LocalEndpoint } from './dataplane.js';
+import { ServingIngress, type LocalEndpoint, type Target } from './dataplane.js';
 import { predictorModel, selectRuntime, type Selection } from './runtimes.js';
 import { ClusterServingRuntimeRef, InferenceServiceRef, InProcessAnnotation, ServingRuntimeRef, type ComponentStatus, type Condition, type InferenceService, type ModelSpec, type ServingRuntime } from './types.js';
 
@@ -41,7 +42,39 @@ export function localStorage(uri: string): string {
   throw new FloeError('Invalid', `storageUri ${uri}: Floe reads models from file:// URIs and local paths, not ${scheme}://`);
 }
 
-const revisionName = (isvc: InferenceService): string => `${isvc.metadata.name ?? ''}-predictor-${String(isvc.metadata.generation ?? 1).padStart(5, '0')}`;
+const revisionOf = (isvc: string, n: number): string => `${isvc}-predictor-${String(n).padStart(5, '0')}`;
+
+/** Where the controller keeps its revisions (number, config hash, model and runtime of each one still serving). */
+export const RevisionsAnnotation = 'serving.floe.dev/revisions';
+
+interface RevisionEntry {
+  hash: string;
+  model: ModelSpec;
+  runtime: string;
+  cluster: boolean;
+}
+
+interface Book {
+  latest: number;
+  revisions: Record<string, RevisionEntry>;
+}
+
+function readBook(isvc: InferenceService): Book {
+  try {
+    const book = JSON.parse(isvc.metadata.annotations?.[RevisionsAnnotation] ?? '') as Book;
+    if (typeof book.latest === 'number' && book.revisions && typeof book.revisions === 'object') return book;
+  } catch {
+    // no book yet
+  }
+  return { latest: 0, revisions: {} };
+}
+
+/** The predictor minus what changes traffic or scale rather than the revision. */
+function configHash(predictor: InferenceService['spec']['predictor']): string {
+  const config: Record<string, unknown> = { ...predictor };
+  for (const k of ['canaryTrafficPercent', 'minReplicas', 'maxReplicas', 'scaleTarget', 'scaleMetric', 'containerConcurrency']) delete config[k];
+  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+}
 
 function setCondition(conditions: Condition[], type: string, status: Condition['status'], now: number, reason?: string, message?: string): void {
   const at = kubeTime(now);
@@ -56,8 +89,8 @@ function setCondition(conditions: Condition[], type: string, status: Condition['
 export class InferenceServiceReconciler implements Reconciler {
   private readonly options: IsvcControllerOptions;
   private readonly clock: Clock;
-  /** In-process predictors by `ns/name`, with the revision they serve. */
-  private readonly loaded = new Map<string, { revision: string; model: InProcessModel }>();
+  /** In-process predictors by `ns/name/revision`. */
+  private readonly loaded = new Map<string, InProcessModel>();
 
   constructor(options: IsvcControllerOptions) {
     this.options = options;
@@ -82,7 +115,7 @@ export class InferenceServiceReconciler implements Reconciler {
     const status: NonNullable<InferenceService['status']> = structuredClone(isvc.status ?? {});
     const before = JSON.stringify(status);
     const conditions = (status.conditions ??= []);
-    const revision = revisionName(isvc);
+    let revision = revisionOf(isvc.metadata.name ?? '', readBook(isvc).latest || 1);
     const write = async (): Promise<void> => {
       status.observedGeneration = isvc.metadata.generation ?? 1;
       if (JSON.stringify(status) !== before) await ctx.client.updateStatus<InferenceService>({ ...isvc, status });
@@ -107,46 +140,46 @@ export class InferenceServiceReconciler implements Reconciler {
     const runtime = selection.choice.runtime;
     if (selection.choice.cluster) status.clusterServingRuntimeName = runtime.metadata.name ?? '';
     else status.servingRuntimeName = runtime.metadata.name ?? '';
-    let path: string;
     try {
-      path = localStorage(model.storageUri ?? '');
+      const path = localStorage(model.storageUri ?? '');
       if (!existsSync(path)) throw new FloeError('Invalid', `storageUri ${model.storageUri ?? ''}: ${path} does not exist`);
     } catch (err) {
       return failed('InvalidPredictorSpec', (err as Error).message);
     }
 
-    const loader = runtime.metadata.annotations?.[InProcessAnnotation];
-    let predictorUrl: string;
-    if (loader) {
-      const current = this.loaded.get(key);
-      if (current?.revision !== revision) {
-        const load = this.options.loaders[loader];
-        if (!load) return failed('RuntimeNotRecognized', `runtime ${runtime.metadata.name ?? ''} asks for in-process loader ${loader}, which this Floe does not have`);
-        let loadedModel: InProcessModel;
-        try {
-          loadedModel = await load(name, path);
-        } catch (err) {
-          return failed('ModelLoadFailed', `cannot load ${path}: ${(err as Error).message}`);
-        }
-        this.loaded.set(key, { revision, model: loadedModel });
-        this.options.ingress.set(namespace, name, { kind: 'local', endpoint: loadedModel });
-        await current?.model.close();
-      }
-      predictorUrl = ServingIngress.urlOf(this.options.ingressUrl, namespace, name);
-    } else {
-      const address = await this.ensurePod(ctx, isvc, runtime, model, path, revision);
-      if (!address.ready) {
-        setCondition(conditions, 'PredictorReady', 'False', now, 'RevisionNotReady', `predictor Pod ${revision} is not ready yet`);
-        setCondition(conditions, 'Ready', 'False', now, 'RevisionNotReady', `predictor Pod ${revision} is not ready yet`);
+    // A change of the predictor (other than its traffic and scale settings) is a new revision, numbered like Knative's.
+    const book = readBook(isvc);
+    const hash = configHash(isvc.spec.predictor);
+    if (book.revisions[revisionOf(name, book.latest)]?.hash !== hash) {
+      book.latest += 1;
+      book.revisions[revisionOf(name, book.latest)] = { hash, model, runtime: runtime.metadata.name ?? '', cluster: selection.choice.cluster };
+      await ctx.client.update<InferenceService>({ ...isvc, metadata: { ...isvc.metadata, annotations: { ...(isvc.metadata.annotations ?? {}), [RevisionsAnnotation]: JSON.stringify(book) } } });
+      ctx.recorder.event(isvc, 'Normal', 'RevisionCreated', `predictor revision ${revisionOf(name, book.latest)} created`);
+      return; // the update brings this object back with the revision recorded
+    }
+    revision = revisionOf(name, book.latest);
+
+    // Traffic as KServe's canary rollout sets it: P% to the latest revision, the rest to the last rolled-out one.
+    const percent = isvc.spec.predictor.canaryTrafficPercent;
+    const rolled = status.components?.['predictor']?.latestRolledoutRevision;
+    const canary = percent !== undefined && percent < 100 && rolled !== undefined && rolled !== revision && book.revisions[rolled] !== undefined;
+    const targets = canary ? [{ revision, percent, latest: true }, { revision: rolled, percent: 100 - percent, latest: false }] : [{ revision, percent: 100, latest: true }];
+
+    const routes: { revision: string; weight: number; target: Target; address: string }[] = [];
+    for (const t of targets) {
+      const entry = book.revisions[t.revision]!;
+      const endpoint = await this.endpoint(ctx, isvc, t.revision, entry);
+      if ('failed' in endpoint) {
+        if (endpoint.failed) return failed(endpoint.reason, endpoint.failed);
+        setCondition(conditions, 'PredictorReady', 'False', now, 'RevisionNotReady', `predictor revision ${t.revision} is not ready yet`);
+        setCondition(conditions, 'Ready', 'False', now, 'RevisionNotReady', `predictor revision ${t.revision} is not ready yet`);
         status.modelStatus = { transitionStatus: 'InProgress', states: { activeModelState: 'Loading', targetModelState: 'Loaded' } };
-        if (address.failed) return failed('ModelLoadFailed', address.failed);
         await write();
         return;
       }
-      this.options.ingress.set(namespace, name, { kind: 'proxy', url: address.url });
-      await this.unload(key);
-      predictorUrl = address.url;
+      routes.push({ revision: t.revision, weight: t.percent, target: endpoint.target, address: endpoint.address });
     }
+    this.options.ingress.set(namespace, name, routes.length === 1 ? routes[0]!.target : { kind: 'split', targets: routes.map(({ revision: r, weight, target }) => ({ revision: r, weight, target })) });
 
     const url = ServingIngress.urlOf(this.options.ingressUrl, namespace, name);
     const predictor: ComponentStatus = {
@@ -155,24 +188,86 @@ export class InferenceServiceReconciler implements Reconciler {
       latestReadyRevision: revision,
       url,
       restUrl: url,
-      address: { url: predictorUrl },
-      traffic: [{ revisionName: revision, latestRevision: true, percent: 100 }],
+      address: { url: routes[0]!.address },
+      traffic: targets.map((t) => ({ revisionName: t.revision, latestRevision: t.latest, percent: t.percent, ...(t.latest ? {} : { tag: 'prev' }) })),
     };
-    const previous = status.components?.['predictor']?.latestRolledoutRevision;
-    if (previous !== revision) {
-      if (previous) predictor.previousRolledoutRevision = previous;
+    if (!canary && rolled !== revision) {
+      // Promoted (or no canary): the latest revision is rolled out, the one before it remembered.
+      if (rolled) predictor.previousRolledoutRevision = rolled;
       predictor.latestRolledoutRevision = revision;
     }
     status.components = { ...(status.components ?? {}), predictor };
     status.url = url;
     status.address = { url };
-    status.modelStatus = { transitionStatus: 'UpToDate', states: { activeModelState: 'Loaded', targetModelState: 'Loaded' }, copies: { failedCopies: 0, totalCopies: 1 } };
+    status.modelStatus = { transitionStatus: 'UpToDate', states: { activeModelState: 'Loaded', targetModelState: 'Loaded' }, copies: { failedCopies: 0, totalCopies: routes.length } };
     setCondition(conditions, 'PredictorReady', 'True', now);
     setCondition(conditions, 'IngressReady', 'True', now);
     setCondition(conditions, 'LatestDeploymentReady', 'True', now);
     setCondition(conditions, 'Ready', 'True', now);
     await write();
-    if (!loader) await this.removeOldRevisions(ctx, isvc, revision);
+    await this.retire(ctx, isvc, book, new Set(targets.map((t) => t.revision)));
+  }
+
+  /** A revision's endpoint: loaded in-process, or its Pod behind its own Service; or why it is not there yet. */
+  private async endpoint(ctx: ReconcileContext, isvc: InferenceService, revision: string, entry: RevisionEntry): Promise<{ target: Target; address: string } | { failed: string | undefined; reason: string }> {
+    const namespace = isvc.metadata.namespace ?? '';
+    const name = isvc.metadata.name ?? '';
+    const ref = entry.cluster ? ClusterServingRuntimeRef : ServingRuntimeRef;
+    let runtime: ServingRuntime;
+    try {
+      runtime = await ctx.client.get<ServingRuntime>(ref, entry.runtime, entry.cluster ? undefined : namespace);
+    } catch (err) {
+      if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
+      return { failed: `runtime ${entry.runtime} of revision ${revision} no longer exists`, reason: 'RuntimeNotRecognized' };
+    }
+    const path = localStorage(entry.model.storageUri ?? '');
+    const loader = runtime.metadata.annotations?.[InProcessAnnotation];
+    if (loader) {
+      const key = `${namespace}/${name}/${revision}`;
+      let model = this.loaded.get(key);
+      if (!model) {
+        const load = this.options.loaders[loader];
+        if (!load) return { failed: `runtime ${entry.runtime} asks for in-process loader ${loader}, which this Floe does not have`, reason: 'RuntimeNotRecognized' };
+        try {
+          model = draining(await load(name, path));
+        } catch (err) {
+          return { failed: `cannot load ${path}: ${(err as Error).message}`, reason: 'ModelLoadFailed' };
+        }
+        this.loaded.set(key, model);
+      }
+      return { target: { kind: 'local', endpoint: model }, address: ServingIngress.urlOf(this.options.ingressUrl, namespace, name) };
+    }
+    const pod = await this.ensurePod(ctx, isvc, runtime, entry.model, path, revision);
+    if (!pod.ready) return { failed: pod.failed, reason: 'ModelLoadFailed' };
+    return { target: { kind: 'proxy', url: pod.url }, address: pod.url };
+  }
+
+  /** Unloads, or deletes the Pods and Services of, revisions that no longer take traffic, and forgets them. */
+  private async retire(ctx: ReconcileContext, isvc: InferenceService, book: Book, keep: Set<string>): Promise<void> {
+    const namespace = isvc.metadata.namespace ?? '';
+    const name = isvc.metadata.name ?? '';
+    for (const key of [...this.loaded.keys()]) {
+      const [ns, isvcName, revision] = key.split('/');
+      if (ns !== namespace || isvcName !== name || keep.has(revision ?? '')) continue;
+      await this.loaded.get(key)?.close();
+      this.loaded.delete(key);
+    }
+    for (const ref of [PodRef, ServiceRef]) {
+      const items = (await ctx.client.list(ref, { namespace, labelSelector: `${Labels.isvc}=${name}` })).items;
+      for (const o of items) {
+        const revision = o.metadata.labels?.[Labels.revision] ?? '';
+        if (keep.has(revision) || !isControlledBy(o, isvc)) continue;
+        await ctx.client.delete(ref, o.metadata.name ?? '', namespace).catch((err: unknown) => {
+          if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
+        });
+      }
+    }
+    const stale = Object.keys(book.revisions).filter((r) => !keep.has(r));
+    if (stale.length > 0) {
+      for (const r of stale) delete book.revisions[r];
+      const fresh = await ctx.client.get<InferenceService>(InferenceServiceRef, name, namespace);
+      await ctx.client.update<InferenceService>({ ...fresh, metadata: { ...fresh.metadata, annotations: { ...(fresh.metadata.annotations ?? {}), [RevisionsAnnotation]: JSON.stringify(book) } } });
+    }
   }
 
   private async select(ctx: ReconcileContext, model: ModelSpec, namespace: string): Promise<Selection> {
@@ -190,8 +285,9 @@ export class InferenceServiceReconciler implements Reconciler {
     const template = structuredClone(runtime.spec.containers?.[0]);
     if (!template) return { ready: false, url: '', failed: `runtime ${runtime.metadata.name ?? ''} has no container` };
     const ports = (template.ports ?? []).map((p) => p.containerPort).filter((p): p is number => typeof p === 'number');
-    const serviceName = `${name}-predictor`;
-    const labels = { [Labels.isvc]: name, [Labels.component]: 'predictor' };
+    // One Service per revision (Knative's `<revision>-private`), so a canary and its predecessor each have their ports.
+    const serviceName = revision;
+    const labels = { [Labels.isvc]: name, [Labels.component]: 'predictor', [Labels.revision]: revision };
     let service: Service;
     try {
       service = await ctx.client.get<Service>(ServiceRef, serviceName, namespace);
@@ -219,13 +315,12 @@ export class InferenceServiceReconciler implements Reconciler {
       pod = await ctx.client.create<Pod>({
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name: revision, namespace, labels: { ...labels, [Labels.revision]: revision }, ownerReferences: [controllerReference(isvc)] },
+        metadata: { name: revision, namespace, labels, ownerReferences: [controllerReference(isvc)] },
         spec: {
           containers: [{ ...container, volumeMounts: [...(container.volumeMounts ?? []), { name: 'kserve-provision-location', mountPath: '/mnt/models', readOnly: true }] }],
           volumes: [...(runtime.spec.volumes ?? []), { name: 'kserve-provision-location', hostPath: { path: statSync(path).isDirectory() ? path : `${path}/..` } }],
         },
       });
-      ctx.recorder.event(isvc, 'Normal', 'RevisionCreated', `predictor revision ${revision} created`);
     }
     const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     const restarts = pod.status?.containerStatuses?.[0]?.restartCount ?? 0;
@@ -236,25 +331,41 @@ export class InferenceServiceReconciler implements Reconciler {
     return { ready, url: `http://127.0.0.1:${http}`, ...(failed ? { failed } : {}) };
   }
 
-  private async removeOldRevisions(ctx: ReconcileContext, isvc: InferenceService, revision: string): Promise<void> {
-    const pods = await ctx.client.list<Pod>(PodRef, { namespace: isvc.metadata.namespace ?? '', labelSelector: `${Labels.isvc}=${isvc.metadata.name ?? ''}` });
-    for (const p of pods.items) {
-      if (p.metadata.name === revision || !isControlledBy(p, isvc)) continue;
-      await ctx.client.delete(PodRef, p.metadata.name ?? '', p.metadata.namespace).catch((err: unknown) => {
-        if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
-      });
+  /** Unloads every in-process revision of one InferenceService (`ns/name`). */
+  private async unload(key: string): Promise<void> {
+    for (const k of [...this.loaded.keys()]) {
+      if (!k.startsWith(`${key}/`)) continue;
+      await this.loaded.get(k)?.close();
+      this.loaded.delete(k);
     }
   }
 
-  private async unload(key: string): Promise<void> {
-    const current = this.loaded.get(key);
-    this.loaded.delete(key);
-    await current?.model.close();
-  }
-
   async close(): Promise<void> {
-    for (const key of [...this.loaded.keys()]) await this.unload(key);
+    for (const model of this.loaded.values()) await model.close();
+    this.loaded.clear();
   }
+}
+
+/** Closing waits for the requests already inside: a retired revision answers what it accepted. */
+function draining(model: InProcessModel): InProcessModel {
+  let inFlight = 0;
+  let waiters: (() => void)[] = [];
+  return {
+    async handle(req, res, path) {
+      inFlight += 1;
+      try {
+        return await model.handle(req, res, path);
+      } finally {
+        inFlight -= 1;
+        if (inFlight === 0) for (const wake of waiters.splice(0)) wake();
+      }
+    },
+    async close() {
+      if (inFlight > 0) await new Promise<void>((resolve) => waiters.push(resolve));
+      waiters = [];
+      await model.close();
+    },
+  };
 }
 
 /** The container fields a ModelSpec may set over the runtime's (image, args, env, resources…). */

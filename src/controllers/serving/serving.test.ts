@@ -119,6 +119,68 @@ describe('KServe (embedded)', () => {
     await waitFor(async () => ((await fetch(`${base}/v2/models/linear`)).status === 404 ? true : undefined), { what: 'the route to go', timeoutMs: 30_000 });
   });
 
+  test('canary: a new revision takes canaryTrafficPercent of requests, promotion and rollback move traffic, and no request fails meanwhile', { skip: noTorch }, async () => {
+    const ns = await freshNamespace(client, 'isvc-canary');
+    const spec = (version: string, percent?: number): Record<string, unknown> => ({ model: { modelFormat: { name: 'onnx' }, storageUri: join(models, version) }, ...(percent !== undefined ? { canaryTrafficPercent: percent } : {}) });
+    await client.create(isvc(ns, 'roll', spec('v1')));
+    const first = await until(ns, 'roll', ready, 'revision 1');
+    const base = first.status!.url!;
+    // Requests run all along the roll-out and the rollback: each must succeed with one of the two models' answers.
+    let stop = false;
+    let sent = 0;
+    const failures: string[] = [];
+    const background = (async () => {
+      while (!stop) {
+        const res = await fetch(`${base}/v1/models/roll:predict`, { method: 'POST', body: JSON.stringify({ instances: [[1, 0, 0, 0]] }) });
+        const body = await res.text();
+        sent += 1;
+        if (res.status !== 200 || !['{"predictions":[[1.5,-1]]}', '{"predictions":[[2.5,-1]]}'].includes(body)) failures.push(`${res.status} ${body}`);
+      }
+    })();
+    const sample = async (n: number): Promise<Record<string, number>> => {
+      const seen: Record<string, number> = {};
+      for (let i = 0; i < n; i++) {
+        const res = await fetch(`${base}/v1/models/roll:predict`, { method: 'POST', body: JSON.stringify({ instances: [[1, 0, 0, 0]] }) });
+        const answer = ((await res.json()) as { predictions: number[][] }).predictions[0]![0]!;
+        const key = `${res.headers.get('x-floe-revision') ?? 'single'}=${answer}`;
+        seen[key] = (seen[key] ?? 0) + 1;
+      }
+      return seen;
+    };
+
+    await client.update<InferenceService>({ ...(await get(ns, 'roll')), spec: { predictor: spec('v2', 20) } });
+    const canary = await until(ns, 'roll', (i) => ready(i) && i.status?.components?.['predictor']?.latestReadyRevision === 'roll-predictor-00002', 'the canary revision');
+    assert.deepEqual(canary.status?.components?.['predictor']?.traffic, [
+      { revisionName: 'roll-predictor-00002', latestRevision: true, percent: 20 },
+      { revisionName: 'roll-predictor-00001', latestRevision: false, percent: 80, tag: 'prev' },
+    ]);
+    assert.equal(canary.status?.components?.['predictor']?.latestRolledoutRevision, 'roll-predictor-00001');
+    const split = await sample(200);
+    assert.deepEqual(Object.keys(split).sort(), ['roll-predictor-00001=1.5', 'roll-predictor-00002=2.5'], 'each revision answers with its own model');
+    assert.ok(split['roll-predictor-00002=2.5']! >= 15 && split['roll-predictor-00002=2.5']! <= 75, `about 20% to the canary: ${JSON.stringify(split)}`);
+
+    // Promote: canaryTrafficPercent removed.
+    await client.update<InferenceService>({ ...(await get(ns, 'roll')), spec: { predictor: spec('v2') } });
+    const promoted = await until(ns, 'roll', (i) => i.status?.components?.['predictor']?.latestRolledoutRevision === 'roll-predictor-00002', 'promotion');
+    assert.equal(promoted.status?.components?.['predictor']?.previousRolledoutRevision, 'roll-predictor-00001');
+    assert.deepEqual(promoted.status?.components?.['predictor']?.traffic, [{ revisionName: 'roll-predictor-00002', latestRevision: true, percent: 100 }]);
+    assert.deepEqual(await sample(20), { 'single=2.5': 20 });
+
+    // A third revision as a canary, then rolled back (canaryTrafficPercent 0): everything to the previous one.
+    await client.update<InferenceService>({ ...(await get(ns, 'roll')), spec: { predictor: spec('v1', 30) } });
+    await until(ns, 'roll', (i) => ready(i) && i.status?.components?.['predictor']?.latestReadyRevision === 'roll-predictor-00003', 'revision 3');
+    await client.update<InferenceService>({ ...(await get(ns, 'roll')), spec: { predictor: spec('v1', 0) } });
+    const rolledBack = await until(ns, 'roll', (i) => i.status?.components?.['predictor']?.traffic?.[0]?.percent === 0, 'rollback');
+    assert.equal(rolledBack.status?.components?.['predictor']?.latestReadyRevision, 'roll-predictor-00003', 'a traffic change is not a new revision');
+    assert.equal(rolledBack.status?.components?.['predictor']?.latestRolledoutRevision, 'roll-predictor-00002');
+    const after = await sample(30);
+    assert.deepEqual(Object.keys(after), ['roll-predictor-00002=2.5'], JSON.stringify(after));
+    stop = true;
+    await background;
+    assert.deepEqual(failures, [], `${failures.length} of ${sent} requests failed during the roll-out`);
+    assert.ok(sent > 20, `requests kept flowing (${sent})`);
+  });
+
   test('the legacy framework field (onnx:) selects the same runtime', { skip: noTorch }, async () => {
     const ns = await freshNamespace(client, 'isvc-legacy');
     await client.create(isvc(ns, 'legacy', { onnx: { storageUri: join(models, 'v1', 'model.onnx') } }));
