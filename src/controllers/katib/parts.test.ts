@@ -2,7 +2,7 @@
 // search-space transforms, hyperband's and pbt's schedules, and medianstop's rule.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { holds, get } from './gjson.js';
+import { holds, get } from '../../api/gjson.js';
 import { renderRunSpec, trialParameterRefs } from './template.js';
 import { parseJsonLines, parseText, strategyValue, summarize } from './metrics.js';
 import { defaultExperiment, validateExperiment } from './spec.js';

@@ -10,7 +10,7 @@ import type { KubeObject } from '../../api/meta.js';
 import { controllerReference, kubeTime, realClock, type Clock, type ReconcileContext, type ReconcileResult, type Reconciler, type Request } from '../../controller/index.js';
 import type { ObservationDb } from './db.js';
 import { breaksRule } from './earlystopping.js';
-import { holds } from './gjson.js';
+import { holds } from '../../api/gjson.js';
 import { parseJsonLines, parseText, summarize, type MetricLog } from './metrics.js';
 import { isFinished, isTrue, mark } from './status.js';
 import { readEventDir } from './tfevents.js';

@@ -7,7 +7,8 @@ import { servingCrds } from './crds.js';
 import type { ServingIngress } from './dataplane.js';
 import { InferenceServiceReconciler, type InProcessLoader } from './isvc-controller.js';
 import { builtinRuntimes } from './builtin-runtimes.js';
-import { Group, InferenceServiceRef } from './types.js';
+import { Group, InferenceGraphRef, InferenceServiceRef } from './types.js';
+import { InferenceGraphReconciler } from './graph-controller.js';
 
 export { servingCrds } from './crds.js';
 export { ServingIngress, ServingPrefix, type LocalEndpoint } from './dataplane.js';
@@ -31,7 +32,11 @@ export function addServingControllers(manager: Manager, options: ServingControll
     .owns(ServiceRef)
     .withConcurrency(2)
     .complete(reconciler);
-  return { controllers: [isvc], close: () => reconciler.close() };
+  const graphs = manager
+    .controller('inferencegraph-controller')
+    .for(InferenceGraphRef)
+    .complete(new InferenceGraphReconciler({ ingress: options.ingress, ingressUrl: options.ingressUrl, ...(options.clock ? { clock: options.clock } : {}) }));
+  return { controllers: [isvc, graphs], close: () => reconciler.close() };
 }
 
 /** The CRDs, then Floe's built-in runtimes (kept as the user left them once created). */

@@ -181,6 +181,39 @@ describe('KServe (embedded)', () => {
     assert.ok(sent > 20, `requests kept flowing (${sent})`);
   });
 
+  test('InferenceGraph: Sequence (with a stopping condition), Switch, Ensemble and Splitter nodes over two InferenceServices', { skip: noTorch }, async () => {
+    const ns = await freshNamespace(client, 'isvc-graph');
+    await client.create(isvc(ns, 'one', { model: { modelFormat: { name: 'onnx' }, storageUri: join(models, 'v1') } }));
+    await client.create(isvc(ns, 'two', { model: { modelFormat: { name: 'onnx' }, storageUri: join(models, 'v2') } }));
+    const graph = (name: string, nodes: Record<string, unknown>) => ({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'InferenceGraph', metadata: { name, namespace: ns }, spec: { nodes } });
+    await client.create(graph('seq', { root: { routerType: 'Sequence', steps: [{ serviceName: 'one' }, { serviceName: 'two', condition: 'predictions.#(#>0)' }] } }));
+    await client.create(graph('seq-stop', { root: { routerType: 'Sequence', steps: [{ serviceName: 'one' }, { serviceName: 'two', condition: 'predictions.0.#(>100)' }] } }));
+    await client.create(graph('switch', { root: { routerType: 'Switch', steps: [{ serviceName: 'one', condition: '[@this].#(pick=="one")' }, { serviceName: 'two', condition: '[@this].#(pick=="two")' }] } }));
+    await client.create(graph('ensemble', { root: { routerType: 'Ensemble', steps: [{ name: 'a', serviceName: 'one' }, { name: 'b', nodeName: 'inner' }] }, inner: { routerType: 'Splitter', steps: [{ serviceName: 'two', weight: 100 }, { serviceName: 'one', weight: 0 }] } }));
+    await client.create(graph('broken', { start: { routerType: 'Sequence', steps: [] } }));
+    const graphUrl = async (name: string): Promise<string> =>
+      waitFor(async () => {
+        const g = await client.get<{ status?: { url?: string; conditions?: { type: string; status: string }[] } } & InferenceService>({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'InferenceGraph' }, name, ns);
+        return g.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? g.status.url : undefined;
+      }, { what: `graph ${name} to be Ready`, timeoutMs: 30_000 });
+    const request = { instances: [[1, 0, 0, 0]] };
+    assert.deepEqual((await post(await graphUrl('seq'), request)).body, { predictions: [[2.5, -1]] }, 'the last step answers');
+    assert.deepEqual((await post(await graphUrl('seq-stop'), request)).body, { predictions: [[1.5, -1]] }, 'a failing condition stops the sequence');
+    const switchUrl = await graphUrl('switch');
+    assert.deepEqual((await post(switchUrl, { ...request, pick: 'two' })).body, { predictions: [[2.5, -1]] });
+    assert.deepEqual((await post(switchUrl, { ...request, pick: 'one' })).body, { predictions: [[1.5, -1]] });
+    const none = await post(switchUrl, { ...request, pick: 'three' });
+    assert.equal(none.status, 404);
+    assert.equal(none.body['error'], 'None of the routes matched with the switch condition');
+    assert.deepEqual((await post(await graphUrl('ensemble'), request)).body, { a: { predictions: [[1.5, -1]] }, b: { predictions: [[2.5, -1]] } });
+    const broken = await waitFor(async () => {
+      const g = await client.get<{ status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } } & InferenceService>({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'InferenceGraph' }, 'broken', ns);
+      return g.status?.conditions?.find((c) => c.type === 'Ready');
+    }, { what: 'the broken graph to be judged', timeoutMs: 30_000 });
+    assert.equal(broken.reason, 'InvalidGraph');
+    assert.match(broken.message ?? '', /root/);
+  });
+
   test('the legacy framework field (onnx:) selects the same runtime', { skip: noTorch }, async () => {
     const ns = await freshNamespace(client, 'isvc-legacy');
     await client.create(isvc(ns, 'legacy', { onnx: { storageUri: join(models, 'v1', 'model.onnx') } }));

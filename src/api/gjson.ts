@@ -1,6 +1,7 @@
-// The subset of GJSON paths Katib's successCondition / failureCondition use, e.g.
+// The subset of GJSON paths Katib's success / failure conditions and KServe's InferenceGraph step conditions use, e.g.
 // `status.conditions.#(type=="Complete")#|#(status=="True")#`: dotted keys, `#(field op value)` (first match) and
-// `#(…)#` (all matches) queries with == != < <= > >= on strings, numbers and booleans, `#` (length) and `|` pipes.
+// `#(…)#` (all matches) queries with == != < <= > >= on strings, numbers and booleans, `#` (length), `@this`,
+// `[@this]` (the value wrapped in an array, so a query can test the top-level object) and `|` pipes.
 // A condition holds when the path yields something other than nothing, false, an empty array or an empty string.
 
 type Json = unknown;
@@ -63,6 +64,8 @@ function step(value: Json, segment: string): Json {
     return q[2] ? hits : hits[0];
   }
   if (segment === '#') return Array.isArray(value) ? value.length : undefined;
+  if (segment === '@this') return value;
+  if (segment === '[@this]') return [value];
   if (Array.isArray(value)) return /^\d+$/.test(segment) ? value[Number(segment)] : value.map((v) => step(v, segment)).filter((v) => v !== undefined);
   if (value && typeof value === 'object') return (value as Record<string, Json>)[segment];
   return undefined;
