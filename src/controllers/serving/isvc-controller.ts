@@ -44,6 +44,8 @@ export function localStorage(uri: string): string {
 
 const revisionOf = (isvc: string, n: number): string => `${isvc}-predictor-${String(n).padStart(5, '0')}`;
 
+export const StopAnnotation = 'serving.kserve.io/stop';
+
 /** Where the controller keeps its revisions (number, config hash, model and runtime of each one still serving). */
 export const RevisionsAnnotation = 'serving.floe.dev/revisions';
 
@@ -128,6 +130,18 @@ export class InferenceServiceReconciler implements Reconciler {
       await write();
     };
     status.deploymentMode = 'Standard';
+
+    // `serving.kserve.io/stop: "true"` takes every revision down and keeps the object.
+    if (isvc.metadata.annotations?.[StopAnnotation] === 'true') {
+      this.options.ingress.delete(namespace, name);
+      await this.retire(ctx, isvc, readBook(isvc), new Set());
+      setCondition(conditions, 'Stopped', 'True', now, 'Stopped', 'The InferenceService is stopped');
+      setCondition(conditions, 'PredictorReady', 'False', now, 'Stopped', 'The InferenceService is stopped');
+      setCondition(conditions, 'Ready', 'False', now, 'Stopped', 'The InferenceService is stopped');
+      await write();
+      return;
+    }
+    if (conditions.some((c) => c.type === 'Stopped')) setCondition(conditions, 'Stopped', 'False', now);
 
     const model = predictorModel(isvc.spec.predictor ?? {});
     if (!model) return failed('InvalidPredictorSpec', 'Floe serves predictors given as spec.predictor.model (or a framework field such as sklearn); custom predictor containers are not supported yet');

@@ -115,6 +115,22 @@ describe('KServe (embedded)', () => {
     const doubled = await post(`${base}/v1/models/linear:predict`, { instances: [[1, 0, 0, 0]] });
     assert.deepEqual(doubled.body, { predictions: [[2.5, -1]] });
 
+    // serving.kserve.io/stop takes it down without deleting it; removing the annotation brings it back.
+    const annotate = async (value: string | undefined): Promise<void> => {
+      const current = await get(ns, 'linear');
+      const annotations = { ...(current.metadata.annotations ?? {}) };
+      if (value === undefined) delete annotations['serving.kserve.io/stop'];
+      else annotations['serving.kserve.io/stop'] = value;
+      await client.update<InferenceService>({ ...current, metadata: { ...current.metadata, annotations } });
+    };
+    await annotate('true');
+    const stopped = await until(ns, 'linear', (i) => condition(i, 'Stopped')?.status === 'True', 'Stopped');
+    assert.equal(condition(stopped, 'Ready')?.reason, 'Stopped');
+    assert.equal((await fetch(`${base}/v2/models/linear`)).status, 404);
+    await annotate(undefined);
+    await until(ns, 'linear', (i) => ready(i) && condition(i, 'Stopped')?.status === 'False', 'Ready again');
+    assert.equal((await post(`${base}/v1/models/linear:predict`, { instances: [[1, 0, 0, 0]] })).status, 200);
+
     await client.delete(InferenceServiceRef, 'linear', ns);
     await waitFor(async () => ((await fetch(`${base}/v2/models/linear`)).status === 404 ? true : undefined), { what: 'the route to go', timeoutMs: 30_000 });
   });
