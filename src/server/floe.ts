@@ -8,7 +8,7 @@ import { hostPorts } from '../api/host-ports.js';
 import type { KubeObject } from '../api/meta.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { ResourceRegistry } from '../api/registry.js';
-import type { Client } from '../client/client.js';
+import { PatchType, type Client } from '../client/client.js';
 import { GarbageCollector } from '../store/gc.js';
 import { resourceKey, Store } from '../store/store.js';
 import { ApiHandler } from './api-handler.js';
@@ -18,7 +18,7 @@ import { CrdController } from './crd-controller.js';
 import { HostPortAllocator, Kubelet } from '../kubelet/index.js';
 import { Manager } from '../controller/index.js';
 import { addJobController } from '../controllers/batch/job-controller.js';
-import { addServingControllers, installServing, ServingIngress, type InProcessModel } from '../controllers/serving/index.js';
+import { ActivatedAtAnnotation, addServingControllers, InferenceServiceRef, installServing, ServingIngress, type InProcessModel } from '../controllers/serving/index.js';
 import { ModelServer } from '../serving/model-server.js';
 import { OnnxModel } from '../serving/onnx.js';
 import { addKatibControllers, admitKatib, installKatibCrds, KatibGroup, katibKinds, ObservationDb, observationLogRoute, SuggestionRunner, type TrialPods } from '../controllers/katib/index.js';
@@ -93,7 +93,14 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   // Katib's DB manager: observation logs in their own SQLite file, served at /katib/v1beta1/….
   const observations = config.controllers ? new ObservationDb(join(config.dataDir, 'katib.db')) : undefined;
   // KServe's ingress: /serving/<namespace>/<name>/… reaches that InferenceService's predictor.
-  const ingress = new ServingIngress();
+  const ingress = new ServingIngress({
+    // A request for an InferenceService scaled to zero: tell its controller (through the API, like Knative's activator).
+    activate: (namespace, name) => {
+      void client
+        .patch(InferenceServiceRef, name, namespace, { metadata: { annotations: { [ActivatedAtAnnotation]: new Date().toISOString() } } }, PatchType.Merge)
+        .catch((err: unknown) => logger.warn({ err, namespace, name }, 'cannot wake an InferenceService scaled to zero'));
+    },
+  });
   const http = new ApiHttpServer({
     handler,
     authenticator: new TokenAuthenticator(config.token ? { token: config.token } : {}),

@@ -13,19 +13,40 @@ export interface LocalEndpoint {
 export type Target = { kind: 'local'; endpoint: LocalEndpoint } | { kind: 'proxy'; url: string };
 
 /** A route: one revision, or a traffic split between revisions (canary), each request drawn by weight. */
-export type Route = Target | { kind: 'split'; targets: { revision: string; weight: number; target: Target }[] };
+export type Route = Target | { kind: 'split'; targets: { revision: string; weight: number; target: Target }[] } | { kind: 'zero' };
+
+/** The response header set on a request that waited for its InferenceService to scale up from zero. */
+export const ActivatedHeader = 'x-floe-activated';
 
 /** The response header naming the revision that answered, when traffic is split. */
 export const RevisionHeader = 'x-floe-revision';
 
 export const ServingPrefix = '/serving';
 
+export interface IngressOptions {
+  random?: () => number;
+  /** Asks for an InferenceService scaled to zero to come back (the controller then routes it again). */
+  activate?: (namespace: string, name: string) => void;
+  /** How long a request waits for a scale-up before it gets 503; 120 s unless given. */
+  activationTimeoutMs?: number;
+}
+
 export class ServingIngress {
   private readonly routes = new Map<string, Route>();
+  private readonly lastRequests = new Map<string, number>();
   private readonly random: () => number;
+  private readonly activate: ((namespace: string, name: string) => void) | undefined;
+  private readonly activationTimeoutMs: number;
 
-  constructor(options: { random?: () => number } = {}) {
+  constructor(options: IngressOptions = {}) {
     this.random = options.random ?? Math.random;
+    this.activate = options.activate;
+    this.activationTimeoutMs = options.activationTimeoutMs ?? 120_000;
+  }
+
+  /** When the last request for an InferenceService arrived (ms since the epoch). */
+  lastRequest(namespace: string, name: string): number | undefined {
+    return this.lastRequests.get(`${namespace}/${name}`);
   }
 
   set(namespace: string, name: string, route: Route): void {
@@ -49,13 +70,30 @@ export class ServingIngress {
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     if (!url.pathname.startsWith(`${ServingPrefix}/`)) return false;
     const [namespace = '', name = '', ...rest] = url.pathname.slice(ServingPrefix.length + 1).split('/');
-    const route = this.routes.get(`${decodeURIComponent(namespace)}/${decodeURIComponent(name)}`);
+    const key = `${decodeURIComponent(namespace)}/${decodeURIComponent(name)}`;
+    let route = this.routes.get(key);
     const path = `/${rest.join('/')}`;
+    this.lastRequests.set(key, Date.now());
+    if (route?.kind === 'zero') {
+      // Scaled to zero: hold the request while the controller brings a revision back, then send it on.
+      this.activate?.(decodeURIComponent(namespace), decodeURIComponent(name));
+      const deadline = Date.now() + this.activationTimeoutMs;
+      while (route?.kind === 'zero' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        route = this.routes.get(key);
+        this.lastRequests.set(key, Date.now());
+      }
+      if (route?.kind === 'zero') {
+        reply(res, 503, { error: `InferenceService ${decodeURIComponent(name)} did not scale up from zero in time` });
+        return true;
+      }
+      res.setHeader(ActivatedHeader, '1');
+    }
     if (!route) {
       reply(res, 404, { error: `no InferenceService ${decodeURIComponent(name)} is ready in namespace ${decodeURIComponent(namespace)}` });
       return true;
     }
-    const target: Target = route.kind === 'split' ? this.pick(route.targets, res) : route;
+    const target: Target = route.kind === 'split' ? this.pick(route.targets, res) : (route);
     if (target.kind === 'local') {
       if (!(await target.endpoint.handle(req, res, path))) reply(res, 404, { error: `no such path: ${path}` });
       return true;

@@ -12,7 +12,7 @@ import { InferenceGraphReconciler } from './graph-controller.js';
 
 export { servingCrds } from './crds.js';
 export { ServingIngress, ServingPrefix, type LocalEndpoint } from './dataplane.js';
-export { type InProcessLoader, type InProcessModel } from './isvc-controller.js';
+export { ActivatedAtAnnotation, ScaleToZeroAfterAnnotation, StopAnnotation, type InProcessLoader, type InProcessModel } from './isvc-controller.js';
 export { InProcessAnnotation, InferenceServiceRef, ServingRuntimeRef, ClusterServingRuntimeRef, type InferenceService, type ServingRuntime } from './types.js';
 export const ServingGroup = Group;
 

@@ -45,6 +45,10 @@ export function localStorage(uri: string): string {
 const revisionOf = (isvc: string, n: number): string => `${isvc}-predictor-${String(n).padStart(5, '0')}`;
 
 export const StopAnnotation = 'serving.kserve.io/stop';
+/** Seconds without a request before an InferenceService with minReplicas 0 scales to zero (60 unless given). */
+export const ScaleToZeroAfterAnnotation = 'serving.floe.dev/scale-to-zero-after';
+/** Written by the ingress when a request arrives for an InferenceService scaled to zero. */
+export const ActivatedAtAnnotation = 'serving.floe.dev/activated-at';
 
 /** Where the controller keeps its revisions (number, config hash, model and runtime of each one still serving). */
 export const RevisionsAnnotation = 'serving.floe.dev/revisions';
@@ -91,6 +95,8 @@ function setCondition(conditions: Condition[], type: string, status: Condition['
 export class InferenceServiceReconciler implements Reconciler {
   private readonly options: IsvcControllerOptions;
   private readonly clock: Clock;
+  /** When an InferenceService with minReplicas 0 was last brought up (or first seen), by `ns/name`. */
+  private readonly activeSince = new Map<string, number>();
   /** In-process predictors by `ns/name/revision`. */
   private readonly loaded = new Map<string, InProcessModel>();
 
@@ -134,7 +140,7 @@ export class InferenceServiceReconciler implements Reconciler {
     // `serving.kserve.io/stop: "true"` takes every revision down and keeps the object.
     if (isvc.metadata.annotations?.[StopAnnotation] === 'true') {
       this.options.ingress.delete(namespace, name);
-      await this.retire(ctx, isvc, readBook(isvc), new Set());
+      await this.retire(ctx, isvc, readBook(isvc), new Set(), true);
       setCondition(conditions, 'Stopped', 'True', now, 'Stopped', 'The InferenceService is stopped');
       setCondition(conditions, 'PredictorReady', 'False', now, 'Stopped', 'The InferenceService is stopped');
       setCondition(conditions, 'Ready', 'False', now, 'Stopped', 'The InferenceService is stopped');
@@ -179,6 +185,27 @@ export class InferenceServiceReconciler implements Reconciler {
     const canary = percent !== undefined && percent < 100 && rolled !== undefined && rolled !== revision && book.revisions[rolled] !== undefined;
     const targets = canary ? [{ revision, percent, latest: true }, { revision: rolled, percent: 100 - percent, latest: false }] : [{ revision, percent: 100, latest: true }];
 
+    // minReplicas 0: after scale-to-zero-after seconds without a request, every revision goes; the ingress holds the
+    // next request and asks for one back (annotation activated-at), as Knative's activator does.
+    let scaleCheck: number | undefined;
+    if ((isvc.spec.predictor.minReplicas ?? 1) === 0) {
+      const idleMs = Number(isvc.metadata.annotations?.[ScaleToZeroAfterAnnotation] ?? 60) * 1000;
+      if (!this.activeSince.has(key)) this.activeSince.set(key, now);
+      const lastUse = Math.max(this.activeSince.get(key)!, this.options.ingress.lastRequest(namespace, name) ?? 0, Date.parse(isvc.metadata.annotations?.[ActivatedAtAnnotation] ?? '') || 0);
+      if (now - lastUse >= idleMs) {
+        if (this.options.ingress.get(namespace, name)?.kind !== 'zero') {
+          this.options.ingress.set(namespace, name, { kind: 'zero' });
+          await this.retire(ctx, isvc, book, new Set(), false);
+          ctx.recorder.event(isvc, 'Normal', 'ScaledToZero', `no request for ${idleMs / 1000} s: scaled to zero`);
+        }
+        this.activeSince.delete(key);
+        return;
+      }
+      scaleCheck = idleMs - (now - lastUse) + 50;
+    } else {
+      this.activeSince.delete(key);
+    }
+
     const routes: { revision: string; weight: number; target: Target; address: string }[] = [];
     for (const t of targets) {
       const entry = book.revisions[t.revision]!;
@@ -219,7 +246,8 @@ export class InferenceServiceReconciler implements Reconciler {
     setCondition(conditions, 'LatestDeploymentReady', 'True', now);
     setCondition(conditions, 'Ready', 'True', now);
     await write();
-    await this.retire(ctx, isvc, book, new Set(targets.map((t) => t.revision)));
+    await this.retire(ctx, isvc, book, new Set(targets.map((t) => t.revision)), true);
+    if (scaleCheck !== undefined) return { requeueAfterMs: scaleCheck };
   }
 
   /** A revision's endpoint: loaded in-process, or its Pod behind its own Service; or why it is not there yet. */
@@ -257,7 +285,7 @@ export class InferenceServiceReconciler implements Reconciler {
   }
 
   /** Unloads, or deletes the Pods and Services of, revisions that no longer take traffic, and forgets them. */
-  private async retire(ctx: ReconcileContext, isvc: InferenceService, book: Book, keep: Set<string>): Promise<void> {
+  private async retire(ctx: ReconcileContext, isvc: InferenceService, book: Book, keep: Set<string>, forget: boolean): Promise<void> {
     const namespace = isvc.metadata.namespace ?? '';
     const name = isvc.metadata.name ?? '';
     for (const key of [...this.loaded.keys()]) {
@@ -277,7 +305,7 @@ export class InferenceServiceReconciler implements Reconciler {
       }
     }
     const stale = Object.keys(book.revisions).filter((r) => !keep.has(r));
-    if (stale.length > 0) {
+    if (forget && stale.length > 0) {
       for (const r of stale) delete book.revisions[r];
       const fresh = await ctx.client.get<InferenceService>(InferenceServiceRef, name, namespace);
       await ctx.client.update<InferenceService>({ ...fresh, metadata: { ...fresh.metadata, annotations: { ...(fresh.metadata.annotations ?? {}), [RevisionsAnnotation]: JSON.stringify(book) } } });

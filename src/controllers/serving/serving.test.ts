@@ -230,6 +230,30 @@ describe('KServe (embedded)', () => {
     assert.match(broken.message ?? '', /root/);
   });
 
+  test('minReplicas 0: idle, the InferenceService scales to zero; the next requests are held while it comes back, none dropped', { skip: noTorch }, async () => {
+    const ns = await freshNamespace(client, 'isvc-zero');
+    const created = isvc(ns, 'sleepy', { minReplicas: 0, model: { modelFormat: { name: 'onnx' }, storageUri: join(models, 'v1') } });
+    created.metadata.annotations = { 'serving.floe.dev/scale-to-zero-after': '1' };
+    await client.create(created);
+    const done = await until(ns, 'sleepy', ready, 'Ready');
+    const scaledToZero = async (times: number): Promise<void> => {
+      await waitFor(async () => {
+        const events = (await client.list<{ reason?: string } & InferenceService>({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns })).items.filter((e) => e.reason === 'ScaledToZero');
+        return events.length >= times || events.some((e) => ((e as { count?: number }).count ?? 1) >= times) ? true : undefined;
+      }, { what: `scaled to zero (${times})`, timeoutMs: 30_000 });
+    };
+    await scaledToZero(1);
+    const answers = await Promise.all(Array.from({ length: 20 }, async () => {
+      const res = await fetch(`${done.status!.url!}/v1/models/sleepy:predict`, { method: 'POST', body: JSON.stringify({ instances: [[1, 0, 0, 0]] }) });
+      return { status: res.status, activated: res.headers.get('x-floe-activated'), body: await res.text() };
+    }));
+    assert.deepEqual(answers.map((a) => a.status), Array(20).fill(200), JSON.stringify(answers));
+    assert.ok(answers.every((a) => a.body === '{"predictions":[[1.5,-1]]}'));
+    assert.ok(answers.some((a) => a.activated === '1'), 'requests waited for the scale-up');
+    assert.equal((await get(ns, 'sleepy')).status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    await scaledToZero(2);
+  });
+
   test('the legacy framework field (onnx:) selects the same runtime', { skip: noTorch }, async () => {
     const ns = await freshNamespace(client, 'isvc-legacy');
     await client.create(isvc(ns, 'legacy', { onnx: { storageUri: join(models, 'v1', 'model.onnx') } }));
