@@ -3,6 +3,7 @@
 // predictor Pod's loopback port — with the prefix stripped, so the path the server sees is KServe's own
 // (`/v1/models/m:predict`, `/v2/models/m/infer`, …).
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { VariantStats } from './variants.js';
 
 /** Something that answers KServe's REST paths in-process (the ONNX model server). */
 export interface LocalEndpoint {
@@ -22,6 +23,8 @@ export const ActivatedHeader = 'x-floe-activated';
 export const RevisionHeader = 'x-floe-revision';
 
 export const ServingPrefix = '/serving';
+/** Under an InferenceService's URL: the per-revision statistics and the A/B verdict (a Floe extension). */
+export const VariantsPath = '/.floe/variants';
 
 export interface IngressOptions {
   random?: () => number;
@@ -34,6 +37,7 @@ export interface IngressOptions {
 export class ServingIngress {
   private readonly routes = new Map<string, Route>();
   private readonly lastRequests = new Map<string, number>();
+  private readonly stats = new Map<string, VariantStats>();
   private readonly random: () => number;
   private readonly activate: ((namespace: string, name: string) => void) | undefined;
   private readonly activationTimeoutMs: number;
@@ -59,6 +63,14 @@ export class ServingIngress {
 
   delete(namespace: string, name: string): void {
     this.routes.delete(`${namespace}/${name}`);
+    this.stats.delete(`${namespace}/${name}`);
+  }
+
+  /** What the ingress saw of each revision of an InferenceService, and the verdict on the two busiest. */
+  variants(namespace: string, name: string): { variants: ReturnType<VariantStats['summaries']>; comparison?: ReturnType<VariantStats['compare']> } {
+    const stats = this.stats.get(`${namespace}/${name}`);
+    const comparison = stats?.compare();
+    return { variants: stats?.summaries() ?? [], ...(comparison ? { comparison } : {}) };
   }
 
   /** The public base URL of an InferenceService behind this ingress. */
@@ -89,11 +101,15 @@ export class ServingIngress {
       }
       res.setHeader(ActivatedHeader, '1');
     }
+    if (path === VariantsPath && route) {
+      reply(res, 200, this.variants(decodeURIComponent(namespace), decodeURIComponent(name)));
+      return true;
+    }
     if (!route) {
       reply(res, 404, { error: `no InferenceService ${decodeURIComponent(name)} is ready in namespace ${decodeURIComponent(namespace)}` });
       return true;
     }
-    const target: Target = route.kind === 'split' ? this.pick(route.targets, res) : (route);
+    const target: Target = route.kind === 'split' ? this.pick(route.targets, res, key) : route;
     if (target.kind === 'local') {
       if (!(await target.endpoint.handle(req, res, path))) reply(res, 404, { error: `no such path: ${path}` });
       return true;
@@ -102,11 +118,16 @@ export class ServingIngress {
     return true;
   }
 
-  private pick(targets: { revision: string; weight: number; target: Target }[], res: ServerResponse): Target {
+  private pick(targets: { revision: string; weight: number; target: Target }[], res: ServerResponse, key: string): Target {
     const total = targets.reduce((n, t) => n + t.weight, 0);
     let r = this.random() * total;
     const chosen = targets.find((t) => (r -= t.weight) < 0) ?? targets[targets.length - 1]!;
     res.setHeader(RevisionHeader, chosen.revision);
+    let stats = this.stats.get(key);
+    if (!stats) this.stats.set(key, (stats = new VariantStats()));
+    const started = performance.now();
+    const tally = stats;
+    res.once('finish', () => tally.record(chosen.revision, res.statusCode, performance.now() - started));
     return chosen.target;
   }
 }

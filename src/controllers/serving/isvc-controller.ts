@@ -220,7 +220,8 @@ export class InferenceServiceReconciler implements Reconciler {
       }
       routes.push({ revision: t.revision, weight: t.percent, target: endpoint.target, address: endpoint.address });
     }
-    this.options.ingress.set(namespace, name, routes.length === 1 ? routes[0]!.target : { kind: 'split', targets: routes.map(({ revision: r, weight, target }) => ({ revision: r, weight, target })) });
+    // Always a split (of one when there is no canary), so every answer names its revision and is counted per revision.
+    this.options.ingress.set(namespace, name, { kind: 'split', targets: routes.map(({ revision: r, weight, target }) => ({ revision: r, weight, target })) });
 
     const url = ServingIngress.urlOf(this.options.ingressUrl, namespace, name);
     const predictor: ComponentStatus = {

@@ -174,13 +174,20 @@ describe('KServe (embedded)', () => {
     const split = await sample(200);
     assert.deepEqual(Object.keys(split).sort(), ['roll-predictor-00001=1.5', 'roll-predictor-00002=2.5'], 'each revision answers with its own model');
     assert.ok(split['roll-predictor-00002=2.5']! >= 15 && split['roll-predictor-00002=2.5']! <= 75, `about 20% to the canary: ${JSON.stringify(split)}`);
+    // What the ingress saw of each variant, and its verdict (an A/B test between the two revisions).
+    const ab = (await (await fetch(`${base}/.floe/variants`)).json()) as { variants: { revision: string; requests: number; errors: number }[]; comparison?: { a: string; b: string; verdict: string } };
+    assert.deepEqual(ab.variants.map((v) => v.revision).sort(), ['roll-predictor-00001', 'roll-predictor-00002']);
+    assert.ok(ab.variants.reduce((n, v) => n + v.requests, 0) >= 200);
+    assert.ok(ab.variants.every((v) => v.errors === 0));
+    assert.match(ab.comparison?.verdict ?? '', /latency/);
+    assert.match(ab.comparison?.verdict ?? '', /error rate/);
 
     // Promote: canaryTrafficPercent removed.
     await client.update<InferenceService>({ ...(await get(ns, 'roll')), spec: { predictor: spec('v2') } });
     const promoted = await until(ns, 'roll', (i) => i.status?.components?.['predictor']?.latestRolledoutRevision === 'roll-predictor-00002', 'promotion');
     assert.equal(promoted.status?.components?.['predictor']?.previousRolledoutRevision, 'roll-predictor-00001');
     assert.deepEqual(promoted.status?.components?.['predictor']?.traffic, [{ revisionName: 'roll-predictor-00002', latestRevision: true, percent: 100 }]);
-    assert.deepEqual(await sample(20), { 'single=2.5': 20 });
+    assert.deepEqual(await sample(20), { 'roll-predictor-00002=2.5': 20 });
 
     // A third revision as a canary, then rolled back (canaryTrafficPercent 0): everything to the previous one.
     await client.update<InferenceService>({ ...(await get(ns, 'roll')), spec: { predictor: spec('v1', 30) } });
