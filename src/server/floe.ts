@@ -180,16 +180,29 @@ async function startControllers(client: Client, logger: Logger, host: string, ka
 
 /** The in-process ONNX runtime: one model server per InferenceService, the model from a .onnx file or a folder holding one. */
 async function loadOnnx(name: string, path: string): Promise<InProcessModel> {
-  const file = statSync(path).isDirectory() ? readdirSync(path).filter((f) => f.endsWith('.onnx')).sort((a, b) => Number(b === 'model.onnx') - Number(a === 'model.onnx'))[0] : path;
-  if (!file) throw new Error(`no .onnx file in ${path}`);
+  const file = onnxFile(path);
   const server = new ModelServer({ name: 'floe-onnxruntime' });
-  await server.add(await OnnxModel.load(name, file === path ? path : join(path, file)));
+  await server.add(await OnnxModel.load(name, file));
   return {
     handle: (req, res, p) => server.handle(req, res, p),
     close: async () => {
-      await server.remove(name);
+      await server.close();
     },
+    addModel: async (model, modelPath) => {
+      await server.add(await OnnxModel.load(model, onnxFile(modelPath)));
+    },
+    removeModel: async (model) => {
+      await server.remove(model);
+    },
+    models: () => server.list().map((m) => m.name),
   };
+}
+
+function onnxFile(path: string): string {
+  if (!statSync(path).isDirectory()) return path;
+  const file = readdirSync(path).filter((f) => f.endsWith('.onnx')).sort((a, b) => Number(b === 'model.onnx') - Number(a === 'model.onnx'))[0];
+  if (!file) throw new Error(`no .onnx file in ${path}`);
+  return join(path, file);
 }
 
 function capacity(config: FloeConfig): { cpu?: number; memoryBytes?: number; gpus?: number } {

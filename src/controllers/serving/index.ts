@@ -7,7 +7,8 @@ import { servingCrds } from './crds.js';
 import type { ServingIngress } from './dataplane.js';
 import { InferenceServiceReconciler, type InProcessLoader } from './isvc-controller.js';
 import { builtinRuntimes } from './builtin-runtimes.js';
-import { Group, InferenceGraphRef, InferenceServiceRef } from './types.js';
+import { Group, InferenceGraphRef, InferenceServiceRef, TrainedModelRef } from './types.js';
+import { TrainedModelReconciler } from './trainedmodel-controller.js';
 import { InferenceGraphReconciler } from './graph-controller.js';
 
 export { servingCrds } from './crds.js';
@@ -36,7 +37,11 @@ export function addServingControllers(manager: Manager, options: ServingControll
     .controller('inferencegraph-controller')
     .for(InferenceGraphRef)
     .complete(new InferenceGraphReconciler({ ingress: options.ingress, ingressUrl: options.ingressUrl, ...(options.clock ? { clock: options.clock } : {}) }));
-  return { controllers: [isvc, graphs], close: () => reconciler.close() };
+  const trained = manager
+    .controller('trainedmodel-controller')
+    .for(TrainedModelRef)
+    .complete(new TrainedModelReconciler({ isvcs: reconciler, ingressUrl: options.ingressUrl, ...(options.clock ? { clock: options.clock } : {}) }));
+  return { controllers: [isvc, graphs, trained], close: () => reconciler.close() };
 }
 
 /** The CRDs, then Floe's built-in runtimes (kept as the user left them once created). */

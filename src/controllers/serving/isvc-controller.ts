@@ -21,6 +21,10 @@ export const Labels = {
 
 export interface InProcessModel extends LocalEndpoint {
   close(): Promise<void>;
+  /** Multi-model servers (TrainedModels): serve another model beside the first, and stop serving it. */
+  addModel?(name: string, path: string): Promise<void>;
+  removeModel?(name: string): Promise<void>;
+  models?(): string[];
 }
 
 /** Loads a model of an in-process runtime from a local path (a file or a folder). */
@@ -387,6 +391,11 @@ export class InferenceServiceReconciler implements Reconciler {
     for (const model of this.loaded.values()) await model.close();
     this.loaded.clear();
   }
+
+  /** The in-process servers now loaded for an InferenceService (one per revision taking traffic). */
+  inProcess(namespace: string, name: string): InProcessModel[] {
+    return [...this.loaded.entries()].filter(([k]) => k.startsWith(`${namespace}/${name}/`)).map(([, m]) => m);
+  }
 }
 
 /** Closing waits for the requests already inside: a retired revision answers what it accepted. */
@@ -408,6 +417,9 @@ function draining(model: InProcessModel): InProcessModel {
       waiters = [];
       await model.close();
     },
+    ...(model.addModel ? { addModel: model.addModel.bind(model) } : {}),
+    ...(model.removeModel ? { removeModel: model.removeModel.bind(model) } : {}),
+    ...(model.models ? { models: model.models.bind(model) } : {}),
   };
 }
 

@@ -261,6 +261,32 @@ describe('KServe (embedded)', () => {
     await scaledToZero(2);
   });
 
+  test('TrainedModels: more models on one InferenceService, admitted by the memory they declare, unloaded on delete', { skip: noTorch }, async () => {
+    const ns = await freshNamespace(client, 'isvc-mms');
+    await client.create(isvc(ns, 'mms', { model: { modelFormat: { name: 'onnx' }, storageUri: join(models, 'v1'), resources: { limits: { memory: '1Gi' } } } }));
+    const parent = await until(ns, 'mms', ready, 'the parent');
+    const tm = (name: string, memory: string) => ({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'TrainedModel', metadata: { name, namespace: ns }, spec: { inferenceService: 'mms', model: { storageUri: join(models, 'v2'), framework: 'onnx', memory } } });
+    type Tm = { status?: { url?: string; conditions?: { type: string; status: string; reason?: string }[] } } & InferenceService;
+    const tmStatus = (name: string, type: string, want: string): Promise<Tm> =>
+      waitFor(async () => {
+        const t = await client.get<Tm>({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'TrainedModel' }, name, ns);
+        return t.status?.conditions?.find((c) => c.type === type)?.status === want ? t : undefined;
+      }, { what: `${name} ${type}=${want}`, timeoutMs: 30_000 });
+    await client.create(tm('tm-a', '512Mi'));
+    const a = await tmStatus('tm-a', 'Ready', 'True');
+    assert.equal(a.status?.url, `${parent.status!.url!}/v1/models/tm-a`);
+    assert.deepEqual((await post(`${a.status.url}:predict`, { instances: [[1, 0, 0, 0]] })).body, { predictions: [[2.5, -1]] });
+    assert.deepEqual((await post(`${parent.status!.url!}/v1/models/mms:predict`, { instances: [[1, 0, 0, 0]] })).body, { predictions: [[1.5, -1]] }, 'the parent model still answers');
+    await client.create(tm('tm-b', '768Mi'));
+    const b = await tmStatus('tm-b', 'MemoryResourceAvailable', 'False');
+    assert.equal(b.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
+    assert.equal((await post(`${parent.status!.url!}/v1/models/tm-b:predict`, { instances: [[1, 0, 0, 0]] })).status, 404);
+    await client.delete({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'TrainedModel' }, 'tm-a', ns);
+    await waitFor(async () => ((await post(`${parent.status!.url!}/v1/models/tm-a:predict`, { instances: [[1, 0, 0, 0]] })).status === 404 ? true : undefined), { what: 'tm-a unloaded', timeoutMs: 30_000 });
+    await tmStatus('tm-b', 'Ready', 'True');
+    assert.equal((await post(`${parent.status!.url!}/v1/models/tm-b:predict`, { instances: [[1, 0, 0, 0]] })).status, 200);
+  });
+
   test('the legacy framework field (onnx:) selects the same runtime', { skip: noTorch }, async () => {
     const ns = await freshNamespace(client, 'isvc-legacy');
     await client.create(isvc(ns, 'legacy', { onnx: { storageUri: join(models, 'v1', 'model.onnx') } }));

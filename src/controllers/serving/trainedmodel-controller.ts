@@ -1,0 +1,96 @@
+// The TrainedModel controller: more models on one InferenceService's server (KServe's multi-model serving). A
+// TrainedModel is loaded into every revision of its parent that runs in-process, if the memory it declares fits in
+// what the parent's predictor may use (resources.limits.memory) beside the other TrainedModels; unloaded on delete.
+import { FloeError } from '../../api/errors.js';
+import type { KubeObject } from '../../api/meta.js';
+import { parseQuantity } from '../../api/builtin/quantity.js';
+import { kubeTime, realClock, type Clock, type ReconcileContext, type ReconcileResult, type Reconciler, type Request } from '../../controller/index.js';
+import { ServingIngress } from './dataplane.js';
+import { localStorage, type InferenceServiceReconciler } from './isvc-controller.js';
+import { InferenceServiceRef, TrainedModelRef, type Condition, type InferenceService } from './types.js';
+
+export type TrainedModel = KubeObject & {
+  spec: { inferenceService: string; model: { storageUri: string; framework?: string; memory?: string } };
+  status?: { url?: string; address?: { url?: string }; conditions?: Condition[] };
+};
+
+export class TrainedModelReconciler implements Reconciler {
+  private readonly clock: Clock;
+  /** What each TrainedModel (`ns/name`) was loaded into, so a delete can unload it. */
+  private readonly placed = new Map<string, { isvc: string }>();
+
+  constructor(private readonly options: { isvcs: InferenceServiceReconciler; ingressUrl: string; clock?: Clock }) {
+    this.clock = options.clock ?? realClock();
+  }
+
+  async reconcile(ctx: ReconcileContext, request: Request): Promise<ReconcileResult | void> {
+    const namespace = request.namespace ?? '';
+    const key = `${namespace}/${request.name}`;
+    let tm: TrainedModel;
+    try {
+      tm = await ctx.client.get<TrainedModel>(TrainedModelRef, request.name, namespace);
+    } catch (err) {
+      if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
+      const where = this.placed.get(key);
+      this.placed.delete(key);
+      if (where) for (const server of this.options.isvcs.inProcess(namespace, where.isvc)) await server.removeModel?.(request.name);
+      return;
+    }
+    const now = kubeTime(this.clock.now());
+    const status = structuredClone(tm.status ?? {});
+    const before = JSON.stringify(status);
+    const conditions: Condition[] = [];
+    const set = (type: string, ok: boolean, reason?: string, message?: string): void => {
+      const old = tm.status?.conditions?.find((c) => c.type === type);
+      const value = ok ? 'True' : 'False';
+      conditions.push({ type, status: value, lastTransitionTime: old?.status === value ? (old.lastTransitionTime ?? now) : now, ...(reason ? { reason } : {}), ...(message ? { message } : {}) });
+    };
+    const finish = async (ready: boolean, reason?: string, message?: string): Promise<ReconcileResult> => {
+      set('Ready', ready, reason, message);
+      status.conditions = conditions.sort((a, b) => a.type.localeCompare(b.type));
+      if (JSON.stringify(status) !== before) await ctx.client.updateStatus<TrainedModel>({ ...tm, status });
+      // Parents change revisions: look again now and then, so the model follows them.
+      return { requeueAfterMs: 5_000 };
+    };
+
+    const parentName = tm.spec.inferenceService;
+    const parent = await ctx.client.get<InferenceService>(InferenceServiceRef, parentName, namespace).catch(() => undefined);
+    const parentReady = parent?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    set('InferenceServiceReady', parentReady, parentReady ? undefined : 'InferenceServiceNotReady', parentReady ? undefined : `InferenceService ${parentName} is not ready`);
+    const servers = this.options.isvcs.inProcess(namespace, parentName);
+    const multi = servers.length > 0 && servers.every((s) => s.addModel !== undefined);
+    set('IsMMSPredictor', multi, multi ? undefined : 'IsNotMMSPredictor', multi ? undefined : `InferenceService ${parentName} does not run an in-process multi-model server`);
+    if (!parentReady || !multi || !parent) return finish(false, 'NotReady', 'the parent InferenceService cannot take this model yet');
+
+    // Memory: the TrainedModels on the parent must fit in its predictor's memory limit.
+    const limit = parent.spec.predictor.model?.resources?.limits?.['memory'] ?? (parent.spec.predictor as { resources?: { limits?: Record<string, string> } }).resources?.limits?.['memory'];
+    if (limit !== undefined) {
+      const siblings = (await ctx.client.list<TrainedModel>(TrainedModelRef, { namespace })).items.filter((t) => t.spec.inferenceService === parentName);
+      const ordered = siblings.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+      let used = 0;
+      for (const t of ordered) {
+        used += parseQuantity(t.spec.model.memory ?? '0') ?? 0;
+        if (t.metadata.name === tm.metadata.name) break;
+      }
+      const fits = used <= (parseQuantity(String(limit)) ?? Infinity);
+      set('MemoryResourceAvailable', fits, fits ? undefined : 'MemoryResourceUnavailable', fits ? undefined : `TrainedModels on ${parentName} need more memory than its limit of ${String(limit)}`);
+      if (!fits) {
+        for (const server of servers) await server.removeModel?.(tm.metadata.name ?? '');
+        return finish(false, 'MemoryResourceUnavailable', 'not enough memory on the parent InferenceService');
+      }
+    } else {
+      set('MemoryResourceAvailable', true);
+    }
+    try {
+      const path = localStorage(tm.spec.model.storageUri);
+      for (const server of servers) if (!server.models?.().includes(tm.metadata.name ?? '')) await server.addModel!(tm.metadata.name ?? '', path);
+    } catch (err) {
+      return finish(false, 'ModelLoadFailed', (err as Error).message);
+    }
+    this.placed.set(key, { isvc: parentName });
+    const base = ServingIngress.urlOf(this.options.ingressUrl, namespace, parentName);
+    status.url = `${base}/v1/models/${tm.metadata.name ?? ''}`;
+    status.address = { url: status.url };
+    return finish(true);
+  }
+}
