@@ -3,7 +3,8 @@
 //  - Floe → the kserve-mlserver runtime (scikit-learn logistic regression on iris) through the ingress,
 //  - that MLServer process directly (its own port: MLServer alone),
 // at a fixed concurrency: throughput and p50/p99 latency, and the ingress's added latency (Floe → MLServer minus
-// MLServer alone). Starts `floe up` as a subprocess; writes bench/results/serving-bench.json.
+// MLServer alone), the same ONNX load through a 90/10 canary split, and the time from zero replicas to the first answer.
+// Starts `floe up` as a subprocess; writes bench/results/serving-bench.json.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -83,7 +84,8 @@ async function main(): Promise<void> {
   const models = join(dataDir, 'models');
   mkdirSync(join(models, 'mlp'), { recursive: true });
   mkdirSync(join(models, 'iris'), { recursive: true });
-  execFileSync(torchPython, ['-c', 'import torch, sys; torch.manual_seed(0); m = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)); torch.onnx.export(m, torch.zeros(1, 4), sys.argv[1], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}}, dynamo=False)', join(models, 'mlp', 'model.onnx')]);
+  mkdirSync(join(models, 'mlp2'), { recursive: true });
+  execFileSync(torchPython, ['-c', 'import torch, sys; torch.manual_seed(0); m = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)); torch.onnx.export(m, torch.zeros(1, 4), sys.argv[1], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}}, dynamo=False); torch.manual_seed(1); m2 = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)); torch.onnx.export(m2, torch.zeros(1, 4), sys.argv[2], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}}, dynamo=False)', join(models, 'mlp', 'model.onnx'), join(models, 'mlp2', 'model.onnx')]);
   execFileSync(mlserverPython, ['-c', 'import sys, joblib; from sklearn.datasets import load_iris; from sklearn.linear_model import LogisticRegression; X, y = load_iris(return_X_y=True); joblib.dump(LogisticRegression(max_iter=500).fit(X, y), sys.argv[1])', join(models, 'iris', 'model.joblib')]);
   const floe = spawn(process.execPath, [cli, 'up', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const kubeconfig = join(dataDir, 'kubeconfig');
@@ -125,6 +127,38 @@ async function main(): Promise<void> {
     progress(`Floe → MLServer V2: ${JSON.stringify(viaFloe)}`);
     const direct = await load(`${sklearn.status!.components!.predictor!.address!.url!}/v2/models/iris/infer`, sklearnBody);
     progress(`MLServer alone V2: ${JSON.stringify(direct)}`);
+    // A 90/10 canary between two ONNX revisions: the split's own cost next to the single-revision figure above.
+    const current = JSON.parse((await call(agent, isvcPath('mlp'), 'GET')).body) as Isvc & { metadata: Record<string, unknown>; spec: { predictor: { model: Record<string, unknown> } } };
+    await call(agent, isvcPath('mlp'), 'PUT', { ...current, spec: { predictor: { model: { ...current.spec.predictor.model, storageUri: join(models, 'mlp2') } , canaryTrafficPercent: 10 } } });
+    for (const started = performance.now(); ; ) {
+      const got = JSON.parse((await call(agent, isvcPath('mlp'), 'GET')).body) as Isvc & { status?: { components?: { predictor?: { traffic?: unknown[] } } } };
+      if ((got.status?.components?.predictor?.traffic?.length ?? 0) === 2) break;
+      if (performance.now() - started > 60_000) throw new Error('the canary did not come up');
+      await sleep(50);
+    }
+    const canary = await load(`${onnx.status!.url!}/v2/models/mlp/infer`, { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: row }] });
+    progress(`ONNX 90/10 canary V2: ${JSON.stringify(canary)}`);
+
+    // Time from zero to the first answer: scale both to zero, then one request each.
+    const coldStart = async (name: string, url: string, body: unknown): Promise<number> => {
+      const got = JSON.parse((await call(agent, isvcPath(name), 'GET')).body) as { metadata: { annotations?: Record<string, string> }; spec: { predictor: Record<string, unknown> } } & Isvc;
+      got.metadata.annotations = { ...(got.metadata.annotations ?? {}), 'serving.floe.dev/scale-to-zero-after': '1' };
+      got.spec.predictor = { ...got.spec.predictor, minReplicas: 0 };
+      await call(agent, isvcPath(name), 'PUT', got);
+      for (const started = performance.now(); ; ) {
+        const events = JSON.parse((await call(agent, `${base}/api/v1/namespaces/default/events`, 'GET')).body) as { items: { reason?: string; involvedObject?: { name?: string } }[] };
+        if (events.items.some((e) => e.reason === 'ScaledToZero' && e.involvedObject?.name === name)) break;
+        if (performance.now() - started > 60_000) throw new Error(`${name} did not scale to zero`);
+        await sleep(100);
+      }
+      const t = performance.now();
+      const res = await call(agent, url, 'POST', body);
+      if (res.status !== 200) throw new Error(`${name}: the first answer after zero was ${res.status} ${res.body}`);
+      return round(performance.now() - t);
+    };
+    const onnxCold = await coldStart('mlp', `${onnx.status!.url!}/v2/models/mlp/infer`, { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: row }] });
+    const mlserverCold = await coldStart('iris', `${sklearn.status!.url!}/v2/models/iris/infer`, sklearnBody);
+    progress(`zero → first answer: ONNX ${onnxCold} ms, MLServer ${mlserverCold} ms`);
     const result = {
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version },
       models: { onnx: 'MLP 4-64-3 (PyTorch export), FP32 [1,4]', sklearn: 'LogisticRegression on iris (MLServer 1.7.1, mlserver-sklearn)' },
@@ -134,7 +168,9 @@ async function main(): Promise<void> {
       mlserverAloneV2: direct,
       ingressAddedP50Ms: round(viaFloe.p50Ms - direct.p50Ms),
       ingressAddedP99Ms: round(viaFloe.p99Ms - direct.p99Ms),
-      notMeasuredYet: ['the kserve Python ModelServer alone', 'a 90/10 canary split', 'time from zero replicas to the first answer'],
+      floeOnnxCanary9010V2: canary,
+      zeroToFirstAnswerMs: { onnxInProcess: onnxCold, mlserverPod: mlserverCold },
+      notMeasuredYet: ['the kserve Python ModelServer alone'],
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     mkdirSync(join(root, 'bench', 'results'), { recursive: true });

@@ -369,6 +369,8 @@ export class InferenceServiceReconciler implements Reconciler {
         },
       });
     }
+    // A Pod still shutting down (after a scale to zero) is not this revision's: wait for it to go, then start anew.
+    if (pod.metadata.deletionTimestamp) return { ready: false, url: '' };
     const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     const restarts = pod.status?.containerStatuses?.[0]?.restartCount ?? 0;
     const failed =
