@@ -5,23 +5,10 @@ import { GaussianProcess, negLogPosterior } from './gp.js';
 import { Rng } from './rng.js';
 import { SearchSpace } from './space.js';
 import { median } from './stats.js';
-import type { Assignment, ParameterSpec, SuggestInput, TrialRecord } from './types.js';
+import type { Assignment, ParameterSpec, TrialRecord } from './types.js';
+import { branin, braninSpace, double, input, value } from './test-problems.js';
 
-const double = (name: string, min: number, max: number): ParameterSpec => ({ name, parameterType: 'double', feasibleSpace: { min: String(min), max: String(max) } });
-const value = (a: Assignment[], name: string): string => a.find((x) => x.name === name)!.value;
 const settingsPath = 'spec.algorithm.algorithmSettings';
-
-function input(parameters: ParameterSpec[], trials: TrialRecord[], over: Partial<SuggestInput> = {}): SuggestInput {
-  return { parameters, objective: 'minimize', settings: {}, trials, count: 1, issued: trials.length, parallelTrialCount: 1, defaultSeed: 7, ...over };
-}
-
-const braninSpace = [double('x1', -5, 10), double('x2', 0, 15)];
-function branin(a: Assignment[]): number {
-  const x1 = Number(value(a, 'x1'));
-  const x2 = Number(value(a, 'x2'));
-  const b = 5.1 / (4 * Math.PI ** 2);
-  return (x2 - b * x1 * x1 + (5 / Math.PI) * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * Math.PI)) * Math.cos(x1) + 10;
-}
 
 /** A sequential loop (count = 1): suggest, evaluate, record. */
 function loop(parameters: ParameterSpec[], f: (a: Assignment[]) => number, n: number, settings: Record<string, string>): TrialRecord[] {

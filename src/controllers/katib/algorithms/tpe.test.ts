@@ -4,14 +4,8 @@ import { median } from './stats.js';
 import { random } from './random.js';
 import { Rng } from './rng.js';
 import { logDensity, logGaussMass, multivariateTpe, optunaParzen, sampleParzen, tpe, type Axis, type Parzen } from './tpe.js';
-import type { Algorithm, Assignment, ParameterSpec, SuggestInput, TrialRecord } from './types.js';
-
-const double = (name: string, min: number, max: number): ParameterSpec => ({ name, parameterType: 'double', feasibleSpace: { min: String(min), max: String(max) } });
-const value = (a: Assignment[], name: string): string => a.find((x) => x.name === name)!.value;
-
-function input(parameters: ParameterSpec[], trials: TrialRecord[], over: Partial<SuggestInput> = {}): SuggestInput {
-  return { parameters, objective: 'minimize', settings: {}, trials, count: 1, issued: trials.length, parallelTrialCount: 1, defaultSeed: 7, ...over };
-}
+import type { Algorithm, Assignment, ParameterSpec, TrialRecord } from './types.js';
+import { branin, braninSpace, double, input, value } from './test-problems.js';
 
 /** A sequential loop (count = 1): suggest, evaluate, record; the trials in order. */
 function loop(alg: Algorithm, parameters: ParameterSpec[], f: (a: Assignment[]) => number, n: number, seed: number): TrialRecord[] {
@@ -24,14 +18,6 @@ function loop(alg: Algorithm, parameters: ParameterSpec[], f: (a: Assignment[]) 
 }
 
 const bestOf = (trials: TrialRecord[]): number => Math.min(...trials.map((t) => t.value!));
-
-const braninSpace = [double('x1', -5, 10), double('x2', 0, 15)];
-function branin(a: Assignment[]): number {
-  const x1 = Number(value(a, 'x1'));
-  const x2 = Number(value(a, 'x2'));
-  const b = 5.1 / (4 * Math.PI ** 2);
-  return (x2 - b * x1 * x1 + (5 / Math.PI) * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * Math.PI)) * Math.cos(x1) + 10;
-}
 
 /** Finished trials at random points of `parameters`, scored by f. */
 function randomTrials(parameters: ParameterSpec[], f: (a: Assignment[]) => number, n: number): TrialRecord[] {
