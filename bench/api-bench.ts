@@ -6,12 +6,9 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { arg } from './common.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const writes = arg('writes', 5000);
 const listSize = arg('list', 100_000);
 const watchers = arg('watchers', 100);

@@ -8,13 +8,10 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { arg, percentile } from './common.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const writes = arg('writes', 2000);
 const listSize = arg('list', 10_000);
 const watchers = arg('watchers', 20);
@@ -78,7 +75,6 @@ function rssMiB(pids: number[]): number {
   return Math.round((kb / 1024) * 10) / 10;
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const round = (n: number): number => Math.round(n * 100) / 100;
 
 async function measure(t: Target): Promise<Record<string, unknown>> {

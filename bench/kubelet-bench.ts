@@ -6,12 +6,9 @@ import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { arg, percentile } from './common.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const pods = arg('pods', 100);
 const idleSeconds = arg('idle-seconds', 5);
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -48,7 +45,6 @@ async function idleCpuPercent(pid: number): Promise<number> {
   return Math.round(((cpuSeconds(pid) - before) / idleSeconds) * 1000) / 10;
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const round = (n: number): number => Math.round(n * 100) / 100;
 
 async function main(): Promise<void> {

@@ -7,40 +7,22 @@
 // Starts `floe up` as a subprocess; writes bench/results/serving-bench.json.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { arg, percentile, sleep, httpCall } from './common.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const torchPython = join(root, '.venvs', 'torch', 'bin', 'python');
 const mlserverPython = join(root, '.venvs', 'mlserver', 'bin', 'python');
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const requests = arg('requests', 2000);
 const concurrency = arg('concurrency', 8);
 const progress = (msg: string): void => { process.stderr.write(`[serving-bench] ${msg}\n`); };
 
-function call(agent: Agent, url: string, method: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(url, { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { data += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const round = (n: number): number => Math.round(n * 1000) / 1000;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface LoadResult {
   requests: number;
@@ -54,7 +36,7 @@ interface LoadResult {
 /** `requests` POSTs, `concurrency` at a time over keep-alive connections, after 100 warm-up requests. */
 async function load(url: string, body: unknown): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  for (let i = 0; i < 100; i++) await call(agent, url, 'POST', body);
+  for (let i = 0; i < 100; i++) await httpCall(agent, url, 'POST', body);
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
@@ -63,7 +45,7 @@ async function load(url: string, body: unknown): Promise<LoadResult> {
     while (next < requests) {
       next += 1;
       const t = performance.now();
-      const res = await call(agent, url, 'POST', body);
+      const res = await httpCall(agent, url, 'POST', body);
       latencies.push(performance.now() - t);
       if (res.status !== 200) errors += 1;
     }
@@ -98,13 +80,13 @@ async function main(): Promise<void> {
   const isvcPath = (name: string): string => `${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices/${name}`;
   const create = async (name: string, model: Record<string, unknown>): Promise<Isvc> => {
     for (;;) {
-      const res = await call(agent, `${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices`, 'POST', { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name }, spec: { predictor: { model } } });
+      const res = await httpCall(agent, `${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices`, 'POST', { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name }, spec: { predictor: { model } } });
       if (res.status === 201) break;
       await sleep(200);
     }
     const started = performance.now();
     for (;;) {
-      const got = JSON.parse((await call(agent, isvcPath(name), 'GET')).body) as Isvc;
+      const got = JSON.parse((await httpCall(agent, isvcPath(name), 'GET')).body) as Isvc;
       if (got.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) {
         progress(`${name} ready after ${Math.round(performance.now() - started)} ms`);
         return got;
@@ -128,10 +110,10 @@ async function main(): Promise<void> {
     const direct = await load(`${sklearn.status!.components!.predictor!.address!.url!}/v2/models/iris/infer`, sklearnBody);
     progress(`MLServer alone V2: ${JSON.stringify(direct)}`);
     // A 90/10 canary between two ONNX revisions: the split's own cost next to the single-revision figure above.
-    const current = JSON.parse((await call(agent, isvcPath('mlp'), 'GET')).body) as Isvc & { metadata: Record<string, unknown>; spec: { predictor: { model: Record<string, unknown> } } };
-    await call(agent, isvcPath('mlp'), 'PUT', { ...current, spec: { predictor: { model: { ...current.spec.predictor.model, storageUri: join(models, 'mlp2') } , canaryTrafficPercent: 10 } } });
+    const current = JSON.parse((await httpCall(agent, isvcPath('mlp'), 'GET')).body) as Isvc & { metadata: Record<string, unknown>; spec: { predictor: { model: Record<string, unknown> } } };
+    await httpCall(agent, isvcPath('mlp'), 'PUT', { ...current, spec: { predictor: { model: { ...current.spec.predictor.model, storageUri: join(models, 'mlp2') } , canaryTrafficPercent: 10 } } });
     for (const started = performance.now(); ; ) {
-      const got = JSON.parse((await call(agent, isvcPath('mlp'), 'GET')).body) as Isvc & { status?: { components?: { predictor?: { traffic?: unknown[] } } } };
+      const got = JSON.parse((await httpCall(agent, isvcPath('mlp'), 'GET')).body) as Isvc & { status?: { components?: { predictor?: { traffic?: unknown[] } } } };
       if ((got.status?.components?.predictor?.traffic?.length ?? 0) === 2) break;
       if (performance.now() - started > 60_000) throw new Error('the canary did not come up');
       await sleep(50);
@@ -141,18 +123,18 @@ async function main(): Promise<void> {
 
     // Time from zero to the first answer: scale both to zero, then one request each.
     const coldStart = async (name: string, url: string, body: unknown): Promise<number> => {
-      const got = JSON.parse((await call(agent, isvcPath(name), 'GET')).body) as { metadata: { annotations?: Record<string, string> }; spec: { predictor: Record<string, unknown> } } & Isvc;
+      const got = JSON.parse((await httpCall(agent, isvcPath(name), 'GET')).body) as { metadata: { annotations?: Record<string, string> }; spec: { predictor: Record<string, unknown> } } & Isvc;
       got.metadata.annotations = { ...(got.metadata.annotations ?? {}), 'serving.floe.dev/scale-to-zero-after': '1' };
       got.spec.predictor = { ...got.spec.predictor, minReplicas: 0 };
-      await call(agent, isvcPath(name), 'PUT', got);
+      await httpCall(agent, isvcPath(name), 'PUT', got);
       for (const started = performance.now(); ; ) {
-        const events = JSON.parse((await call(agent, `${base}/api/v1/namespaces/default/events`, 'GET')).body) as { items: { reason?: string; involvedObject?: { name?: string } }[] };
+        const events = JSON.parse((await httpCall(agent, `${base}/api/v1/namespaces/default/events`, 'GET')).body) as { items: { reason?: string; involvedObject?: { name?: string } }[] };
         if (events.items.some((e) => e.reason === 'ScaledToZero' && e.involvedObject?.name === name)) break;
         if (performance.now() - started > 60_000) throw new Error(`${name} did not scale to zero`);
         await sleep(100);
       }
       const t = performance.now();
-      const res = await call(agent, url, 'POST', body);
+      const res = await httpCall(agent, url, 'POST', body);
       if (res.status !== 200) throw new Error(`${name}: the first answer after zero was ${res.status} ${res.body}`);
       return round(performance.now() - t);
     };

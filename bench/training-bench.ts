@@ -3,40 +3,23 @@
 // prints JSON and writes bench/results/training-bench.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { arg, percentile, sleep, httpCall } from './common.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const runs = arg('runs', 20);
 const trainingRuns = arg('training-runs', 3);
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 const progress = (msg: string): void => { process.stderr.write(`[bench] ${msg}\n`); };
 
-function call(base: string, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(new URL(path, base), { method, agent, headers: payload ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { data += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const call = (base: string, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: string }> => httpCall(agent, new URL(path, base), method, body, contentType);
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
 const round = (n: number): number => Math.round(n * 100) / 100;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface JobState {
   status?: { conditions?: { type: string; status: string }[]; replicaStatuses?: Record<string, { active?: number }> };
