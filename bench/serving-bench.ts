@@ -2,12 +2,16 @@
 //  - Floe's in-process ONNX runtime (a small MLP exported by PyTorch) through Floe's ingress,
 //  - Floe → the kserve-mlserver runtime (scikit-learn logistic regression on iris) through the ingress,
 //  - that MLServer process directly (its own port: MLServer alone),
+//  - the same iris model on kserve-sklearnserver (Floe's server on the kserve SDK's Python ModelServer) through the
+//    ingress and directly (the kserve Python ModelServer alone),
 // at a fixed concurrency: throughput and p50/p99 latency, and the ingress's added latency (Floe → MLServer minus
-// MLServer alone), the same ONNX load through a 90/10 canary split, and the time from zero replicas to the first answer.
+// MLServer alone), the same ONNX load through a 90/10 canary split, the time from zero replicas to the first answer,
+// a bounded burst that meets the 90/10 canary at zero replicas, and a bounded load that makes a Pod runtime scale
+// from 1 to 2 replicas (Knative's autoscaler rules).
 // Starts `floe up` as a subprocess; writes bench/results/serving-bench.json.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent } from 'node:http';
+import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +21,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const torchPython = join(root, '.venvs', 'torch', 'bin', 'python');
 const mlserverPython = join(root, '.venvs', 'mlserver', 'bin', 'python');
+const kservePython = join(root, '.venvs', 'kserve', 'bin', 'python');
 const requests = arg('requests', 2000);
 const concurrency = arg('concurrency', 8);
 const progress = (msg: string): void => { process.stderr.write(`[serving-bench] ${msg}\n`); };
@@ -61,7 +66,7 @@ interface Isvc {
 }
 
 async function main(): Promise<void> {
-  for (const p of [torchPython, mlserverPython]) if (!existsSync(p)) throw new Error(`${p} is missing: run node tools/setup.mjs --with-training-envs`);
+  for (const p of [torchPython, mlserverPython, kservePython]) if (!existsSync(p)) throw new Error(`${p} is missing: run node tools/setup.mjs --with-training-envs`);
   const dataDir = mkdtempSync(join(tmpdir(), 'floe-serving-bench-'));
   const models = join(dataDir, 'models');
   mkdirSync(join(models, 'mlp'), { recursive: true });
@@ -78,9 +83,9 @@ async function main(): Promise<void> {
   }
   const agent = new Agent({ keepAlive: true });
   const isvcPath = (name: string): string => `${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices/${name}`;
-  const create = async (name: string, model: Record<string, unknown>): Promise<Isvc> => {
+  const create = async (name: string, model: Record<string, unknown>, scale: Record<string, unknown> = {}, annotations: Record<string, string> = {}): Promise<Isvc> => {
     for (;;) {
-      const res = await httpCall(agent, `${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices`, 'POST', { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name }, spec: { predictor: { model } } });
+      const res = await httpCall(agent, `${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices`, 'POST', { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, annotations }, spec: { predictor: { ...scale, model } } });
       if (res.status === 201) break;
       await sleep(200);
     }
@@ -109,6 +114,14 @@ async function main(): Promise<void> {
     progress(`Floe → MLServer V2: ${JSON.stringify(viaFloe)}`);
     const direct = await load(`${sklearn.status!.components!.predictor!.address!.url!}/v2/models/iris/infer`, sklearnBody);
     progress(`MLServer alone V2: ${JSON.stringify(direct)}`);
+    // The same model on kserve-sklearnserver (V1 unless asked: KServe's pick for sklearn), one replica.
+    const kserve = await create('iris-kserve', { modelFormat: { name: 'sklearn' }, storageUri: join(models, 'iris') }, { minReplicas: 1, maxReplicas: 1 });
+    const viaFloeKserve = await load(`${kserve.status!.url!}/v2/models/iris-kserve/infer`, sklearnBody);
+    progress(`Floe → kserve ModelServer V2: ${JSON.stringify(viaFloeKserve)}`);
+    const kserveAlone = await load(`${kserve.status!.components!.predictor!.address!.url!}/v2/models/iris-kserve/infer`, sklearnBody);
+    progress(`kserve ModelServer alone V2: ${JSON.stringify(kserveAlone)}`);
+    const kserveAloneV1 = await load(`${kserve.status!.components!.predictor!.address!.url!}/v1/models/iris-kserve:predict`, { instances: [row] });
+    progress(`kserve ModelServer alone V1: ${JSON.stringify(kserveAloneV1)}`);
     // A 90/10 canary between two ONNX revisions: the split's own cost next to the single-revision figure above.
     const current = JSON.parse((await httpCall(agent, isvcPath('mlp'), 'GET')).body) as Isvc & { metadata: Record<string, unknown>; spec: { predictor: { model: Record<string, unknown> } } };
     await httpCall(agent, isvcPath('mlp'), 'PUT', { ...current, spec: { predictor: { model: { ...current.spec.predictor.model, storageUri: join(models, 'mlp2') } , canaryTrafficPercent: 10 } } });
@@ -141,18 +154,107 @@ async function main(): Promise<void> {
     const onnxCold = await coldStart('mlp', `${onnx.status!.url!}/v2/models/mlp/infer`, { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: row }] });
     const mlserverCold = await coldStart('iris', `${sklearn.status!.url!}/v2/models/iris/infer`, sklearnBody);
     progress(`zero → first answer: ONNX ${onnxCold} ms, MLServer ${mlserverCold} ms`);
+    // A burst that meets the 90/10 ONNX canary at zero replicas: every request is held while both revisions come back.
+    const burstFromZero = async (name: string, url: string, body: unknown, count: number): Promise<LoadResult & { firstAnswerMs: number }> => {
+      // Already set to scale to zero after 1 s (coldStart above).
+      const zeroes = async (): Promise<number> => {
+        const events = JSON.parse((await httpCall(agent, `${base}/api/v1/namespaces/default/events`, 'GET')).body) as { items: { reason?: string; count?: number; involvedObject?: { name?: string } }[] };
+        return events.items.filter((e) => e.reason === 'ScaledToZero' && e.involvedObject?.name === name).reduce((n, e) => n + (e.count ?? 1), 0);
+      };
+      // One request first (it wakes the revisions if they are at zero already), then wait for the next scale to zero.
+      await httpCall(agent, url, 'POST', body);
+      const before = await zeroes();
+      for (const started = performance.now(); (await zeroes()) <= before; ) {
+        if (performance.now() - started > 60_000) throw new Error(`${name} did not scale to zero again`);
+        await sleep(100);
+      }
+      const burstAgent = new Agent({ keepAlive: true, maxSockets: concurrency });
+      const latencies: number[] = [];
+      let errors = 0;
+      let next = 0;
+      let first: number | undefined;
+      const started = performance.now();
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next < count) {
+          next += 1;
+          const t = performance.now();
+          const res = await httpCall(burstAgent, url, 'POST', body);
+          latencies.push(performance.now() - t);
+          first ??= performance.now() - started;
+          if (res.status !== 200) errors += 1;
+        }
+      }));
+      const seconds = (performance.now() - started) / 1000;
+      burstAgent.destroy();
+      latencies.sort((a, b) => a - b);
+      return { requests: latencies.length, concurrency, errors, throughputPerSecond: Math.round(latencies.length / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), firstAnswerMs: round(first ?? NaN) };
+    };
+    const canaryFromZero = await burstFromZero('mlp', `${onnx.status!.url!}/v2/models/mlp/infer`, { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: row }] }, 500);
+    progress(`ONNX 90/10 canary, 500 requests from zero: ${JSON.stringify(canaryFromZero)}`);
+
+    // Autoscaling: kserve-sklearnserver with scaleTarget 1 (concurrency), maxReplicas 2, a 6 s stable window; a load at
+    // the bench's concurrency until the second replica is ready and 2 × requests more (at most 50,000 in all).
+    const scaled = await create('iris-scale', { modelFormat: { name: 'sklearn' }, storageUri: join(models, 'iris') }, { minReplicas: 1, maxReplicas: 2, scaleMetric: 'concurrency', scaleTarget: 1 }, { 'autoscaling.knative.dev/window': '6s' });
+    const scaleUrl = `${scaled.status!.url!}/v1/models/iris-scale:predict`;
+    const scaleAgent = new Agent({ keepAlive: true, maxSockets: concurrency });
+    let limit = 50_000;
+    let sent = 0;
+    let scaleErrors = 0;
+    let secondReadyMs: number | undefined;
+    const byReplica: Record<string, number> = {};
+    const scaleStarted = performance.now();
+    const watcher = (async () => {
+      while (secondReadyMs === undefined && sent < limit) {
+        const got = JSON.parse((await httpCall(agent, isvcPath('iris-scale'), 'GET')).body) as { status?: { annotations?: Record<string, string> } };
+        const replicas = (JSON.parse(got.status?.annotations?.['serving.floe.dev/replicas'] ?? '{}') as Record<string, { ready: number }>)['iris-scale-predictor-00001'];
+        if ((replicas?.ready ?? 0) >= 2) {
+          secondReadyMs = round(performance.now() - scaleStarted);
+          limit = Math.min(limit, sent + 2 * requests);
+        }
+        await sleep(100);
+      }
+    })();
+    const scaleLatencies: number[] = [];
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (sent < limit) {
+        sent += 1;
+        const t = performance.now();
+        const res = await new Promise<{ status: number; replica: string }>((resolve, reject) => {
+          const payload = JSON.stringify({ instances: [row] });
+          const req = request(scaleUrl, { method: 'POST', agent: scaleAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (r) => {
+            r.resume();
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, replica: String(r.headers['x-floe-replica'] ?? '') }));
+          });
+          req.on('error', reject);
+          req.end(payload);
+        });
+        scaleLatencies.push(performance.now() - t);
+        if (res.status !== 200) scaleErrors += 1;
+        byReplica[res.replica] = (byReplica[res.replica] ?? 0) + 1;
+      }
+    }));
+    await watcher;
+    const scaleSeconds = (performance.now() - scaleStarted) / 1000;
+    scaleAgent.destroy();
+    scaleLatencies.sort((a, b) => a - b);
+    const autoscale = { requests: scaleLatencies.length, concurrency, errors: scaleErrors, throughputPerSecond: Math.round(scaleLatencies.length / scaleSeconds), p50Ms: round(percentile(scaleLatencies, 50)), p99Ms: round(percentile(scaleLatencies, 99)), secondReplicaReadyAfterMs: secondReadyMs ?? null, requestsByReplica: byReplica };
+    progress(`kserve-sklearnserver autoscale 1 → 2: ${JSON.stringify(autoscale)}`);
     const result = {
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version },
-      models: { onnx: 'MLP 4-64-3 (PyTorch export), FP32 [1,4]', sklearn: 'LogisticRegression on iris (MLServer 1.7.1, mlserver-sklearn)' },
+      models: { onnx: 'MLP 4-64-3 (PyTorch export), FP32 [1,4]', sklearn: 'LogisticRegression on iris (MLServer 1.7.1, mlserver-sklearn; and kserve 0.21.0 ModelServer with python/floe_sklearnserver.py)' },
       floeOnnxInProcessV2: onnxV2,
       floeOnnxInProcessV1: onnxV1,
       floeToMlserverV2: viaFloe,
       mlserverAloneV2: direct,
       ingressAddedP50Ms: round(viaFloe.p50Ms - direct.p50Ms),
       ingressAddedP99Ms: round(viaFloe.p99Ms - direct.p99Ms),
+      floeToKserveV2: viaFloeKserve,
+      kserveModelServerAloneV2: kserveAlone,
+      kserveModelServerAloneV1: kserveAloneV1,
       floeOnnxCanary9010V2: canary,
       zeroToFirstAnswerMs: { onnxInProcess: onnxCold, mlserverPod: mlserverCold },
-      notMeasuredYet: ['the kserve Python ModelServer alone'],
+      floeOnnxCanary9010FromZeroV2: canaryFromZero,
+      kserveAutoscale1to2V1: autoscale,
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     mkdirSync(join(root, 'bench', 'results'), { recursive: true });

@@ -1,5 +1,6 @@
 // KServe as a user drives it: an InferenceService manifest for an ONNX model (floe apply), Ready (floe wait), the
-// endpoint in `floe get isvc` and `kubectl get isvc`, then `floe predict` with V1 and V2 request files.
+// endpoint in `floe get isvc` and `kubectl get isvc`, then `floe predict` with V1 and V2 request files; and a
+// scikit-learn model on kserve-sklearnserver behind a kserve.Model transformer, applied with kubectl.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,6 +12,9 @@ import { floeCli, kubectl, removeDir, startFloeProcess, type RunningFloe } from 
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const python = join(root, '.venvs', 'torch', 'bin', 'python');
+const kservePython = join(root, '.venvs', 'kserve', 'bin', 'python');
+const noKserve = existsSync(kservePython) ? false : `.venvs/kserve is missing (${kservePython}): node tools/setup.mjs --with-training-envs builds it`;
+if (noKserve) console.log(`# skipping the kserve SDK end-to-end test: ${noKserve}`);
 
 describe('KServe through the CLI', () => {
   let floe: RunningFloe;
@@ -77,5 +81,57 @@ spec:
     const bad = await floeCli(floe, ['predict', 'iris-mlp', '-f', v2File]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /shape|element/, bad.stderr);
+  });
+
+  test('kubectl apply a scikit-learn InferenceService with a transformer; floe predict goes through the transformer to kserve-sklearnserver', { skip: noKserve }, async () => {
+    const models = join(floe.dataDir, 'models', 'iris');
+    mkdirSync(models, { recursive: true });
+    execFileSync(kservePython, ['-c', 'import sys, joblib; from sklearn.datasets import load_iris; from sklearn.linear_model import LogisticRegression; X, y = load_iris(return_X_y=True); joblib.dump(LogisticRegression(max_iter=500).fit(X, y), sys.argv[1] + "/model.joblib")', models]);
+    const transformer = join(floe.dataDir, 'scale.py');
+    // The transformer takes measurements in millimetres and hands the predictor centimetres.
+    writeFileSync(transformer, [
+      'import argparse',
+      'from kserve import Model, ModelServer, model_server',
+      'class Scale(Model):',
+      '    def __init__(self, name):',
+      '        super().__init__(name)',
+      '        self.ready = True',
+      '    async def preprocess(self, payload, headers=None):',
+      '        return {"instances": [[v / 10 for v in row] for row in payload["instances"]]}',
+      'args, _ = argparse.ArgumentParser(parents=[model_server.parser]).parse_known_args()',
+      'ModelServer().start([Scale(args.model_name)])',
+      '',
+    ].join('\n'));
+    const manifest = `apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: iris-mm
+spec:
+  predictor:
+    minReplicas: 1
+    maxReplicas: 2
+    model:
+      modelFormat:
+        name: sklearn
+      storageUri: file://${models}
+  transformer:
+    containers:
+    - name: kserve-container
+      image: example.com/kserve-iris-transformer:1.0
+      command: [python, ${transformer}]
+      args: [--predictor_protocol, v1]
+`;
+    const applied = await kubectl(floe, ['apply', '-f', '-'], manifest);
+    assert.equal(applied.code, 0, applied.stderr);
+    const waited = await floeCli(floe, ['wait', 'isvc/iris-mm', '--for=condition=Ready', '--timeout=180s']);
+    assert.equal(waited.code, 0, waited.stderr);
+    const pods = await kubectl(floe, ['get', 'pods', '-o', 'name']);
+    assert.match(pods.stdout, /pod\/iris-mm-predictor-00001/);
+    assert.match(pods.stdout, /pod\/iris-mm-transformer-00001/);
+    const request = join(floe.dataDir, 'iris-mm.json');
+    writeFileSync(request, JSON.stringify({ instances: [[51, 35, 14, 2], [67, 30, 52, 23]] }));
+    const answer = await floeCli(floe, ['predict', 'iris-mm', '-f', request]);
+    assert.equal(answer.code, 0, answer.stderr);
+    assert.deepEqual(JSON.parse(answer.stdout), { predictions: [0, 2] });
   });
 });

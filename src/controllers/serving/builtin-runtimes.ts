@@ -1,11 +1,19 @@
 // The ClusterServingRuntimes Floe installs: ONNX models served inside Floe by onnxruntime-node (the fast path,
-// V1 and V2), and MLServer for scikit-learn and XGBoost models (V2), run from the project's `.venvs/mlserver` as a
-// predictor Pod (python/envs/mlserver; examples/serving/README.md has the command line it was checked with).
+// V1 and V2); MLServer for scikit-learn and XGBoost models (V2), run from the project's `.venvs/mlserver` as a
+// predictor Pod (python/envs/mlserver; examples/serving/README.md has the command line it was checked with); and
+// `kserve-sklearnserver` (scikit-learn, V1 and V2) as Floe's own server on the kserve SDK (python/floe_sklearnserver.py
+// in `.venvs/kserve`), since KServe's sklearnserver is not published on PyPI.
+import { join } from 'node:path';
 import { ClusterServingRuntimeRef, InProcessAnnotation, type ServingRuntime } from './types.js';
 
 const labels = { 'app.kubernetes.io/part-of': 'floe' };
 
-export function builtinRuntimes(): ServingRuntime[] {
+export interface BuiltinRuntimeOptions {
+  /** The folder of Floe's Python helpers (python/ in the checkout), where floe_sklearnserver.py is. */
+  pythonDir: string;
+}
+
+export function builtinRuntimes(options: BuiltinRuntimeOptions): ServingRuntime[] {
   return [
     {
       ...ClusterServingRuntimeRef,
@@ -50,6 +58,26 @@ export function builtinRuntimes(): ServingRuntime[] {
               { containerPort: 8082, protocol: 'TCP' },
             ],
             readinessProbe: { httpGet: { path: '/v2/models/{{.Name}}/ready', port: 8080 }, periodSeconds: 1 },
+          } as never,
+        ],
+      },
+    },
+    {
+      ...ClusterServingRuntimeRef,
+      metadata: { name: 'kserve-sklearnserver', labels, annotations: { 'prometheus.kserve.io/port': '8080', 'prometheus.kserve.io/path': '/metrics' } },
+      spec: {
+        supportedModelFormats: [{ name: 'sklearn', version: '1', autoSelect: true, priority: 1 }],
+        protocolVersions: ['v1', 'v2'],
+        multiModel: false,
+        containers: [
+          {
+            name: 'kserve-container',
+            // An image name like KServe's, so the image table maps it to .venvs/kserve; the command is Floe's server.
+            image: 'kserve/sklearnserver:floe',
+            command: ['python', join(options.pythonDir, 'floe_sklearnserver.py')],
+            args: ['--model_name={{.Name}}', '--model_dir=/mnt/models', '--http_port=8080'],
+            ports: [{ containerPort: 8080, protocol: 'TCP' }],
+            readinessProbe: { httpGet: { path: '/v1/models/{{.Name}}', port: 8080 }, periodSeconds: 1 },
           } as never,
         ],
       },

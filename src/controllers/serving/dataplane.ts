@@ -1,8 +1,11 @@
 // The serving ingress of embedded mode (what Istio / Knative's gateway is to KServe): requests under
 // `/serving/<namespace>/<name>/…` go to that InferenceService's predictor — a model server in this process, or the
 // predictor Pod's loopback port — with the prefix stripped, so the path the server sees is KServe's own
-// (`/v1/models/m:predict`, `/v2/models/m/infer`, …).
+// (`/v1/models/m:predict`, `/v2/models/m/infer`, …). A revision with several replica Pods gets each request on the
+// replica with the fewest in flight; the load of every revision is measured here for the autoscaler, as Knative's
+// queue-proxy and activator measure it.
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { LoadMeter, type Load } from './load-meter.js';
 import { VariantStats } from './variants.js';
 
 /** Something that answers KServe's REST paths in-process (the ONNX model server). */
@@ -10,8 +13,8 @@ export interface LocalEndpoint {
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
 }
 
-/** Where one revision answers. */
-export type Target = { kind: 'local'; endpoint: LocalEndpoint } | { kind: 'proxy'; url: string };
+/** Where one revision answers: in this process, or its ready replica Pods (at least one), each at its base URL. */
+export type Target = { kind: 'local'; endpoint: LocalEndpoint } | { kind: 'proxy'; replicas: { pod: string; url: string }[] };
 
 /** A route: one revision, or a traffic split between revisions (canary), each request drawn by weight. */
 export type Route = Target | { kind: 'split'; targets: { revision: string; weight: number; target: Target }[] } | { kind: 'zero' };
@@ -21,6 +24,9 @@ export const ActivatedHeader = 'x-floe-activated';
 
 /** The response header naming the revision that answered, when traffic is split. */
 export const RevisionHeader = 'x-floe-revision';
+
+/** The response header naming the replica Pod that answered (Pod runtimes). */
+export const ReplicaHeader = 'x-floe-replica';
 
 export const ServingPrefix = '/serving';
 /** Under an InferenceService's URL: the per-revision statistics and the A/B verdict (a Floe extension). */
@@ -32,6 +38,7 @@ export interface IngressOptions {
   activate?: (namespace: string, name: string) => void;
   /** How long a request waits for a scale-up before it gets 503; 120 s unless given. */
   activationTimeoutMs?: number;
+  now?: () => number;
 }
 
 export class ServingIngress {
@@ -41,11 +48,32 @@ export class ServingIngress {
   private readonly random: () => number;
   private readonly activate: ((namespace: string, name: string) => void) | undefined;
   private readonly activationTimeoutMs: number;
+  /** Load per revision (`namespace/revision`), for the autoscaler. */
+  private readonly meter: LoadMeter;
+  /** Requests in flight per replica URL, for least-in-flight balancing and for draining a replica before it goes. */
+  private readonly inFlight = new Map<string, number>();
+  private turn = 0;
 
   constructor(options: IngressOptions = {}) {
     this.random = options.random ?? Math.random;
     this.activate = options.activate;
     this.activationTimeoutMs = options.activationTimeoutMs ?? 120_000;
+    this.meter = new LoadMeter(options.now ? { now: options.now } : {});
+  }
+
+  /** A revision's load over the last `windowMs` (average concurrency and requests per second). */
+  load(namespace: string, revision: string, windowMs: number): Load {
+    return this.meter.read(`${namespace}/${revision}`, windowMs);
+  }
+
+  /** Resolves once no request is in flight to a replica (one no route names any more), or after `timeoutMs`. */
+  async drain(url: string, timeoutMs = 60_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.inFlight.get(url) ?? 0) > 0) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
   }
 
   /** When the last request for an InferenceService arrived (ms since the epoch). */
@@ -64,6 +92,7 @@ export class ServingIngress {
   delete(namespace: string, name: string): void {
     this.routes.delete(`${namespace}/${name}`);
     this.stats.delete(`${namespace}/${name}`);
+    for (const component of ['predictor', 'transformer']) this.meter.forget(`${namespace}/${name}-${component}-`);
   }
 
   /** What the ingress saw of each revision of an InferenceService, and the verdict on the two busiest. */
@@ -114,8 +143,28 @@ export class ServingIngress {
       if (!(await target.endpoint.handle(req, res, path))) reply(res, 404, { error: `no such path: ${path}` });
       return true;
     }
-    await proxy(req, res, `${target.url}${path}${url.search}`);
+    const replica = this.leastBusy(target.replicas);
+    res.setHeader(ReplicaHeader, replica.pod);
+    this.inFlight.set(replica.url, (this.inFlight.get(replica.url) ?? 0) + 1);
+    try {
+      await proxy(req, res, `${replica.url}${path}${url.search}`);
+    } finally {
+      const left = (this.inFlight.get(replica.url) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(replica.url, left);
+      else this.inFlight.delete(replica.url);
+    }
     return true;
+  }
+
+  /** The replica with the fewest requests in flight; ties go round the list. */
+  private leastBusy<T extends { url: string }>(replicas: T[]): T {
+    this.turn = (this.turn + 1) % Math.max(1, replicas.length);
+    let best = replicas[this.turn] ?? replicas[0]!;
+    for (let i = 0; i < replicas.length; i++) {
+      const r = replicas[(this.turn + i) % replicas.length]!;
+      if ((this.inFlight.get(r.url) ?? 0) < (this.inFlight.get(best.url) ?? 0)) best = r;
+    }
+    return best;
   }
 
   private pick(targets: { revision: string; weight: number; target: Target }[], res: ServerResponse, key: string): Target {
@@ -127,6 +176,8 @@ export class ServingIngress {
     if (!stats) this.stats.set(key, (stats = new VariantStats()));
     const started = performance.now();
     const tally = stats;
+    const ended = this.meter.start(`${key.slice(0, key.indexOf('/'))}/${chosen.revision}`);
+    res.once('close', ended);
     res.once('finish', () => tally.record(chosen.revision, res.statusCode, performance.now() - started));
     return chosen.target;
   }

@@ -1,4 +1,5 @@
 // KServe in Floe: the CRDs, Floe's built-in ClusterServingRuntimes, and the InferenceService controller.
+import { fileURLToPath } from 'node:url';
 import { FloeError } from '../../api/errors.js';
 import { PodRef, ServiceRef } from '../../api/core-v1.js';
 import type { Client } from '../../client/client.js';
@@ -13,7 +14,7 @@ import { InferenceGraphReconciler } from './graph-controller.js';
 
 export { servingCrds } from './crds.js';
 export { ServingIngress, ServingPrefix, type LocalEndpoint } from './dataplane.js';
-export { ActivatedAtAnnotation, ScaleToZeroAfterAnnotation, StopAnnotation, type InProcessLoader, type InProcessModel } from './isvc-controller.js';
+export { ActivatedAtAnnotation, ReplicasStatusAnnotation, ScaleToZeroAfterAnnotation, StopAnnotation, type InProcessLoader, type InProcessModel } from './isvc-controller.js';
 export { InProcessAnnotation, InferenceServiceRef, ServingRuntimeRef, ClusterServingRuntimeRef, type InferenceService, type ServingRuntime } from './types.js';
 export const ServingGroup = Group;
 
@@ -45,9 +46,11 @@ export function addServingControllers(manager: Manager, options: ServingControll
 }
 
 /** The CRDs, then Floe's built-in runtimes (kept as the user left them once created). */
-export async function installServing(client: Client): Promise<void> {
+export async function installServing(client: Client, options: { pythonDir?: string } = {}): Promise<void> {
   await installCrds(client, servingCrds());
-  for (const runtime of builtinRuntimes()) {
+  // Floe's Python helpers live in the checkout's python/ (this file is dist/src/controllers/serving/index.js).
+  const pythonDir = options.pythonDir ?? fileURLToPath(new URL('../../../../python', import.meta.url));
+  for (const runtime of builtinRuntimes({ pythonDir })) {
     try {
       await client.create(runtime);
     } catch (err) {

@@ -1,23 +1,32 @@
-// The InferenceService controller of embedded mode: picks the ServingRuntime, resolves storageUri to a local folder,
-// and brings up the predictor — inside this process for in-process runtimes (ONNX), or as a revision Pod behind a
-// Service for Pod runtimes (MLServer) — then routes `/serving/<ns>/<name>` to it and reports KServe's status.
+// The InferenceService controller of embedded mode: picks the ServingRuntime (or takes the predictor's own
+// containers), resolves storageUri to a local folder, and brings up the predictor — inside this process for in-process
+// runtimes (ONNX), or as replica Pods of a revision, each behind its own Service, for Pod runtimes (MLServer, the kserve
+// SDK) — and the transformer in front of it; routes `/serving/<ns>/<name>` to them, scales the replicas on the load the
+// ingress measures (Knative's autoscaler rules) and reports KServe's status.
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { FloeError } from '../../api/errors.js';
 import { hostPorts } from '../../api/host-ports.js';
-import { PodRef, ServiceRef, type ContainerSpec, type Pod, type Service } from '../../api/core-v1.js';
+import { PodRef, ServiceRef, type ContainerSpec, type Pod, type Service, type Volume } from '../../api/core-v1.js';
 import { controllerReference, isControlledBy, kubeTime, realClock, type Clock, type ReconcileContext, type ReconcileResult, type Reconciler, type Request } from '../../controller/index.js';
+import { decide, freshScaleState, scaleSettings, type ScaleState } from './autoscaler.js';
 import { mlserverImplementations } from './builtin-runtimes.js';
 import { ServingIngress, type LocalEndpoint, type Target } from './dataplane.js';
 import { predictorModel, selectRuntime, type Selection } from './runtimes.js';
-import { ClusterServingRuntimeRef, InferenceServiceRef, InProcessAnnotation, ServingRuntimeRef, type ComponentStatus, type Condition, type InferenceService, type ModelSpec, type ServingRuntime } from './types.js';
+import { ClusterServingRuntimeRef, InferenceServiceRef, InProcessAnnotation, ServingRuntimeRef, type ComponentStatus, type Condition, type InferenceService, type ModelSpec, type PredictorSpec, type ServingRuntime } from './types.js';
 
 export const Labels = {
   isvc: 'serving.kserve.io/inferenceservice',
   component: 'component',
   revision: 'serving.knative.dev/revision',
+  /** Which replica of its revision a Pod (and its Service) is: 0, 1, … */
+  replica: 'serving.floe.dev/replica',
 } as const;
+
+/** In `status.annotations` (Knative's duck-typed status field for extra state): ready and desired replicas per revision. */
+export const ReplicasStatusAnnotation = 'serving.floe.dev/replicas';
 
 export interface InProcessModel extends LocalEndpoint {
   close(): Promise<void>;
@@ -36,6 +45,8 @@ export interface IsvcControllerOptions {
   ingressUrl: string;
   loaders: Record<string, InProcessLoader>;
   clock?: Clock;
+  /** The most replicas a revision gets when `maxReplicas` is not set (unbounded in Knative): the CPU count unless given. */
+  defaultMaxReplicas?: number;
 }
 
 /** storageUri → a local path: `file:///p`, or a plain absolute path. Anything else is not reachable from here. */
@@ -46,7 +57,12 @@ export function localStorage(uri: string): string {
   throw new FloeError('Invalid', `storageUri ${uri}: Floe reads models from file:// URIs and local paths, not ${scheme}://`);
 }
 
-const revisionOf = (isvc: string, n: number): string => `${isvc}-predictor-${String(n).padStart(5, '0')}`;
+const revisionOf = (isvc: string, n: number, component: Component = 'predictor'): string => `${isvc}-${component}-${String(n).padStart(5, '0')}`;
+
+type Component = 'predictor' | 'transformer';
+
+/** Replica 0 keeps the revision's own name (Pod and Service); replica i is `<revision>-r<i>`. */
+const replicaName = (revision: string, i: number): string => (i === 0 ? revision : `${revision}-r${i}`);
 
 export const StopAnnotation = 'serving.kserve.io/stop';
 /** Seconds without a request before an InferenceService with minReplicas 0 scales to zero (60 unless given). */
@@ -57,16 +73,21 @@ export const ActivatedAtAnnotation = 'serving.floe.dev/activated-at';
 /** Where the controller keeps its revisions (number, config hash, model and runtime of each one still serving). */
 export const RevisionsAnnotation = 'serving.floe.dev/revisions';
 
+/** A revision: a model on a runtime, or (a custom predictor) the user's own container. */
 interface RevisionEntry {
   hash: string;
-  model: ModelSpec;
-  runtime: string;
-  cluster: boolean;
+  model?: ModelSpec;
+  runtime?: string;
+  cluster?: boolean;
+  container?: ContainerSpec;
+  volumes?: Volume[];
 }
 
 interface Book {
   latest: number;
   revisions: Record<string, RevisionEntry>;
+  /** The transformer's latest revision number and the hash of its spec. */
+  transformer?: { latest: number; hash: string };
 }
 
 function readBook(isvc: InferenceService): Book {
@@ -79,11 +100,39 @@ function readBook(isvc: InferenceService): Book {
   return { latest: 0, revisions: {} };
 }
 
-/** The predictor minus what changes traffic or scale rather than the revision. */
-function configHash(predictor: InferenceService['spec']['predictor']): string {
-  const config: Record<string, unknown> = { ...predictor };
+/** A component minus what changes traffic or scale rather than the revision. */
+function configHash(component: Record<string, unknown>): string {
+  const config: Record<string, unknown> = { ...component };
   for (const k of ['canaryTrafficPercent', 'minReplicas', 'maxReplicas', 'scaleTarget', 'scaleMetric', 'containerConcurrency']) delete config[k];
   return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+}
+
+/** A custom predictor (or a transformer): the component's own `kserve-container`, the first of its containers. */
+function ownContainer(component: { containers?: ContainerSpec[] } | undefined): ContainerSpec | undefined {
+  return component?.containers?.find((c) => c.name === 'kserve-container') ?? component?.containers?.[0];
+}
+
+/** How a Pod revision's replicas run: the container (not yet localized), volumes, and where the model is on the host. */
+interface PodTemplate {
+  component: Component;
+  container: ContainerSpec;
+  volumes: Volume[];
+  /** Host folder mounted at /mnt/models, as KServe's storage initializer would leave the model. */
+  models?: string;
+}
+
+interface Replica {
+  index: number;
+  pod: string;
+  url: string;
+}
+
+/** What the replicas of one Pod revision are doing. */
+interface ReplicaSet {
+  ready: Replica[];
+  /** Replicas past the desired count: out of the route first, then drained, then deleted. */
+  surplus: Replica[];
+  failed?: string;
 }
 
 function setCondition(conditions: Condition[], type: string, status: Condition['status'], now: number, reason?: string, message?: string): void {
@@ -99,14 +148,20 @@ function setCondition(conditions: Condition[], type: string, status: Condition['
 export class InferenceServiceReconciler implements Reconciler {
   private readonly options: IsvcControllerOptions;
   private readonly clock: Clock;
+  private readonly defaultMaxReplicas: number;
   /** When an InferenceService with minReplicas 0 was last brought up (or first seen), by `ns/name`. */
   private readonly activeSince = new Map<string, number>();
+  /** When an InferenceService went to zero, by `ns/name`: it stays there until a request comes after that. */
+  private readonly zeroSince = new Map<string, number>();
   /** In-process predictors by `ns/name/revision`. */
   private readonly loaded = new Map<string, InProcessModel>();
+  /** The autoscaler's view of each Pod revision (`ns/revision`): the replicas it wants and its memory between ticks. */
+  private readonly scaling = new Map<string, { desired: number; state: ScaleState; decidedAt: number }>();
 
   constructor(options: IsvcControllerOptions) {
     this.options = options;
     this.clock = options.clock ?? realClock();
+    this.defaultMaxReplicas = options.defaultMaxReplicas ?? Math.max(1, cpus().length);
   }
 
   async reconcile(ctx: ReconcileContext, request: Request): Promise<ReconcileResult | void> {
@@ -117,7 +172,10 @@ export class InferenceServiceReconciler implements Reconciler {
     } catch (err) {
       if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
       await this.unload(key);
-      this.options.ingress.delete(request.namespace ?? '', request.name);
+      this.unroute(request.namespace ?? '', request.name);
+      this.forgetScaling(request.namespace ?? '', request.name, new Set());
+      this.activeSince.delete(key);
+      this.zeroSince.delete(key);
       return;
     }
     if (isvc.metadata.deletionTimestamp) return;
@@ -132,8 +190,8 @@ export class InferenceServiceReconciler implements Reconciler {
       status.observedGeneration = isvc.metadata.generation ?? 1;
       if (JSON.stringify(status) !== before) await ctx.client.updateStatus<InferenceService>({ ...isvc, status });
     };
-    const failed = async (reason: string, message: string): Promise<void> => {
-      setCondition(conditions, 'PredictorReady', 'False', now, reason, message);
+    const failed = async (reason: string, message: string, condition: 'PredictorReady' | 'TransformerReady' = 'PredictorReady'): Promise<void> => {
+      setCondition(conditions, condition, 'False', now, reason, message);
       setCondition(conditions, 'Ready', 'False', now, reason, message);
       status.modelStatus = { transitionStatus: reason === 'ModelLoadFailed' ? 'BlockedByFailedLoad' : 'InvalidSpec', states: { activeModelState: 'FailedToLoad', targetModelState: 'FailedToLoad' }, lastFailureInfo: { reason, message, modelRevisionName: revision, time: kubeTime(now) } };
       ctx.recorder.event(isvc, 'Warning', reason, message);
@@ -143,7 +201,7 @@ export class InferenceServiceReconciler implements Reconciler {
 
     // `serving.kserve.io/stop: "true"` takes every revision down and keeps the object.
     if (isvc.metadata.annotations?.[StopAnnotation] === 'true') {
-      this.options.ingress.delete(namespace, name);
+      this.unroute(namespace, name);
       await this.retire(ctx, isvc, readBook(isvc), new Set(), true);
       setCondition(conditions, 'Stopped', 'True', now, 'Stopped', 'The InferenceService is stopped');
       setCondition(conditions, 'PredictorReady', 'False', now, 'Stopped', 'The InferenceService is stopped');
@@ -153,87 +211,185 @@ export class InferenceServiceReconciler implements Reconciler {
     }
     if (conditions.some((c) => c.type === 'Stopped')) setCondition(conditions, 'Stopped', 'False', now);
 
-    const model = predictorModel(isvc.spec.predictor ?? {});
-    if (!model) return failed('InvalidPredictorSpec', 'Floe serves predictors given as spec.predictor.model (or a framework field such as sklearn); custom predictor containers are not supported yet');
-    const selection = await this.select(ctx, model, namespace);
-    if (!selection.ok) {
-      // A runtime may be created later: look again.
-      await failed(selection.reason, selection.message);
-      return { requeueAfterMs: 10_000 };
-    }
-    const runtime = selection.choice.runtime;
-    if (selection.choice.cluster) status.clusterServingRuntimeName = runtime.metadata.name ?? '';
-    else status.servingRuntimeName = runtime.metadata.name ?? '';
-    try {
-      const path = localStorage(model.storageUri ?? '');
-      if (!existsSync(path)) throw new FloeError('Invalid', `storageUri ${model.storageUri ?? ''}: ${path} does not exist`);
-    } catch (err) {
-      return failed('InvalidPredictorSpec', (err as Error).message);
+    // The predictor is a model on a (Cluster)ServingRuntime, or the user's own container (a custom predictor).
+    const predictorSpec: PredictorSpec = isvc.spec.predictor ?? {};
+    const model = predictorModel(predictorSpec);
+    const custom = model ? undefined : ownContainer(predictorSpec);
+    let wanted: RevisionEntry;
+    if (model) {
+      const selection = await this.select(ctx, model, namespace);
+      if (!selection.ok) {
+        // A runtime may be created later: look again.
+        await failed(selection.reason, selection.message);
+        return { requeueAfterMs: 10_000 };
+      }
+      const runtime = selection.choice.runtime;
+      if (selection.choice.cluster) status.clusterServingRuntimeName = runtime.metadata.name ?? '';
+      else status.servingRuntimeName = runtime.metadata.name ?? '';
+      try {
+        const path = localStorage(model.storageUri ?? '');
+        if (!existsSync(path)) throw new FloeError('Invalid', `storageUri ${model.storageUri ?? ''}: ${path} does not exist`);
+      } catch (err) {
+        return failed('InvalidPredictorSpec', (err as Error).message);
+      }
+      wanted = { hash: configHash(predictorSpec), model, runtime: runtime.metadata.name ?? '', cluster: selection.choice.cluster };
+    } else if (custom) {
+      if (!custom.command?.length) return failed('InvalidPredictorSpec', noCommand('spec.predictor.containers', custom));
+      const storage = custom.env?.find((e) => e.name === 'STORAGE_URI')?.value;
+      if (storage !== undefined) {
+        try {
+          if (!existsSync(localStorage(storage))) throw new FloeError('Invalid', `STORAGE_URI ${storage}: ${localStorage(storage)} does not exist`);
+        } catch (err) {
+          return failed('InvalidPredictorSpec', (err as Error).message);
+        }
+      }
+      delete status.clusterServingRuntimeName;
+      delete status.servingRuntimeName;
+      wanted = { hash: configHash(predictorSpec), container: custom, ...(predictorSpec.volumes ? { volumes: predictorSpec.volumes } : {}) };
+    } else {
+      return failed('InvalidPredictorSpec', 'the predictor names neither a model (spec.predictor.model, or a framework field such as sklearn) nor containers');
     }
 
     // A change of the predictor (other than its traffic and scale settings) is a new revision, numbered like Knative's.
     const book = readBook(isvc);
-    const hash = configHash(isvc.spec.predictor);
-    if (book.revisions[revisionOf(name, book.latest)]?.hash !== hash) {
+    if (book.revisions[revisionOf(name, book.latest)]?.hash !== wanted.hash) {
       book.latest += 1;
-      book.revisions[revisionOf(name, book.latest)] = { hash, model, runtime: runtime.metadata.name ?? '', cluster: selection.choice.cluster };
-      await ctx.client.update<InferenceService>({ ...isvc, metadata: { ...isvc.metadata, annotations: { ...(isvc.metadata.annotations ?? {}), [RevisionsAnnotation]: JSON.stringify(book) } } });
+      book.revisions[revisionOf(name, book.latest)] = wanted;
+      await this.saveBook(ctx, isvc, book);
       ctx.recorder.event(isvc, 'Normal', 'RevisionCreated', `predictor revision ${revisionOf(name, book.latest)} created`);
       return; // the update brings this object back with the revision recorded
     }
     revision = revisionOf(name, book.latest);
+    const transformerSpec = isvc.spec.transformer as (PredictorSpec & { containers?: ContainerSpec[] }) | undefined;
+    if (transformerSpec) {
+      const hash = configHash(transformerSpec);
+      if (book.transformer?.hash !== hash) {
+        book.transformer = { latest: (book.transformer?.latest ?? 0) + 1, hash };
+        await this.saveBook(ctx, isvc, book);
+        ctx.recorder.event(isvc, 'Normal', 'RevisionCreated', `transformer revision ${revisionOf(name, book.transformer.latest, 'transformer')} created`);
+        return;
+      }
+    }
 
     // Traffic as KServe's canary rollout sets it: P% to the latest revision, the rest to the last rolled-out one.
-    const percent = isvc.spec.predictor.canaryTrafficPercent;
+    const percent = predictorSpec.canaryTrafficPercent;
     const rolled = status.components?.['predictor']?.latestRolledoutRevision;
     const canary = percent !== undefined && percent < 100 && rolled !== undefined && rolled !== revision && book.revisions[rolled] !== undefined;
     const targets = canary ? [{ revision, percent, latest: true }, { revision: rolled, percent: 100 - percent, latest: false }] : [{ revision, percent: 100, latest: true }];
 
     // minReplicas 0: after scale-to-zero-after seconds without a request, every revision goes; the ingress holds the
     // next request and asks for one back (annotation activated-at), as Knative's activator does.
-    let scaleCheck: number | undefined;
-    if ((isvc.spec.predictor.minReplicas ?? 1) === 0) {
+    let requeue: number | undefined;
+    if ((predictorSpec.minReplicas ?? 1) === 0) {
       const idleMs = Number(isvc.metadata.annotations?.[ScaleToZeroAfterAnnotation] ?? 60) * 1000;
+      const wake = Math.max(this.options.ingress.lastRequest(namespace, name) ?? 0, Date.parse(isvc.metadata.annotations?.[ActivatedAtAnnotation] ?? '') || 0);
+      const zeroAt = this.zeroSince.get(key);
+      if (zeroAt !== undefined && this.options.ingress.get(namespace, name)?.kind === 'zero') {
+        // At zero, only a request brings it back (the reconciles that the Pods' deletion causes do not).
+        if (wake <= zeroAt) return;
+        this.activeSince.set(key, now);
+      }
+      this.zeroSince.delete(key);
       if (!this.activeSince.has(key)) this.activeSince.set(key, now);
-      const lastUse = Math.max(this.activeSince.get(key)!, this.options.ingress.lastRequest(namespace, name) ?? 0, Date.parse(isvc.metadata.annotations?.[ActivatedAtAnnotation] ?? '') || 0);
+      const lastUse = Math.max(this.activeSince.get(key)!, wake);
       if (now - lastUse >= idleMs) {
         if (this.options.ingress.get(namespace, name)?.kind !== 'zero') {
+          // The InferenceService's route holds requests (its A/B statistics stay); the transformer's way to the predictor goes.
+          this.options.ingress.delete(namespace, `${name}-predictor`);
           this.options.ingress.set(namespace, name, { kind: 'zero' });
           await this.retire(ctx, isvc, book, new Set(), false);
+          this.forgetScaling(namespace, name, new Set());
           ctx.recorder.event(isvc, 'Normal', 'ScaledToZero', `no request for ${idleMs / 1000} s: scaled to zero`);
         }
+        this.zeroSince.set(key, now);
         this.activeSince.delete(key);
         return;
       }
-      scaleCheck = idleMs - (now - lastUse) + 50;
+      requeue = idleMs - (now - lastUse) + 50;
     } else {
       this.activeSince.delete(key);
+      this.zeroSince.delete(key);
     }
+    const soonest = (ms: number | undefined): void => {
+      if (ms !== undefined) requeue = requeue === undefined ? ms : Math.min(requeue, ms);
+    };
+
+    const notReady = async (which: string, condition: 'PredictorReady' | 'TransformerReady'): Promise<void> => {
+      setCondition(conditions, condition, 'False', now, 'RevisionNotReady', `${which} is not ready yet`);
+      setCondition(conditions, 'Ready', 'False', now, 'RevisionNotReady', `${which} is not ready yet`);
+      status.modelStatus = { transitionStatus: 'InProgress', states: { activeModelState: 'Loading', targetModelState: 'Loaded' } };
+      await write();
+    };
 
     const routes: { revision: string; weight: number; target: Target; address: string }[] = [];
+    const replicas: Record<string, { desired: number; ready: number }> = {};
+    const surplus: Replica[] = [];
     for (const t of targets) {
       const entry = book.revisions[t.revision]!;
       const endpoint = await this.endpoint(ctx, isvc, t.revision, entry);
       if ('failed' in endpoint) {
         if (endpoint.failed) return failed(endpoint.reason, endpoint.failed);
-        setCondition(conditions, 'PredictorReady', 'False', now, 'RevisionNotReady', `predictor revision ${t.revision} is not ready yet`);
-        setCondition(conditions, 'Ready', 'False', now, 'RevisionNotReady', `predictor revision ${t.revision} is not ready yet`);
-        status.modelStatus = { transitionStatus: 'InProgress', states: { activeModelState: 'Loading', targetModelState: 'Loaded' } };
-        await write();
-        return;
+        await notReady(`predictor revision ${t.revision}`, 'PredictorReady');
+        return { requeueAfterMs: 1000 };
       }
       routes.push({ revision: t.revision, weight: t.percent, target: endpoint.target, address: endpoint.address });
+      if (endpoint.scale) {
+        replicas[t.revision] = { desired: endpoint.scale.desired, ready: endpoint.scale.set.ready.length };
+        surplus.push(...endpoint.scale.set.surplus);
+        soonest(endpoint.scale.tickMs);
+      }
     }
     // Always a split (of one when there is no canary), so every answer names its revision and is counted per revision.
-    this.options.ingress.set(namespace, name, { kind: 'split', targets: routes.map(({ revision: r, weight, target }) => ({ revision: r, weight, target })) });
-
+    const predictorRoute = { kind: 'split', targets: routes.map(({ revision: r, weight, target }) => ({ revision: r, weight, target })) } as const;
     const url = ServingIngress.urlOf(this.options.ingressUrl, namespace, name);
+    const predictorUrl = transformerSpec ? ServingIngress.urlOf(this.options.ingressUrl, namespace, `${name}-predictor`) : url;
+
+    // The transformer: Pods in front of the predictor, which they call through the ingress (`--predictor_host`).
+    let transformer: ComponentStatus | undefined;
+    const keep = new Set(targets.map((t) => t.revision));
+    if (transformerSpec) {
+      const tRevision = revisionOf(name, book.transformer!.latest, 'transformer');
+      const container = ownContainer(transformerSpec);
+      if (!container) return failed('InvalidPredictorSpec', 'spec.transformer has no containers', 'TransformerReady');
+      if (!container.command?.length) return failed('InvalidPredictorSpec', noCommand('spec.transformer.containers', container), 'TransformerReady');
+      // The transformer's calls reach the predictor through the ingress, so they are balanced and counted like any other.
+      this.options.ingress.set(namespace, `${name}-predictor`, predictorRoute);
+      const template: PodTemplate = { component: 'transformer', container: transformerContainer(container, name, predictorUrl.replace(/^[a-z]+:\/\//, '')), volumes: transformerSpec.volumes ?? [] };
+      const scale = await this.podRevision(ctx, isvc, tRevision, template, transformerSpec);
+      if (scale.set.ready.length === 0) {
+        if (scale.set.failed) return failed('ModelLoadFailed', scale.set.failed, 'TransformerReady');
+        await notReady(`transformer revision ${tRevision}`, 'TransformerReady');
+        return { requeueAfterMs: 1000 };
+      }
+      replicas[tRevision] = { desired: scale.desired, ready: scale.set.ready.length };
+      surplus.push(...scale.set.surplus);
+      soonest(scale.tickMs);
+      keep.add(tRevision);
+      this.options.ingress.set(namespace, name, { kind: 'split', targets: [{ revision: tRevision, weight: 100, target: { kind: 'proxy', replicas: scale.set.ready } }] });
+      transformer = {
+        ...(status.components?.['transformer'] ?? {}),
+        latestCreatedRevision: tRevision,
+        latestReadyRevision: tRevision,
+        latestRolledoutRevision: tRevision,
+        url,
+        restUrl: url,
+        address: { url: scale.set.ready[0]!.url },
+        traffic: [{ revisionName: tRevision, latestRevision: true, percent: 100 }],
+      };
+      setCondition(conditions, 'TransformerReady', 'True', now);
+    } else {
+      this.options.ingress.set(namespace, name, predictorRoute);
+      this.options.ingress.delete(namespace, `${name}-predictor`);
+      const index = conditions.findIndex((c) => c.type === 'TransformerReady');
+      if (index >= 0) conditions.splice(index, 1);
+    }
+
     const predictor: ComponentStatus = {
       ...(status.components?.['predictor'] ?? {}),
       latestCreatedRevision: revision,
       latestReadyRevision: revision,
-      url,
-      restUrl: url,
+      url: predictorUrl,
+      restUrl: predictorUrl,
       address: { url: routes[0]!.address },
       traffic: targets.map((t) => ({ revisionName: t.revision, latestRevision: t.latest, percent: t.percent, ...(t.latest ? {} : { tag: 'prev' }) })),
     };
@@ -242,51 +398,165 @@ export class InferenceServiceReconciler implements Reconciler {
       if (rolled) predictor.previousRolledoutRevision = rolled;
       predictor.latestRolledoutRevision = revision;
     }
-    status.components = { ...(status.components ?? {}), predictor };
+    const components: Record<string, ComponentStatus> = { ...(status.components ?? {}), predictor };
+    if (transformer) components['transformer'] = transformer;
+    else delete components['transformer'];
+    status.components = components;
     status.url = url;
     status.address = { url };
-    status.modelStatus = { transitionStatus: 'UpToDate', states: { activeModelState: 'Loaded', targetModelState: 'Loaded' }, copies: { failedCopies: 0, totalCopies: routes.length } };
+    // Replicas have no field in KServe's status: they go in status.annotations (Knative's place for extra state).
+    const annotations = { ...(status.annotations ?? {}) };
+    if (Object.keys(replicas).length > 0) annotations[ReplicasStatusAnnotation] = JSON.stringify(replicas);
+    else delete annotations[ReplicasStatusAnnotation];
+    if (Object.keys(annotations).length > 0) status.annotations = annotations;
+    else delete status.annotations;
+    const copies = routes.reduce((n, r) => n + (replicas[r.revision]?.ready ?? 1), 0);
+    status.modelStatus = { transitionStatus: 'UpToDate', states: { activeModelState: 'Loaded', targetModelState: 'Loaded' }, copies: { failedCopies: 0, totalCopies: copies } };
     setCondition(conditions, 'PredictorReady', 'True', now);
     setCondition(conditions, 'IngressReady', 'True', now);
     setCondition(conditions, 'LatestDeploymentReady', 'True', now);
     setCondition(conditions, 'Ready', 'True', now);
     await write();
-    await this.retire(ctx, isvc, book, new Set(targets.map((t) => t.revision)), true);
-    if (scaleCheck !== undefined) return { requeueAfterMs: scaleCheck };
+    // Scale-down: the surplus replicas are out of the route now; each goes once its requests in flight have finished.
+    for (const r of surplus) {
+      await this.options.ingress.drain(r.url, 30_000);
+      for (const ref of [PodRef, ServiceRef]) await ctx.client.delete(ref, r.pod, namespace).catch(ignoreNotFound);
+    }
+    await this.retire(ctx, isvc, book, keep, true);
+    this.forgetScaling(namespace, name, keep);
+    if (requeue !== undefined) return { requeueAfterMs: requeue };
   }
 
-  /** A revision's endpoint: loaded in-process, or its Pod behind its own Service; or why it is not there yet. */
-  private async endpoint(ctx: ReconcileContext, isvc: InferenceService, revision: string, entry: RevisionEntry): Promise<{ target: Target; address: string } | { failed: string | undefined; reason: string }> {
+  /** A revision's endpoint: loaded in-process, or its replica Pods (each behind its own Service); or why it is not there yet. */
+  private async endpoint(ctx: ReconcileContext, isvc: InferenceService, revision: string, entry: RevisionEntry): Promise<{ target: Target; address: string; scale?: Scaled } | { failed: string | undefined; reason: string }> {
     const namespace = isvc.metadata.namespace ?? '';
     const name = isvc.metadata.name ?? '';
-    const ref = entry.cluster ? ClusterServingRuntimeRef : ServingRuntimeRef;
-    let runtime: ServingRuntime;
-    try {
-      runtime = await ctx.client.get<ServingRuntime>(ref, entry.runtime, entry.cluster ? undefined : namespace);
-    } catch (err) {
-      if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
-      return { failed: `runtime ${entry.runtime} of revision ${revision} no longer exists`, reason: 'RuntimeNotRecognized' };
-    }
-    const path = localStorage(entry.model.storageUri ?? '');
-    const loader = runtime.metadata.annotations?.[InProcessAnnotation];
-    if (loader) {
-      const key = `${namespace}/${name}/${revision}`;
-      let model = this.loaded.get(key);
-      if (!model) {
-        const load = this.options.loaders[loader];
-        if (!load) return { failed: `runtime ${entry.runtime} asks for in-process loader ${loader}, which this Floe does not have`, reason: 'RuntimeNotRecognized' };
-        try {
-          model = draining(await load(name, path));
-        } catch (err) {
-          return { failed: `cannot load ${path}: ${(err as Error).message}`, reason: 'ModelLoadFailed' };
-        }
-        this.loaded.set(key, model);
+    let template: PodTemplate;
+    if (entry.container) {
+      const storage = entry.container.env?.find((e) => e.name === 'STORAGE_URI')?.value;
+      const models = storage === undefined ? undefined : localStorage(storage);
+      template = { component: 'predictor', container: { ...entry.container, name: 'kserve-container' }, volumes: entry.volumes ?? [], ...(models ? { models } : {}) };
+    } else {
+      const ref = entry.cluster ? ClusterServingRuntimeRef : ServingRuntimeRef;
+      let runtime: ServingRuntime;
+      try {
+        runtime = await ctx.client.get<ServingRuntime>(ref, entry.runtime ?? '', entry.cluster ? undefined : namespace);
+      } catch (err) {
+        if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
+        return { failed: `runtime ${entry.runtime ?? ''} of revision ${revision} no longer exists`, reason: 'RuntimeNotRecognized' };
       }
-      return { target: { kind: 'local', endpoint: model }, address: ServingIngress.urlOf(this.options.ingressUrl, namespace, name) };
+      const model = entry.model ?? {};
+      const path = localStorage(model.storageUri ?? '');
+      const loader = runtime.metadata.annotations?.[InProcessAnnotation];
+      if (loader) {
+        // In-process: one model server per revision, whatever the replica settings (it is not a process to multiply).
+        const key = `${namespace}/${name}/${revision}`;
+        let loadedModel = this.loaded.get(key);
+        if (!loadedModel) {
+          const load = this.options.loaders[loader];
+          if (!load) return { failed: `runtime ${entry.runtime ?? ''} asks for in-process loader ${loader}, which this Floe does not have`, reason: 'RuntimeNotRecognized' };
+          try {
+            loadedModel = draining(await load(name, path));
+          } catch (err) {
+            return { failed: `cannot load ${path}: ${(err as Error).message}`, reason: 'ModelLoadFailed' };
+          }
+          this.loaded.set(key, loadedModel);
+        }
+        return { target: { kind: 'local', endpoint: loadedModel }, address: ServingIngress.urlOf(this.options.ingressUrl, namespace, name) };
+      }
+      const container = structuredClone(runtime.spec.containers?.[0]);
+      if (!container) return { failed: `runtime ${runtime.metadata.name ?? ''} has no container`, reason: 'RuntimeNotRecognized' };
+      template = { component: 'predictor', container: { ...container, ...containerOverrides(model, container), name: 'kserve-container' }, volumes: runtime.spec.volumes ?? [], models: statSync(path).isDirectory() ? path : `${path}/..` };
     }
-    const pod = await this.ensurePod(ctx, isvc, runtime, entry.model, path, revision);
-    if (!pod.ready) return { failed: pod.failed, reason: 'ModelLoadFailed' };
-    return { target: { kind: 'proxy', url: pod.url }, address: pod.url };
+    const scale = await this.podRevision(ctx, isvc, revision, template, isvc.spec.predictor ?? {});
+    if (scale.set.ready.length === 0) return { failed: scale.set.failed, reason: 'ModelLoadFailed' };
+    return { target: { kind: 'proxy', replicas: scale.set.ready }, address: scale.set.ready[0]!.url, scale };
+  }
+
+  /** How many replicas a Pod revision should have (Knative's autoscaler on the ingress's measurements), and those replicas. */
+  private async podRevision(ctx: ReconcileContext, isvc: InferenceService, revision: string, template: PodTemplate, spec: PredictorSpec): Promise<Scaled> {
+    const namespace = isvc.metadata.namespace ?? '';
+    const now = this.clock.now();
+    const pods = (await ctx.client.list<Pod>(PodRef, { namespace, labelSelector: `${Labels.revision}=${revision}` })).items.filter((p) => isControlledBy(p, isvc));
+    const live = pods.filter((p) => !p.metadata.deletionTimestamp);
+    const ready = live.filter(podReady).length;
+    const settings = scaleSettings(isvc, spec, this.defaultMaxReplicas);
+    const clamp = (n: number): number => Math.min(settings.max, Math.max(settings.min, n));
+    const key = `${namespace}/${revision}`;
+    let scale = this.scaling.get(key) ?? { desired: clamp(live.length), state: freshScaleState(), decidedAt: now };
+    scale = { ...scale, desired: clamp(scale.desired) };
+    const tickMs = Math.min(2000, Math.max(250, settings.stableWindowMs / 10));
+    if (ready > 0 && now - scale.decidedAt >= tickMs) {
+      const stable = this.options.ingress.load(namespace, revision, settings.stableWindowMs)[settings.metric];
+      const panic = this.options.ingress.load(namespace, revision, settings.panicWindowMs)[settings.metric];
+      const decision = decide(settings, { stable, panic, ready }, scale.state, now);
+      if (decision.desired !== scale.desired) {
+        ctx.recorder.event(isvc, 'Normal', 'SuccessfulRescale', `${revision}: new size ${decision.desired} (was ${scale.desired}); ${settings.metric} ${stable.toFixed(2)} over the stable window, ${panic.toFixed(2)} over the panic window${decision.panic ? ' (panic mode)' : ''}, target ${settings.target} per replica at ${Math.round(settings.utilization * 100)}%`);
+      }
+      scale = { desired: decision.desired, state: decision.state, decidedAt: now };
+    }
+    this.scaling.set(key, scale);
+    const set = await this.ensureReplicas(ctx, isvc, revision, template, scale.desired, pods);
+    // Tick only while there is a choice to make (as Knative's autoscaler ticks every 2 s).
+    return { set, desired: scale.desired, ...(settings.max > settings.min ? { tickMs } : {}) };
+  }
+
+  /** Replicas 0 … desired-1 of a Pod revision, each a Service (its loopback ports) and a Pod; the rest are surplus. */
+  private async ensureReplicas(ctx: ReconcileContext, isvc: InferenceService, revision: string, template: PodTemplate, desired: number, pods: Pod[]): Promise<ReplicaSet> {
+    const namespace = isvc.metadata.namespace ?? '';
+    const name = isvc.metadata.name ?? '';
+    const container = prepare(template, name, revision);
+    const ports = declaredPorts(container);
+    const services = new Map((await ctx.client.list<Service>(ServiceRef, { namespace, labelSelector: `${Labels.revision}=${revision}` })).items.map((s) => [s.metadata.name ?? '', s]));
+    const indexOf = (o: { metadata: { name?: string; labels?: Record<string, string> } }): number => Number(o.metadata.labels?.[Labels.replica] ?? (o.metadata.name === revision ? 0 : NaN));
+    const out: ReplicaSet = { ready: [], surplus: [] };
+    for (let i = 0; i < desired; i++) {
+      const replica = replicaName(revision, i);
+      const labels = { [Labels.isvc]: name, [Labels.component]: template.component, [Labels.revision]: revision, [Labels.replica]: String(i) };
+      let service = services.get(replica);
+      if (!service) {
+        service = await ctx.client.create<Service>({
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: replica, namespace, labels, ownerReferences: [controllerReference(isvc)] },
+          spec: { selector: labels, ports: ports.map((p, k) => ({ name: k === 0 ? 'http' : `port-${p}`, port: k === 0 ? 80 : p, targetPort: p })) },
+        });
+      }
+      // Processes share the host's network: each container port becomes the replica's Service's loopback port.
+      const assigned = hostPorts(service);
+      const mapping = new Map(ports.map((p, k) => [p, assigned[k === 0 ? 'http' : `port-${p}`] ?? p]));
+      const url = `http://127.0.0.1:${mapping.get(ports[0]!) ?? ports[0]!}`;
+      let pod = pods.find((p) => p.metadata.name === replica);
+      if (!pod) {
+        const local = localize(container, name, mapping);
+        pod = await ctx.client.create<Pod>({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: replica, namespace, labels, ownerReferences: [controllerReference(isvc)] },
+          spec: {
+            containers: [template.models ? { ...local, volumeMounts: [...(local.volumeMounts ?? []), { name: 'kserve-provision-location', mountPath: '/mnt/models', readOnly: true }] } : local],
+            volumes: [...template.volumes, ...(template.models ? [{ name: 'kserve-provision-location', hostPath: { path: template.models } }] : [])],
+          },
+        });
+      }
+      // A Pod still shutting down (after a scale to zero) is not this revision's: wait for it to go, then start anew.
+      if (pod.metadata.deletionTimestamp) continue;
+      if (podReady(pod)) out.ready.push({ index: i, pod: replica, url });
+      else {
+        const failure = podFailure(pod, replica, template.component);
+        if (failure && !out.failed) out.failed = failure;
+      }
+    }
+    for (const pod of pods) {
+      const index = indexOf(pod);
+      if (!(index >= desired) || pod.metadata.deletionTimestamp) continue;
+      const replica = pod.metadata.name ?? '';
+      const service = services.get(replica);
+      const port = service ? hostPorts(service)['http'] : undefined;
+      if (podReady(pod) && port !== undefined) out.surplus.push({ index, pod: replica, url: `http://127.0.0.1:${port}` });
+      else for (const ref of [PodRef, ServiceRef]) await ctx.client.delete(ref, replica, namespace).catch(ignoreNotFound);
+    }
+    return out;
   }
 
   /** Unloads, or deletes the Pods and Services of, revisions that no longer take traffic, and forgets them. */
@@ -299,21 +569,43 @@ export class InferenceServiceReconciler implements Reconciler {
       await this.loaded.get(key)?.close();
       this.loaded.delete(key);
     }
+    // A retired revision's Pods are out of the route already: each goes once the requests it took have finished.
+    const services = (await ctx.client.list<Service>(ServiceRef, { namespace, labelSelector: `${Labels.isvc}=${name}` })).items;
+    const urls = new Map(services.map((svc) => [svc.metadata.name ?? '', hostPorts(svc)['http']]));
     for (const ref of [PodRef, ServiceRef]) {
-      const items = (await ctx.client.list(ref, { namespace, labelSelector: `${Labels.isvc}=${name}` })).items;
+      const items = ref === ServiceRef ? services : (await ctx.client.list(ref, { namespace, labelSelector: `${Labels.isvc}=${name}` })).items;
       for (const o of items) {
         const revision = o.metadata.labels?.[Labels.revision] ?? '';
         if (keep.has(revision) || !isControlledBy(o, isvc)) continue;
-        await ctx.client.delete(ref, o.metadata.name ?? '', namespace).catch((err: unknown) => {
-          if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
-        });
+        const port = ref === PodRef ? urls.get(o.metadata.name ?? '') : undefined;
+        if (port !== undefined) await this.options.ingress.drain(`http://127.0.0.1:${port}`, 30_000);
+        await ctx.client.delete(ref, o.metadata.name ?? '', namespace).catch(ignoreNotFound);
       }
     }
     const stale = Object.keys(book.revisions).filter((r) => !keep.has(r));
     if (forget && stale.length > 0) {
       for (const r of stale) delete book.revisions[r];
-      const fresh = await ctx.client.get<InferenceService>(InferenceServiceRef, name, namespace);
-      await ctx.client.update<InferenceService>({ ...fresh, metadata: { ...fresh.metadata, annotations: { ...(fresh.metadata.annotations ?? {}), [RevisionsAnnotation]: JSON.stringify(book) } } });
+      await this.saveBook(ctx, isvc, book);
+    }
+  }
+
+  private async saveBook(ctx: ReconcileContext, isvc: InferenceService, book: Book): Promise<void> {
+    const fresh = await ctx.client.get<InferenceService>(InferenceServiceRef, isvc.metadata.name ?? '', isvc.metadata.namespace);
+    await ctx.client.update<InferenceService>({ ...fresh, metadata: { ...fresh.metadata, annotations: { ...(fresh.metadata.annotations ?? {}), [RevisionsAnnotation]: JSON.stringify(book) } } });
+  }
+
+  /** Takes an InferenceService (and its predictor's own route, used by a transformer) off the ingress. */
+  private unroute(namespace: string, name: string): void {
+    this.options.ingress.delete(namespace, name);
+    this.options.ingress.delete(namespace, `${name}-predictor`);
+  }
+
+  /** Drops the autoscaler's memory of an InferenceService's revisions other than `keep`. */
+  private forgetScaling(namespace: string, name: string, keep: Set<string>): void {
+    const ours = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(predictor|transformer)-\\d{5}$`);
+    for (const key of [...this.scaling.keys()]) {
+      const revision = key.slice(namespace.length + 1);
+      if (key.startsWith(`${namespace}/`) && ours.test(revision) && !keep.has(revision)) this.scaling.delete(key);
     }
   }
 
@@ -323,61 +615,6 @@ export class InferenceServiceReconciler implements Reconciler {
       ctx.client.list<ServingRuntime>(ClusterServingRuntimeRef),
     ]);
     return selectRuntime(model, namespaced.items, clustered.items);
-  }
-
-  /** The revision's Service and Pod; `ready` once the Pod is Ready. */
-  private async ensurePod(ctx: ReconcileContext, isvc: InferenceService, runtime: ServingRuntime, model: ModelSpec, path: string, revision: string): Promise<{ ready: boolean; url: string; failed?: string }> {
-    const namespace = isvc.metadata.namespace ?? '';
-    const name = isvc.metadata.name ?? '';
-    const template = structuredClone(runtime.spec.containers?.[0]);
-    if (!template) return { ready: false, url: '', failed: `runtime ${runtime.metadata.name ?? ''} has no container` };
-    const ports = (template.ports ?? []).map((p) => p.containerPort).filter((p): p is number => typeof p === 'number');
-    // One Service per revision (Knative's `<revision>-private`), so a canary and its predecessor each have their ports.
-    const serviceName = revision;
-    const labels = { [Labels.isvc]: name, [Labels.component]: 'predictor', [Labels.revision]: revision };
-    let service: Service;
-    try {
-      service = await ctx.client.get<Service>(ServiceRef, serviceName, namespace);
-    } catch (err) {
-      if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
-      service = await ctx.client.create<Service>({
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: serviceName, namespace, labels, ownerReferences: [controllerReference(isvc)] },
-        spec: { selector: labels, ports: ports.map((p, i) => ({ name: i === 0 ? 'http' : `port-${p}`, port: i === 0 ? 80 : p, targetPort: p })) },
-      });
-    }
-    const assigned = hostPorts(service);
-    // Processes share the host's network: each container port the runtime declares becomes the Service's loopback port.
-    const mapping = new Map(ports.map((p, i) => [p, assigned[i === 0 ? 'http' : `port-${p}`] ?? p]));
-    const http = mapping.get(ports[0] ?? 8080) ?? 8080;
-    let pod: Pod | undefined;
-    try {
-      pod = await ctx.client.get<Pod>(PodRef, revision, namespace);
-    } catch (err) {
-      if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
-    }
-    if (!pod) {
-      const container = localize({ ...template, ...containerOverrides(model, template), name: 'kserve-container' }, name, mapping);
-      pod = await ctx.client.create<Pod>({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: revision, namespace, labels, ownerReferences: [controllerReference(isvc)] },
-        spec: {
-          containers: [{ ...container, volumeMounts: [...(container.volumeMounts ?? []), { name: 'kserve-provision-location', mountPath: '/mnt/models', readOnly: true }] }],
-          volumes: [...(runtime.spec.volumes ?? []), { name: 'kserve-provision-location', hostPath: { path: statSync(path).isDirectory() ? path : `${path}/..` } }],
-        },
-      });
-    }
-    // A Pod still shutting down (after a scale to zero) is not this revision's: wait for it to go, then start anew.
-    if (pod.metadata.deletionTimestamp) return { ready: false, url: '' };
-    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-    const restarts = pod.status?.containerStatuses?.[0]?.restartCount ?? 0;
-    const failed =
-      pod.status?.phase === 'Failed' || (!ready && restarts >= 2)
-        ? `predictor Pod ${revision} exited ${restarts + 1} times before it was ready (see \`floe logs ${revision}\`)`
-        : undefined;
-    return { ready, url: `http://127.0.0.1:${http}`, ...(failed ? { failed } : {}) };
   }
 
   /** Unloads every in-process revision of one InferenceService (`ns/name`). */
@@ -398,6 +635,78 @@ export class InferenceServiceReconciler implements Reconciler {
   inProcess(namespace: string, name: string): InProcessModel[] {
     return [...this.loaded.entries()].filter(([k]) => k.startsWith(`${namespace}/${name}/`)).map(([, m]) => m);
   }
+}
+
+interface Scaled {
+  set: ReplicaSet;
+  desired: number;
+  /** When to look at the load again; absent when the replica count is fixed (min = max). */
+  tickMs?: number;
+}
+
+const ignoreNotFound = (err: unknown): void => {
+  if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
+};
+
+const podReady = (pod: Pod): boolean => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** Why a replica Pod will not come up by itself, or undefined while it may still. */
+function podFailure(pod: Pod, name: string, component: Component): string | undefined {
+  const container = pod.status?.containerStatuses?.[0];
+  const waiting = (container?.state as { waiting?: { reason?: string; message?: string } } | undefined)?.waiting;
+  if (waiting?.reason === 'CreateContainerError') return `${component} Pod ${name} cannot start: ${waiting.message ?? waiting.reason}`;
+  const restarts = container?.restartCount ?? 0;
+  if (pod.status?.phase === 'Failed' || restarts >= 2) return `${component} Pod ${name} exited ${restarts + 1} times before it was ready (see \`floe logs ${name}\`)`;
+  return undefined;
+}
+
+const noCommand = (field: string, c: ContainerSpec): string =>
+  `${field} (${c.name}) has no command: Floe runs a container's command in the local environment its image maps to, and cannot run an image's entrypoint`;
+
+/** The ports a replica's container listens on: those it declares, 8080 when none (Knative's default user port), and for the kserve SDK its gRPC port 8081. */
+function declaredPorts(container: ContainerSpec): number[] {
+  const ports = (container.ports ?? []).map((p) => p.containerPort).filter((p): p is number => typeof p === 'number');
+  if (ports.length === 0) ports.push(8080);
+  if (isKserveImage(container) && !ports.includes(8081)) ports.push(8081);
+  return ports;
+}
+
+const isKserveImage = (container: ContainerSpec): boolean => /kserve/i.test(container.image ?? '');
+
+/** Whether `--flag` is among the args, as `--flag value` or `--flag=value` (KServe's IncludesArg). */
+const hasArg = (args: string[], flag: string): boolean => args.some((a) => a === flag || a.startsWith(`${flag}=`));
+
+/** A transformer's container with the arguments KServe's controller adds when they are missing. */
+function transformerContainer(container: ContainerSpec, isvcName: string, predictorHost: string): ContainerSpec {
+  const args = [...(container.args ?? [])];
+  if (!hasArg(args, '--model_name')) args.push('--model_name', isvcName);
+  if (!hasArg(args, '--predictor_host')) args.push('--predictor_host', predictorHost);
+  return { ...container, name: 'kserve-container', args };
+}
+
+/**
+ * What Knative and KServe give every replica's container, in container-port terms (localize maps them): `PORT` and
+ * `K_SERVICE` / `K_CONFIGURATION` / `K_REVISION`; for the kserve SDK's ModelServer, `--http_port 8080` and
+ * `--grpc_port 8081` when missing (it listens there by default, which on a shared host must be its own ports); a TCP
+ * readiness probe on the first port when the container has none (Knative's default).
+ */
+function prepare(template: PodTemplate, isvcName: string, revision: string): ContainerSpec {
+  const container = structuredClone(template.container) as ContainerSpec & { readinessProbe?: unknown };
+  const http = declaredPorts(container)[0]!;
+  const service = `${isvcName}-${template.component}`;
+  const env = [...(container.env ?? [])];
+  for (const [k, v] of [['PORT', String(http)], ['K_SERVICE', service], ['K_CONFIGURATION', service], ['K_REVISION', revision]] as const) {
+    if (!env.some((e) => e.name === k)) env.push({ name: k, value: v });
+  }
+  container.env = env;
+  if (isKserveImage(container)) {
+    const args = [...(container.args ?? [])];
+    if (!hasArg(args, '--http_port')) args.push('--http_port', String(http));
+    if (!hasArg(args, '--grpc_port')) args.push('--grpc_port', '8081');
+    container.args = args;
+  }
+  if (!container.readinessProbe) container.readinessProbe = { tcpSocket: { port: http }, periodSeconds: 1 };
+  return container;
 }
 
 /** Closing waits for the requests already inside: a retired revision answers what it accepted. */
@@ -447,7 +756,7 @@ export function localize(container: ContainerSpec, modelName: string, ports: Map
     for (const [from, to] of ports) out = out.replace(new RegExp(`(^|[=:])${from}$`), `$1${to}`);
     return out;
   };
-  const probed = container as ContainerSpec & { readinessProbe?: { httpGet?: { port: number | string; path?: string } } };
+  const probed = container as ContainerSpec & { readinessProbe?: { httpGet?: { port: number | string; path?: string }; tcpSocket?: { port: number | string } } };
   return {
     ...container,
     ...(container.args ? { args: container.args.map(swap) } : {}),
@@ -457,5 +766,6 @@ export function localize(container: ContainerSpec, modelName: string, ports: Map
     ...(probed.readinessProbe?.httpGet
       ? { readinessProbe: { ...probed.readinessProbe, httpGet: { ...probed.readinessProbe.httpGet, ...(probed.readinessProbe.httpGet.path ? { path: swap(probed.readinessProbe.httpGet.path) } : {}), port: ports.get(Number(probed.readinessProbe.httpGet.port)) ?? probed.readinessProbe.httpGet.port } } }
       : {}),
+    ...(probed.readinessProbe?.tcpSocket ? { readinessProbe: { ...probed.readinessProbe, tcpSocket: { ...probed.readinessProbe.tcpSocket, port: ports.get(Number(probed.readinessProbe.tcpSocket.port)) ?? probed.readinessProbe.tcpSocket.port } } } : {}),
   };
 }

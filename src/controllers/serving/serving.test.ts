@@ -1,10 +1,12 @@
 // KServe InferenceServices on a real Floe: runtime selection, the in-process ONNX runtime behind the ingress (V1 and
-// V2 exactly as KServe serves them), revisions on a spec change, and the failures KServe reports.
+// V2 exactly as KServe serves them), revisions on a spec change, the failures KServe reports; Pod runtimes on the kserve
+// SDK (kserve-sklearnserver, custom predictors, transformers) driven with the kserve SDK's own REST client, and
+// replica autoscaling under a bounded load.
 /* eslint-disable no-restricted-imports -- tests are composition roots: they start the server that runs these controllers */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +23,49 @@ const torchPython = fileURLToPath(new URL('../../../../.venvs/torch/bin/python',
 const mlserverPython = fileURLToPath(new URL('../../../../.venvs/mlserver/bin/python', import.meta.url));
 const noMlserver = existsSync(mlserverPython) ? false : `.venvs/mlserver is not installed (${mlserverPython}): tools/setup.mjs builds it`;
 const noTorch = existsSync(torchPython) ? false : `.venvs/torch is not installed (${torchPython}): tools/setup.mjs builds it`;
+const kservePython = fileURLToPath(new URL('../../../../.venvs/kserve/bin/python', import.meta.url));
+const noKserve = existsSync(kservePython) ? false : `.venvs/kserve is not installed (${kservePython}): tools/setup.mjs --with-training-envs builds it`;
+if (noKserve) console.log(`# skipping the kserve SDK tests: ${noKserve}`);
+
+/** Runs a Python snippet in .venvs/kserve (asynchronously, so this process keeps serving) and parses its JSON output. */
+function kserveScript<T>(script: string, args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    execFile(kservePython, ['-c', script, ...args], { encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${err.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout) as T);
+    });
+  });
+}
+
+/** The kserve SDK's REST client (V2) against a base URL: model readiness, one inference, and one with a wrong shape. */
+const v2ClientScript = `
+import asyncio, json, sys
+import httpx, numpy as np
+from kserve import InferenceRESTClient, RESTConfig, InferRequest, InferInput
+
+async def main(base, model, rows):
+    async with InferenceRESTClient(RESTConfig(protocol="v2", retries=0, timeout=60)) as client:
+        ready = await client.is_model_ready(base, model)
+        data = np.array(json.loads(rows), dtype=np.float32)
+        tensor = InferInput(name="input-0", shape=list(data.shape), datatype="FP32")
+        tensor.set_data_from_numpy(data, binary_data=False)
+        answer = await client.infer(base, InferRequest(model_name=model, infer_inputs=[tensor], request_id="sdk-1"), model_name=model)
+        wrong = InferInput(name="input-0", shape=[data.shape[0] + 1, data.shape[1]], datatype="FP32", data=data.flatten().tolist())
+        try:
+            await client.infer(base, InferRequest(model_name=model, infer_inputs=[wrong]), model_name=model)
+            bad = None
+        except httpx.HTTPStatusError as err:
+            bad = {"status": err.response.status_code, "body": err.response.json()}
+        print(json.dumps({"ready": ready, "id": answer.id, "model": answer.model_name, "outputs": [{"name": o.name, "shape": list(o.shape), "datatype": o.datatype, "data": o.as_numpy().tolist()} for o in answer.outputs], "bad": bad}))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
+`;
+
+/** An iris classifier (scikit-learn LogisticRegression) saved as model.joblib in dir, with the kserve environment. */
+function trainIris(dir: string): void {
+  execFileSync('mkdir', ['-p', dir]);
+  execFileSync(kservePython, ['-c', 'import sys, joblib; from sklearn.datasets import load_iris; from sklearn.linear_model import LogisticRegression; X, y = load_iris(return_X_y=True); joblib.dump(LogisticRegression(max_iter=500).fit(X, y), sys.argv[1] + "/model.joblib")', dir]);
+}
 
 /** y = x·Wᵀ + b with W = [[1, 2, 3, 4], [0, 0, 0, 1]] and b = [0.5, -1] (scale multiplies W): an ONNX file per call. */
 function exportLinear(dir: string, scale: number): void {
@@ -318,6 +363,206 @@ describe('KServe (embedded)', () => {
     // The runtime's own errors come back through the ingress unchanged.
     const unknown = await post(`${done.status.url!}/v2/models/nope/infer`, { inputs: [] });
     assert.equal(unknown.status, 404);
+  });
+
+  test('kserve-sklearnserver: a scikit-learn model on V1 and V2 (the kserve SDK REST client), and each protocol error', { skip: noKserve }, async () => {
+    const ns = await freshNamespace(client, 'isvc-sklearn');
+    const dir = join(dataDir, 'iris-kserve');
+    trainIris(dir);
+    await client.create(isvc(ns, 'iris', { model: { modelFormat: { name: 'sklearn' }, storageUri: `file://${dir}` } }));
+    const done = await waitFor(async () => {
+      const i = await get(ns, 'iris');
+      return ready(i) ? i : undefined;
+    }, { what: 'the sklearnserver InferenceService to be Ready', timeoutMs: 120_000 });
+    assert.equal(done.status?.clusterServingRuntimeName, 'kserve-sklearnserver', 'V1 sklearn picks KServe\'s sklearn runtime');
+    const base = done.status.url!;
+    const rows = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]];
+    const v1 = await post(`${base}/v1/models/iris:predict`, { instances: rows });
+    assert.equal(v1.status, 200, JSON.stringify(v1.body));
+    assert.deepEqual(v1.body, { predictions: [0, 2] });
+    const sdk = await kserveScript<{ ready: boolean; id: string; model: string; outputs: { name: string; shape: number[]; datatype: string; data: number[] }[]; bad: { status: number; body: { error: string } } | null }>(v2ClientScript, [base, 'iris', JSON.stringify(rows)]);
+    assert.equal(sdk.ready, true);
+    assert.equal(sdk.id, 'sdk-1');
+    assert.equal(sdk.model, 'iris');
+    assert.deepEqual(sdk.outputs, [{ name: 'output-0', shape: [2], datatype: 'INT64', data: [0, 2] }]);
+    assert.equal(sdk.bad?.status, 400, 'a shape that does not fit the data');
+    assert.match(sdk.bad?.body.error ?? '', /reshape/);
+    // The same errors over plain HTTP: V2's {"error": …} with 400 (invalid input) or 404 (unknown model), V1's too.
+    const v2 = (inputs: unknown): Promise<{ status: number; body: Record<string, unknown> }> => post(`${base}/v2/models/iris/infer`, { inputs });
+    const wrongType = await v2([{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: ['a', 'b', 'c', 'd'] }]);
+    assert.equal(wrongType.status, 400);
+    assert.match(String(wrongType.body['error']), /string|float/);
+    const unknownType = await v2([{ name: 'input-0', shape: [1, 4], datatype: 'FP99', data: [1, 2, 3, 4] }]);
+    assert.equal(unknownType.status, 400);
+    const wrongWidth = await post(`${base}/v1/models/iris:predict`, { instances: [[1, 2, 3]] });
+    assert.deepEqual(wrongWidth, { status: 400, body: { error: 'the model takes 4 features per row, got 3' } });
+    assert.deepEqual(await post(`${base}/v1/models/iris:predict`, { instances: 5 }), { status: 400, body: { error: 'Expected "instances" to be a list' } });
+    const unknown = await post(`${base}/v2/models/nope/infer`, { inputs: [] });
+    assert.equal(unknown.status, 404);
+    assert.match(String(unknown.body['error']), /nope/);
+    const raw = async (path: string, body: string): Promise<number> => (await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status;
+    assert.equal(await raw('/v1/models/iris:predict', '{"instances": [['), 400, 'malformed JSON on V1');
+    assert.equal(await raw('/v2/models/iris/infer', '{"inputs": ['), 422, 'malformed JSON on V2: the kserve SDK\'s request validation (FastAPI), as KServe\'s own servers answer');
+  });
+
+  test('a custom predictor: the user\'s kserve.Model in spec.predictor.containers runs as a Pod on its own loopback port', { skip: noKserve }, async () => {
+    const ns = await freshNamespace(client, 'isvc-custom');
+    const file = join(dataDir, 'doubler.py');
+    writeFileSync(file, `
+import argparse, os
+import numpy as np
+from kserve import InferOutput, InferRequest, InferResponse, Model, ModelServer, model_server
+
+class Doubler(Model):
+    def __init__(self, name):
+        super().__init__(name)
+        self.ready = True
+
+    async def predict(self, payload, headers=None, response_headers=None):
+        if isinstance(payload, InferRequest):
+            x = payload.inputs[0].as_numpy() * 2
+            out = InferOutput(name="doubled", shape=list(x.shape), datatype="FP32")
+            out.set_data_from_numpy(x.astype(np.float32), binary_data=False)
+            return InferResponse(response_id=payload.id, model_name=self.name, infer_outputs=[out])
+        return {"predictions": (np.array(payload["instances"]) * 2).tolist(), "service": os.environ.get("K_SERVICE")}
+
+parser = argparse.ArgumentParser(parents=[model_server.parser])
+args, _ = parser.parse_known_args()
+ModelServer().start([Doubler(args.model_name)])
+`);
+    await client.create(isvc(ns, 'custom', { containers: [{ name: 'kserve-container', image: 'myrepo/kserve-custom:1.0', command: ['python', file], args: ['--model_name=doubler'], ports: [{ containerPort: 8080, protocol: 'TCP' }] }] }));
+    const done = await waitFor(async () => {
+      const i = await get(ns, 'custom');
+      return ready(i) ? i : undefined;
+    }, { what: 'the custom predictor to be Ready', timeoutMs: 120_000 });
+    assert.equal(done.status?.clusterServingRuntimeName, undefined);
+    assert.equal(done.status?.components?.['predictor']?.latestReadyRevision, 'custom-predictor-00001');
+    const pod = await client.get<{ spec: { containers: { args?: string[]; env?: { name: string; value?: string }[] }[] } } & InferenceService>({ apiVersion: 'v1', kind: 'Pod' }, 'custom-predictor-00001', ns);
+    const container = pod.spec.containers[0]!;
+    const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+    const httpPort = container.args?.[container.args.indexOf('--http_port') + 1];
+    assert.ok(httpPort && httpPort !== '8080', `--http_port is the replica's own loopback port: ${JSON.stringify(container.args)}`);
+    assert.equal(env['PORT'], httpPort, 'PORT names the same port (Knative)');
+    assert.equal(env['K_SERVICE'], 'custom-predictor');
+    assert.equal(env['K_REVISION'], 'custom-predictor-00001');
+    assert.ok(container.args?.includes('--grpc_port'), 'the kserve SDK\'s gRPC port gets its own port too');
+    const base = done.status.url!;
+    assert.deepEqual((await post(`${base}/v1/models/doubler:predict`, { instances: [[1, 2], [3, 4]] })).body, { predictions: [[2, 4], [6, 8]], service: 'custom-predictor' });
+    const sdk = await kserveScript<{ ready: boolean; outputs: { name: string; data: number[][] }[] }>(v2ClientScript, [base, 'doubler', JSON.stringify([[1.5, 2.5, 3, 4]])]);
+    assert.equal(sdk.ready, true);
+    assert.deepEqual(sdk.outputs.map((o) => [o.name, o.data]), [['doubled', [[3, 5, 6, 8]]]]);
+    assert.equal((await post(`${base}/v1/models/other:predict`, { instances: [[1]] })).status, 404, 'unknown model');
+  });
+
+  test('a transformer in front of the predictor: the ingress sends requests to it, and it calls the predictor through --predictor_host', { skip: noKserve }, async () => {
+    const ns = await freshNamespace(client, 'isvc-transformer');
+    const dir = join(dataDir, 'iris-transformer');
+    trainIris(dir);
+    const file = join(dataDir, 'mm_to_cm.py');
+    // Measurements come in millimetres; the model was trained on centimetres.
+    writeFileSync(file, `
+import argparse
+from kserve import Model, ModelServer, model_server
+
+class MillimetresToCentimetres(Model):
+    def __init__(self, name):
+        super().__init__(name)
+        self.ready = True
+
+    async def preprocess(self, payload, headers=None):
+        return {"instances": [[v / 10 for v in row] for row in payload["instances"]]}
+
+parser = argparse.ArgumentParser(parents=[model_server.parser])
+args, _ = parser.parse_known_args()
+ModelServer().start([MillimetresToCentimetres(args.model_name)])
+`);
+    const spec: InferenceService = isvc(ns, 'iris-mm', { model: { modelFormat: { name: 'sklearn' }, storageUri: dir } });
+    spec.spec.transformer = { containers: [{ name: 'kserve-container', image: 'myrepo/kserve-transformer:1.0', command: ['python', file], args: ['--predictor_protocol', 'v1'] }] };
+    await client.create(spec);
+    const done = await waitFor(async () => {
+      const i = await get(ns, 'iris-mm');
+      return ready(i) ? i : undefined;
+    }, { what: 'the InferenceService with a transformer to be Ready', timeoutMs: 120_000 });
+    assert.equal(condition(done, 'TransformerReady')?.status, 'True');
+    assert.equal(done.status?.components?.['transformer']?.latestReadyRevision, 'iris-mm-transformer-00001');
+    assert.equal(done.status?.components?.['transformer']?.url, done.status?.url);
+    assert.equal(done.status?.components?.['predictor']?.url, `${floe.url}/serving/${ns}/iris-mm-predictor`);
+    const pod = await client.get<{ spec: { containers: { args?: string[] }[] } } & InferenceService>({ apiVersion: 'v1', kind: 'Pod' }, 'iris-mm-transformer-00001', ns);
+    const args = pod.spec.containers[0]!.args ?? [];
+    assert.equal(args[args.indexOf('--model_name') + 1], 'iris-mm');
+    assert.equal(args[args.indexOf('--predictor_host') + 1], `${floe.url.replace('http://', '')}/serving/${ns}/iris-mm-predictor`);
+    const viaTransformer = await fetch(`${done.status.url!}/v1/models/iris-mm:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [[51, 35, 14, 2], [67, 30, 52, 23]] }) });
+    assert.equal(viaTransformer.status, 200);
+    assert.equal(viaTransformer.headers.get('x-floe-replica'), 'iris-mm-transformer-00001', 'the transformer answered');
+    assert.deepEqual(await viaTransformer.json(), { predictions: [0, 2] }, 'millimetres scaled to centimetres before the model');
+    const direct = await post(`${done.status.components['predictor'].url}/v1/models/iris-mm:predict`, { instances: [[5.1, 3.5, 1.4, 0.2]] });
+    assert.deepEqual(direct.body, { predictions: [0] }, 'the predictor answers on its own URL too');
+    // The kserve SDK's transformer reports a predictor's 4xx as its own 500, naming the predictor's error (as in KServe).
+    const bad = await post(`${done.status.url!}/v1/models/iris-mm:predict`, { instances: [[1, 2, 3]] });
+    assert.equal(bad.status, 500, JSON.stringify(bad.body));
+    assert.match(String(bad.body['error']), /the model takes 4 features per row, got 3.*400/);
+
+    // minReplicas 0: the predictor and the transformer go to zero together and come back for the next request.
+    const current = await get(ns, 'iris-mm');
+    await client.update<InferenceService>({ ...current, metadata: { ...current.metadata, annotations: { ...(current.metadata.annotations ?? {}), 'serving.floe.dev/scale-to-zero-after': '1' } }, spec: { ...current.spec, predictor: { ...current.spec.predictor, minReplicas: 0 } } });
+    await waitFor(async () => ((await client.list<{ reason?: string } & InferenceService>({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns })).items.some((e) => e.reason === 'ScaledToZero') ? true : undefined), { what: 'scaled to zero', timeoutMs: 60_000 });
+    await waitFor(async () => ((await client.list({ apiVersion: 'v1', kind: 'Pod' }, { namespace: ns })).items.length === 0 ? true : undefined), { what: 'no Pod left', timeoutMs: 60_000 });
+    const woken = await fetch(`${done.status.url!}/v1/models/iris-mm:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [[51, 35, 14, 2]] }) });
+    assert.equal(woken.status, 200);
+    assert.equal(woken.headers.get('x-floe-activated'), '1');
+    assert.deepEqual(await woken.json(), { predictions: [0] });
+  });
+
+  test('autoscaling: a Pod runtime goes from 1 to 2 replicas under concurrency above its target without a failed request, and back to 1 when idle', { skip: noKserve }, async () => {
+    const ns = await freshNamespace(client, 'isvc-scale');
+    const dir = join(dataDir, 'iris-scale');
+    trainIris(dir);
+    const created = isvc(ns, 'busy', { minReplicas: 1, maxReplicas: 2, scaleMetric: 'concurrency', scaleTarget: 1, model: { modelFormat: { name: 'sklearn' }, storageUri: dir } });
+    // A short stable window (Knative: 60 s) so the test sees the scale-down soon.
+    created.metadata.annotations = { 'autoscaling.knative.dev/window': '4s' };
+    await client.create(created);
+    const done = await waitFor(async () => {
+      const i = await get(ns, 'busy');
+      return ready(i) ? i : undefined;
+    }, { what: 'Ready with one replica', timeoutMs: 120_000 });
+    const replicas = (i: InferenceService): { desired: number; ready: number } | undefined => (JSON.parse(i.status?.annotations?.['serving.floe.dev/replicas'] ?? '{}') as Record<string, { desired: number; ready: number }>)['busy-predictor-00001'];
+    assert.deepEqual(replicas(done), { desired: 1, ready: 1 });
+    const url = `${done.status?.url ?? ""}/v1/models/busy:predict`;
+    // Load: 6 requests at a time (6× the target), bounded: until 200 requests after the second replica is ready,
+    // and never more than 20,000.
+    let stopAfter = 20_000;
+    let sent = 0;
+    const failures: string[] = [];
+    const answeredBy: Record<string, number> = {};
+    const worker = async (): Promise<void> => {
+      while (sent < stopAfter) {
+        sent += 1;
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [[6.7, 3.0, 5.2, 2.3]] }) });
+        const body = await res.text();
+        if (res.status !== 200 || body !== '{"predictions":[2]}') failures.push(`${res.status} ${body}`);
+        const pod = res.headers.get('x-floe-replica') ?? '?';
+        answeredBy[pod] = (answeredBy[pod] ?? 0) + 1;
+      }
+    };
+    const load = Promise.all(Array.from({ length: 6 }, worker));
+    const scaled = await waitFor(async () => {
+      const i = await get(ns, 'busy');
+      return replicas(i)?.ready === 2 ? i : undefined;
+    }, { what: 'a second ready replica', timeoutMs: 120_000 });
+    assert.equal(replicas(scaled)?.desired, 2);
+    stopAfter = Math.min(stopAfter, sent + 200);
+    await load;
+    assert.deepEqual(failures, [], `${failures.length} of ${sent} requests failed`);
+    assert.ok((answeredBy['busy-predictor-00001-r1'] ?? 0) > 0, `the new replica took requests: ${JSON.stringify(answeredBy)}`);
+    const events = (await client.list<{ reason?: string; message?: string } & InferenceService>({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns })).items.filter((e) => e.reason === 'SuccessfulRescale');
+    assert.match(events[0]?.message ?? '', /busy-predictor-00001: new size 2 \(was 1\); concurrency/);
+    // Idle: the stable window's average falls under the target, and the second replica goes.
+    await waitFor(async () => {
+      const i = await get(ns, 'busy');
+      return replicas(i)?.desired === 1 && replicas(i)?.ready === 1 ? i : undefined;
+    }, { what: 'back to one replica', timeoutMs: 60_000 });
+    await waitFor(async () => ((await client.list({ apiVersion: 'v1', kind: 'Pod' }, { namespace: ns })).items.length === 1 ? true : undefined), { what: 'the second replica Pod to go', timeoutMs: 60_000 });
+    assert.deepEqual(await post(url, { instances: [[5.1, 3.5, 1.4, 0.2]] }), { status: 200, body: { predictions: [0] } });
   });
 
   test('failures KServe reports: no runtime for the format, storage Floe cannot reach, a model that does not load', async () => {

@@ -82,6 +82,8 @@ export interface InferenceService extends KubeObject {
     components?: Record<string, ComponentStatus>;
     modelStatus?: ModelStatus;
     deploymentMode?: string;
+    /** Knative's duck-typed extra state (Floe: ready and desired replicas per revision). */
+    annotations?: Record<string, string>;
     servingRuntimeName?: string;
     clusterServingRuntimeName?: string;
     observedGeneration?: number;
