@@ -52,7 +52,7 @@ export const defaultConfig = (): FloeConfig => ({
   runPods: false,
   controllers: false,
   node: { name: 'floe', labels: {}, taints: [] },
-  images: trainingImageRules(join(projectRoot, '.venvs')),
+  images: [...trainingImageRules(join(projectRoot, '.venvs')), ...pipelineImageRules(join(projectRoot, '.venvs'))],
 });
 
 /** The checkout this module runs from (dist/src/server → the root), where tools/setup.mjs builds `.venvs/`. */
@@ -64,6 +64,8 @@ const trainingEnvironments: [string, string[]][] = [
   ['tensorflow', ['*tensorflow*']],
   ['mxnet', ['*mxnet*']],
   ['mlserver', ['*mlserver*']],
+  // The kserve SDK: KServe's Python servers (kserve/sklearnserver, …) and user images built on kserve.Model.
+  ['kserve', ['*kserve*']],
 ];
 
 /**
@@ -81,6 +83,17 @@ export function trainingImageRules(venvsDir: string): ImageRule[] {
         : { pattern, run: 'unsupported', reason: `the ${name} environment is not installed at ${venv}: run \`node tools/setup.mjs --with-training-envs\`` },
     );
   });
+}
+
+/**
+ * Plain Python images (the kfp SDK's default base image python:3.11 among them) run in the pipelines environment
+ * `.venvs/kfp`, where a lightweight component's own `pip install kfp==…` finds kfp installed. Without that environment
+ * they run on the host as before.
+ */
+export function pipelineImageRules(venvsDir: string): ImageRule[] {
+  const venv = join(venvsDir, 'kfp');
+  if (!existsSync(join(venv, 'bin', 'python'))) return [];
+  return ['python:*', '*/python:*'].map((pattern) => ({ pattern, run: { pathPrepend: [join(venv, 'bin')], env: { VIRTUAL_ENV: venv } } }));
 }
 
 export function isLoopback(host: string): boolean {

@@ -1,5 +1,6 @@
 // The composition root of embedded mode: store, registry, handler chain, collectors, HTTP server, kubeconfig.
 import { writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinResourceTypes } from '../api/builtin/index.js';
@@ -22,6 +23,9 @@ import { ActivatedAtAnnotation, addServingControllers, InferenceServiceRef, inst
 import { ModelServer } from '../serving/model-server.js';
 import { OnnxModel } from '../serving/onnx.js';
 import { addKatibControllers, admitKatib, installKatibCrds, KatibGroup, katibKinds, ObservationDb, observationLogRoute, SuggestionRunner, type TrialPods } from '../controllers/katib/index.js';
+import { startPipelines, type Pipelines } from '../controllers/pipelines/index.js';
+import { MetadataStore } from '../metadata/store.js';
+import { metadataRoute } from '../metadata/rest.js';
 import { addTrainingControllers, installTrainingCrds, TrainingGroup, trainingKinds, validateTrainingJob } from '../controllers/training/index.js';
 import { ApiHttpServer, type PodLogOptions } from './http-server.js';
 import { LocalClient } from './local-client.js';
@@ -92,6 +96,15 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     : undefined;
   // Katib's DB manager: observation logs in their own SQLite file, served at /katib/v1beta1/….
   const observations = config.controllers ? new ObservationDb(join(config.dataDir, 'katib.db')) : undefined;
+  // ML Metadata (KFP's lineage store) in its own SQLite file, served at /mlmd/v1/….
+  const metadata = config.controllers ? new MetadataStore({ path: join(config.dataDir, 'metadata.db') }) : undefined;
+  // The KFP API server (/apis/v2beta1/…) and run engine start once the API server listens; requests before that wait.
+  let pipelines: Pipelines | undefined;
+  let pipelinesReady: Promise<Pipelines> | undefined;
+  const kfpRoute = async (req: IncomingMessage, res: ServerResponse, u: URL): Promise<boolean> => {
+    if (!u.pathname.startsWith('/apis/v2beta1/') || !pipelinesReady) return false;
+    return (await pipelinesReady).route(req, res, u);
+  };
   // KServe's ingress: /serving/<namespace>/<name>/… reaches that InferenceService's predictor.
   const ingress = new ServingIngress({
     // A request for an InferenceService scaled to zero: tell its controller (through the API, like Knative's activator).
@@ -109,7 +122,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     maxBodyBytes: config.maxBodyBytes,
     ...(kubelet ? { podLogs: (namespace: string, pod: string, options: PodLogOptions) => kubelet.logs(namespace, pod, options) } : {}),
     ...(certificate ? { tls: { cert: certificate.certPem, key: certificate.keyPem } } : {}),
-    ...(observations ? { extraRoutes: [observationLogRoute(observations), (req, res, u) => ingress.handle(req, res, u)] } : {}),
+    ...(observations && metadata ? { extraRoutes: [observationLogRoute(observations), metadataRoute(metadata), kfpRoute, (req, res, u) => ingress.handle(req, res, u)] } : {}),
   });
   const address = await http.listen(config.port, config.host);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -131,6 +144,10 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   const controllers = observations
     ? await startControllers(client, logger, config.node.name, { db: observations, runner, reportUrl: `${url}/katib/v1beta1`, pythonHelperDir, ...(pods ? { pods } : {}) }, { ingress, ingressUrl: url, loaders: { onnxruntime: loadOnnx } })
     : undefined;
+  if (metadata) {
+    pipelinesReady = startPipelines({ client, metadata, dbPath: join(config.dataDir, 'pipelines.db'), dir: join(config.dataDir, 'pipelines'), logger });
+    pipelines = await pipelinesReady;
+  }
   logger.info({ url, dataDir: config.dataDir, kubeconfig: kubeconfigPath }, 'floe is serving');
   let stopped = false;
   return {
@@ -145,11 +162,13 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     async stop() {
       if (stopped) return;
       stopped = true;
+      await pipelines?.close();
       await controllers?.stop();
       await runner.stop();
       await kubelet?.stop();
       await http.close();
       observations?.close();
+      metadata?.close();
       gc.stop();
       crds.stop();
       store.close();

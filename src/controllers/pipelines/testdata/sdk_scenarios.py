@@ -35,6 +35,7 @@ def make_dataset(rows: int, data: Output[Dataset], stats: Output[Metrics]):
 
 @dsl.component(base_image=BASE)
 def train(data: Input[Dataset], scale: float, model: Output[Model]) -> NamedTuple('Out', [('total', float), ('lines', int)]):
+    import json
     with open(data.path) as f:
         lines = f.read().splitlines()
     total = sum(float(line.split(',')[1]) for line in lines) * scale
@@ -57,6 +58,7 @@ def flip(side: str) -> str:
 
 @dsl.component(base_image=BASE)
 def note(scratch: str, name: str, value: str) -> str:
+    import os
     with open(os.path.join(scratch, name), 'w') as f:
         f.write(value)
     return value
@@ -74,6 +76,7 @@ def total(xs: List[int]) -> int:
 
 @dsl.component(base_image=BASE)
 def flaky(scratch: str, name: str, fail_times: int) -> int:
+    import os
     path = os.path.join(scratch, name + '.attempts')
     n = int(open(path).read()) if os.path.exists(path) else 0
     with open(path, 'w') as f:
@@ -90,6 +93,8 @@ def boom():
 
 @dsl.component(base_image=BASE)
 def final_status(scratch: str, status: PipelineTaskFinalStatus):
+    import json
+    import os
     with open(os.path.join(scratch, 'final_status.json'), 'w') as f:
         json.dump({'state': status.state, 'task': status.pipeline_task_name, 'job': status.pipeline_job_resource_name, 'error': status.error_message}, f)
 
@@ -102,6 +107,7 @@ def read_text(data: Input[Dataset]) -> str:
 
 @dsl.component(base_image=BASE)
 def stamp(scratch: str, name: str) -> str:
+    import os
     import time
     with open(os.path.join(scratch, name), 'a') as f:
         f.write(f'{time.time()}\n')
@@ -205,6 +211,8 @@ def main():
     elif SCENARIO == 'basics':
         out = run(basics, {'rows': 5, 'greeting': 'floe'}, caching=False)
     elif SCENARIO == 'control':
+        for side in ('heads', 'tails', 'edge'):
+            os.makedirs(os.path.join(SCRATCH, side), exist_ok=True)
         out = {side: run(control, {'side': side, 'scratch': os.path.join(SCRATCH, side)}, caching=False) for side in ('heads', 'tails', 'edge')}
         out['branches'] = {side: open(os.path.join(SCRATCH, side, 'branch')).read() for side in ('heads', 'tails', 'edge')}
         out['big'] = os.path.exists(os.path.join(SCRATCH, 'heads', 'big'))
@@ -215,9 +223,10 @@ def main():
         out = {'ok': run(retry_pipeline, {'scratch': SCRATCH}, caching=False), 'exhausted': run(retry_exhausted, {'scratch': SCRATCH}, caching=False)}
         out['attempts'] = {k: int(open(os.path.join(SCRATCH, k + '.attempts')).read()) for k in ('a', 'b')}
     elif SCENARIO == 'cache':
-        first = run(cache_pipeline, {'scratch': SCRATCH}, caching=True, name='cache-1')
-        second = run(cache_pipeline, {'scratch': SCRATCH}, caching=True, name='cache-2')
-        third = run(cache_pipeline, {'scratch': SCRATCH, 'rows': 4}, caching=True, name='cache-3')
+        # enable_caching=None keeps each task's own setting (the SDK's default is on; stamp turns it off).
+        first = run(cache_pipeline, {'scratch': SCRATCH}, name='cache-1')
+        second = run(cache_pipeline, {'scratch': SCRATCH}, name='cache-2')
+        third = run(cache_pipeline, {'scratch': SCRATCH, 'rows': 4}, name='cache-3')
         out = {'first': first, 'second': second, 'third': third, 'stamps': len(open(os.path.join(SCRATCH, 'uncached')).read().splitlines())}
     elif SCENARIO == 'nested':
         path = os.path.join(SCRATCH, 'imported.csv')
@@ -243,15 +252,17 @@ def main():
             f.write(text.replace('name: comp-train\n', 'name: comp-trian\n'))
         for label, action in [
             ('unknown_component', lambda: c.upload_pipeline(broken, pipeline_name='broken-pipeline')),
-            ('missing_parameter', lambda: c.create_run_from_pipeline_package(good, arguments={'rows': 'many'}, experiment_name='floe-tests')),
-            ('unknown_parameter', lambda: c.create_run_from_pipeline_package(good, arguments={'nope': 1}, experiment_name='floe-tests')),
+            ('wrong_type', lambda: c.create_run_from_pipeline_package(good, arguments={'rows': 'many'}, experiment_name='floe-bad')),
+            ('missing_parameter', lambda: c.create_run_from_pipeline_func(inner, arguments={}, experiment_name='floe-bad')),
+            ('unknown_parameter', lambda: c.create_run_from_pipeline_package(good, arguments={'nope': 1}, experiment_name='floe-bad')),
         ]:
             try:
                 action()
                 errors[label] = None
             except Exception as e:  # kfp_server_api.ApiException carries status and body
                 errors[label] = {'status': getattr(e, 'status', None), 'body': getattr(e, 'body', str(e))}
-        out = {'errors': errors, 'pipelines': [p.display_name for p in (c.list_pipelines(page_size=100).pipelines or [])]}
+        runs = c.list_runs(experiment_id=c.get_experiment(experiment_name='floe-bad').experiment_id, page_size=100).runs or []
+        out = {'errors': errors, 'pipelines': [p.display_name for p in (c.list_pipelines(page_size=100).pipelines or [])], 'runs': [r.display_name for r in runs]}
     print(json.dumps(out, default=str))
 
 

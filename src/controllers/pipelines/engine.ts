@@ -1,0 +1,1127 @@
+// The run engine: KFP's driver for the PipelineSpec IR. It walks a run's DAG level by level (conditions, loops, exit
+// handlers, nested pipelines), resolves each task's inputs, checks the cache, runs container tasks as Pods through the
+// Client, reads their outputs, retries with backoff, and records executions and artifacts in ML Metadata.
+// All state lives in the run store, so a restart resumes every run where it was (Pods are adopted by their names).
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { PodRef, type ContainerSpec as PodContainer, type EnvVar, type Pod, type Volume, type VolumeMount } from '../../api/core-v1.js';
+import { FloeError } from '../../api/errors.js';
+import type { Client } from '../../client/client.js';
+import { Informer, realClock, WorkQueue, type Clock } from '../../controller/index.js';
+import type { Logger } from '../../api/logger.js';
+import type { Artifact, Execution, ExecutionState, MetadataWriter, MlmdValue } from '../../metadata/types.js';
+import { evaluateCondition, selectParameter, valueToText } from './cel.js';
+import { cacheKeyFingerprint } from './fingerprint.js';
+import type { ComponentSpec, ContainerSpec, DagSpec, ImporterSpec, JsonValue, KubernetesExecutorConfig, PipelineSpec, TaskInputParameterSpec, TaskSpec } from './ir.js';
+import { localPath, PlaceholderError, resolveCommand, resolveRunPlaceholders, type ExecutorInput, type RunPlaceholders, type RuntimeArtifact } from './placeholders.js';
+import { finalStates, type RpcStatus, type RunEngine, type RunRecord, type RunStore, type RuntimeState, type TaskRecord } from './types.js';
+import { coerceParameters } from './validate.js';
+
+export const RunIdLabel = 'pipeline/runid';
+export const TaskIdLabel = 'pipelines.floe.dev/task-id';
+
+export interface PipelineEngineOptions {
+  client: Client;
+  store: RunStore;
+  metadata: MetadataWriter;
+  /** Floe's pipelines folder: the default pipeline root (artifacts) and each task's output files live under it. It is
+   * mounted into every task Pod at the same path, so paths in a task's command are the same inside and out. */
+  dir: string;
+  logger: Logger;
+  /** Namespace of runs that name none (KFP's single-user deployment namespace). */
+  defaultNamespace?: string;
+  clock?: Clock;
+  /** Runs reconciled at once. */
+  workers?: number;
+}
+
+type TaskKind = 'dag' | 'loop' | 'container' | 'importer';
+
+/** The engine's own state of a task, stored in TaskRecord.engine. */
+interface TaskState {
+  path: string;
+  kind: TaskKind;
+  /** The task's key in its parent DAG ('' for the root). */
+  key: string;
+  /** Key into pipeline_spec.components ('' for the root). */
+  component: string;
+  iteration?: number;
+  items?: JsonValue[];
+  params: Record<string, JsonValue>;
+  artifacts: Record<string, RuntimeArtifact[]>;
+  outParams?: Record<string, JsonValue>;
+  outArtifacts?: Record<string, RuntimeArtifact[]>;
+  attempt?: number;
+  retryAt?: number;
+  fingerprint?: string;
+  cached?: boolean;
+  executorInput?: ExecutorInput;
+}
+
+interface Task {
+  record: TaskRecord;
+  state: TaskState;
+}
+
+/** A step of reconciling one run: everything it needs, read once. */
+interface RunView {
+  run: RunRecord;
+  spec: PipelineSpec;
+  tasks: Map<string, Task>;
+  dirty: Map<string, Task>;
+  contexts: number[];
+  root: string;
+  /** Earliest time something must be looked at again (a retry's backoff). */
+  wakeAt?: number;
+}
+
+const blocked = 'BLOCKED' as const;
+type ChildStatus = RuntimeState | typeof blocked | 'ABSENT';
+
+export class PipelineEngine implements RunEngine {
+  private readonly client: Client;
+  private readonly store: RunStore;
+  private readonly metadata: MetadataWriter;
+  private readonly dir: string;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly defaultNamespace: string;
+  private readonly queue: WorkQueue;
+  private readonly workers: number;
+  private readonly pods: Informer<Pod>;
+  private running: Promise<void>[] = [];
+  private readonly namespaces = new Set<string>();
+
+  constructor(options: PipelineEngineOptions) {
+    this.client = options.client;
+    this.store = options.store;
+    this.metadata = options.metadata;
+    this.dir = options.dir;
+    this.log = options.logger.child({ component: 'pipelines' });
+    this.clock = options.clock ?? realClock();
+    this.defaultNamespace = options.defaultNamespace ?? 'kubeflow';
+    this.workers = options.workers ?? 4;
+    this.queue = new WorkQueue({ clock: this.clock });
+    this.pods = new Informer<Pod>({
+      client: this.client,
+      kind: PodRef,
+      labelSelector: RunIdLabel,
+      onError: (err) => this.log.warn({ err }, 'pod watch failed; retrying'),
+    });
+    const enqueue = (pod: Pod): void => {
+      const run = pod.metadata.labels?.[RunIdLabel];
+      if (run) this.queue.add(run);
+    };
+    this.pods.addEventHandler({ onAdd: enqueue, onUpdate: (_old, pod) => enqueue(pod), onDelete: enqueue });
+  }
+
+  /** Starts watching Pods and resumes every run that was not finished. */
+  async open(): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    this.pods.start();
+    await this.pods.waitForSync();
+    for (const run of this.store.runsInState(['PENDING', 'RUNNING', 'CANCELING'])) this.queue.add(run.run_id);
+    for (let i = 0; i < this.workers; i++) this.running.push(this.work());
+  }
+
+  async close(): Promise<void> {
+    await this.queue.shutDown();
+    await Promise.all(this.running);
+    this.running = [];
+    await this.pods.stop();
+  }
+
+  start(runId: string): void {
+    this.queue.add(runId);
+  }
+
+  async terminate(runId: string): Promise<void> {
+    const run = this.store.getRun(runId);
+    if (!run) throw new FloeError('NotFound', `run ${runId} not found`);
+    if (finalStates.includes(run.state)) return;
+    this.store.updateRun(runId, { state: 'CANCELING' });
+    this.queue.add(runId);
+    return Promise.resolve();
+  }
+
+  async retry(runId: string): Promise<void> {
+    const run = this.store.getRun(runId);
+    if (!run) throw new FloeError('NotFound', `run ${runId} not found`);
+    if (run.state !== 'FAILED' && run.state !== 'CANCELED') {
+      throw new FloeError('BadRequest', `run ${runId} is ${run.state}: only a FAILED or CANCELED run can be retried`);
+    }
+    // Keep what succeeded (and what a condition skipped); everything else runs again from its first attempt.
+    const again = this.store.listTasks(runId).filter((t) => t.state !== 'SUCCEEDED' && t.state !== 'SKIPPED');
+    const now = this.now();
+    this.store.putTasks(
+      again.map((t) => {
+        const state = { ...(t.engine as unknown as TaskState) };
+        delete state.attempt;
+        delete state.retryAt;
+        delete state.outParams;
+        delete state.outArtifacts;
+        delete state.executorInput;
+        const isDag = state.kind === 'dag' || state.kind === 'loop';
+        const record: TaskRecord = { ...t, state: isDag ? 'RUNNING' : 'PENDING', engine: state };
+        delete record.end_time;
+        delete record.error;
+        delete record.pod_name;
+        if (!isDag) delete record.execution_id;
+        record.create_time = now;
+        return record;
+      }),
+    );
+    this.store.updateRun(runId, { state: 'RUNNING' });
+    this.queue.add(runId);
+    return Promise.resolve();
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const runId = await this.queue.get();
+      if (runId === undefined) return;
+      try {
+        const wakeAt = await this.reconcile(runId);
+        this.queue.forget(runId);
+        if (wakeAt !== undefined) this.queue.addAfter(runId, Math.max(0, wakeAt - this.clock.now()));
+      } catch (err) {
+        this.log.warn({ err, run: runId }, 'reconciling a run failed; retrying');
+        this.queue.addRateLimited(runId);
+      } finally {
+        this.queue.done(runId);
+      }
+    }
+  }
+
+  private now(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  /** One pass over a run: start what can start, observe what runs, finish what is done. */
+  private async reconcile(runId: string): Promise<number | undefined> {
+    const run = this.store.getRun(runId);
+    if (!run || finalStates.includes(run.state)) return undefined;
+    this.log.debug({ run: runId }, 'reconciling a run');
+    const view: RunView = { run, spec: run.pipeline_spec, tasks: new Map(), dirty: new Map(), contexts: [], root: '' };
+    for (const record of this.store.listTasks(runId)) {
+      const state = record.engine as unknown as TaskState;
+      view.tasks.set(state.path, { record, state });
+    }
+    if (run.state === 'CANCELING') {
+      await this.cancel(view);
+      return undefined;
+    }
+    view.contexts = this.ensureContexts(view);
+    view.root = this.pipelineRoot(run);
+    let root = view.tasks.get('root');
+    if (!root) {
+      const params = coerceParameters(run.pipeline_spec, run.runtime_config.parameters ?? {});
+      root = this.newTask(view, undefined, { path: 'root', kind: 'dag', key: '', component: '', params, artifacts: {} }, 'RUNNING', run.pipeline_spec.pipelineInfo.name);
+      this.startDagExecution(view, root, undefined);
+      if (run.state !== 'RUNNING') this.store.updateRun(runId, { state: 'RUNNING' });
+    }
+    await this.reconcileDag(view, root, run.pipeline_spec.root);
+    // A task that finished late in the pass may have made an earlier sibling ready: look again until nothing changes.
+    const changed = view.dirty.size > 0;
+    this.flush(view);
+    if (finalStates.includes(root.record.state)) {
+      const failed = [...view.tasks.values()].filter((t) => t.record.state === 'FAILED' && (t.state.kind === 'container' || t.state.kind === 'importer'));
+      const error: RpcStatus | undefined =
+        root.record.state === 'FAILED'
+          ? { code: 2, message: failed.length > 0 ? failed.map((t) => `task ${t.record.display_name} failed: ${t.record.error?.message ?? 'see its logs'}`).join('; ') : root.record.error?.message ?? 'the pipeline failed' }
+          : undefined;
+      this.store.updateRun(runId, { state: root.record.state, finished_at: this.now(), ...(error ? { error } : {}) });
+      this.log.info({ run: runId, state: root.record.state }, 'run finished');
+      return undefined;
+    }
+    return changed ? this.clock.now() : view.wakeAt;
+  }
+
+  // ---- DAGs ----------------------------------------------------------------------------------------------------
+
+  /** Advances one DAG instance (the root, a sub-DAG, or one loop iteration); sets its state once every child is done. */
+  private async reconcileDag(view: RunView, dag: Task, component: ComponentSpec): Promise<void> {
+    if (finalStates.includes(dag.record.state)) return;
+    const spec: DagSpec = component.dag ?? {};
+    const tasks = spec.tasks ?? {};
+    const statuses = new Map<string, ChildStatus>();
+    const statusOf = (key: string, seen: Set<string> = new Set()): ChildStatus => {
+      const known = statuses.get(key);
+      if (known) return known;
+      const child = view.tasks.get(`${dag.state.path}/${key}`);
+      let status: ChildStatus = child ? child.record.state : 'ABSENT';
+      if (!child) {
+        const taskSpec = tasks[key];
+        const strategy = taskSpec?.triggerPolicy?.strategy ?? 'ALL_UPSTREAM_TASKS_SUCCEEDED';
+        if (strategy !== 'ALL_UPSTREAM_TASKS_COMPLETED' && !seen.has(key)) {
+          seen.add(key);
+          const upstream = (taskSpec?.dependentTasks ?? []).map((k) => statusOf(k, seen));
+          if (upstream.some((s) => s === 'FAILED' || s === 'CANCELED' || s === blocked)) status = blocked;
+        }
+      }
+      statuses.set(key, status);
+      return status;
+    };
+    for (const [key, taskSpec] of Object.entries(tasks)) {
+      const path = `${dag.state.path}/${key}`;
+      let child = view.tasks.get(path);
+      if (!child) {
+        if (statusOf(key) === blocked) continue;
+        // Ready once every upstream task is done (a blocked one counts as done only under ALL_UPSTREAM_TASKS_COMPLETED,
+        // which is the only strategy under which this task is not blocked by it).
+        const ready = (taskSpec.dependentTasks ?? []).every((k) => {
+          const s = statusOf(k);
+          return s === blocked || (s !== 'ABSENT' && finalStates.includes(s));
+        });
+        if (!ready) continue;
+        child = this.createChild(view, dag, key, taskSpec);
+        this.log.debug({ run: view.run.run_id, task: child.state.path, state: child.record.state }, 'task created');
+        statuses.set(key, child.record.state);
+      }
+      await this.advance(view, child, taskSpec);
+      statuses.set(key, child.record.state);
+    }
+    const all = Object.keys(tasks).map((k) => statusOf(k));
+    if (all.some((s) => s === 'ABSENT' || (s !== blocked && !finalStates.includes(s)))) return;
+    const failed = all.some((s) => s === 'FAILED' || s === 'CANCELED' || s === blocked);
+    if (failed) {
+      this.finish(view, dag, 'FAILED', { code: 2, message: `tasks failed in ${dag.record.display_name}` });
+      return;
+    }
+    try {
+      const outputs = this.dagOutputs(view, dag, spec);
+      dag.state.outParams = outputs.params;
+      dag.state.outArtifacts = outputs.artifacts;
+      this.finish(view, dag, 'SUCCEEDED');
+    } catch (err) {
+      this.finish(view, dag, 'FAILED', { code: 3, message: (err as Error).message });
+    }
+  }
+
+  private async advance(view: RunView, child: Task, taskSpec: TaskSpec): Promise<void> {
+    if (finalStates.includes(child.record.state)) return;
+    switch (child.state.kind) {
+      case 'dag':
+        return this.reconcileDag(view, child, this.component(view, child.state.component));
+      case 'loop':
+        return this.reconcileLoop(view, child, taskSpec);
+      case 'container':
+        return this.reconcileContainer(view, child, taskSpec);
+      case 'importer':
+        return;
+    }
+  }
+
+  /** A new child task of a DAG: inputs resolved, condition checked, then a DAG, a loop, a container task or an importer. */
+  private createChild(view: RunView, dag: Task, key: string, taskSpec: TaskSpec): Task {
+    const path = `${dag.state.path}/${key}`;
+    const componentName = taskSpec.componentRef.name;
+    const component = this.component(view, componentName);
+    const name = taskSpec.taskInfo?.name ?? key;
+    const base: TaskState = { path, kind: 'container', key, component: componentName, params: {}, artifacts: {} };
+    if (taskSpec.parameterIterator || taskSpec.artifactIterator) base.kind = 'loop';
+    else if (component.dag) base.kind = 'dag';
+    else if (this.executor(view, component).importer) base.kind = 'importer';
+    let inputs: { params: Record<string, JsonValue>; artifacts: Record<string, RuntimeArtifact[]> };
+    try {
+      inputs = this.resolveInputs(view, dag, taskSpec, component, base.kind === 'loop');
+    } catch (err) {
+      const failed = this.newTask(view, dag, base, 'FAILED', name);
+      failed.record.error = { code: 3, message: (err as Error).message };
+      failed.record.end_time = this.now();
+      return failed;
+    }
+    base.params = inputs.params;
+    base.artifacts = inputs.artifacts;
+    const condition = taskSpec.triggerPolicy?.condition;
+    if (condition) {
+      let run: boolean;
+      try {
+        run = evaluateCondition(condition, { inputs: { parameterValues: inputs.params } });
+      } catch (err) {
+        const failed = this.newTask(view, dag, base, 'FAILED', name);
+        failed.record.error = { code: 3, message: `triggerPolicy.condition: ${(err as Error).message}` };
+        failed.record.end_time = this.now();
+        return failed;
+      }
+      if (!run) {
+        const skipped = this.newTask(view, dag, base, 'SKIPPED', name);
+        skipped.record.end_time = this.now();
+        skipped.record.execution_id = this.putExecution(view, { type: executionType(base.kind), last_known_state: 'CANCELED', custom_properties: this.execProps(skipped, dag) }, []);
+        return skipped;
+      }
+    }
+    switch (base.kind) {
+      case 'loop': {
+        try {
+          base.items = this.loopItems(taskSpec, inputs);
+        } catch (err) {
+          const failed = this.newTask(view, dag, base, 'FAILED', name);
+          failed.record.error = { code: 3, message: (err as Error).message };
+          failed.record.end_time = this.now();
+          return failed;
+        }
+        const loop = this.newTask(view, dag, base, 'RUNNING', name);
+        this.startDagExecution(view, loop, dag);
+        return loop;
+      }
+      case 'dag': {
+        const sub = this.newTask(view, dag, base, 'RUNNING', name);
+        this.startDagExecution(view, sub, dag);
+        return sub;
+      }
+      case 'importer':
+        return this.runImporter(view, dag, base, name, component);
+      case 'container':
+        return this.newTask(view, dag, base, 'PENDING', name);
+    }
+  }
+
+  private loopItems(taskSpec: TaskSpec, inputs: { params: Record<string, JsonValue>; artifacts: Record<string, RuntimeArtifact[]> }): JsonValue[] {
+    if (taskSpec.artifactIterator) {
+      const name = taskSpec.artifactIterator.items.inputArtifact ?? '';
+      return (inputs.artifacts[name] ?? []) as unknown as JsonValue[];
+    }
+    const items = taskSpec.parameterIterator!.items;
+    let value: JsonValue | undefined = items.raw !== undefined ? (JSON.parse(items.raw) as JsonValue) : inputs.params[items.inputParameter ?? ''];
+    if (typeof value === 'string') value = JSON.parse(value) as JsonValue;
+    if (!Array.isArray(value)) throw new Error(`parameterIterator.items: the loop's items are not a list (got ${JSON.stringify(value)})`);
+    return value;
+  }
+
+  /** A ParallelFor: one DAG instance per item, at most `parallelismLimit` unfinished at a time; outputs collected in order. */
+  private async reconcileLoop(view: RunView, loop: Task, taskSpec: TaskSpec): Promise<void> {
+    const items = loop.state.items ?? [];
+    const limit = taskSpec.iteratorPolicy?.parallelismLimit ?? 0;
+    const component = this.component(view, loop.state.component);
+    const itemInput = (taskSpec.parameterIterator ?? taskSpec.artifactIterator)!.itemInput;
+    let active = 0;
+    const iterations: Task[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const path = `${loop.state.path}/${i}`;
+      let iteration = view.tasks.get(path);
+      if (!iteration) {
+        if (limit > 0 && active >= limit) break;
+        const params = { ...loop.state.params };
+        const artifacts = { ...loop.state.artifacts };
+        if (taskSpec.artifactIterator) artifacts[itemInput] = [items[i] as unknown as RuntimeArtifact];
+        else params[itemInput] = items[i]!;
+        iteration = this.newTask(view, loop, { path, kind: 'dag', key: String(i), component: loop.state.component, iteration: i, params, artifacts }, 'RUNNING', `${loop.record.display_name}-iteration-${i}`);
+        this.startDagExecution(view, iteration, loop);
+      }
+      await this.reconcileDag(view, iteration, component);
+      if (!finalStates.includes(iteration.record.state)) active++;
+      iterations.push(iteration);
+    }
+    if (iterations.length < items.length || iterations.some((t) => !finalStates.includes(t.record.state))) return;
+    if (iterations.some((t) => t.record.state !== 'SUCCEEDED')) {
+      this.finish(view, loop, 'FAILED', { code: 2, message: `iterations failed in ${loop.record.display_name}` });
+      return;
+    }
+    const outParams: Record<string, JsonValue> = {};
+    const outArtifacts: Record<string, RuntimeArtifact[]> = {};
+    for (const name of Object.keys(component.dag?.outputs?.parameters ?? {})) outParams[name] = iterations.map((t) => t.state.outParams?.[name] ?? null);
+    for (const name of Object.keys(component.dag?.outputs?.artifacts ?? {})) outArtifacts[name] = iterations.flatMap((t) => t.state.outArtifacts?.[name] ?? []);
+    loop.state.outParams = outParams;
+    loop.state.outArtifacts = outArtifacts;
+    this.finish(view, loop, 'SUCCEEDED');
+  }
+
+  /** A DAG's outputs from its children (valueFromOneof: the first branch that produced one). */
+  private dagOutputs(view: RunView, dag: Task, spec: DagSpec): { params: Record<string, JsonValue>; artifacts: Record<string, RuntimeArtifact[]> } {
+    const params: Record<string, JsonValue> = {};
+    const artifacts: Record<string, RuntimeArtifact[]> = {};
+    const child = (key: string): Task | undefined => view.tasks.get(`${dag.state.path}/${key}`);
+    for (const [name, out] of Object.entries(spec.outputs?.parameters ?? {})) {
+      const selectors = out.valueFromParameter ? [out.valueFromParameter] : (out.valueFromOneof?.parameterSelectors ?? []);
+      const found = selectors.map((s) => child(s.producerSubtask)).find((t, i) => t?.record.state === 'SUCCEEDED' && t.state.outParams?.[selectors[i]!.outputParameterKey] !== undefined);
+      const selector = selectors[found ? selectors.findIndex((s) => child(s.producerSubtask) === found) : -1];
+      if (found && selector) params[name] = found.state.outParams![selector.outputParameterKey]!;
+      else if (out.valueFromOneof) throw new Error(`output ${name}: no branch of the dsl.OneOf produced a value`);
+    }
+    for (const [name, out] of Object.entries(spec.outputs?.artifacts ?? {})) {
+      for (const s of out.artifactSelectors ?? []) {
+        const producer = child(s.producerSubtask);
+        const list = producer?.record.state === 'SUCCEEDED' ? producer.state.outArtifacts?.[s.outputArtifactKey] : undefined;
+        if (list && list.length > 0) {
+          artifacts[name] = list;
+          break;
+        }
+      }
+    }
+    return { params, artifacts };
+  }
+
+  // ---- inputs ----------------------------------------------------------------------------------------------------
+
+  private resolveInputs(view: RunView, dag: Task, taskSpec: TaskSpec, component: ComponentSpec, isLoop: boolean): { params: Record<string, JsonValue>; artifacts: Record<string, RuntimeArtifact[]> } {
+    const params: Record<string, JsonValue> = {};
+    const artifacts: Record<string, RuntimeArtifact[]> = {};
+    const placeholders = this.runPlaceholders(view, dag.record.display_name, dag.record.task_id);
+    for (const [name, input] of Object.entries(taskSpec.inputs?.parameters ?? {})) {
+      const value = this.parameterValue(view, dag, name, input, placeholders);
+      if (value !== undefined) params[name] = value;
+    }
+    for (const [name, input] of Object.entries(taskSpec.inputs?.artifacts ?? {})) {
+      if (input.componentInputArtifact !== undefined) {
+        const list = dag.state.artifacts[input.componentInputArtifact];
+        if (list) artifacts[name] = list;
+      } else if (input.taskOutputArtifact) {
+        const { producerTask, outputArtifactKey } = input.taskOutputArtifact;
+        const producer = view.tasks.get(`${dag.state.path}/${producerTask}`);
+        const list = producer?.state.outArtifacts?.[outputArtifactKey];
+        if (!list) throw new Error(`inputs.artifacts.${name}: task ${producerTask} produced no artifact "${outputArtifactKey}"${producer ? ` (it is ${producer.record.state})` : ''}`);
+        artifacts[name] = list;
+      }
+    }
+    // Defaults of the component's own inputs; a loop's body gets its item later, so its item input is not required here.
+    for (const [name, def] of Object.entries(component.inputDefinitions?.parameters ?? {})) {
+      if (name in params) continue;
+      if (def.defaultValue !== undefined) params[name] = def.defaultValue;
+      else if (!def.isOptional && !isLoop && def.parameterType !== 'TASK_FINAL_STATUS') throw new Error(`inputs.parameters.${name}: no value for a required input`);
+    }
+    for (const [name, def] of Object.entries(component.inputDefinitions?.artifacts ?? {})) {
+      if (!(name in artifacts) && !def.isOptional && !isLoop) throw new Error(`inputs.artifacts.${name}: no artifact for a required input`);
+    }
+    return { params, artifacts };
+  }
+
+  private parameterValue(view: RunView, dag: Task, name: string, input: TaskInputParameterSpec, placeholders: RunPlaceholders): JsonValue | undefined {
+    let value: JsonValue | undefined;
+    if (input.componentInputParameter !== undefined) {
+      value = dag.state.params[input.componentInputParameter];
+    } else if (input.taskOutputParameter) {
+      const { producerTask, outputParameterKey } = input.taskOutputParameter;
+      const producer = view.tasks.get(`${dag.state.path}/${producerTask}`);
+      value = producer?.state.outParams?.[outputParameterKey];
+      if (value === undefined) throw new Error(`inputs.parameters.${name}: task ${producerTask} produced no parameter "${outputParameterKey}"${producer ? ` (it is ${producer.record.state})` : ''}`);
+    } else if (input.runtimeValue) {
+      const c = input.runtimeValue.constant ?? constantValue(input.runtimeValue.constantValue);
+      value = c === undefined ? undefined : resolveRunPlaceholders(c, placeholders);
+    } else if (input.taskFinalStatus) {
+      const producer = view.tasks.get(`${dag.state.path}/${input.taskFinalStatus.producerTask}`);
+      const state = producer?.record.state ?? 'FAILED';
+      value = {
+        state: mlmdState(state),
+        error: producer?.record.error ? { code: producer.record.error.code, message: producer.record.error.message } : {},
+        pipelineJobResourceName: placeholders.pipeline_job_resource_name,
+        pipelineTaskName: input.taskFinalStatus.producerTask,
+      };
+    }
+    if (value !== undefined && input.parameterExpressionSelector) value = selectParameter(input.parameterExpressionSelector, value);
+    return value;
+  }
+
+  // ---- container tasks -------------------------------------------------------------------------------------------
+
+  private async reconcileContainer(view: RunView, task: Task, taskSpec: TaskSpec): Promise<void> {
+    const component = this.component(view, task.state.component);
+    const container = this.executor(view, component).container!;
+    const dag = this.parentOf(view, task);
+    if (task.record.state === 'PENDING') {
+      if (task.state.retryAt !== undefined && task.state.retryAt > this.clock.now()) {
+        view.wakeAt = Math.min(view.wakeAt ?? Infinity, task.state.retryAt);
+        return;
+      }
+      if (!task.state.executorInput) task.state.executorInput = this.provision(view, task, component);
+      const attempt = task.state.attempt ?? 0;
+      if (attempt === 0 && taskSpec.cachingOptions?.enableCache && task.state.cached === undefined) {
+        task.state.fingerprint = this.fingerprint(task, taskSpec, component, container);
+        const hit = this.store.cacheLookup(task.state.fingerprint, view.spec.pipelineInfo.name, view.run.namespace || this.defaultNamespace);
+        task.state.cached = hit !== undefined;
+        if (hit) {
+          const outputs = hit.outputs as { params?: Record<string, JsonValue>; artifacts?: Record<string, RuntimeArtifact[]> };
+          task.state.outParams = outputs.params ?? {};
+          task.state.outArtifacts = outputs.artifacts ?? {};
+          task.record.execution_id = this.putExecution(
+            view,
+            {
+              type: 'system.ContainerExecution',
+              last_known_state: 'CACHED',
+              custom_properties: { ...this.execProps(task, dag), cache_fingerprint: { string_value: task.state.fingerprint }, ...(hit.execution_id !== undefined ? { cached_execution_id: { string_value: String(hit.execution_id) } } : {}), outputs: { struct_value: task.state.outParams } },
+            },
+            [...this.inputEvents(task), ...Object.entries(task.state.outArtifacts).flatMap(([key, list]) => list.map((a) => ({ event: { type: 'OUTPUT' as const, path: { steps: [{ key }] }, artifact_id: Number(a.name) } })))],
+          );
+          task.record.outputs = artifactIds(task.state.outArtifacts);
+          this.finish(view, task, 'SUCCEEDED');
+          this.log.info({ run: view.run.run_id, task: task.record.display_name }, 'cache hit');
+          return;
+        }
+      }
+      const pod = this.podFor(view, task, component, container, dag);
+      if (task.record.execution_id === undefined) {
+        task.record.execution_id = this.putExecution(
+          view,
+          { type: 'system.ContainerExecution', last_known_state: 'RUNNING', custom_properties: { ...this.execProps(task, dag), pod_name: { string_value: pod.metadata.name! }, namespace: { string_value: pod.metadata.namespace! }, image: { string_value: container.image }, inputs: { struct_value: task.state.params }, ...(task.state.fingerprint ? { cache_fingerprint: { string_value: task.state.fingerprint } } : {}) } },
+          this.inputEvents(task),
+        );
+      }
+      await this.ensureNamespace(pod.metadata.namespace!);
+      try {
+        await this.client.create(pod);
+      } catch (err) {
+        if (!(err instanceof FloeError && err.reason === 'AlreadyExists')) throw err;
+      }
+      task.record.pod_name = pod.metadata.name!;
+      task.record.child_tasks = [{ pod_name: pod.metadata.name! }];
+      if (!task.record.start_time) task.record.start_time = this.now();
+      this.setState(view, task, 'RUNNING');
+      return;
+    }
+    // RUNNING: look at the Pod.
+    const name = task.record.pod_name!;
+    const namespace = view.run.namespace || this.defaultNamespace;
+    let pod = this.pods.get(name, namespace);
+    if (!pod) {
+      try {
+        pod = await this.client.get<Pod>(PodRef, name, namespace);
+      } catch (err) {
+        if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
+        // The Pod is gone (deleted by hand, or never created before a crash): run this attempt again.
+        this.setState(view, task, 'PENDING');
+        return;
+      }
+    }
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded') {
+      try {
+        this.collectOutputs(task, component);
+      } catch (err) {
+        this.failAttempt(view, task, taskSpec, (err as Error).message);
+        return;
+      }
+      const ids = this.recordOutputs(view, task, dag);
+      task.record.outputs = ids;
+      if (task.state.fingerprint) {
+        this.store.cachePut({
+          fingerprint: task.state.fingerprint,
+          pipeline_name: view.spec.pipelineInfo.name,
+          namespace,
+          run_id: view.run.run_id,
+          task_id: task.record.task_id,
+          ...(task.record.execution_id !== undefined ? { execution_id: task.record.execution_id } : {}),
+          outputs: { params: task.state.outParams ?? {}, artifacts: task.state.outArtifacts ?? {} },
+          created_at: this.now(),
+        });
+      }
+      this.finish(view, task, 'SUCCEEDED');
+    } else if (phase === 'Failed') {
+      const terminated = pod.status?.containerStatuses?.[0]?.state.terminated;
+      const why = terminated ? `exit code ${terminated.exitCode}${terminated.reason ? ` (${terminated.reason})` : ''}${terminated.message ? `: ${terminated.message.trim().slice(-500)}` : ''}` : (pod.status?.message ?? pod.status?.reason ?? 'the Pod failed');
+      this.failAttempt(view, task, taskSpec, `pod ${name}: ${why}`);
+    }
+  }
+
+  /** A failed attempt: retry after KFP's backoff while retries remain, else the task fails. */
+  private failAttempt(view: RunView, task: Task, taskSpec: TaskSpec, message: string): void {
+    const attempt = task.state.attempt ?? 0;
+    const policy = taskSpec.retryPolicy;
+    const max = policy?.maxRetryCount ?? 0;
+    if (attempt < max) {
+      const base = durationMs(policy?.backoffDuration ?? '0s');
+      const factor = policy?.backoffFactor ?? 2;
+      const cap = durationMs(policy?.backoffMaxDuration ?? '3600s');
+      const wait = Math.min(cap, base * Math.pow(factor, attempt));
+      task.state.attempt = attempt + 1;
+      task.state.retryAt = this.clock.now() + wait;
+      delete task.state.executorInput;
+      task.record.error = { code: 2, message: `attempt ${attempt + 1} of ${max + 1} failed: ${message}` };
+      this.setState(view, task, 'PENDING');
+      view.wakeAt = Math.min(view.wakeAt ?? Infinity, task.state.retryAt);
+      this.log.info({ run: view.run.run_id, task: task.record.display_name, attempt: attempt + 1, waitMs: wait }, 'retrying a failed task');
+      return;
+    }
+    const dag = this.parentOf(view, task);
+    if (task.record.execution_id !== undefined) {
+      this.metadata.putExecution({ id: task.record.execution_id, type: 'system.ContainerExecution', last_known_state: 'FAILED', custom_properties: this.execProps(task, dag) }, [], view.contexts);
+    }
+    this.finish(view, task, 'FAILED', { code: 2, message: max > 0 ? `${message} (after ${max + 1} attempts)` : message });
+  }
+
+  /** Output locations for one execution: artifact URIs under the pipeline root, parameter files and executor_output.json. */
+  private provision(view: RunView, task: Task, component: ComponentSpec): ExecutorInput {
+    const salt = randomUUID();
+    const taskName = task.state.iteration !== undefined ? `${task.state.key}-${task.state.iteration}` : task.record.display_name;
+    const attemptDir = join(this.dir, 'runs', view.run.run_id, task.record.task_id, String(task.state.attempt ?? 0));
+    mkdirSync(join(attemptDir, 'parameters'), { recursive: true });
+    const parameters: Record<string, { outputFile: string }> = {};
+    for (const name of Object.keys(component.outputDefinitions?.parameters ?? {})) parameters[name] = { outputFile: join(attemptDir, 'parameters', name) };
+    const artifacts: Record<string, { artifacts: RuntimeArtifact[] }> = {};
+    for (const [name, def] of Object.entries(component.outputDefinitions?.artifacts ?? {})) {
+      const uri = `${view.root}/${view.spec.pipelineInfo.name}/${view.run.run_id}/${taskName}/${salt}/${name}`;
+      mkdirSync(join(uri, '..'), { recursive: true });
+      artifacts[name] = { artifacts: [{ name, type: { schemaTitle: def.artifactType?.schemaTitle ?? 'system.Artifact', ...(def.artifactType?.schemaVersion ? { schemaVersion: def.artifactType.schemaVersion } : {}) }, uri, metadata: { ...(def.metadata ?? {}) } }] };
+    }
+    return {
+      inputs: {
+        parameterValues: task.state.params,
+        artifacts: Object.fromEntries(Object.entries(task.state.artifacts).map(([k, list]) => [k, { artifacts: list }])),
+      },
+      outputs: { parameters, artifacts, outputFile: join(attemptDir, 'executor_output.json') },
+    };
+  }
+
+  private collectOutputs(task: Task, component: ComponentSpec): void {
+    const input = task.state.executorInput!;
+    let written: { parameterValues?: Record<string, JsonValue>; artifacts?: Record<string, { artifacts?: Partial<RuntimeArtifact & { custom_path: string }>[] }> } = {};
+    if (existsSync(input.outputs.outputFile)) {
+      try {
+        written = JSON.parse(readFileSync(input.outputs.outputFile, 'utf8')) as typeof written;
+      } catch (err) {
+        throw new Error(`executor output ${input.outputs.outputFile} is not JSON: ${(err as Error).message}`);
+      }
+    }
+    const params: Record<string, JsonValue> = {};
+    for (const [name, def] of Object.entries(component.outputDefinitions?.parameters ?? {})) {
+      const fromOutput = written.parameterValues?.[name];
+      if (fromOutput !== undefined) {
+        params[name] = fromOutput;
+        continue;
+      }
+      const file = input.outputs.parameters[name]!.outputFile;
+      if (!existsSync(file)) throw new Error(`output parameter "${name}" was not written (expected the file ${file} or executor output)`);
+      params[name] = parseParameter(readFileSync(file, 'utf8'), def.parameterType ?? 'STRING', name);
+    }
+    const artifacts: Record<string, RuntimeArtifact[]> = {};
+    for (const [name, out] of Object.entries(input.outputs.artifacts)) {
+      const reported = written.artifacts?.[name]?.artifacts ?? [];
+      artifacts[name] = out.artifacts.map((a, i) => {
+        const r = reported[i];
+        return { ...a, uri: r?.uri ?? a.uri, metadata: { ...a.metadata, ...(r?.metadata ?? {}) } };
+      });
+    }
+    task.state.outParams = params;
+    task.state.outArtifacts = artifacts;
+  }
+
+  /** The execution COMPLETE in MLMD with its output artifacts; the artifacts' MLMD ids become their names. */
+  private recordOutputs(view: RunView, task: Task, dag: Task | undefined): Record<string, { artifact_ids: number[] }> {
+    const entries = Object.entries(task.state.outArtifacts ?? {}).flatMap(([key, list]) => list.map((a) => ({ key, a })));
+    const result = this.metadata.putExecution(
+      { ...(task.record.execution_id !== undefined ? { id: task.record.execution_id } : {}), type: 'system.ContainerExecution', last_known_state: 'COMPLETE', custom_properties: { ...this.execProps(task, dag), outputs: { struct_value: task.state.outParams ?? {} } } },
+      entries.map(({ key, a }) => ({ artifact: artifactFor(a, key), event: { type: 'OUTPUT' as const, path: { steps: [{ key }] } } })),
+      view.contexts,
+    );
+    task.record.execution_id = result.execution_id;
+    entries.forEach(({ a }, i) => {
+      a.name = String(result.artifact_ids[i]);
+    });
+    return artifactIds(task.state.outArtifacts ?? {});
+  }
+
+  private inputEvents(task: Task): { event: { type: 'INPUT'; path: { steps: { key: string }[] }; artifact_id: number } }[] {
+    return Object.entries(task.state.artifacts).flatMap(([key, list]) =>
+      list.filter((a) => /^\d+$/.test(a.name)).map((a) => ({ event: { type: 'INPUT' as const, path: { steps: [{ key }] }, artifact_id: Number(a.name) } })),
+    );
+  }
+
+  private fingerprint(task: Task, taskSpec: TaskSpec, component: ComponentSpec, container: ContainerSpec): string {
+    const outputs = task.state.executorInput!.outputs;
+    return cacheKeyFingerprint({
+      componentName: taskSpec.componentRef.name,
+      ...(taskSpec.cachingOptions?.cacheKey ? { cacheKey: taskSpec.cachingOptions.cacheKey } : {}),
+      inputArtifactNames: Object.fromEntries(Object.entries(task.state.artifacts).map(([k, list]) => [k, list.map((a) => a.name)])),
+      inputParameterValues: task.state.params,
+      outputArtifactsSpec: Object.fromEntries(Object.entries(outputs.artifacts).map(([k, v]) => [k, { name: v.artifacts[0]?.name ?? k, type: v.artifacts[0]?.type ?? {}, metadata: v.artifacts[0]?.metadata ?? {} }])),
+      outputParametersSpec: Object.fromEntries(Object.entries(component.outputDefinitions?.parameters ?? {}).map(([k, v]) => [k, v.parameterType ?? 'STRING'])),
+      containerSpec: { image: container.image, cmdArgs: [...(container.command ?? []), ...(container.args ?? [])].map((c) => (typeof c === 'string' ? c : JSON.stringify(c))), pvcNames: [] },
+    });
+  }
+
+  /** The task's Pod: resolved command, the IR's env and resources, and what the Kubernetes platform spec adds. */
+  private podFor(view: RunView, task: Task, component: ComponentSpec, container: ContainerSpec, dag: Task | undefined): Pod {
+    const input = task.state.executorInput!;
+    const placeholders = this.runPlaceholders(view, task.record.display_name, task.record.task_id);
+    let command: string[];
+    let args: string[];
+    try {
+      command = resolveCommand(container.command, input, placeholders);
+      args = resolveCommand(container.args, input, placeholders);
+    } catch (err) {
+      if (err instanceof PlaceholderError) throw new FloeError('BadRequest', `task ${task.record.display_name}: ${err.message}`);
+      throw err;
+    }
+    const namespace = view.run.namespace || this.defaultNamespace;
+    const attempt = task.state.attempt ?? 0;
+    const name = podName(view.run.run_id, task.state.path, attempt);
+    const label = component.executorLabel ?? '';
+    const k8s: KubernetesExecutorConfig = view.run.platform_spec?.platforms?.kubernetes?.deploymentSpec?.executors?.[label] ?? {};
+    const platformParam = (p: TaskInputParameterSpec | undefined, fallback: string | undefined): string | undefined => {
+      if (!p) return fallback;
+      const v = dag ? this.parameterValue(view, dag, 'platform', p, placeholders) : undefined;
+      return v === undefined ? fallback : valueToText(v);
+    };
+    const env: EnvVar[] = [
+      ...(container.env ?? []).map((e) => ({ name: e.name, value: e.value ?? '' })),
+      { name: 'KFP_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'KFP_POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
+      { name: 'KFP_RETRY_INDEX', value: String(attempt) },
+    ];
+    const volumes: Volume[] = [{ name: 'kfp-pipelines', hostPath: { path: this.dir, type: 'DirectoryOrCreate' } }];
+    const mounts: VolumeMount[] = [{ name: 'kfp-pipelines', mountPath: this.dir }];
+    const localRoot = view.root;
+    if (!localRoot.startsWith(this.dir)) {
+      volumes.push({ name: 'kfp-pipeline-root', hostPath: { path: localRoot, type: 'DirectoryOrCreate' } });
+      mounts.push({ name: 'kfp-pipeline-root', mountPath: localRoot });
+    }
+    k8s.secretAsEnv?.forEach((s) => {
+      const secret = platformParam(s.secretNameParameter, s.secretName);
+      for (const k of s.keyToEnv ?? []) env.push({ name: k.envVar, valueFrom: { secretKeyRef: { name: secret ?? '', key: k.secretKey, ...(s.optional ? { optional: true } : {}) } } });
+    });
+    k8s.configMapAsEnv?.forEach((c) => {
+      const cm = platformParam(c.configMapNameParameter, c.configMapName);
+      for (const k of c.keyToEnv ?? []) env.push({ name: k.envVar, valueFrom: { configMapKeyRef: { name: cm ?? '', key: k.configMapKey, ...(c.optional ? { optional: true } : {}) } } });
+    });
+    k8s.fieldPathAsEnv?.forEach((f) => env.push({ name: f.name, valueFrom: { fieldRef: { fieldPath: f.fieldPath } } }));
+    k8s.secretAsVolume?.forEach((s, i) => {
+      volumes.push({ name: `secret-${i}`, secret: { secretName: platformParam(s.secretNameParameter, s.secretName) ?? '', ...(s.optional ? { optional: true } : {}) } });
+      mounts.push({ name: `secret-${i}`, mountPath: s.mountPath });
+    });
+    k8s.configMapAsVolume?.forEach((c, i) => {
+      volumes.push({ name: `configmap-${i}`, configMap: { name: platformParam(c.configMapNameParameter, c.configMapName) ?? '', ...(c.optional ? { optional: true } : {}) } });
+      mounts.push({ name: `configmap-${i}`, mountPath: c.mountPath });
+    });
+    k8s.pvcMount?.forEach((p, i) => {
+      const claim = p.constant ?? platformParam(p.pvcNameParameter ?? (p.componentInputParameter ? { componentInputParameter: p.componentInputParameter } : undefined), undefined);
+      if (!claim) throw new FloeError('BadRequest', `task ${task.record.display_name}: platform spec pvcMount[${i}] names no claim`);
+      volumes.push({ name: `pvc-${i}`, persistentVolumeClaim: { claimName: claim } });
+      mounts.push({ name: `pvc-${i}`, mountPath: p.mountPath });
+    });
+    k8s.emptyDirMounts?.forEach((e) => {
+      volumes.push({ name: e.volumeName, emptyDir: { ...(e.medium ? { medium: e.medium } : {}), ...(e.sizeLimit ? { sizeLimit: e.sizeLimit } : {}) } });
+      mounts.push({ name: e.volumeName, mountPath: e.mountPath });
+    });
+    const r = container.resources;
+    const limits: Record<string, string> = {};
+    const requests: Record<string, string> = {};
+    if (r?.resourceCpuLimit) limits.cpu = r.resourceCpuLimit;
+    else if (r?.cpuLimit) limits.cpu = String(r.cpuLimit);
+    if (r?.resourceMemoryLimit) limits.memory = r.resourceMemoryLimit;
+    else if (r?.memoryLimit) limits.memory = `${r.memoryLimit}G`;
+    if (r?.resourceCpuRequest) requests.cpu = r.resourceCpuRequest;
+    if (r?.resourceMemoryRequest) requests.memory = r.resourceMemoryRequest;
+    const accelerator = r?.accelerator;
+    const gpuType = accelerator?.resourceType ?? accelerator?.type;
+    const gpuCount = accelerator?.resourceCount ?? accelerator?.count;
+    if (gpuType && gpuCount) limits[gpuType] = String(gpuCount);
+    const main: PodContainer = {
+      name: 'main',
+      image: container.image,
+      ...(command.length > 0 ? { command } : {}),
+      ...(args.length > 0 ? { args } : {}),
+      env,
+      volumeMounts: mounts,
+      ...(Object.keys(limits).length + Object.keys(requests).length > 0 ? { resources: { ...(Object.keys(limits).length > 0 ? { limits } : {}), ...(Object.keys(requests).length > 0 ? { requests } : {}) } } : {}),
+      ...(k8s.imagePullPolicy ? { imagePullPolicy: k8s.imagePullPolicy } : {}),
+    };
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace,
+        labels: { ...(k8s.podMetadata?.labels ?? {}), [RunIdLabel]: view.run.run_id, [TaskIdLabel]: task.record.task_id, 'pipelines.kubeflow.org/v2_component': 'true' },
+        annotations: { ...(k8s.podMetadata?.annotations ?? {}), 'pipelines.kubeflow.org/task_display_name': task.record.display_name, 'pipelines.floe.dev/task-path': task.state.path },
+      },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [main],
+        volumes,
+        ...(view.run.service_account ? { serviceAccountName: view.run.service_account } : {}),
+        ...(k8s.nodeSelector?.labels ? { nodeSelector: k8s.nodeSelector.labels } : {}),
+        ...(k8s.tolerations ? { tolerations: k8s.tolerations as NonNullable<Pod['spec']['tolerations']> } : {}),
+        ...(k8s.activeDeadlineSeconds ? { activeDeadlineSeconds: k8s.activeDeadlineSeconds } : {}),
+      },
+    };
+  }
+
+  // ---- importer --------------------------------------------------------------------------------------------------
+
+  private runImporter(view: RunView, dag: Task, base: TaskState, name: string, component: ComponentSpec): Task {
+    const importer = this.executor(view, component).importer!;
+    const task = this.newTask(view, dag, base, 'RUNNING', name);
+    const source = importer.artifactUri ?? {};
+    const uri = source.constant !== undefined ? source.constant : base.params[source.runtimeParameter ?? ''];
+    if (typeof uri !== 'string' || uri === '') {
+      this.finish(view, task, 'FAILED', { code: 3, message: `importer: artifactUri resolves to ${JSON.stringify(uri)}, not a URI` });
+      return task;
+    }
+    const outputName = Object.keys(component.outputDefinitions?.artifacts ?? {})[0] ?? 'artifact';
+    const artifact: RuntimeArtifact = {
+      name: outputName,
+      type: { schemaTitle: importer.typeSchema?.schemaTitle ?? 'system.Artifact', ...(importer.typeSchema?.schemaVersion ? { schemaVersion: importer.typeSchema.schemaVersion } : {}) },
+      uri,
+      metadata: { ...(importer.metadata ?? {}) },
+    };
+    const result = this.metadata.putExecution(
+      { type: 'system.ImporterExecution', last_known_state: 'COMPLETE', custom_properties: { ...this.execProps(task, dag), artifact_uri: { string_value: uri } } },
+      [{ artifact: artifactFor(artifact, outputName), event: { type: 'OUTPUT', path: { steps: [{ key: outputName }] } } }],
+      view.contexts,
+    );
+    artifact.name = String(result.artifact_ids[0]);
+    task.record.execution_id = result.execution_id;
+    task.state.outParams = {};
+    task.state.outArtifacts = { [outputName]: [artifact] };
+    task.record.outputs = artifactIds(task.state.outArtifacts);
+    this.finish(view, task, 'SUCCEEDED');
+    return task;
+  }
+
+  // ---- cancel ----------------------------------------------------------------------------------------------------
+
+  private async cancel(view: RunView): Promise<void> {
+    const namespace = view.run.namespace || this.defaultNamespace;
+    for (const pod of this.pods.list({ namespace, labelSelector: `${RunIdLabel}=${view.run.run_id}` })) {
+      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+      try {
+        await this.client.delete(PodRef, pod.metadata.name!, namespace);
+      } catch (err) {
+        if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
+      }
+    }
+    for (const task of view.tasks.values()) {
+      if (!finalStates.includes(task.record.state)) this.finish(view, task, 'CANCELED', { code: 1, message: 'the run was terminated' });
+    }
+    this.flush(view);
+    this.store.updateRun(view.run.run_id, { state: 'CANCELED', finished_at: this.now() });
+    this.log.info({ run: view.run.run_id }, 'run terminated');
+  }
+
+  // ---- bookkeeping -----------------------------------------------------------------------------------------------
+
+  private newTask(view: RunView, parent: Task | undefined, state: TaskState, initial: RuntimeState, displayName: string): Task {
+    const now = this.now();
+    const record: TaskRecord = {
+      run_id: view.run.run_id,
+      task_id: taskId(view.run.run_id, state.path),
+      ...(parent ? { parent_task_id: parent.record.task_id } : {}),
+      display_name: displayName,
+      create_time: now,
+      ...(initial !== 'PENDING' ? { start_time: now } : {}),
+      state: initial,
+      state_history: [],
+      engine: state as unknown as Record<string, unknown>,
+    };
+    const task = { record, state };
+    view.tasks.set(state.path, task);
+    view.dirty.set(state.path, task);
+    if (parent) {
+      parent.record.child_tasks = [...(parent.record.child_tasks ?? []), { task_id: record.task_id }];
+      view.dirty.set(parent.state.path, parent);
+    }
+    return task;
+  }
+
+  private setState(view: RunView, task: Task, state: RuntimeState): void {
+    task.record.state = state;
+    view.dirty.set(task.state.path, task);
+  }
+
+  private finish(view: RunView, task: Task, state: RuntimeState, error?: RpcStatus): void {
+    task.record.state = state;
+    task.record.end_time = this.now();
+    if (error) task.record.error = error;
+    else delete task.record.error;
+    if ((task.state.kind === 'dag' || task.state.kind === 'loop') && task.record.execution_id !== undefined) {
+      this.metadata.putExecution(
+        { id: task.record.execution_id, type: 'system.DAGExecution', last_known_state: mlmdState(state), custom_properties: { ...this.execProps(task, this.parentOf(view, task)), ...(task.state.outParams ? { outputs: { struct_value: task.state.outParams } } : {}) } },
+        [],
+        view.contexts,
+      );
+    }
+    view.dirty.set(task.state.path, task);
+  }
+
+  private flush(view: RunView): void {
+    if (view.dirty.size === 0) return;
+    this.store.putTasks([...view.dirty.values()].map((t) => ({ ...t.record, engine: t.state as unknown as Record<string, unknown> })));
+    view.dirty.clear();
+  }
+
+  private startDagExecution(view: RunView, task: Task, parent: Task | undefined): void {
+    task.record.execution_id = this.putExecution(view, { type: 'system.DAGExecution', last_known_state: 'RUNNING', custom_properties: { ...this.execProps(task, parent), inputs: { struct_value: task.state.params } } }, this.inputEvents(task));
+  }
+
+  private putExecution(view: RunView, execution: Execution, events: Parameters<MetadataWriter['putExecution']>[1]): number {
+    return this.metadata.putExecution(execution, events, view.contexts).execution_id;
+  }
+
+  private execProps(task: Task, parent: Task | undefined): Record<string, MlmdValue> {
+    return {
+      display_name: { string_value: task.record.display_name },
+      task_name: { string_value: task.state.key || task.record.display_name },
+      ...(parent?.record.execution_id !== undefined ? { parent_dag_id: { int_value: parent.record.execution_id } } : {}),
+      ...(task.state.iteration !== undefined ? { iteration_index: { int_value: task.state.iteration } } : {}),
+      ...(task.state.kind === 'loop' ? { iteration_count: { int_value: task.state.items?.length ?? 0 } } : {}),
+    };
+  }
+
+  /** MLMD contexts of the run (system.Pipeline and its system.PipelineRun child), created on the run's first pass. */
+  private ensureContexts(view: RunView): number[] {
+    const run = view.run;
+    if (run.pipeline_context_id !== undefined && run.pipeline_run_context_id !== undefined) return [run.pipeline_context_id, run.pipeline_run_context_id];
+    const pipeline = this.metadata.putContext({ name: run.pipeline_spec.pipelineInfo.name, type: 'system.Pipeline' });
+    const runContext = this.metadata.putContext({
+      name: run.run_id,
+      type: 'system.PipelineRun',
+      custom_properties: { namespace: { string_value: run.namespace || this.defaultNamespace }, pipeline_root: { string_value: `${this.pipelineRoot(run)}/${run.pipeline_spec.pipelineInfo.name}/${run.run_id}` }, resource_name: { string_value: `run-${run.run_id}` } },
+    });
+    this.metadata.putParentContext(runContext, pipeline);
+    this.store.updateRun(run.run_id, { pipeline_context_id: pipeline, pipeline_run_context_id: runContext });
+    return [pipeline, runContext];
+  }
+
+  /** The run's pipeline root as a local folder: runtime_config.pipeline_root, the IR's default, or Floe's. */
+  private pipelineRoot(run: RunRecord): string {
+    const given = run.runtime_config.pipeline_root || run.pipeline_spec.defaultPipelineRoot;
+    if (!given) return join(this.dir, 'artifacts');
+    const path = given.startsWith('file://') ? given.slice('file://'.length) : given;
+    if (!isAbsolute(path)) {
+      throw new FloeError('BadRequest', `runtime_config.pipeline_root "${given}": Floe keeps artifacts in a local folder; give an absolute path or a file:// URI`);
+    }
+    return path.replace(/\/+$/, '');
+  }
+
+  private runPlaceholders(view: RunView, taskName: string, taskUuid: string): RunPlaceholders {
+    return {
+      pipeline_job_name: view.run.display_name,
+      pipeline_job_resource_name: `run-${view.run.run_id}`,
+      pipeline_job_uuid: view.run.run_id,
+      pipeline_task_name: taskName,
+      pipeline_task_uuid: taskUuid,
+      pipeline_root: view.root,
+      pipeline_job_create_time_utc: view.run.created_at,
+      pipeline_job_schedule_time_utc: view.run.scheduled_at ?? view.run.created_at,
+      workspace_path: join(this.dir, 'workspaces', view.run.run_id),
+    };
+  }
+
+  private component(view: RunView, name: string): ComponentSpec {
+    if (name === '') return view.spec.root;
+    const c = view.spec.components?.[name];
+    if (!c) throw new FloeError('BadRequest', `pipeline_spec.components has no component "${name}"`);
+    return c;
+  }
+
+  private executor(view: RunView, component: ComponentSpec): { container?: ContainerSpec; importer?: ImporterSpec } {
+    const e = view.spec.deploymentSpec?.executors?.[component.executorLabel ?? ''];
+    if (!e || (!e.container && !e.importer)) throw new FloeError('BadRequest', `pipeline_spec.deploymentSpec.executors has no container or importer "${component.executorLabel ?? ''}"`);
+    return e;
+  }
+
+  private parentOf(view: RunView, task: Task): Task | undefined {
+    const path = task.state.path;
+    const cut = path.lastIndexOf('/');
+    return cut < 0 ? undefined : view.tasks.get(path.slice(0, cut));
+  }
+
+  private async ensureNamespace(namespace: string): Promise<void> {
+    if (this.namespaces.has(namespace)) return;
+    try {
+      await this.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    } catch (err) {
+      if (!(err instanceof FloeError && err.reason === 'AlreadyExists')) throw err;
+    }
+    this.namespaces.add(namespace);
+  }
+}
+
+function executionType(kind: TaskKind): string {
+  return kind === 'container' ? 'system.ContainerExecution' : kind === 'importer' ? 'system.ImporterExecution' : 'system.DAGExecution';
+}
+
+/** MLMD's execution state for a task state (KFP: SKIPPED is CANCELED, a cache hit is CACHED). */
+function mlmdState(state: RuntimeState): ExecutionState {
+  switch (state) {
+    case 'SUCCEEDED':
+      return 'COMPLETE';
+    case 'FAILED':
+      return 'FAILED';
+    case 'SKIPPED':
+    case 'CANCELED':
+    case 'CANCELING':
+      return 'CANCELED';
+    case 'RUNNING':
+      return 'RUNNING';
+    case 'PENDING':
+    case 'PAUSED':
+    case 'RUNTIME_STATE_UNSPECIFIED':
+      return 'NEW';
+  }
+}
+
+function artifactFor(a: RuntimeArtifact, outputName: string): Artifact {
+  const custom: Record<string, MlmdValue> = { display_name: { string_value: outputName } };
+  for (const [k, v] of Object.entries(a.metadata)) custom[k] = mlmdValue(v);
+  return { type: a.type.schemaTitle ?? 'system.Artifact', uri: a.uri, state: 'LIVE', custom_properties: custom };
+}
+
+export function mlmdValue(v: JsonValue): MlmdValue {
+  if (typeof v === 'number') return Number.isInteger(v) ? { int_value: v } : { double_value: v };
+  if (typeof v === 'string') return { string_value: v };
+  if (typeof v === 'boolean') return { bool_value: v };
+  return { struct_value: v };
+}
+
+function artifactIds(artifacts: Record<string, RuntimeArtifact[]>): Record<string, { artifact_ids: number[] }> {
+  return Object.fromEntries(Object.entries(artifacts).map(([k, list]) => [k, { artifact_ids: list.map((a) => Number(a.name)).filter((n) => Number.isFinite(n)) }]));
+}
+
+function constantValue(v: { stringValue?: string; intValue?: string | number; doubleValue?: number } | undefined): JsonValue | undefined {
+  if (!v) return undefined;
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.intValue !== undefined) return Number(v.intValue);
+  return v.doubleValue;
+}
+
+/** An output parameter file's text as its declared type. */
+function parseParameter(text: string, type: string, name: string): JsonValue {
+  switch (type) {
+    case 'NUMBER_INTEGER':
+    case 'NUMBER_DOUBLE': {
+      const n = Number(text.trim());
+      if (!Number.isFinite(n)) throw new Error(`output parameter "${name}": "${text.slice(0, 100)}" is not a number`);
+      return n;
+    }
+    case 'BOOLEAN':
+      return text.trim().toLowerCase() === 'true';
+    case 'LIST':
+    case 'STRUCT':
+      try {
+        return JSON.parse(text) as JsonValue;
+      } catch {
+        throw new Error(`output parameter "${name}": not JSON`);
+      }
+    default:
+      return text;
+  }
+}
+
+/** Milliseconds of a proto Duration string ("0s", "1.5s", "3600s"). */
+function durationMs(d: string): number {
+  const m = /^(-?\d+(?:\.\d+)?)s$/.exec(d.trim());
+  return m ? Math.round(Number(m[1]) * 1000) : 0;
+}
+
+function taskId(runId: string, path: string): string {
+  const h = createHash('sha256').update(`${runId}\0${path}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Deterministic Pod names (a restart adopts the Pod it created): run prefix, readable task part, hash, attempt. */
+export function podName(runId: string, path: string, attempt: number): string {
+  const readable = path
+    .split('/')
+    .slice(1)
+    .join('-')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 30)
+    .replace(/-+$/, '');
+  const hash = createHash('sha256').update(path).digest('hex').slice(0, 6);
+  return `${runId.slice(0, 8).toLowerCase()}-${readable || 'task'}-${hash}-${attempt}`;
+}
+
+export { localPath };

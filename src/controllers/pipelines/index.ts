@@ -1,0 +1,56 @@
+// Kubeflow Pipelines: the run engine (KFP's driver for the PipelineSpec IR), the KFP REST API v2beta1 and its store,
+// recurring runs. The composition root wires them with an ML Metadata store (src/metadata).
+import type { Client } from '../../client/client.js';
+import type { Logger } from '../../api/logger.js';
+import type { MetadataWriter } from '../../metadata/types.js';
+import { PipelineDb } from './db.js';
+import { PipelineEngine } from './engine.js';
+import { RecurringRunScheduler } from './recurring.js';
+import { kfpApiRoute } from './rest.js';
+import { validatePipeline } from './validate.js';
+
+export { PipelineDb } from './db.js';
+export { PipelineEngine, podName, RunIdLabel, TaskIdLabel } from './engine.js';
+export { RecurringRunScheduler } from './recurring.js';
+export { kfpApiRoute } from './rest.js';
+export { parsePipelineYaml, validatePipeline } from './validate.js';
+
+export interface PipelinesOptions {
+  client: Client;
+  metadata: MetadataWriter;
+  /** The KFP database (SQLite). */
+  dbPath: string;
+  /** The pipelines folder: default pipeline root and task outputs; mounted into every task Pod. */
+  dir: string;
+  logger: Logger;
+  defaultNamespace?: string;
+}
+
+export interface Pipelines {
+  db: PipelineDb;
+  engine: PipelineEngine;
+  route: ReturnType<typeof kfpApiRoute>;
+  close(): Promise<void>;
+}
+
+/** The KFP API server, engine and scheduler over one database; resumes unfinished runs. */
+export async function startPipelines(options: PipelinesOptions): Promise<Pipelines> {
+  const defaultNamespace = options.defaultNamespace ?? 'kubeflow';
+  const db = new PipelineDb({ path: options.dbPath });
+  const engine = new PipelineEngine({ client: options.client, store: db, metadata: options.metadata, dir: options.dir, logger: options.logger, defaultNamespace });
+  await engine.open();
+  const log = options.logger.child({ component: 'recurring-runs' });
+  const scheduler = new RecurringRunScheduler({ db, engine, defaultNamespace, onError: (id, err) => log.warn({ err, recurringRun: id }, 'a recurring run could not fire') });
+  scheduler.start();
+  const route = kfpApiRoute({ db, engine, validate: validatePipeline, defaultNamespace });
+  return {
+    db,
+    engine,
+    route,
+    async close() {
+      scheduler.stop();
+      await engine.close();
+      db.close();
+    },
+  };
+}
