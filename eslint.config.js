@@ -12,6 +12,7 @@ const forbidden = {
   controllers: ['store', 'kubelet', 'server', 'cli'],
   kubelet: ['store', 'controllers', 'server', 'cli'],
   server: ['cli'],
+  metadata: ['store', 'client', 'controller', 'controllers', 'kubelet', 'server', 'cli'],
 };
 
 export default tseslint.config(

@@ -119,6 +119,7 @@ export class PipelineEngine implements RunEngine {
   /** Starts watching Pods and resumes every run that was not finished. */
   async open(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
+    await this.ensureNamespace(this.defaultNamespace);
     this.pods.start();
     await this.pods.waitForSync();
     for (const run of this.store.runsInState(['PENDING', 'RUNNING', 'CANCELING'])) this.queue.add(run.run_id);

@@ -16,6 +16,7 @@ import { defaultConfig } from '../../server/config.js';
 import { startFloe, type Floe } from '../../server/floe.js';
 import { killRecordedProcesses } from '../../kubelet/test-harness.js';
 import { waitFor } from '../../../test/helpers/wait.js';
+import { parsePipelineYaml } from './validate.js';
 
 const run = promisify(execFile);
 /** The checkout's pipelines environment (dist/src/controllers/pipelines → the root), built by tools/setup.mjs. */
@@ -46,9 +47,13 @@ describe('Kubeflow Pipelines with the kfp SDK', { skip: missing }, () => {
   let floe: Floe;
   let dataDir: string;
 
+  const start = async (): Promise<void> => {
+    floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent', runPods: true, controllers: true, kubeletTiming: timing });
+  };
+
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'floe-kfp-'));
-    floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent', runPods: true, controllers: true, kubeletTiming: timing });
+    await start();
   });
 
   after(async () => {
@@ -169,6 +174,52 @@ describe('Kubeflow Pipelines with the kfp SDK', { skip: missing }, () => {
     const values = await Promise.all(squares.map(outputs));
     assert.deepEqual(values.map((v) => v.Output).sort((a, b) => Number(a) - Number(b)), [49, 2401]);
     assert.deepEqual(await outputs(task(out, 'read-text')), { Output: 'imported,data\n' });
+  });
+
+  test("the Kubernetes platform spec (kfp-kubernetes): secrets and config maps as env, a secret as a volume", async () => {
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-credentials', namespace: 'kubeflow' }, stringData: { username: 'ada', password: 's3cret' } };
+    const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', namespace: 'kubeflow' }, data: { mode: 'batch' } };
+    await floe.client.create(secret);
+    await floe.client.create(config);
+    const { out } = await scenario<RunView & { env: { user: string; mode: string; file: string; pod: string } }>('platform');
+    assert.equal(out.state, 'SUCCEEDED', out.error ?? '');
+    assert.deepEqual({ ...out.env, pod: undefined }, { user: 'ada', mode: 'batch', file: 's3cret', pod: undefined });
+    assert.equal(out.env.pod, task(out, 'show-env').pod, 'KFP_POD_NAME names the Pod');
+  });
+
+  test('terminating a run stops its running Pod and ends the run CANCELED', async () => {
+    const { out } = await scenario<{ run_id: string; state: string; tasks: { name: string; state: string; pod: string }[] }>('terminate');
+    assert.equal(out.state, 'CANCELED');
+    assert.equal(out.tasks.find((t) => t.name === 'sleeper')?.state, 'CANCELED');
+    const pods = await floe.client.list(PodRef, { namespace: 'kubeflow', labelSelector: `pipeline/runid=${out.run_id}` });
+    await waitFor(async () => (await floe.client.list(PodRef, { namespace: 'kubeflow', labelSelector: `pipeline/runid=${out.run_id}` })).items.length === 0, { timeoutMs: 30_000, what: 'the Pod deleted' });
+    assert.ok(pods.items.length <= 1);
+  });
+
+  test('a restart of Floe mid-run resumes the run: every step runs exactly once', async () => {
+    const { out: compiled, scratch } = await scenario<Record<string, string>>('compile');
+    const { spec } = parsePipelineYaml(await readFile(compiled['floe-restart']!, 'utf8'));
+    const created = await fetch(`${floe.url}/apis/v2beta1/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ display_name: 'restart', pipeline_spec: spec, runtime_config: { parameters: { scratch } } }),
+    });
+    assert.equal(created.status, 200, await created.clone().text());
+    const { run_id } = (await created.json()) as { run_id: string };
+    type Run = { state: string; run_details?: { task_details?: { display_name: string; state: string }[] } };
+    const state = async (): Promise<Run> => (await get(`/apis/v2beta1/runs/${run_id}`)) as Run;
+    await waitFor(async () => (await state()).run_details?.task_details?.some((t) => t.display_name === 'slow-stamp' && t.state === 'RUNNING'), { timeoutMs: 60_000, what: 'the slow step to start' });
+    await floe.stop();
+    await start();
+    const done = await waitFor(async () => {
+      const r = await state();
+      return ['SUCCEEDED', 'FAILED', 'CANCELED'].includes(r.state) ? r : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 250, what: 'the resumed run to finish' });
+    assert.equal(done.state, 'SUCCEEDED');
+    for (const name of ['a', 'b', 'c']) {
+      const lines = (await readFile(join(scratch, name), 'utf8')).trim().split('\n');
+      assert.equal(lines.length, 1, `step ${name} ran once`);
+    }
   });
 
   test('bad input gets a clear 400 and stores nothing', async () => {

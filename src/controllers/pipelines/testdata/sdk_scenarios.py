@@ -114,6 +114,20 @@ def stamp(scratch: str, name: str) -> str:
     return name
 
 
+@dsl.component(base_image=BASE)
+def show_env(scratch: str):
+    import json
+    import os
+    with open(os.path.join(scratch, 'env.json'), 'w') as f:
+        json.dump({'user': os.environ.get('DB_USER'), 'mode': os.environ.get('APP_MODE'),
+                   'file': open('/etc/app-secret/password').read(), 'pod': os.environ.get('KFP_POD_NAME')}, f)
+
+
+@dsl.container_component
+def sleeper(seconds: int):
+    return dsl.ContainerSpec(image='alpine:3.20', command=['sleep'], args=[seconds])
+
+
 # ---- pipelines ------------------------------------------------------------------------------------------------------
 
 @dsl.pipeline(name='floe-basics')
@@ -186,6 +200,37 @@ def recurring(scratch: str = '/tmp'):
     stamp(scratch=scratch, name='ticks').set_caching_options(False)
 
 
+@dsl.component(base_image=BASE)
+def slow_stamp(scratch: str, name: str, seconds: float) -> str:
+    import os
+    import time
+    time.sleep(seconds)
+    with open(os.path.join(scratch, name), 'a') as f:
+        f.write(f'{time.time()}\n')
+    return name
+
+
+@dsl.pipeline(name='floe-restart')
+def restart_pipeline(scratch: str = '/tmp'):
+    a = stamp(scratch=scratch, name='a').set_caching_options(False)
+    b = slow_stamp(scratch=scratch, name='b', seconds=3.0).after(a).set_caching_options(False)
+    stamp(scratch=scratch, name='c').after(b).set_caching_options(False)
+
+
+@dsl.pipeline(name='floe-platform')
+def platform_pipeline(scratch: str = '/tmp', secret: str = 'db-credentials'):
+    from kfp import kubernetes
+    t = show_env(scratch=scratch)
+    kubernetes.use_secret_as_env(t, secret_name=secret, secret_key_to_env={'username': 'DB_USER'})
+    kubernetes.use_config_map_as_env(t, config_map_name='app-config', config_map_key_to_env={'mode': 'APP_MODE'})
+    kubernetes.use_secret_as_volume(t, secret_name='db-credentials', mount_path='/etc/app-secret')
+
+
+@dsl.pipeline(name='floe-sleep')
+def sleep_pipeline(seconds: int = 300):
+    sleeper(seconds=seconds)
+
+
 def client() -> kfp.Client:
     return kfp.Client(host=HOST)
 
@@ -205,7 +250,7 @@ def run(pipeline, arguments, caching=None, name=None):
 def main():
     out = {}
     if SCENARIO == 'compile':
-        for p in (basics, control, exit_pipeline, retry_pipeline, retry_exhausted, cache_pipeline, nested, recurring):
+        for p in (basics, control, exit_pipeline, retry_pipeline, retry_exhausted, cache_pipeline, nested, recurring, restart_pipeline, sleep_pipeline):
             compiler.Compiler().compile(p, os.path.join(SCRATCH, p.name + '.yaml'))
             out[p.name] = os.path.join(SCRATCH, p.name + '.yaml')
     elif SCENARIO == 'basics':
@@ -233,6 +278,27 @@ def main():
         with open(path, 'w') as f:
             f.write('imported,data\n')
         out = run(nested, {'x': 7, 'uri': path}, caching=False)
+    elif SCENARIO == 'platform':
+        out = run(platform_pipeline, {'scratch': SCRATCH}, caching=False)
+        out['env'] = json.load(open(os.path.join(SCRATCH, 'env.json')))
+    elif SCENARIO == 'terminate':
+        import time
+        c = client()
+        result = c.create_run_from_pipeline_func(sleep_pipeline, arguments={}, enable_caching=False, experiment_name='floe-tests')
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            tasks = c.get_run(result.run_id).run_details.task_details or []
+            if any(t.display_name == 'sleeper' and t.state == 'RUNNING' for t in tasks):
+                break
+            time.sleep(0.2)
+        c.terminate_run(result.run_id)
+        # kfp.Client's wait_for_run_completion does not count CANCELED as finished: poll by hand.
+        deadline = time.time() + 120
+        done = c.get_run(result.run_id)
+        while done.state not in ('CANCELED', 'FAILED', 'SUCCEEDED') and time.time() < deadline:
+            time.sleep(0.2)
+            done = c.get_run(result.run_id)
+        out = {'run_id': result.run_id, 'state': done.state, 'tasks': [{'name': t.display_name, 'state': t.state, 'pod': t.pod_name} for t in done.run_details.task_details or []]}
     elif SCENARIO == 'recurring':
         c = client()
         package = os.path.join(SCRATCH, 'recurring.yaml')
