@@ -264,6 +264,94 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
     finish(await trialsTable(await session(opts), experiment));
   });
 
+  // Kubeflow Pipelines, through the KFP REST API v2beta1 of the Floe the kubeconfig points at.
+  const pipeline = program.command('pipeline').alias('pipelines').description('Kubeflow Pipelines: upload compiled pipelines, list them, start runs');
+  connectionOptions(
+    pipeline
+      .command('upload')
+      .description('upload a compiled pipeline (YAML); a new version when a pipeline of that name exists')
+      .argument('<file>', 'the compiled pipeline (kfp.compiler.Compiler().compile(...))')
+      .option('--name <name>', "the pipeline's name (default: the name in the file)")
+      .option('--description <text>', 'a description')
+      .option('--version <name>', 'the new version\'s name when the pipeline exists (default: NAME-vN)'),
+    { namespace: false },
+  ).action(async (file: string, opts: ConnectionFlags & { name?: string; description?: string; version?: string }) => {
+    const { pipelineUpload } = await import('./pipelines.js');
+    finish(await pipelineUpload(await session(opts), file, { ...(opts.name ? { name: opts.name } : {}), ...(opts.description ? { description: opts.description } : {}), ...(opts.version ? { version: opts.version } : {}) }));
+  });
+  connectionOptions(pipeline.command('list').alias('ls').description('list the uploaded pipelines'), { namespace: false }).action(async (opts: ConnectionFlags) => {
+    const { pipelineList } = await import('./pipelines.js');
+    finish(await pipelineList(await session(opts)));
+  });
+  connectionOptions(
+    pipeline.command('get').description("a pipeline's details, its versions and its inputs").argument('<pipeline>', 'the pipeline: NAME or ID'),
+    { namespace: false },
+  ).action(async (ref: string, opts: ConnectionFlags) => {
+    const { pipelineGet } = await import('./pipelines.js');
+    finish(await pipelineGet(await session(opts), ref));
+  });
+  connectionOptions(
+    pipeline
+      .command('run')
+      .description("start a run of a compiled pipeline file, or of an uploaded pipeline's latest version")
+      .argument('<source>', 'a compiled pipeline FILE, or the NAME or ID of an uploaded pipeline')
+      .option('-p, --param <key=value>', 'a pipeline parameter; the value is read as JSON when it parses, else as text (repeatable)', collect, [])
+      .option('--experiment <name>', 'the experiment to run in, created when missing (default: the Default experiment)')
+      .option('--run-name <name>', 'the run\'s name (default: PIPELINE and the time)')
+      .option('--no-cache', 'run every task, whatever the cache holds')
+      .option('--wait', 'follow the run to its end like `floe run logs --follow`; exit 1 when it fails'),
+    { namespace: false },
+  ).action(async (source: string, opts: ConnectionFlags & { param: string[]; experiment?: string; runName?: string; cache: boolean; wait?: boolean }) => {
+    const { pipelineRun } = await import('./pipelines.js');
+    finish(await pipelineRun(await session(opts), source, {
+      params: opts.param,
+      ...(opts.experiment ? { experiment: opts.experiment } : {}),
+      ...(opts.runName ? { runName: opts.runName } : {}),
+      noCache: !opts.cache,
+      wait: opts.wait === true,
+      tty: process.stdout.isTTY,
+    }));
+  });
+
+  const run = program.command('run').alias('runs').description('Kubeflow Pipelines runs: list, inspect, follow, terminate, retry');
+  connectionOptions(
+    run.command('list').alias('ls').description('list pipeline runs, newest first').option('--experiment <name>', 'only the runs of this experiment (name or ID)'),
+    { namespace: false },
+  ).action(async (opts: ConnectionFlags & { experiment?: string }) => {
+    const { runList } = await import('./pipelines.js');
+    finish(await runList(await session(opts), opts.experiment ? { experiment: opts.experiment } : {}));
+  });
+  connectionOptions(
+    run.command('get').description("a run's state, times, error and task tree").argument('<run>', 'the run ID (or its name)'),
+    { namespace: false },
+  ).action(async (ref: string, opts: ConnectionFlags) => {
+    const { runGet } = await import('./pipelines.js');
+    finish(await runGet(await session(opts), ref));
+  });
+  connectionOptions(
+    run
+      .command('logs')
+      .description("a run's task state changes and each task's output, prefixed by the task name")
+      .argument('<run>', 'the run ID (or its name)')
+      .option('-f, --follow', 'keep following until the run ends; exit 1 when it fails'),
+    { namespace: false },
+  ).action(async (ref: string, opts: ConnectionFlags & { follow?: boolean }) => {
+    const { runLogs } = await import('./pipelines.js');
+    finish(await runLogs(await session(opts), ref, { follow: opts.follow === true, tty: process.stdout.isTTY }));
+  });
+  connectionOptions(run.command('terminate').description('stop a run: its running Pods are deleted, it ends CANCELED').argument('<run>', 'the run ID (or its name)'), { namespace: false }).action(
+    async (ref: string, opts: ConnectionFlags) => {
+      const { runTerminate } = await import('./pipelines.js');
+      finish(await runTerminate(await session(opts), ref));
+    },
+  );
+  connectionOptions(run.command('retry').description('run the failed and canceled tasks of a FAILED or CANCELED run again').argument('<run>', 'the run ID (or its name)'), { namespace: false }).action(
+    async (ref: string, opts: ConnectionFlags) => {
+      const { runRetry } = await import('./pipelines.js');
+      finish(await runRetry(await session(opts), ref));
+    },
+  );
+
   connectionOptions(
     program
       .command('wait')
