@@ -1,5 +1,9 @@
-// What the benchmarks share: flags, percentiles, and one HTTP call over a keep-alive agent.
+// What the benchmarks share: flags, percentiles, one HTTP call over a keep-alive agent, and bench-only Python venvs.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request, type Agent } from 'node:http';
+import { join } from 'node:path';
 
 /** `--name N` from the command line, else `fallback`. */
 export const arg = (name: string, fallback: number): number => {
@@ -25,4 +29,27 @@ export function httpCall(agent: Agent, url: string | URL, method: string, body?:
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/**
+ * A bench-only venv at `venv` from the pinned `requirements` file, rebuilt (with `basePython`) when that file changes;
+ * its python. Throws with pip's last lines when a step fails. Bench-only packages stay out of python/envs, which every
+ * `npm test` installs.
+ */
+export function benchVenv(venv: string, requirements: string, basePython: string, progress: (msg: string) => void): string {
+  const python = join(venv, 'bin', 'python');
+  const stamp = join(venv, '.floe-requirements-hash');
+  const hash = createHash('sha256').update(readFileSync(requirements)).digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return python;
+  progress(`installing ${requirements} into ${venv} with ${basePython}`);
+  const steps: [string, string[]][] = [
+    [basePython, ['-m', 'venv', '--clear', venv]],
+    [python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]],
+  ];
+  for (const [cmd, args] of steps) {
+    const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-5).join(' | ')}`);
+  }
+  writeFileSync(stamp, hash);
+  return python;
 }

@@ -1,5 +1,6 @@
 // Serving benchmark, first part of issue 8's side-by-side: the same request load against
-//  - Floe's in-process ONNX runtime (a small MLP exported by PyTorch) through Floe's ingress,
+//  - Floe's in-process ONNX runtime through Floe's ingress: the iris logistic regression below exported to ONNX by
+//    skl2onnx (the same model as the MLServer and kserve columns), and a small MLP exported by PyTorch,
 //  - Floe → the kserve-mlserver runtime (scikit-learn logistic regression on iris) through the ingress,
 //  - that MLServer process directly (its own port: MLServer alone),
 //  - the same iris model on kserve-sklearnserver (Floe's server on the kserve SDK's Python ModelServer) through the
@@ -15,13 +16,16 @@ import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arg, percentile, sleep, httpCall } from './common.js';
+import { arg, benchVenv, percentile, sleep, httpCall } from './common.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const torchPython = join(root, '.venvs', 'torch', 'bin', 'python');
 const mlserverPython = join(root, '.venvs', 'mlserver', 'bin', 'python');
 const kservePython = join(root, '.venvs', 'kserve', 'bin', 'python');
+/** skl2onnx lives in a bench-only venv (not python/envs), built from a pinned file; BENCH_SKL2ONNX_PYTHON picks the base python. */
+const skl2onnxVenv = join(root, '.venvs', 'bench-skl2onnx');
+const skl2onnxRequirements = join(root, 'bench', 'serving', 'requirements-skl2onnx.txt');
 const requests = arg('requests', 2000);
 const concurrency = arg('concurrency', 8);
 const progress = (msg: string): void => { process.stderr.write(`[serving-bench] ${msg}\n`); };
@@ -72,8 +76,12 @@ async function main(): Promise<void> {
   mkdirSync(join(models, 'mlp'), { recursive: true });
   mkdirSync(join(models, 'iris'), { recursive: true });
   mkdirSync(join(models, 'mlp2'), { recursive: true });
+  mkdirSync(join(models, 'iris-onnx'), { recursive: true });
   execFileSync(torchPython, ['-c', 'import torch, sys; torch.manual_seed(0); m = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)); torch.onnx.export(m, torch.zeros(1, 4), sys.argv[1], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}}, dynamo=False); torch.manual_seed(1); m2 = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)); torch.onnx.export(m2, torch.zeros(1, 4), sys.argv[2], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}}, dynamo=False)', join(models, 'mlp', 'model.onnx'), join(models, 'mlp2', 'model.onnx')]);
   execFileSync(mlserverPython, ['-c', 'import sys, joblib; from sklearn.datasets import load_iris; from sklearn.linear_model import LogisticRegression; X, y = load_iris(return_X_y=True); joblib.dump(LogisticRegression(max_iter=500).fit(X, y), sys.argv[1])', join(models, 'iris', 'model.joblib')]);
+  // That very model (the joblib file MLServer and the kserve ModelServer load) exported to ONNX for Floe's runtime.
+  const skl2onnxPython = benchVenv(skl2onnxVenv, skl2onnxRequirements, process.env['BENCH_SKL2ONNX_PYTHON'] ?? 'python3.11', progress);
+  execFileSync(skl2onnxPython, [join(root, 'bench', 'serving', 'export_iris_onnx.py'), join(models, 'iris', 'model.joblib'), join(models, 'iris-onnx', 'model.onnx')]);
   const floe = spawn(process.execPath, [cli, 'up', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const kubeconfig = join(dataDir, 'kubeconfig');
   let base = '';
@@ -102,13 +110,16 @@ async function main(): Promise<void> {
   };
   try {
     const onnx = await create('mlp', { modelFormat: { name: 'onnx' }, storageUri: join(models, 'mlp') });
+    const irisOnnx = await create('iris-onnx', { modelFormat: { name: 'onnx' }, storageUri: join(models, 'iris-onnx') });
     const sklearn = await create('iris', { modelFormat: { name: 'sklearn' }, protocolVersion: 'v2', storageUri: join(models, 'iris') });
     const row = [5.1, 3.5, 1.4, 0.2];
     progress(`load: ${requests} requests at concurrency ${concurrency}`);
+    const irisOnnxV2 = await load(`${irisOnnx.status!.url!}/v2/models/iris-onnx/infer`, { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: row }] });
+    progress(`iris ONNX (skl2onnx) in-process V2: ${JSON.stringify(irisOnnxV2)}`);
     const onnxV2 = await load(`${onnx.status!.url!}/v2/models/mlp/infer`, { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: row }] });
-    progress(`ONNX in-process V2: ${JSON.stringify(onnxV2)}`);
+    progress(`MLP ONNX in-process V2: ${JSON.stringify(onnxV2)}`);
     const onnxV1 = await load(`${onnx.status!.url!}/v1/models/mlp:predict`, { instances: [row] });
-    progress(`ONNX in-process V1: ${JSON.stringify(onnxV1)}`);
+    progress(`MLP ONNX in-process V1: ${JSON.stringify(onnxV1)}`);
     const sklearnBody = { inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: row }] };
     const viaFloe = await load(`${sklearn.status!.url!}/v2/models/iris/infer`, sklearnBody);
     progress(`Floe → MLServer V2: ${JSON.stringify(viaFloe)}`);
@@ -241,7 +252,8 @@ async function main(): Promise<void> {
     progress(`kserve-sklearnserver autoscale 1 → 2: ${JSON.stringify(autoscale)}`);
     const result = {
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version },
-      models: { onnx: 'MLP 4-64-3 (PyTorch export), FP32 [1,4]', sklearn: 'LogisticRegression on iris (MLServer 1.7.1, mlserver-sklearn; and kserve 0.21.0 ModelServer with python/floe_sklearnserver.py)' },
+      models: { onnx: 'MLP 4-64-3 (PyTorch export), FP32 [1,4]', irisOnnx: 'the sklearn model below exported by skl2onnx 1.20.0 (zipmap off: label INT64, probabilities FP32), FP32 [1,4]', sklearn: 'LogisticRegression on iris (MLServer 1.7.1, mlserver-sklearn; and kserve 0.21.0 ModelServer with python/floe_sklearnserver.py)' },
+      floeOnnxIrisInProcessV2: irisOnnxV2,
       floeOnnxInProcessV2: onnxV2,
       floeOnnxInProcessV1: onnxV1,
       floeToMlserverV2: viaFloe,

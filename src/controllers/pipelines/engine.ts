@@ -53,6 +53,8 @@ interface TaskState {
   outParams?: Record<string, JsonValue>;
   outArtifacts?: Record<string, RuntimeArtifact[]>;
   attempt?: number;
+  /** How many times the run was retried (`:retry`) with this task among those to run again; part of its Pod name. */
+  round?: number;
   retryAt?: number;
   fingerprint?: string;
   cached?: boolean;
@@ -158,6 +160,7 @@ export class PipelineEngine implements RunEngine {
     this.store.putTasks(
       again.map((t) => {
         const state = { ...(t.engine as unknown as TaskState) };
+        state.round = (state.round ?? 0) + 1;
         delete state.attempt;
         delete state.retryAt;
         delete state.outParams;
@@ -168,6 +171,8 @@ export class PipelineEngine implements RunEngine {
         delete record.end_time;
         delete record.error;
         delete record.pod_name;
+        if (isDag) record.start_time = now;
+        else delete record.start_time;
         if (!isDag) delete record.execution_id;
         record.create_time = now;
         return record;
@@ -745,7 +750,7 @@ export class PipelineEngine implements RunEngine {
     }
     const namespace = view.run.namespace || this.defaultNamespace;
     const attempt = task.state.attempt ?? 0;
-    const name = podName(view.run.run_id, task.state.path, attempt);
+    const name = podName(view.run.run_id, task.state.path, attempt, task.state.round ?? 0);
     const label = component.executorLabel ?? '';
     const k8s: KubernetesExecutorConfig = view.run.platform_spec?.platforms?.kubernetes?.deploymentSpec?.executors?.[label] ?? {};
     const platformParam = (p: TaskInputParameterSpec | undefined, fallback: string | undefined): string | undefined => {
@@ -1111,7 +1116,7 @@ function taskId(runId: string, path: string): string {
 }
 
 /** Deterministic Pod names (a restart adopts the Pod it created): run prefix, readable task part, hash, attempt. */
-export function podName(runId: string, path: string, attempt: number): string {
+export function podName(runId: string, path: string, attempt: number, round = 0): string {
   const readable = path
     .split('/')
     .slice(1)
@@ -1122,7 +1127,7 @@ export function podName(runId: string, path: string, attempt: number): string {
     .slice(0, 30)
     .replace(/-+$/, '');
   const hash = createHash('sha256').update(path).digest('hex').slice(0, 6);
-  return `${runId.slice(0, 8).toLowerCase()}-${readable || 'task'}-${hash}-${attempt}`;
+  return `${runId.slice(0, 8).toLowerCase()}-${readable || 'task'}-${hash}-${round > 0 ? `r${round}-` : ''}${attempt}`;
 }
 
 export { localPath };
