@@ -1,5 +1,6 @@
 // Manager: the client, shared informers, event recorders and controllers, started and stopped as one (optionally only while leading).
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from '../api/logger.js';
 import type { Client } from '../client/client.js';
@@ -111,6 +112,8 @@ export class Manager {
   async start(signal: AbortSignal): Promise<void> {
     if (this.current !== 'INITIALIZED') throw new Error(`the manager cannot start: it is ${this.current}`);
     this.current = 'STARTING';
+    // Every controller and its workers listen on this one signal; more than Node's default ten is expected.
+    setMaxListeners(0, signal);
     const onAbort = (): void => {
       if (this.current !== 'STOPPED' && this.current !== 'FAILED') this.current = 'STOPPING';
     };
