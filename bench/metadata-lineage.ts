@@ -2,7 +2,6 @@
 // reads (median/p95/p99 of random queries), side by side with Google's ml-metadata on the same rows
 // (bench/metadata/mlmd_bench.py). Writes bench/results/metadata-lineage.json and bench/results/metadata-lineage.md.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +12,7 @@ import Database from 'better-sqlite3';
 import { metadataRoute } from '../src/metadata/rest.js';
 import { MetadataStore } from '../src/metadata/store.js';
 import type { Artifact, LineageDirection } from '../src/metadata/types.js';
-import { arg, percentile } from './common.js';
+import { arg, benchVenv, percentile } from './common.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const progress = (msg: string): void => {
@@ -292,26 +291,17 @@ interface Plan {
   events: number[];
 }
 
-/** `.venvs/bench-mlmd` from bench/metadata/requirements.txt, rebuilt when that file changes; the reason when it fails. */
+/** `.venvs/bench-mlmd` from bench/metadata/requirements.txt (rebuilt when that file changes), checked by an import;
+ * the reason when it fails. */
 function mlmdPython(cfg: Config): { python: string } | { error: string } {
-  const reqs = join(root, 'bench', 'metadata', 'requirements.txt');
-  const venv = join(root, '.venvs', 'bench-mlmd');
-  const python = join(venv, 'bin', 'python');
-  const stamp = join(venv, '.floe-requirements-hash');
-  const hash = createHash('sha256').update(readFileSync(reqs)).digest('hex');
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return { python };
-  progress(`installing ml-metadata into .venvs/bench-mlmd with ${cfg.python}`);
-  const steps: [string, string[]][] = [
-    [cfg.python, ['-m', 'venv', '--clear', venv]],
-    [python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', reqs]],
-    [python, ['-c', 'from ml_metadata.metadata_store import metadata_store']],
-  ];
-  for (const [cmd, args] of steps) {
-    const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    if (r.status !== 0) return { error: `${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-5).join(' | ')}` };
+  try {
+    const python = benchVenv(join(root, '.venvs', 'bench-mlmd'), join(root, 'bench', 'metadata', 'requirements.txt'), cfg.python, progress);
+    const r = spawnSync(python, ['-c', 'from ml_metadata.metadata_store import metadata_store'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (r.status !== 0) return { error: `ml-metadata does not import: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-5).join(' | ')}` };
+    return { python };
+  } catch (err) {
+    return { error: (err as Error).message };
   }
-  writeFileSync(stamp, hash);
-  return { python };
 }
 
 interface MlmdResult {
