@@ -35,6 +35,24 @@ export default tseslint.config(
     files: ['**/*.test.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },
   },
+  {
+    // One route table (src/server/front-door.ts): no other module starts an HTTP server, so no route can skip
+    // authentication, the Host/Origin checks or the body-type check. Tests start their own fake upstreams.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts', 'src/server/front-door.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        ...[
+          'ImportDeclaration[importKind!="type"][source.value=/^(node:)?https?$/] > ImportSpecifier[imported.name="createServer"]',
+          'ImportDeclaration[importKind!="type"][source.value=/^(node:)?https?$/] > ImportSpecifier[imported.name="Server"][importKind!="type"]',
+          'MemberExpression[object.name=/^(http|https)$/][property.name=/^(createServer|Server)$/]',
+        ].map((selector) => ({
+          selector,
+          message: 'HTTP routes are served only through the front door (src/server/front-door.ts): return them from a Capability instead of starting a server',
+        })),
+      ],
+    },
+  },
   ...Object.entries(forbidden).map(([from, targets]) => ({
     files: [`src/${from}/**/*.ts`],
     rules: {

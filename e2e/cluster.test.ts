@@ -1,7 +1,7 @@
 // Floe's controllers on a real Kubernetes API (kube-apiserver + etcd, kube-scheduler, kube-controller-manager, kwok
 // for the node and Pod lifecycles): `floe install`, `floe controllers` from outside the cluster with leader election,
 // training jobs with the cluster's environment contract (DNS names, default ports), the example operator, uninstall.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
@@ -184,8 +184,17 @@ describe('Floe on a real kube-apiserver with kwok', { ...(unavailable ? { skip: 
       const name = trial.metadata.name ?? '';
       const lr = Number(trial.spec.parameterAssignments.find((a) => a.name === 'lr')?.value);
       losses.set(name, Math.abs(Math.log10(lr) + 1.5));
-      // What the trial's training code would do with floe_katib.report_metrics, then exit 0.
-      const res = await fetch(`http://127.0.0.1:${katibPort}/katib/v1beta1/namespaces/${ns}/trials/${name}/observationlog`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metrics: { loss: losses.get(name) } }) });
+      // What the trial's training code would do with floe_katib.report_metrics, then exit 0: it authenticates with its
+      // Pod's ServiceAccount token, which Floe checks with the API server's TokenReview.
+      const report = (token?: string): Promise<Response> =>
+        fetch(`http://127.0.0.1:${katibPort}/katib/v1beta1/namespaces/${ns}/trials/${name}/observationlog`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify({ metrics: { loss: losses.get(name) } }),
+        });
+      assert.equal((await report()).status, 401, 'no token: refused');
+      assert.equal((await report(serviceAccountToken(plane.kubeconfig, 'default'))).status, 403, "another namespace's ServiceAccount: refused");
+      const res = await report(await waitFor(() => serviceAccountToken(plane.kubeconfig, ns), { what: `a token for ${ns}/default`, timeoutMs: 30_000 }));
       assert.equal(res.status, 200, await res.text());
       const pod = await waitFor(() => client.get<Pod>({ apiVersion: 'v1', kind: 'Pod' }, `${name}-master-0`, ns).catch(() => undefined), { what: `the master Pod of ${name}`, timeoutMs: 60_000 });
       assert.equal(envOf(pod, 'pytorch').KATIB_TRIAL_NAME, name);
@@ -227,7 +236,7 @@ describe('Floe on a real kube-apiserver with kwok', { ...(unavailable ? { skip: 
   });
 
   test('floe uninstall removes what install applied', async () => {
-    const removed = await runCli(['uninstall', '--kubeconfig', plane.kubeconfig]);
+    const removed = await runCli(['uninstall', '--kubeconfig', plane.kubeconfig, '--yes']);
     assert.equal(removed.code, 0, removed.stderr);
     assert.match(removed.stdout, /deployment\/floe-controller-manager deleted/);
     await waitFor(async () => {
@@ -240,3 +249,9 @@ describe('Floe on a real kube-apiserver with kwok', { ...(unavailable ? { skip: 
     }, { what: 'the CRDs to go', timeoutMs: 60_000 });
   });
 });
+
+/** A token of the namespace's `default` ServiceAccount, as `kubectl create token` issues it (TokenRequest). */
+function serviceAccountToken(kubeconfig: string, namespace: string): string | undefined {
+  const r = spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'create', 'token', 'default', '-n', namespace], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}

@@ -3,12 +3,15 @@
 import { FloeError } from '../api/errors.js';
 import type { KubeObject } from '../api/meta.js';
 import type { Client, KindRef } from '../client/client.js';
-import { Manager } from '../controller/index.js';
-import { createServer } from 'node:http';
-import { addKatibControllers, installKatibCrds, katibCrds, ObservationDb, observationLogRoute, SuggestionRunner } from '../controllers/katib/index.js';
-import { addTrainingControllers, installTrainingCrds, trainingCrds } from '../controllers/training/index.js';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { capabilitiesFor, Manager, startCapabilities, type Capability } from '../controller/index.js';
 import type { KubeClient } from '../client/kube-client.js';
 import type { Logger } from '../api/logger.js';
+import { UsageError } from './cli-error.js';
+import { ServiceAccountAuthorizer, TokenReviewAuthenticator } from '../server/auth.js';
+import { floeCapabilities } from '../server/capabilities.js';
+import { FrontDoor } from '../server/front-door.js';
 
 export const SystemNamespace = 'floe-system';
 const name = 'floe-controller-manager';
@@ -29,11 +32,12 @@ export function clusterManifests(options: { image: string }): KubeObject[] {
     { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'update', 'patch'] },
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
     { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
+    // Floe's own routes (Katib's observation-log endpoint) authenticate Pods' ServiceAccount tokens with TokenReview.
+    { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
   ];
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SystemNamespace, labels } },
-    ...trainingCrds(),
-    ...katibCrds(),
+    ...clusterCapabilities().flatMap((c) => c.crds?.() ?? []),
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: SystemNamespace, labels } },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels }, rules },
     {
@@ -108,6 +112,57 @@ export async function uninstall(client: Client, objects: KubeObject[], out: (lin
   }
 }
 
+/** Objects of one kind that deleting its CRD would delete with it. */
+export interface UninstallLoss {
+  kind: string;
+  plural: string;
+  count: number;
+}
+
+/** Counts, across namespaces, the objects of each kind whose CRD `uninstall` deletes (kinds not served count none). */
+export async function uninstallLosses(client: Client, objects: KubeObject[]): Promise<UninstallLoss[]> {
+  const out: UninstallLoss[] = [];
+  for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition')) {
+    const spec = (crd as { spec?: { group?: string; names?: { kind?: string; plural?: string }; versions?: { name: string; storage?: boolean }[] } }).spec;
+    const version = spec?.versions?.find((v) => v.storage)?.name ?? spec?.versions?.[0]?.name;
+    if (!spec?.group || !spec.names?.kind || !version) continue;
+    try {
+      const list = await client.list({ apiVersion: `${spec.group}/${version}`, kind: spec.names.kind });
+      if (list.items.length > 0) out.push({ kind: spec.names.kind, plural: spec.names.plural ?? spec.names.kind, count: list.items.length });
+    } catch (err) {
+      if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
+    }
+  }
+  return out;
+}
+
+export interface UninstallConfirmation {
+  /** `--yes`: go ahead without asking. */
+  yes: boolean;
+  /** Whether a person can answer: stdin and stderr are terminals. */
+  interactive: boolean;
+  /** Asks the question and resolves with the answer typed. */
+  ask: (question: string) => Promise<string>;
+  /** The kubeconfig, named in the question. */
+  kubeconfig: string;
+  losses: UninstallLoss[];
+}
+
+/**
+ * Whether `floe uninstall` may delete: with `--yes`, yes; on a terminal, when the person answers y or yes to a question
+ * that names what goes with the CRDs; with no terminal to ask on, a UsageError saying to pass `--yes`.
+ */
+export async function confirmUninstall(options: UninstallConfirmation): Promise<boolean> {
+  if (options.yes) return true;
+  const jobs = options.losses.length === 0
+    ? 'no Floe jobs exist there now, but any created before it finishes are deleted too'
+    : `with them ${options.losses.map((l) => `${l.count} ${l.count === 1 ? l.kind : l.plural}`).join(', ')}`;
+  const what = `floe uninstall deletes Floe's CRDs, RBAC and controller manager from the cluster of ${options.kubeconfig}, and ${jobs}`;
+  if (!options.interactive) throw new UsageError(`${what}; there is no terminal to ask on, so pass --yes to go ahead`);
+  const answer = await options.ask(`${what}.\nDelete them? [y/N] `);
+  return /^\s*y(es)?\s*$/i.test(answer);
+}
+
 export interface ControllersOptions {
   client: Client;
   logger: Logger;
@@ -123,7 +178,19 @@ export interface ControllersOptions {
   katibReportUrl?: string;
 }
 
-/** Installs the CRDs, then runs every controller while holding the `floe-controllers` Lease, until `signal` aborts. */
+/** The capabilities a cluster runs: the same list as `floe up`, those that run in cluster mode. */
+function clusterCapabilities(): Capability[] {
+  return capabilitiesFor('cluster', floeCapabilities({ allowPackageUrls: [] }));
+}
+
+/** python/ of this checkout (floe_katib.py). */
+const pythonDir = fileURLToPath(new URL('../../../python', import.meta.url));
+
+/**
+ * Installs the CRDs, then runs every cluster capability's controllers while holding the `floe-controllers` Lease, until
+ * `signal` aborts. Their routes (Katib's observation-log endpoint) are served on `katibListen` through the same front
+ * door as `floe up`'s, authenticating Pods by their ServiceAccount tokens.
+ */
 export async function runControllers(options: ControllersOptions): Promise<void> {
   const { client } = options;
   try {
@@ -131,51 +198,46 @@ export async function runControllers(options: ControllersOptions): Promise<void>
   } catch (err) {
     if (!(err instanceof FloeError && (err.reason === 'AlreadyExists' || err.reason === 'Forbidden'))) throw err;
   }
-  await installTrainingCrds(client);
-  await installKatibCrds(client);
-  const db = new ObservationDb(options.katibDb);
-  const server = options.katibListen ? await listen(db, options.katibListen) : undefined;
   const manager = new Manager({
     client,
     log: options.logger,
     leaderElection: { leaseName: 'floe-controllers', leaseNamespace: options.leaseNamespace, ...(options.identity ? { identity: options.identity } : {}) },
   });
-  addTrainingControllers(manager);
+  const door = options.katibListen
+    ? new FrontDoor({ authenticator: new TokenReviewAuthenticator({ client }), authorizer: new ServiceAccountAuthorizer(), guard: { hosts: '*', allowedOrigins: [] }, logger: options.logger })
+    : undefined;
+  const listening = door && options.katibListen ? await listen(door, options.katibListen) : undefined;
   const kube = client as Partial<KubeClient>;
-  const runner = new SuggestionRunner();
-  addKatibControllers(manager, {
-    db,
-    runner,
-    ...(kube.podLog ? { pods: { log: (ns: string, pod: string, container: string) => kube.podLog!(ns, pod, container) } } : {}),
-    ...(options.katibReportUrl ? { reportUrl: options.katibReportUrl } : server ? { reportUrl: `http://${server.address}/katib/v1beta1` } : {}),
-  });
+  const reportBase = options.katibReportUrl?.replace(/\/katib\/v1beta1\/?$/, '') ?? (listening ? `http://${listening}` : 'http://127.0.0.1');
+  const running = await startCapabilities(
+    clusterCapabilities(),
+    {
+      mode: 'cluster',
+      client,
+      logger: options.logger,
+      dataDir: dirname(options.katibDb),
+      url: reportBase,
+      pythonDir,
+      ...(kube.podLog ? { node: { podLog: (ns: string, pod: string, container: string) => kube.podLog!(ns, pod, container) } } : {}),
+    },
+    manager,
+  );
+  door?.mount(running.routes);
+  door?.open();
+  const stop = (): void => void running.stop();
+  options.signal.addEventListener('abort', stop, { once: true });
   try {
-    await manager.start(options.signal);
+    await running.done;
   } finally {
-    await runner.stop();
-    await server?.close();
-    db.close();
+    options.signal.removeEventListener('abort', stop);
+    await running.stop();
+    await door?.close();
   }
 }
 
-async function listen(db: ObservationDb, address: string): Promise<{ address: string; close(): Promise<void> }> {
+async function listen(door: FrontDoor, address: string): Promise<string> {
   const at = address.lastIndexOf(':');
   const host = address.slice(0, at) || '127.0.0.1';
-  const port = Number(address.slice(at + 1));
-  const route = observationLogRoute(db);
-  const server = createServer((req, res) => {
-    void route(req, res, new URL(req.url ?? '/', 'http://floe.local')).then((handled) => {
-      if (!handled) {
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ message: `no such path: ${req.url ?? ''}` }));
-      }
-    }, (err: unknown) => {
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ message: String(err) }));
-    });
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
-  const bound = server.address();
-  const actual = typeof bound === 'object' && bound ? `${host}:${bound.port}` : address;
-  return { address: actual, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const bound = await door.listen(Number(address.slice(at + 1)), host);
+  return `${host}:${bound.port}`;
 }

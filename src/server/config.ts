@@ -1,5 +1,6 @@
 // Floe's typed configuration, parsed once at the entry point and passed down.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,8 @@ export interface FloeConfig {
   port: number;
   /** Required when `host` is not a loopback address. */
   token?: string;
+  /** Names and addresses the serving certificate covers besides the loopback names and the bind host's addresses. */
+  tlsSans: string[];
   logLevel: LogLevel;
   /** Change-log entries kept for watch resumption. */
   historyLimit: number;
@@ -39,12 +42,19 @@ export interface FloeConfig {
   node: NodeConfig;
   /** Container image → local environment, first match wins; empty runs every image on the host. */
   images: ImageRule[];
+  /** Origins (`scheme://host[:port]`) whose web pages may call Floe; none but Floe's own unless given. */
+  allowedOrigins: string[];
+  /** Host names Floe answers to besides IP literals, localhost and this machine's name (a proxy's or DNS name). */
+  allowedHosts: string[];
+  /** URL prefixes whose pipeline `package_url`s Floe may fetch; none unless given. */
+  allowPackageUrls: string[];
 }
 
 export const defaultConfig = (): FloeConfig => ({
   dataDir: join(homedir(), '.floe'),
   host: '127.0.0.1',
   port: 8443,
+  tlsSans: [],
   logLevel: 'info',
   historyLimit: 200_000,
   bookmarkIntervalMs: 60_000,
@@ -53,6 +63,9 @@ export const defaultConfig = (): FloeConfig => ({
   controllers: false,
   node: { name: 'floe', labels: {}, taints: [] },
   images: [...trainingImageRules(join(projectRoot, '.venvs')), ...pipelineImageRules(join(projectRoot, '.venvs'))],
+  allowedOrigins: [],
+  allowedHosts: [],
+  allowPackageUrls: [],
 });
 
 /** The checkout this module runs from (dist/src/server → the root), where tools/setup.mjs builds `.venvs/`. */
@@ -99,3 +112,39 @@ export function pipelineImageRules(venvsDir: string): ImageRule[] {
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
+
+/** A token read from a file (`--token-file`, FLOE_TOKEN_FILE), with a warning when others may read the file. */
+export interface TokenFromFile {
+  token: string;
+  warning?: string;
+}
+
+/**
+ * Reads a bearer token from a file: the first line, without surrounding whitespace. Throws when the file cannot be read
+ * or holds no token, or when the token has characters an HTTP header cannot carry.
+ */
+export function readTokenFile(path: string): TokenFromFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read the token file ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const token = (text.split(/\r?\n/)[0] ?? '').trim();
+  if (!token) throw new Error(`the token file ${path} is empty: write the token on its first line`);
+  if (!/^[\x21-\x7e]+$/.test(token)) throw new Error(`the token in ${path} has spaces or characters an Authorization header cannot carry: use printable ASCII`);
+  const mode = statSync(path).mode & 0o777;
+  const out: TokenFromFile = { token };
+  if ((mode & 0o077) !== 0) out.warning = `the token file ${path} can be read by other users (mode 0${mode.toString(8)}): chmod 600 ${path}`;
+  return out;
+}
+
+/** An IP address, or a DNS name (a leading `*.` allowed) as a certificate's subjectAltName can hold it. */
+export function validSan(name: string): boolean {
+  const n = name.replace(/^\[|\]$/g, '');
+  if (isIP(n)) return true;
+  if (n.length > 253) return false;
+  const labels = n.split('.');
+  return labels.every((label, i) => (i === 0 && label === '*' && labels.length > 2) || /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
+}
+

@@ -1,33 +1,26 @@
-// The composition root of embedded mode: store, registry, handler chain, collectors, HTTP server, kubeconfig.
-import { writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// The composition root of embedded mode: the process concerns (config, store, HTTP listener, lifecycle) and the capability list.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinResourceTypes } from '../api/builtin/index.js';
-import { errors, FloeError } from '../api/errors.js';
+import { FloeError } from '../api/errors.js';
 import { hostPorts } from '../api/host-ports.js';
 import type { KubeObject } from '../api/meta.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { ResourceRegistry } from '../api/registry.js';
-import { PatchType, type Client } from '../client/client.js';
+import type { Client } from '../client/client.js';
+import { admissionOf, capabilitiesFor, Manager, startCapabilities, type NodeRuntime, type PodCredentials, type RunningCapabilities } from '../controller/index.js';
 import { GarbageCollector } from '../store/gc.js';
 import { resourceKey, Store } from '../store/store.js';
+import { HostPortAllocator, Kubelet } from '../kubelet/index.js';
 import { ApiHandler } from './api-handler.js';
 import { AllowMastersAuthorizer, TokenAuthenticator } from './auth.js';
+import { floeCapabilities } from './capabilities.js';
 import { isLoopback, type FloeConfig } from './config.js';
 import { CrdController } from './crd-controller.js';
-import { HostPortAllocator, Kubelet } from '../kubelet/index.js';
-import { Manager } from '../controller/index.js';
-import { addJobController } from '../controllers/batch/job-controller.js';
-import { ActivatedAtAnnotation, addServingControllers, InferenceServiceRef, installServing, ServingIngress, type InProcessModel } from '../controllers/serving/index.js';
-import { ModelServer } from '../serving/model-server.js';
-import { OnnxModel } from '../serving/onnx.js';
-import { addKatibControllers, admitKatib, installKatibCrds, KatibGroup, katibKinds, ObservationDb, observationLogRoute, SuggestionRunner, type TrialPods } from '../controllers/katib/index.js';
-import { startPipelines, type Pipelines } from '../controllers/pipelines/index.js';
-import { MetadataStore } from '../metadata/store.js';
-import { metadataRoute } from '../metadata/rest.js';
-import { addTrainingControllers, installTrainingCrds, TrainingGroup, trainingKinds, validateTrainingJob } from '../controllers/training/index.js';
-import { ApiHttpServer, type PodLogOptions } from './http-server.js';
+import { FrontDoor } from './front-door.js';
+import { KubernetesApi, type PodLogOptions } from './http-server.js';
 import { LocalClient } from './local-client.js';
 import { createLogger, type Logger } from './logger.js';
 import { ensureServingCertificate } from './tls.js';
@@ -42,19 +35,22 @@ export interface Floe {
   store: Store;
   logger: Logger;
   gc: GarbageCollector;
+  /** Every route the listener serves (the Kubernetes API and each capability's). */
+  routes: FrontDoor['table'];
   stop(): Promise<void>;
 }
 
-/** python/ of this checkout: floe_katib.py, the helper Push trials report metrics with. */
-const pythonHelperDir = fileURLToPath(new URL('../../../python', import.meta.url));
+/** python/ of this checkout: floe_katib.py (Push trials), Floe's kserve runtime. */
+const pythonDir = fileURLToPath(new URL('../../../python', import.meta.url));
 
 const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export async function startFloe(config: FloeConfig, logger: Logger = createLogger({ level: config.logLevel })): Promise<Floe> {
   if (!isLoopback(config.host) && !config.token) {
-    throw new FloeError('Forbidden', `refusing to listen on ${config.host} without a token: set --token (or FLOE_TOKEN) or bind to 127.0.0.1`);
+    throw new FloeError('Forbidden', `refusing to listen on ${config.host} without a token: set --token-file (or FLOE_TOKEN) or bind to 127.0.0.1`);
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  const capabilities = config.controllers ? capabilitiesFor('embedded', floeCapabilities({ allowPackageUrls: config.allowPackageUrls })) : [];
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = new Store({ path: join(config.dataDir, 'floe.db'), historyLimit: config.historyLimit });
   const registry = new ResourceRegistry();
   registry.register(builtinResourceTypes());
@@ -67,17 +63,9 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     registry,
     authorizer: new AllowMastersAuthorizer(),
     admission: [
+      // The local runtime's Service ports are allocated at admission, as kube-apiserver allocates node ports.
       ...(allocator ? [{ handles: (t: ResourceType) => t.group === '' && t.plural === 'services', admit: (o: KubeObject, old: KubeObject | undefined) => allocator.assign(o, old) }] : []),
-      {
-        // Kubeflow checks training jobs in a validating webhook; here admission does it, with every bad field at once.
-        handles: (t: ResourceType) => t.group === TrainingGroup && trainingKinds.includes(t.kind),
-        admit: (o: KubeObject) => {
-          const problems = validateTrainingJob(o);
-          if (problems.length > 0) throw errors.invalid(TrainingGroup, o.kind ?? '', o.metadata.name ?? '', problems);
-        },
-      },
-      // Katib's defaulting and validating webhooks for Experiments.
-      { handles: (t: ResourceType) => t.group === KatibGroup && katibKinds.includes(t.kind), admit: admitKatib },
+      ...admissionOf(capabilities),
     ],
   });
   ensureNamespaces(store);
@@ -85,6 +73,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   gc.start();
   // kubectl sends a bearer token only over TLS, so a token-protected Floe serves HTTPS with its own CA.
   const certificate = config.token ? ensureServingCertificate(config.dataDir, servingHosts(config.host)) : undefined;
+  const podToken = config.token ? ensurePodToken(config.dataDir) : undefined;
   const client = new LocalClient({ handler });
   const kubelet = config.runPods
     ? new Kubelet({
@@ -94,61 +83,59 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
         ...(config.kubeletTiming ? { timing: config.kubeletTiming } : {}),
       })
     : undefined;
-  // Katib's DB manager: observation logs in their own SQLite file, served at /katib/v1beta1/….
-  const observations = config.controllers ? new ObservationDb(join(config.dataDir, 'katib.db')) : undefined;
-  // ML Metadata (KFP's lineage store) in its own SQLite file, served at /mlmd/v1/….
-  const metadata = config.controllers ? new MetadataStore({ path: join(config.dataDir, 'metadata.db') }) : undefined;
-  // The KFP API server (/apis/v2beta1/…) and run engine start once the API server listens; requests before that wait.
-  let pipelines: Pipelines | undefined;
-  let pipelinesReady: Promise<Pipelines> | undefined;
-  const kfpRoute = async (req: IncomingMessage, res: ServerResponse, u: URL): Promise<boolean> => {
-    if (!u.pathname.startsWith('/apis/v2beta1/') || !pipelinesReady) return false;
-    return (await pipelinesReady).route(req, res, u);
-  };
-  // KServe's ingress: /serving/<namespace>/<name>/… reaches that InferenceService's predictor.
-  const ingress = new ServingIngress({
-    // A request for an InferenceService scaled to zero: tell its controller (through the API, like Knative's activator).
-    activate: (namespace, name) => {
-      void client
-        .patch(InferenceServiceRef, name, namespace, { metadata: { annotations: { [ActivatedAtAnnotation]: new Date().toISOString() } } }, PatchType.Merge)
-        .catch((err: unknown) => logger.warn({ err, namespace, name }, 'cannot wake an InferenceService scaled to zero'));
-    },
-  });
-  const http = new ApiHttpServer({
+  const kubernetes = new KubernetesApi({
     handler,
-    authenticator: new TokenAuthenticator(config.token ? { token: config.token } : {}),
-    logger,
     bookmarkIntervalMs: config.bookmarkIntervalMs,
     maxBodyBytes: config.maxBodyBytes,
     ...(kubelet ? { podLogs: (namespace: string, pod: string, options: PodLogOptions) => kubelet.logs(namespace, pod, options) } : {}),
-    ...(certificate ? { tls: { cert: certificate.certPem, key: certificate.keyPem } } : {}),
-    ...(observations && metadata ? { extraRoutes: [observationLogRoute(observations), metadataRoute(metadata), kfpRoute, (req, res, u) => ingress.handle(req, res, u)] } : {}),
   });
-  const address = await http.listen(config.port, config.host);
+  const door = new FrontDoor({
+    authenticator: new TokenAuthenticator({ ...(config.token ? { token: config.token } : {}), ...(podToken ? { podToken } : {}) }),
+    authorizer: new AllowMastersAuthorizer(),
+    guard: { hosts: [...servingHosts(config.host), ...config.allowedHosts], allowedOrigins: config.allowedOrigins },
+    logger,
+    ...(certificate ? { tls: { cert: certificate.certPem, key: certificate.keyPem } } : {}),
+  });
+  door.mount([kubernetes.route()]);
+  door.onClose(() => kubernetes.closeWatches());
+  const address = await door.listen(config.port, config.host);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${certificate ? 'https' : 'http'}://${host}:${address.port}`;
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig(url, config.token, certificate?.caPem), { mode: 0o600 });
   await kubelet?.start();
-  const pods: TrialPods | undefined = kubelet
-    ? {
-        log: async (namespace, pod, container) => {
-          const chunks: Buffer[] = [];
-          for await (const chunk of kubelet.logs(namespace, pod, { container })) chunks.push(chunk);
-          return Buffer.concat(chunks).toString('utf8');
-        },
-        volumeDir: (pod, volume) => kubelet.volumeDir(pod, volume),
-      }
-    : undefined;
-  const runner = new SuggestionRunner();
-  const controllers = observations
-    ? await startControllers(client, logger, config.node.name, { db: observations, runner, reportUrl: `${url}/katib/v1beta1`, pythonHelperDir, ...(pods ? { pods } : {}) }, { ingress, ingressUrl: url, loaders: { onnxruntime: loadOnnx } })
-    : undefined;
-  if (metadata) {
-    pipelinesReady = startPipelines({ client, metadata, dbPath: join(config.dataDir, 'pipelines.db'), dir: join(config.dataDir, 'pipelines'), logger });
-    pipelines = await pipelinesReady;
+  let running: RunningCapabilities | undefined;
+  try {
+    if (capabilities.length > 0) {
+      const node: NodeRuntime | undefined = kubelet
+        ? {
+            podLog: async (namespace, pod, container) => {
+              const chunks: Buffer[] = [];
+              for await (const chunk of kubelet.logs(namespace, pod, { container })) chunks.push(chunk);
+              return Buffer.concat(chunks).toString('utf8');
+            },
+            volumeDir: (pod, volume) => kubelet.volumeDir(pod as Parameters<Kubelet['volumeDir']>[0], volume),
+          }
+        : undefined;
+      const podCredentials: PodCredentials | undefined = podToken ? { token: podToken, caFile: join(config.dataDir, 'pki', 'ca.crt') } : undefined;
+      const manager = new Manager({ client, log: logger.child({ component: 'controllers' }), host: config.node.name, gracefulShutdownMs: 5_000 });
+      running = await startCapabilities(
+        capabilities,
+        { mode: 'embedded', client, logger, dataDir: config.dataDir, url, pythonDir, ...(node ? { node } : {}), ...(podCredentials ? { podCredentials } : {}) },
+        manager,
+      );
+      door.mount(running.routes);
+    }
+  } catch (err) {
+    await kubelet?.stop();
+    await door.close();
+    gc.stop();
+    crds.stop();
+    store.close();
+    throw err;
   }
-  logger.info({ url, dataDir: config.dataDir, kubeconfig: kubeconfigPath }, 'floe is serving');
+  door.open();
+  logger.info({ url, dataDir: config.dataDir, kubeconfig: kubeconfigPath, capabilities: capabilities.map((c) => c.name) }, 'floe is serving');
   let stopped = false;
   return {
     url,
@@ -159,16 +146,14 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     store,
     logger,
     gc,
+    routes: door.table,
     async stop() {
       if (stopped) return;
       stopped = true;
-      await pipelines?.close();
-      await controllers?.stop();
-      await runner.stop();
+      // The reverse of start: capabilities (their controllers, then their stores), the runtime, the listener, the store.
+      await running?.stop();
       await kubelet?.stop();
-      await http.close();
-      observations?.close();
-      metadata?.close();
+      await door.close();
       gc.stop();
       crds.stop();
       store.close();
@@ -176,52 +161,16 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   };
 }
 
-/** Floe's CRDs, then a Manager running its controllers over the in-process client. */
-async function startControllers(client: Client, logger: Logger, host: string, katib: Parameters<typeof addKatibControllers>[1], serving: Parameters<typeof addServingControllers>[1]): Promise<{ stop(): Promise<void> }> {
-  await installTrainingCrds(client);
-  await installKatibCrds(client);
-  await installServing(client);
-  const manager = new Manager({ client, log: logger.child({ component: 'controllers' }), host, gracefulShutdownMs: 5_000 });
-  addTrainingControllers(manager);
-  addJobController(manager);
-  addKatibControllers(manager, katib);
-  const servingControllers = addServingControllers(manager, serving);
-  const abort = new AbortController();
-  const done = manager.start(abort.signal);
-  return {
-    async stop() {
-      abort.abort();
-      await done;
-      await servingControllers.close();
-    },
-  };
-}
-
-/** The in-process ONNX runtime: one model server per InferenceService, the model from a .onnx file or a folder holding one. */
-async function loadOnnx(name: string, path: string): Promise<InProcessModel> {
-  const file = onnxFile(path);
-  const server = new ModelServer({ name: 'floe-onnxruntime' });
-  await server.add(await OnnxModel.load(name, file));
-  return {
-    handle: (req, res, p) => server.handle(req, res, p),
-    close: async () => {
-      await server.close();
-    },
-    addModel: async (model, modelPath) => {
-      await server.add(await OnnxModel.load(model, onnxFile(modelPath)));
-    },
-    removeModel: async (model) => {
-      await server.remove(model);
-    },
-    models: () => server.list().map((m) => m.name),
-  };
-}
-
-function onnxFile(path: string): string {
-  if (!statSync(path).isDirectory()) return path;
-  const file = readdirSync(path).filter((f) => f.endsWith('.onnx')).sort((a, b) => Number(b === 'model.onnx') - Number(a === 'model.onnx'))[0];
-  if (!file) throw new Error(`no .onnx file in ${path}`);
-  return join(path, file);
+/** The token Pods present when they call back (Katib Push): kept in the data directory so re-adopted Pods keep working. */
+function ensurePodToken(dataDir: string): string {
+  const file = join(dataDir, 'pod-token');
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    if (token) return token;
+  }
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, token, { mode: 0o600 });
+  return token;
 }
 
 function capacity(config: FloeConfig): { cpu?: number; memoryBytes?: number; gpus?: number } {

@@ -1,34 +1,29 @@
-// The Kubernetes REST API over HTTP: routing, bodies, content types, Tables, watch streams and Status errors.
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+// The Kubernetes REST API over HTTP, as the front door's `/` route: routing, bodies, content types, Tables, watch streams.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { errors, FloeError } from '../api/errors.js';
+import { errors, fieldErrors, FloeError } from '../api/errors.js';
 import type { KubeObject, WatchEvent } from '../api/meta.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { PatchType, type DeleteOptions } from '../client/client.js';
-import type { ApiHandler, RequestContext, WriteParams } from './api-handler.js';
-import type { Authenticator } from './auth.js';
+import type { ApiHandler, FieldValidation, RequestContext, WriteParams } from './api-handler.js';
+import type { Caller, Route } from '../controller/index.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, floeVersion, openApiV3GroupVersion, openApiV3Root } from './discovery.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
+import { checkNameParameter, checkNestingDepth, checkRequestTarget, decodeComponent, parseJsonBody, parseYamlBody, warningHeaderValues } from './request-limits.js';
 import { toTable, type IncludeObject } from './table.js';
-import type { Logger } from './logger.js';
 
-export interface HttpServerOptions {
+export interface KubernetesApiOptions {
   handler: ApiHandler;
-  authenticator: Authenticator;
-  logger: Logger;
   /** Largest accepted request body, in bytes (kube-apiserver: 3 MiB). */
   maxBodyBytes?: number;
   /** How often a watch that asked for bookmarks gets one. */
   bookmarkIntervalMs?: number;
   /** Where `pods/log` reads from (the local runtime in embedded mode). */
   podLogs?: PodLogSource;
-  /** Serve HTTPS with this certificate and key (PEM). */
-  tls?: { cert: string; key: string };
-  /** Extra routes served before the Kubernetes API (later issues mount theirs here). */
-  extraRoutes?: ((req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>)[];
 }
+
+/** What the Kubernetes API accepts as a request body: objects, the four patch types, protobuf from client-go. */
+export const kubernetesBodyTypes: readonly string[] = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf', ...Object.values(PatchType)];
 
 export interface PodLogOptions {
   container?: string;
@@ -53,59 +48,45 @@ interface Target {
 
 const jsonType = 'application/json';
 
-export class ApiHttpServer {
-  readonly server: Server;
+export class KubernetesApi {
   private readonly handler: ApiHandler;
-  private readonly authenticator: Authenticator;
-  private readonly log: Logger;
   private readonly maxBody: number;
   private readonly bookmarkMs: number;
-  private readonly extraRoutes: NonNullable<HttpServerOptions['extraRoutes']>;
   private readonly watches = new Set<() => void>();
   private readonly podLogs: PodLogSource | undefined;
 
-  constructor(options: HttpServerOptions) {
+  constructor(options: KubernetesApiOptions) {
     this.handler = options.handler;
-    this.authenticator = options.authenticator;
-    this.log = options.logger;
     this.maxBody = options.maxBodyBytes ?? 3 * 1024 * 1024;
     this.bookmarkMs = options.bookmarkIntervalMs ?? 60_000;
-    this.extraRoutes = options.extraRoutes ?? [];
     this.podLogs = options.podLogs;
-    const listener: RequestListener = (req, res) => {
-      this.serve(req, res).catch((err: unknown) => this.fail(res, err));
+  }
+
+  /** The route behind every other: `/api`, `/apis`, discovery, OpenAPI, `/version`; each object authorized in the handler chain. */
+  route(): Route {
+    return {
+      prefix: '/',
+      access: { kind: 'in-handler', why: 'the API handler chain authorizes every verb on every resource and namespace it serves' },
+      bodyTypes: kubernetesBodyTypes,
+      handle: async (req, res, url, caller) => {
+        await this.serve(req, res, url, caller);
+        return true;
+      },
     };
-    this.server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
-    this.server.keepAliveTimeout = 65_000;
   }
 
-  listen(port: number, host: string): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
-  }
-
-  async close(): Promise<void> {
+  /** Ends every open watch stream. */
+  closeWatches(): void {
     for (const stop of this.watches) stop();
     this.watches.clear();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://floe.local');
+  private async serve(req: IncomingMessage, res: ServerResponse, url: URL, user: Caller): Promise<void> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (path === '/healthz' || path === '/livez' || path === '/readyz') return text(res, 200, 'ok');
-    const user = this.authenticator.authenticate(req);
-    if (!user) {
-      return send(res, 401, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
-    }
-    for (const route of this.extraRoutes) if (await route(req, res, url)) return;
     const ctx: RequestContext = { user };
+    // URL parsers resolve `..` and `%2e%2e` away (`configmaps/..` would name the namespace): judge the raw target.
+    const refused = checkRequestTarget(req.url);
+    if (refused) throw refused;
     const registry = this.handler.registry;
     if (path === '/version') return send(res, 200, floeVersion);
     if (path === '/api') return send(res, 200, apiVersions(req.headers.host ?? '127.0.0.1'));
@@ -118,7 +99,11 @@ export class ApiHttpServer {
       if (doc) return send(res, 200, doc);
       throw notFoundPath();
     }
-    const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const segments = path.split('/').filter(Boolean).map((segment) => {
+      const decoded = decodeComponent(segment);
+      if (decoded === undefined) throw errors.badRequest(`the request path has invalid percent-encoding: "${segment}"`);
+      return decoded;
+    });
     let group: string;
     let version: string;
     let rest: string[];
@@ -144,6 +129,11 @@ export class ApiHttpServer {
       throw notFoundPath();
     }
     const target = parseTarget(group, version, rest);
+    // An escaped '/' or '%' in a name or namespace would address something other than what it spells.
+    for (const value of [target.namespace, target.name]) {
+      const invalid = value === undefined ? undefined : checkNameParameter(value);
+      if (invalid) throw invalid;
+    }
     const type = this.handler.resolve(target.group, target.version, target.plural);
     if (type.namespaced === false && target.namespace !== undefined) throw notFoundPath();
     await this.dispatch(req, res, url, ctx, type, target);
@@ -165,7 +155,11 @@ export class ApiHttpServer {
     if (manager) write.fieldManager = manager;
     if (queryBool(q, 'force')) write.force = true;
     if (sub === 'status') write.subresource = 'status';
-    const strict = q.get('fieldValidation') === 'Strict';
+    const warnings: string[] = [];
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+      write.fieldValidation = fieldValidation(q, method === 'POST' ? 'CreateOptions' : method === 'PUT' ? 'UpdateOptions' : 'PatchOptions');
+      write.warnings = warnings;
+    }
     const accept = req.headers.accept ?? '';
 
     if (t.name === undefined) {
@@ -178,9 +172,8 @@ export class ApiHttpServer {
         }
         case 'POST': {
           const body = await this.readObject(req);
-          if (strict) this.checkStrict(type, body, t.namespace);
           const created = this.handler.create(ctx, type, t.namespace, body, write);
-          return send(res, 201, created);
+          return send(res, 201, created, warnings);
         }
         case 'DELETE': {
           const options = await this.deleteOptions(req, q);
@@ -199,9 +192,9 @@ export class ApiHttpServer {
       }
       case 'PUT': {
         const body = await this.readObject(req);
-        if (strict) this.checkStrict(type, body, t.namespace);
         if (sub === 'finalize') write.subresource = 'status';
-        return send(res, 200, this.handler.update(ctx, type, t.namespace, name, body, write));
+        const updated = this.handler.update(ctx, type, t.namespace, name, body, write);
+        return send(res, 200, updated, warnings);
       }
       case 'PATCH': {
         const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
@@ -213,9 +206,9 @@ export class ApiHttpServer {
           throw errors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
         }
         const raw = await this.readBody(req);
-        const patch = patchType === PatchType.Apply ? parseYamlOrJson(raw) : parseJson(raw);
+        const patch = patchType === PatchType.Apply ? parseYamlOrJson(raw) : parseJsonBody(raw);
         const patched = this.handler.patch(ctx, type, t.namespace, name, patch, patchType, write);
-        return send(res, 200, patched);
+        return send(res, 200, patched, warnings);
       }
       case 'DELETE': {
         const options = await this.deleteOptions(req, q);
@@ -336,16 +329,9 @@ export class ApiHttpServer {
     return send(res, code, body);
   }
 
-  /** With `fieldValidation=Strict`, fields the schema does not declare are an error instead of being dropped. */
-  private checkStrict(type: ResourceType, body: unknown, namespace: string | undefined): void {
-    if (!type.schema) return;
-    const unknown = this.handler.unknownFields(type, body, namespace);
-    if (unknown.length > 0) throw errors.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
-  }
-
   private async deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
     const raw = await this.readBody(req);
-    const body = raw.length > 0 ? (parseJson(raw) as Record<string, unknown>) : {};
+    const body = raw.length > 0 ? (parseJsonBody(raw) as Record<string, unknown>) : {};
     const options: DeleteOptions = {};
     const policy = (body.propagationPolicy as string | undefined) ?? q.get('propagationPolicy') ?? undefined;
     if (policy) options.propagationPolicy = policy as NonNullable<DeleteOptions['propagationPolicy']>;
@@ -391,23 +377,18 @@ export class ApiHttpServer {
 
   private async readObject(req: IncomingMessage): Promise<unknown> {
     const contentType = (req.headers['content-type'] ?? jsonType).split(';')[0]!.trim();
-    if (contentType === 'application/vnd.kubernetes.protobuf') return decodeKubernetesProtobuf(await this.readRaw(req));
+    if (contentType === 'application/vnd.kubernetes.protobuf') {
+      const decoded = decodeKubernetesProtobuf(await this.readRaw(req));
+      checkNestingDepth(decoded);
+      return decoded;
+    }
     if (contentType !== jsonType && contentType !== 'application/yaml') {
       throw new FloeError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
     }
     const raw = await this.readBody(req);
-    return contentType === 'application/yaml' ? parseYamlOrJson(raw) : parseJson(raw);
+    return contentType === 'application/yaml' ? parseYamlOrJson(raw) : parseJsonBody(raw);
   }
 
-  private fail(res: ServerResponse, err: unknown): void {
-    const floe = err instanceof FloeError ? err : errors.internal(err instanceof Error ? err.message : String(err), err);
-    if (!(err instanceof FloeError)) this.log.error({ err }, 'request failed');
-    if (res.headersSent) {
-      if (!res.writableEnded) res.end();
-      return;
-    }
-    send(res, floe.code, floe.toStatus());
-  }
 }
 
 function parseTarget(group: string, version: string, rest: string[]): Target {
@@ -458,29 +439,36 @@ function partial(o: KubeObject): unknown {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
 }
 
-function parseJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch (err) {
-    throw errors.badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
-  }
+/** `fieldValidation`: Strict, Warn (the default, as in kube-apiserver) or Ignore; anything else is a 422 on the options. */
+function fieldValidation(q: URLSearchParams, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions'): FieldValidation {
+  const value = q.get('fieldValidation') ?? '';
+  if (value === '') return 'Warn';
+  if (value === 'Strict' || value === 'Warn' || value === 'Ignore') return value;
+  throw errors.invalid('meta.k8s.io', options, '', [fieldErrors.notSupported('fieldValidation', value, ['', 'Ignore', 'Strict', 'Warn'])]);
 }
 
 function parseYamlOrJson(raw: string): unknown {
-  try {
-    return parseYaml(raw) as unknown;
-  } catch (err) {
-    throw errors.badRequest(`the request body is not valid YAML: ${(err as Error).message}`);
-  }
+  return parseYamlBody(raw, (text) => {
+    try {
+      return parseYaml(text) as unknown;
+    } catch (err) {
+      throw errors.badRequest(`the request body is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+  });
 }
 
 function notFoundPath(): FloeError {
   return new FloeError('NotFound', 'the server could not find the requested resource');
 }
 
-function send(res: ServerResponse, code: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': jsonType, 'Content-Length': Buffer.byteLength(payload), 'Cache-Control': 'no-cache, private' });
+function send(res: ServerResponse, code: number, body: unknown, warnings: readonly string[] = []): void {
+  // A Buffer, not a string: Node then writes the head on its own as Latin-1, which keeps the UTF-8 bytes of a warning intact.
+  const payload = Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string | number | string[]> = { 'Content-Type': jsonType, 'Content-Length': payload.length, 'Cache-Control': 'no-cache, private' };
+  // kubectl and client-go print these (`Warning: unknown field "spec.containers[0].comand"`).
+  const warning = warningHeaderValues(warnings);
+  if (warning.length > 0) headers.Warning = warning;
+  res.writeHead(code, headers);
   res.end(payload);
 }
 
@@ -504,9 +492,4 @@ function sendOpenApiV2(res: ServerResponse, accept: string): void {
     return;
   }
   send(res, 200, { swagger: '2.0', info: { title, version }, paths: {}, definitions: {} });
-}
-
-function text(res: ServerResponse, code: number, body: string): void {
-  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' });
-  res.end(body);
 }

@@ -36,6 +36,7 @@ export interface KatibControllerOptions {
   pods?: TrialPods;
   reportUrl?: string;
   pythonHelperDir?: string;
+  reportCredentials?: { token: string; caFile?: string };
   clock?: Clock;
   /** Runs the algorithms on a worker thread (inline without one). */
   runner?: SuggestionRunner;
@@ -65,6 +66,7 @@ export function addKatibControllers(manager: Manager, options: KatibControllerOp
       ...(options.pods ? { pods: options.pods } : {}),
       ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
       ...(options.pythonHelperDir ? { pythonHelperDir: options.pythonHelperDir } : {}),
+      ...(options.reportCredentials ? { reportCredentials: options.reportCredentials } : {}),
       ...clock,
     }),
   );

@@ -29,6 +29,11 @@ export interface TrialControllerOptions {
   reportUrl?: string;
   /** Folder holding `floe_katib.py`, put on PYTHONPATH of Push trials. */
   pythonHelperDir?: string;
+  /**
+   * What Push trials present to a token-protected Floe: a Pod token (its identity may only report observation logs)
+   * and the CA file for HTTPS, handed over as FLOE_REPORT_TOKEN and FLOE_REPORT_CA.
+   */
+  reportCredentials?: { token: string; caFile?: string };
   clock?: Clock;
   /** How often a running trial with early-stopping rules is checked. */
   pollMs?: number;
@@ -168,6 +173,11 @@ export class TrialReconciler implements Reconciler {
       const env = [...(primary.env ?? []).filter((e) => e.name !== 'KATIB_TRIAL_NAME'), { name: 'KATIB_TRIAL_NAME', value: name }];
       if (kind === 'Push' && this.options.reportUrl) {
         env.push({ name: 'FLOE_KATIB_REPORT_URL', value: `${this.options.reportUrl}/namespaces/${trial.metadata.namespace ?? ''}/trials/${name}/observationlog` });
+        const credentials = this.options.reportCredentials;
+        if (credentials) {
+          env.push({ name: 'FLOE_REPORT_TOKEN', value: credentials.token });
+          if (credentials.caFile) env.push({ name: 'FLOE_REPORT_CA', value: credentials.caFile });
+        }
         if (this.options.pythonHelperDir) {
           const existing = env.find((e) => e.name === 'PYTHONPATH')?.value;
           env.push({ name: 'PYTHONPATH', value: existing ? `${this.options.pythonHelperDir}:${existing}` : this.options.pythonHelperDir });

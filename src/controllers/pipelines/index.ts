@@ -6,6 +6,7 @@ import type { MetadataWriter } from '../../metadata/types.js';
 import { PipelineDb } from './db.js';
 import { PipelineEngine } from './engine.js';
 import { RecurringRunScheduler } from './recurring.js';
+import type { PackageFetcher } from './package-url.js';
 import { kfpApiRoute } from './rest.js';
 import { validatePipeline } from './validate.js';
 
@@ -13,6 +14,7 @@ export { PipelineDb } from './db.js';
 export { PipelineEngine, podName, RunIdLabel, TaskIdLabel } from './engine.js';
 export { RecurringRunScheduler } from './recurring.js';
 export { kfpApiRoute } from './rest.js';
+export { packageFetcher, type PackageFetcher } from './package-url.js';
 export { parsePipelineYaml, validatePipeline } from './validate.js';
 
 export interface PipelinesOptions {
@@ -24,6 +26,8 @@ export interface PipelinesOptions {
   dir: string;
   logger: Logger;
   defaultNamespace?: string;
+  /** Fetches `package_url`s; none are fetched unless given. */
+  fetchPackage?: PackageFetcher;
 }
 
 export interface Pipelines {
@@ -42,7 +46,7 @@ export async function startPipelines(options: PipelinesOptions): Promise<Pipelin
   const log = options.logger.child({ component: 'recurring-runs' });
   const scheduler = new RecurringRunScheduler({ db, engine, defaultNamespace, onError: (id, err) => log.warn({ err, recurringRun: id }, 'a recurring run could not fire') });
   scheduler.start();
-  const route = kfpApiRoute({ db, engine, validate: validatePipeline, defaultNamespace });
+  const route = kfpApiRoute({ db, engine, validate: validatePipeline, defaultNamespace, ...(options.fetchPackage ? { fetchPackage: options.fetchPackage } : {}) });
   return {
     db,
     engine,

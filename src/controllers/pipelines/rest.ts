@@ -7,6 +7,7 @@ import { CronError, parseCron } from './cron.js';
 import { KfpError, type ExperimentRecord, type KfpErrorCode, type ListResult, type PipelineDb, type PipelineRecord, type PipelineVersionRecord, type RecurringRunRecord, type Trigger } from './db.js';
 import { ListQueryError, type ListRequest } from './filter.js';
 import type { JsonValue, PipelineSpec, PlatformSpec } from './ir.js';
+import { packageFetcher } from './package-url.js';
 import { multipartBoundary, packageText, parseMultipart } from './multipart.js';
 import { finalStates, type RunEngine, type RunRecord, type RuntimeConfig, type TaskRecord } from './types.js';
 
@@ -21,7 +22,7 @@ export interface KfpApiOptions {
   now?: () => Date;
   /** The namespace runs get when their experiment has none (single-user mode: the API server's own). */
   defaultNamespace?: string;
-  /** Fetches a version's `package_url`; defaults to an HTTP(S) GET. */
+  /** Fetches a version's `package_url`; refuses every URL unless given (see package-url.ts). */
   fetchPackage?: (url: string) => Promise<Buffer>;
   /** The largest request body accepted, in bytes. */
   maxBodyBytes?: number;
@@ -296,13 +297,7 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
   const now = options.now ?? (() => new Date());
   const defaultNamespace = options.defaultNamespace ?? 'kubeflow';
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
-  const fetchPackage =
-    options.fetchPackage ??
-    (async (u: string): Promise<Buffer> => {
-      const r = await fetch(u, { signal: AbortSignal.timeout(30_000) });
-      if (!r.ok) throw new Error(`GET ${u} answered HTTP ${r.status}`);
-      return Buffer.from(await r.arrayBuffer());
-    });
+  const fetchPackage = options.fetchPackage ?? packageFetcher([]);
 
   async function rawBody(req: IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];

@@ -192,7 +192,7 @@ describe('KServe (embedded)', () => {
     const failures: string[] = [];
     const background = (async () => {
       while (!stop) {
-        const res = await fetch(`${base}/v1/models/roll:predict`, { method: 'POST', body: JSON.stringify({ instances: [[1, 0, 0, 0]] }) });
+        const res = await fetch(`${base}/v1/models/roll:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [[1, 0, 0, 0]] }) });
         const body = await res.text();
         sent += 1;
         if (res.status !== 200 || !['{"predictions":[[1.5,-1]]}', '{"predictions":[[2.5,-1]]}'].includes(body)) failures.push(`${res.status} ${body}`);
@@ -201,7 +201,7 @@ describe('KServe (embedded)', () => {
     const sample = async (n: number): Promise<Record<string, number>> => {
       const seen: Record<string, number> = {};
       for (let i = 0; i < n; i++) {
-        const res = await fetch(`${base}/v1/models/roll:predict`, { method: 'POST', body: JSON.stringify({ instances: [[1, 0, 0, 0]] }) });
+        const res = await fetch(`${base}/v1/models/roll:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [[1, 0, 0, 0]] }) });
         const answer = ((await res.json()) as { predictions: number[][] }).predictions[0]![0]!;
         const key = `${res.headers.get('x-floe-revision') ?? 'single'}=${answer}`;
         seen[key] = (seen[key] ?? 0) + 1;
@@ -296,7 +296,7 @@ describe('KServe (embedded)', () => {
     };
     await scaledToZero(1);
     const answers = await Promise.all(Array.from({ length: 20 }, async () => {
-      const res = await fetch(`${done.status!.url!}/v1/models/sleepy:predict`, { method: 'POST', body: JSON.stringify({ instances: [[1, 0, 0, 0]] }) });
+      const res = await fetch(`${done.status!.url!}/v1/models/sleepy:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [[1, 0, 0, 0]] }) });
       return { status: res.status, activated: res.headers.get('x-floe-activated'), body: await res.text() };
     }));
     assert.deepEqual(answers.map((a) => a.status), Array(20).fill(200), JSON.stringify(answers));

@@ -1,0 +1,12 @@
+// The batch/v1 Job controller as a Floe capability: embedded only (on a cluster, kube-controller-manager runs Jobs).
+import type { Capability } from '../../controller/index.js';
+import { addJobController } from './job-controller.js';
+
+export const batchCapability: Capability = {
+  name: 'batch',
+  modes: ['embedded'],
+  start(ctx) {
+    addJobController(ctx.manager);
+    return Promise.resolve({});
+  },
+};

@@ -1,0 +1,78 @@
+// KServe as a Floe capability: the serving.kserve.io CRDs, Floe's built-in runtimes, the controllers and the ingress.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PatchType } from '../../client/client.js';
+import type { Capability } from '../../controller/index.js';
+import { ModelServer } from '../../serving/model-server.js';
+import { OnnxModel } from '../../serving/onnx.js';
+import { builtinRuntimes } from './builtin-runtimes.js';
+import { servingCrds } from './crds.js';
+import { ServingIngress, ServingPrefix } from './dataplane.js';
+import { addServingControllers } from './index.js';
+import { ActivatedAtAnnotation, type InProcessModel } from './isvc-controller.js';
+import { Group, InferenceServiceRef } from './types.js';
+
+export const servingCapability: Capability = {
+  name: 'serving',
+  modes: ['embedded'],
+  crds: servingCrds,
+  defaults: ({ pythonDir }) => builtinRuntimes({ pythonDir }),
+  start(ctx) {
+    // The ingress: /serving/<namespace>/<name>/… reaches that InferenceService's predictor.
+    const ingress = new ServingIngress({
+      // A request for an InferenceService scaled to zero: tell its controller through the API, like Knative's activator.
+      activate: (namespace, name) => {
+        void ctx.client
+          .patch(InferenceServiceRef, name, namespace, { metadata: { annotations: { [ActivatedAtAnnotation]: new Date().toISOString() } } }, PatchType.Merge)
+          .catch((err: unknown) => ctx.logger.warn({ err, namespace, name }, 'cannot wake an InferenceService scaled to zero'));
+      },
+    });
+    const controllers = addServingControllers(ctx.manager, { ingress, ingressUrl: ctx.url, loaders: { onnxruntime: loadOnnx } });
+    return Promise.resolve({
+      routes: [
+        {
+          prefix: `${ServingPrefix}/`,
+          access: {
+            kind: 'resource',
+            attributes: (req, url) => {
+              const [namespace, name] = url.pathname.slice(ServingPrefix.length + 1).split('/');
+              // Calling a model is a request to the InferenceService's proxy, as `kubectl proxy`-style access is in Kubernetes.
+              return { verb: req.method === 'GET' || req.method === 'HEAD' ? 'get' : 'create', group: Group, resource: 'inferenceservices', subresource: 'proxy', ...(namespace ? { namespace: decodeURIComponent(namespace) } : {}), ...(name ? { name: decodeURIComponent(name) } : {}) };
+            },
+          },
+          // KServe's V1/V2 JSON, the V2 binary-tensor extension and CloudEvents; never the types a form can send.
+          bodyTypes: ['application/json', 'application/octet-stream', 'application/cloudevents+json'],
+          handle: (req, res, url) => ingress.handle(req, res, url),
+        },
+      ],
+      close: () => controllers.close(),
+    });
+  },
+};
+
+/** The in-process ONNX runtime: one model server per InferenceService, the model from a .onnx file or a folder holding one. */
+async function loadOnnx(name: string, path: string): Promise<InProcessModel> {
+  const file = onnxFile(path);
+  const server = new ModelServer({ name: 'floe-onnxruntime' });
+  await server.add(await OnnxModel.load(name, file));
+  return {
+    handle: (req, res, p) => server.handle(req, res, p),
+    close: async () => {
+      await server.close();
+    },
+    addModel: async (model, modelPath) => {
+      await server.add(await OnnxModel.load(model, onnxFile(modelPath)));
+    },
+    removeModel: async (model) => {
+      await server.remove(model);
+    },
+    models: () => server.list().map((m) => m.name),
+  };
+}
+
+function onnxFile(path: string): string {
+  if (!statSync(path).isDirectory()) return path;
+  const file = readdirSync(path).filter((f) => f.endsWith('.onnx')).sort((a, b) => Number(b === 'model.onnx') - Number(a === 'model.onnx'))[0];
+  if (!file) throw new Error(`no .onnx file in ${path}`);
+  return join(path, file);
+}

@@ -1,0 +1,147 @@
+// Floe's one HTTP listener: every request passes Host, Origin, authentication, body-type and authorization checks, then the route table.
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { errors, FloeError } from '../api/errors.js';
+import type { Route } from '../controller/index.js';
+import type { Authenticator, Authorizer } from './auth.js';
+import type { Logger } from './logger.js';
+import { RequestGuard, RouteTable, type RequestGuardOptions } from './routes.js';
+
+export interface FrontDoorOptions {
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  guard: RequestGuardOptions;
+  logger: Logger;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+  /** Whether the server can take writes (`/readyz`); ready unless given. */
+  ready?: () => boolean;
+  /** Largest request head (URL and headers) in bytes; Node's default (16 KiB) unless given. */
+  maxHeaderBytes?: number;
+}
+
+/**
+ * The listener. Routes arrive in two steps: the ones known at construction, then each capability's once it has
+ * started (`mount`); requests other than health checks wait until `open()` so that a route is never missed because
+ * its capability was still starting.
+ */
+export class FrontDoor {
+  readonly server: Server;
+  readonly table = new RouteTable();
+  private readonly guard: RequestGuard;
+  private readonly authenticator: Authenticator;
+  private readonly authorizer: Authorizer;
+  private readonly log: Logger;
+  private readonly scheme: 'http' | 'https';
+  private readonly ready: () => boolean;
+  private opened = false;
+  private readonly openedPromise: Promise<void>;
+  private resolveOpened: () => void = () => undefined;
+  private readonly closers: (() => void)[] = [];
+
+  constructor(options: FrontDoorOptions) {
+    this.guard = new RequestGuard(options.guard);
+    this.authenticator = options.authenticator;
+    this.authorizer = options.authorizer;
+    this.log = options.logger;
+    this.scheme = options.tls ? 'https' : 'http';
+    this.ready = options.ready ?? (() => true);
+    this.openedPromise = new Promise((resolve) => (this.resolveOpened = resolve));
+    const listener: RequestListener = (req, res) => {
+      this.serve(req, res).catch((err: unknown) => this.fail(res, err));
+    };
+    const limits = options.maxHeaderBytes ? { maxHeaderSize: options.maxHeaderBytes } : {};
+    this.server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, ...limits }, listener) : createServer(limits, listener);
+    this.server.keepAliveTimeout = 65_000;
+    // A request Node cannot parse (a head past the size limit, bad bytes) gets a Status body, not a bare reset.
+    this.server.on('clientError', (err: Error & { code?: string }, socket: Socket) => clientError(err, socket));
+  }
+
+  /** Adds routes to the table (a capability's, once it has started). */
+  mount(routes: readonly Route[]): void {
+    this.table.add(routes);
+  }
+
+  /** Lets waiting and new requests through to the table. */
+  open(): void {
+    this.opened = true;
+    this.resolveOpened();
+  }
+
+  /** Runs on close (watch streams end first so that the server can close). */
+  onClose(fn: () => void): void {
+    this.closers.push(fn);
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const fn of this.closers) fn();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://floe.local');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    // Health probes answer everyone, as kube-apiserver's do (system:unauthenticated may read them); they reveal nothing.
+    if (path === '/healthz' || path === '/livez') return text(res, 200, 'ok');
+    if (path === '/readyz') return this.opened && this.ready() ? text(res, 200, 'ok') : text(res, 503, this.opened ? 'the store cannot take writes' : 'starting');
+    this.guard.checkHost(req);
+    this.guard.checkOrigin(req, this.scheme);
+    const caller = await this.authenticator.authenticate(req);
+    if (!caller) throw new FloeError('Unauthorized', 'Unauthorized');
+    if (!this.opened) await this.openedPromise;
+    const route = this.table.match(url.pathname);
+    if (!route) throw new FloeError('NotFound', 'the server could not find the requested resource');
+    this.guard.checkBody(req, route);
+    if (route.access.kind === 'resource') {
+      const attributes = route.access.attributes(req, url);
+      const decision = this.authorizer.authorize({ user: caller, ...attributes });
+      if (!decision.allowed) {
+        const target = `${attributes.resource}${attributes.subresource ? `/${attributes.subresource}` : ''}${attributes.group ? `.${attributes.group}` : ''}`;
+        throw new FloeError('Forbidden', `${target}${attributes.name ? ` "${attributes.name}"` : ''} is forbidden: User "${caller.name}" cannot ${attributes.verb} resource "${target}"${attributes.namespace ? ` in the namespace "${attributes.namespace}"` : ''}${decision.reason ? `: ${decision.reason}` : ''}`);
+      }
+    }
+    if (!(await route.handle(req, res, url, caller))) throw new FloeError('NotFound', 'the server could not find the requested resource');
+  }
+
+  private fail(res: ServerResponse, err: unknown): void {
+    const floe = err instanceof FloeError ? err : errors.internal(err instanceof Error ? err.message : String(err), err);
+    if (!(err instanceof FloeError)) this.log.error({ err }, 'request failed');
+    if (res.headersSent) {
+      if (!res.writableEnded) res.end();
+      return;
+    }
+    const payload = JSON.stringify(floe.toStatus());
+    res.writeHead(floe.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), 'Cache-Control': 'no-cache, private' });
+    res.end(payload);
+  }
+}
+
+/** Answers a request Node's parser refused: 431 for a head past the limit, 400 otherwise, each with a Status body. */
+function clientError(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const code = tooLarge ? 431 : 400;
+  const message = tooLarge ? 'the request URL and headers are larger than this server accepts' : `the request could not be parsed: ${err.message}`;
+  const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: tooLarge ? 'RequestHeaderFieldsTooLarge' : 'BadRequest', code });
+  socket.end(`HTTP/1.1 ${code} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+function text(res: ServerResponse, code: number, body: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(body);
+}
