@@ -32,6 +32,28 @@ export interface KubeletConfig {
   gpus?: number;
   /** Image → local environment; empty means every image runs on the host. */
   images: ImageRule[];
+  /**
+   * Leave the Pods' processes running when the Kubelet stops (the next start re-adopts them). Default false: `stop()`
+   * ends them as a node shutdown would, SIGTERM then SIGKILL. A `kill -9` of Floe never runs `stop()`, so its Pods
+   * survive it either way and are re-adopted.
+   */
+  keepPodsOnStop?: boolean;
+  /** The most seconds `stop()` waits after SIGTERM before SIGKILL, whatever a Pod's own grace period; default 10. */
+  shutdownGracePeriodSeconds?: number;
+  /**
+   * Let Pod processes listen on every interface. Default false: a wildcard listen address (0.0.0.0, `::`) is turned
+   * into loopback in the programs Floe starts (a preloaded bind() shim, see loopback.ts), so Pod ports answer only
+   * this machine.
+   */
+  exposePodPorts?: boolean;
+  /** 'auto' (default) runs containers in cgroups when the machine has writable ones (see cgroups.ts); 'off' never does. */
+  cgroups?: 'auto' | 'off';
+  /** Most tasks (processes and threads) one Pod may have, the kubelet's podPidsLimit; default 1024, -1 for no bound. */
+  podPidsLimit?: number;
+  /** Bytes at which a container's log file is rotated, the kubelet's containerLogMaxSize; default 10 MiB. */
+  containerLogMaxSize?: number;
+  /** Log files kept per container run, the current one included, the kubelet's containerLogMaxFiles; default 5. */
+  containerLogMaxFiles?: number;
 }
 
 /** Intervals and back-off bounds; tests shorten them, production keeps the kubelet's defaults. */

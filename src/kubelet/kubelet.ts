@@ -1,12 +1,15 @@
 // The Kubelet: registers the node, schedules, runs Pods as process groups, serves their logs, gives Services ports.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { FloeError } from '../api/errors.js';
 import type { Logger } from '../api/logger.js';
 import type { Client } from '../client/client.js';
 import { defaultTiming, type KubeletConfig, type KubeletTiming } from './config.js';
+import { ContainerConfigError } from './container-env.js';
 import { EventRecorder } from './events.js';
 import { Informer } from './informer.js';
 import { logTarget, readLog, type LogOptions } from './logs.js';
+import { buildLoopbackShim } from './loopback.js';
 import { NodeAgent } from './node.js';
 import { capacityMap, detectCapacity } from './resources.js';
 import { PodPaths } from './pod-state.js';
@@ -14,6 +17,7 @@ import { Runtime } from './runtime.js';
 import { allocatable } from './scheduling.js';
 import { Scheduler } from './scheduler.js';
 import { ServiceController } from './services.js';
+import { DefaultShutdownGracePeriodSeconds, stopPodProcesses } from './shutdown.js';
 import { volumeDirs } from './volumes.js';
 import { PodRef, NodeRef, ServiceRef, type Node, type Pod, type Service } from './types.js';
 
@@ -70,6 +74,15 @@ export class Kubelet {
     const node = new NodeAgent({ client, config, capacity, logger: this.log, heartbeatMs: timing.heartbeatMs });
     await node.start();
     const kubeletEvents = new EventRecorder({ client, logger: this.log, component: 'kubelet', host: config.nodeName });
+    if (!config.exposePodPorts) {
+      const shim = await buildLoopbackShim({ dir: join(config.dataDir, 'lib'), env: { PATH: this.baseEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin' } });
+      if ('path' in shim) this.baseEnv.LD_PRELOAD = shim.path;
+      else {
+        const message = `Pod ports are not kept to 127.0.0.1 on this node: a process that listens on 0.0.0.0 answers other machines (the bind() shim is missing: ${shim.reason})`;
+        this.log.warn({ reason: shim.reason }, message);
+        kubeletEvents.record({ apiVersion: 'v1', kind: 'Node', metadata: { name: config.nodeName, uid: config.nodeName } }, 'Warning', 'LoopbackNotEnforced', message);
+      }
+    }
     const schedulerEvents = new EventRecorder({ client, logger: this.log, component: 'default-scheduler', host: config.nodeName });
     const pods = new Informer<Pod>({ client, ref: PodRef, logger: this.log });
     const nodes = new Informer<Node>({ client, ref: NodeRef, logger: this.log });
@@ -88,6 +101,7 @@ export class Kubelet {
       allocatable: allocatable({ apiVersion: 'v1', kind: 'Node', metadata: {}, status: { allocatable: capacityMap(capacity) } }),
       gpuCount: capacity.gpus,
       serviceEnv: (namespace) => serviceController.serviceEnv(namespace),
+      limits: config,
     });
     const scheduler = new Scheduler({ client, nodeName: config.nodeName, pods, nodes, events: schedulerEvents, logger: this.log, resyncMs: timing.resyncMs });
     await Promise.all([services.start(), nodes.start()]);
@@ -99,22 +113,40 @@ export class Kubelet {
     this.log.info({ cpu: capacity.cpu, memoryBytes: capacity.memoryBytes, gpus: capacity.gpus }, 'kubelet started');
   }
 
-  /** Stops watching and reconciling. Running processes are left alone: the next start re-adopts them. */
+  /**
+   * Stops watching and reconciling, and stops the Pods' processes (SIGTERM, SIGKILL after the grace period) unless
+   * `config.keepPodsOnStop`: then they keep running and the next start re-adopts them.
+   */
   async stop(): Promise<void> {
     const running = this.running;
     if (!running) return;
     this.running = undefined;
     await running.scheduler.stop();
     await running.serviceController.stop();
+    const graces = new Map(running.pods.list().map((p) => [p.metadata.uid ?? '', p.spec.terminationGracePeriodSeconds ?? 30]));
     await running.runtime.stop();
+    if (!this.config.keepPodsOnStop) {
+      const stopped = await stopPodProcesses({
+        dataDir: this.config.dataDir,
+        graceSeconds: (uid) => graces.get(uid),
+        maxGraceSeconds: this.config.shutdownGracePeriodSeconds ?? DefaultShutdownGracePeriodSeconds,
+        pollMs: this.timing.pollMs,
+      });
+      if (stopped > 0) this.log.info({ containers: stopped }, 'stopped the containers of this node');
+    }
     await running.node.stop();
     await Promise.all([running.pods.stop(), running.nodes.stop(), running.services.stop()]);
     await Promise.all(running.events.map((e) => e.flush()));
   }
 
-  /** The host folder behind one of a Pod's volumes (processes share the host filesystem). */
+  /** The host folder behind one of a Pod's volumes (processes share the host filesystem); none for a refused one. */
   volumeDir(pod: Pod, volume: string): string | undefined {
-    return volumeDirs(pod, new PodPaths({ dataDir: this.config.dataDir, uid: pod.metadata.uid ?? '' }), this.config.dataDir).get(volume);
+    try {
+      return volumeDirs(pod, new PodPaths({ dataDir: this.config.dataDir, uid: pod.metadata.uid ?? '' }), this.config.dataDir).get(volume);
+    } catch (err) {
+      if (err instanceof ContainerConfigError) return undefined;
+      throw err;
+    }
   }
 
   /**

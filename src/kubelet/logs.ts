@@ -1,5 +1,6 @@
-// Container logs as kubectl reads them: choose the run (current or --previous), tail, follow, timestamps.
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+// Container logs: rotation at a size, and reading as kubectl does (the run, current or --previous; tail, follow, timestamps).
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errors } from '../api/errors.js';
 import { outcome } from './pod-status.js';
@@ -52,6 +53,120 @@ export function logTarget(pod: Pod, worker: PodWorker | undefined, options: LogO
   const chosen = attempt;
   const name = container;
   return { file: worker!.paths.logFile(name, chosen), active: () => worker!.isRunning(name, chosen) };
+}
+
+/** When container logs rotate and how many files a run keeps: the kubelet's containerLogMaxSize and containerLogMaxFiles. */
+export interface LogRotation {
+  maxBytes: number;
+  /** Files per run, the current one included; 1 keeps none of the older output. */
+  maxFiles: number;
+}
+
+export const defaultLogRotation: LogRotation = { maxBytes: 10 * 2 ** 20, maxFiles: 5 };
+
+/** The rotated files of `log` (`<log>.1` the newest, `<log>.2`…), newest first. */
+export function rotatedLogs(log: string): string[] {
+  const base = `${basename(log)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(log));
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.startsWith(base) && /^\d+$/.test(n.slice(base.length)) && Number(n.slice(base.length)) > 0)
+    .sort((a, b) => Number(a.slice(base.length)) - Number(b.slice(base.length)))
+    .map((n) => join(dirname(log), n));
+}
+
+/** Removes a run's log with its rotated files and timestamp index. */
+export function removeLogFiles(log: string): void {
+  for (const file of [log, `${log}.times`, ...rotatedLogs(log)]) rmSync(file, { force: true });
+}
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buffer = Buffer.alloc(length);
+  let filled = 0;
+  while (filled < length) {
+    const n = readSync(fd, buffer, filled, length - filled, position + filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return buffer.subarray(0, filled);
+}
+
+/**
+ * Rotates `log` once it is over `maxBytes`. The container's process writes the file itself (O_APPEND, so it outlives
+ * Floe), which rules out renaming it away: the newest output is copied into `<log>.1`… in pieces of at most
+ * `maxBytes` that start at a line, older rotated files shift up, those past `maxFiles - 1` are deleted, and the log
+ * is truncated, after which the process's appends start again at 0. What the process writes between the last read
+ * and the truncation is lost (copytruncate's window). Once the run has `finished`, nothing writes any more and the
+ * newest piece stays in the log itself, so `kubectl logs` still shows the end. Returns whether it rotated.
+ */
+export function rotateLog(log: string, rotation: LogRotation, finished = false): boolean {
+  // Pieces to keep: the rotated files, and the log itself once nothing writes to it.
+  const files = finished ? Math.max(1, rotation.maxFiles) : Math.max(0, rotation.maxFiles - 1);
+  if (sizeOf(log) <= rotation.maxBytes) return false;
+  let fd: number;
+  try {
+    fd = openSync(log, 'r+');
+  } catch {
+    return false;
+  }
+  let data: Buffer;
+  /** Whether `data` begins at the start of a line. */
+  let startsLine: boolean;
+  try {
+    let size = fstatSync(fd).size;
+    if (size <= rotation.maxBytes) return false;
+    const keep = files * rotation.maxBytes;
+    // One byte before the kept part tells whether it starts a line.
+    const from = Math.max(0, size - keep - 1);
+    const parts: Buffer[] = [readAt(fd, from, size - from)];
+    // Catch up with a process that is still writing, a few times, so the window before the truncation is short.
+    for (let i = 0; i < 4; i++) {
+      const now = fstatSync(fd).size;
+      if (now <= size) break;
+      parts.push(readAt(fd, size, now - size));
+      size = now;
+    }
+    ftruncateSync(fd, 0);
+    data = Buffer.concat(parts);
+    startsLine = from === 0;
+    if (data.length > keep) {
+      startsLine = data[data.length - keep - 1] === 0x0a;
+      data = data.subarray(data.length - keep);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const pieces: Buffer[] = [];
+  let end = data.length;
+  while (end > 0 && pieces.length < files) {
+    let start = Math.max(0, end - rotation.maxBytes);
+    const atLineStart = start === 0 ? startsLine : data[start - 1] === 0x0a;
+    if (!atLineStart) {
+      const newline = data.indexOf(0x0a, start);
+      if (newline >= 0 && newline + 1 < end) start = newline + 1;
+    }
+    pieces.push(data.subarray(start, end));
+    end = start;
+  }
+  if (finished && pieces.length > 0) writeFileSync(log, pieces.shift()!);
+  const old = rotatedLogs(log);
+  for (let i = old.length - 1; i >= 0; i--) {
+    const file = old[i]!;
+    const index = Number(file.slice(log.length + 1)) + pieces.length;
+    if (index > rotation.maxFiles - 1) rmSync(file, { force: true });
+    else renameSync(file, `${log}.${index}`);
+  }
+  pieces.forEach((piece, i) => {
+    writeFileSync(`${log}.${i + 1}.tmp`, piece);
+    renameSync(`${log}.${i + 1}.tmp`, `${log}.${i + 1}`);
+  });
+  // Timestamps index offsets into the current file, which starts again at 0.
+  rmSync(`${log}.times`, { force: true });
+  return true;
 }
 
 /** RFC 3339 with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano). */
@@ -120,6 +235,14 @@ function readFrom(file: string, offset: number, max = 1 << 20): Buffer {
   }
 }
 
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** The offset where the last `lines` lines begin (a final newline does not start another line). */
 export function tailOffset(file: string, lines: number): number {
   let size: number;
@@ -158,7 +281,7 @@ export interface ReadLogOptions {
 export async function* readLog(target: LogTarget, options: ReadLogOptions): AsyncGenerator<Buffer> {
   const { file } = target;
   let offset = options.tailLines !== undefined ? tailOffset(file, options.tailLines) : 0;
-  const times = options.timestamps ? new TimeIndex({ path: `${file}.times`, logFile: file }) : undefined;
+  let times = options.timestamps ? new TimeIndex({ path: `${file}.times`, logFile: file }) : undefined;
   let pending = Buffer.alloc(0);
   let pendingStart = offset;
   const stamp = (data: Buffer, start: number, final: boolean): Buffer => {
@@ -192,6 +315,15 @@ export async function* readLog(target: LogTarget, options: ReadLogOptions): Asyn
       continue;
     }
     if (!options.follow) break;
+    if (sizeOf(file) < offset) {
+      // Rotated (copied away and truncated): the process goes on writing from 0.
+      const rest = stamp(Buffer.alloc(0), offset, true);
+      if (rest.length > 0) yield rest;
+      offset = 0;
+      pendingStart = 0;
+      if (times) times = new TimeIndex({ path: `${file}.times`, logFile: file });
+      continue;
+    }
     if (!target.active()) {
       const rest = readFrom(file, offset);
       if (rest.length > 0) continue;

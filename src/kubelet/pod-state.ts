@@ -9,6 +9,8 @@ export interface RunRecord {
   /** Unset between "about to spawn" and "spawned"; recovery then finds the process by its exit-file path. */
   pid?: number;
   startTicks?: number;
+  /** The run's cgroup directories (one per hierarchy), written before the spawn; absent on a node without cgroups. */
+  cgroups?: string[];
 }
 
 export interface TerminationRecord {

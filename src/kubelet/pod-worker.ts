@@ -9,7 +9,10 @@ import type { Client } from '../client/client.js';
 import { resolveImage, type ImageRule, type KubeletTiming } from './config.js';
 import { containerEnv, ContainerConfigError, expand, type EnvContext, type EnvLookups } from './container-env.js';
 import type { EventRecorder } from './events.js';
-import { findByCommandLine, isAlive, readProcStat, signalGroup } from './proc.js';
+import { findByCommandLine, isAlive, killByEnv, readProcStat, signalGroup } from './proc.js';
+import { killCgroupRound, recordedCgroups, releaseCgroups, type Cgroups, type RunLimits } from './cgroups.js';
+import { removeLogFiles, rotateLog, type LogRotation } from './logs.js';
+import { parseQuantity } from '../api/builtin/quantity.js';
 import { computePodStatus, outcome, type Waiting } from './pod-status.js';
 import { ContainerProbes, runProbe, type ProbeKind, type ProbeResult, type ProbeTarget } from './probes.js';
 import {
@@ -21,16 +24,33 @@ import {
   writeJson,
   type ContainerRecord,
   type PodRecord,
+  type RunRecord,
 } from './pod-state.js';
 import { containerGpuCount, containerMemoryLimit, podRequests, GpuResource } from './resources.js';
 import { PodRef, isTerminal, type ContainerSpec, type Pod } from './types.js';
 import { containerMounts, mapMountPaths, prepareVolumes, volumeEnvName, type VolumeLookups } from './volumes.js';
 
 /**
- * The wrapper every container runs under: it ignores the polite signals itself (the group's real process gets them),
- * waits for the command, and writes its exit code to the file named by $1, so the code survives a Floe restart.
+ * The wrapper every container runs under: it first moves itself into the run's cgroups ($2 directories follow), so
+ * that nothing it starts is ever outside them; it ignores the polite signals itself (the group's real process gets
+ * them), waits for the command, and writes its exit code to the file named by $1, so the code survives a Floe restart.
  */
-const wrapper = 'trap : TERM INT HUP QUIT; f=$1; shift; "$@"; s=$?; echo $s > "$f.tmp" && mv -f "$f.tmp" "$f"; exit $s';
+const wrapper =
+  'trap : TERM INT HUP QUIT; f=$1; n=$2; shift 2; ' +
+  'while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || { echo "floe: cannot join cgroup $1" >&2; echo 128 > "$f.tmp" && mv -f "$f.tmp" "$f"; exit 128; }; shift; n=$((n - 1)); done; ' +
+  '"$@"; s=$?; echo $s > "$f.tmp" && mv -f "$f.tmp" "$f"; exit $s';
+
+/** Without cgroups, every process of a run carries this variable, so a process that left the group is still found. */
+export const RunMarkerVariable = 'FLOE_CONTAINER_RUN';
+
+function runMarkerValue(uid: string, container: string, attempt: number): string {
+  return `${uid}/${container}/${attempt}`;
+}
+
+/** The marker as it appears in /proc/<pid>/environ. */
+export function runMarker(uid: string, container: string, attempt: number): string {
+  return `${RunMarkerVariable}=${runMarkerValue(uid, container, attempt)}`;
+}
 
 export const PodIP = '127.0.0.1';
 export const HostIP = '127.0.0.1';
@@ -56,6 +76,11 @@ export interface WorkerContext {
   lookups: EnvLookups & VolumeLookups;
   serviceEnv(namespace: string): Record<string, string>;
   gpus: GpuAllocator;
+  /** The node's cgroups (possibly none), where container runs get their limits. */
+  cgroups: Cgroups;
+  /** Without a pids cgroup: a command prefix bounding the run's processes another way (prlimit), or none. */
+  processBound(): string[];
+  logRotation: LogRotation;
   /** Called once the worker has removed the Pod's state after the Pod is gone. */
   finished(uid: string): void;
 }
@@ -148,6 +173,9 @@ export class PodWorker {
     this.dirty = true;
     if (this.syncing) return;
     this.syncing = (async () => {
+      // Yield once so `this.syncing` is set before the first sync: a kick() from inside it (recovery finishing a run
+      // calls exited(), which kicks) must not start a second loop that starts the same container again.
+      await Promise.resolve();
       while (this.dirty && !this.stopped && !this.done) {
         this.dirty = false;
         try {
@@ -179,7 +207,7 @@ export class PodWorker {
         record.killReason = 'OOMKilled';
         record.killMessage = `the container's processes used ${Math.round(used / 2 ** 20)}Mi, over its memory limit of ${Math.round(limit / 2 ** 20)}Mi`;
         this.persist(record);
-        signalGroup(run.pid, 'SIGKILL');
+        this.killRun(record.name, run);
         if (this.pod) this.ctx.events.record(this.pod, 'Warning', 'OOMKilled', `Container ${record.name} exceeded its memory limit and was killed: ${record.killMessage}`, this.fieldPath(record.name));
       }
       this.probeTick(record);
@@ -350,10 +378,18 @@ export class PodWorker {
     mkdirSync(join(exitFile, '..'), { recursive: true });
     rmSync(exitFile, { force: true });
     this.prune(container.name, attempt);
+    const cgroups = this.runCgroups(pod, container, attempt);
+    if (cgroups.length > 0) {
+      record.running.cgroups = cgroups;
+      this.persist(record);
+    }
+    // Without cgroups the marker stands in for membership (see killMembers), and a prlimit prefix may bound processes.
+    const env = cgroups.length > 0 ? launch.env : { ...launch.env, [RunMarkerVariable]: runMarkerValue(this.uid, container.name, attempt) };
+    const argv = [...(cgroups.length > 0 && this.ctx.cgroups.status.pids ? [] : this.ctx.processBound()), ...launch.argv];
     const fd = openSync(this.openLog(container.name, attempt), 'a');
     let child: ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', wrapper, 'floe-container', exitFile, ...launch.argv], { detached: true, cwd: launch.cwd, env: launch.env, stdio: ['ignore', fd, fd] });
+      child = spawn('/bin/sh', ['-c', wrapper, 'floe-container', exitFile, String(cgroups.length), ...cgroups, ...argv], { detached: true, cwd: launch.cwd, env, stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd);
     }
@@ -379,10 +415,52 @@ export class PodWorker {
     for (let old = attempt - 2; old >= 0; old--) {
       const log = this.paths.logFile(container, old);
       if (!existsSync(log)) break;
-      rmSync(log, { force: true });
-      rmSync(`${log}.times`, { force: true });
+      removeLogFiles(log);
       rmSync(this.paths.exitFile(container, old), { force: true });
     }
+  }
+
+  /**
+   * The cgroups of a container run, with its limits set; none where the node has none or they cannot be made, and
+   * then a Warning event says which of the container's limits the node does not enforce.
+   */
+  private runCgroups(pod: Pod, container: ContainerSpec, attempt: number): string[] {
+    const limits: RunLimits = {};
+    const cpu = parseQuantity(container.resources?.limits?.cpu);
+    if (cpu !== undefined && cpu > 0) limits.cpuMilli = cpu * 1000;
+    const memory = containerMemoryLimit(container);
+    if (memory !== undefined) limits.memoryBytes = memory;
+    let dirs: string[] = [];
+    let failure: string | undefined;
+    try {
+      dirs = this.ctx.cgroups.createRun(this.uid, container.name, attempt, limits);
+    } catch (err) {
+      failure = err instanceof Error ? err.message : String(err);
+      this.log.warn({ err, container: container.name }, 'could not create the cgroups of a container; its limits are not enforced');
+    }
+    if (limits.cpuMilli !== undefined && (dirs.length === 0 || !this.ctx.cgroups.status.cpu)) {
+      const why = failure ?? (this.ctx.cgroups.status.notes.join('; ') || 'the node has no usable cgroups');
+      const message = `limits.cpu of container ${container.name} is not enforced on this node: ${why}`;
+      const key = `limits\u0000${message}`;
+      if (!this.warned.has(key)) {
+        this.warned.add(key);
+        this.ctx.events.record(pod, 'Warning', 'ResourceLimitsNotEnforced', message, this.fieldPath(container.name));
+      }
+    }
+    return dirs;
+  }
+
+  /** SIGKILL to all of a run: its process group, and its cgroups' members (or, without cgroups, its marked processes). */
+  private killRun(name: string, run: RunRecord): void {
+    if (run.pid !== undefined) signalGroup(run.pid, 'SIGKILL');
+    this.killMembers(name, run);
+  }
+
+  /** Processes of a run outside its process group too (a `setsid` child): by cgroup, or by the run's env marker. */
+  private killMembers(name: string, run: RunRecord): void {
+    const cgroups = recordedCgroups(run.cgroups, this.uid, name);
+    if (cgroups.length > 0) killCgroupRound(cgroups);
+    else killByEnv(runMarker(this.uid, name, run.attempt));
   }
 
   private openLog(container: string, attempt: number): string {
@@ -417,7 +495,7 @@ export class PodWorker {
     const envCtx: EnvContext = { podIP: PodIP, hostIP: HostIP, nodeName: this.ctx.nodeName, allocatable: this.ctx.allocatable, serviceEnv: this.ctx.serviceEnv(pod.metadata.namespace ?? 'default') };
     const podEnv = await containerEnv(pod, container, this.ctx.lookups, envCtx);
     const dirs = await prepareVolumes(pod, this.paths, this.ctx.dataDir, this.ctx.lookups, envCtx);
-    const mounts = containerMounts(container, dirs);
+    const mounts = containerMounts(container, dirs, pod);
     const imageEnv = resolved.env;
     const basePath = this.ctx.baseEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin';
     const env: Record<string, string> = { ...this.ctx.baseEnv, ...(imageEnv.env ?? {}) };
@@ -474,7 +552,20 @@ export class PodWorker {
       const signal = info.signal ? osConstants.signals[info.signal] : undefined;
       exitCode = info.code ?? (signal !== undefined ? 128 + signal : 137);
     }
-    if (run.pid !== undefined) signalGroup(run.pid, 'SIGKILL');
+    const cgroups = recordedCgroups(run.cgroups, this.uid, name);
+    if (exitCode === 137 && !record.killReason && cgroups.length > 0 && this.ctx.cgroups.oomKills(cgroups) > 0) {
+      const limit = this.memoryLimit(name);
+      record.killReason = 'OOMKilled';
+      record.killMessage = `the kernel stopped a process of the container at its memory limit${limit !== undefined ? ` of ${Math.round(limit / 2 ** 20)}Mi` : ''}`;
+      if (this.pod) this.ctx.events.record(this.pod, 'Warning', 'OOMKilled', `Container ${name} exceeded its memory limit and was killed: ${record.killMessage}`, this.fieldPath(name));
+    }
+    // A container ends when its main process does: what it leaves behind goes too, in its group or its cgroups.
+    this.killRun(name, run);
+    if (cgroups.length > 0) {
+      void releaseCgroups(cgroups).then((ok) => {
+        if (!ok) this.log.warn({ container: name, cgroups }, 'processes of a finished container would not die; its cgroups are left');
+      });
+    }
     const reason = record.killReason === 'OOMKilled' ? 'OOMKilled' : info.error ? 'StartError' : exitCode === 0 ? 'Completed' : 'Error';
     const finishedAt = new Date();
     record.lastTermination = { attempt, exitCode, reason, startedAt: run.startedAt, finishedAt: finishedAt.toISOString() };
@@ -502,7 +593,7 @@ export class PodWorker {
     }
     if (!this.done) {
       this.persist(record);
-      this.indexLog(name, attempt);
+      this.indexLog(name, attempt, true);
     }
     this.log.debug({ container: name, attempt, exitCode, reason }, 'container exited');
     this.kick();
@@ -517,7 +608,8 @@ export class PodWorker {
         delete record.restartAt;
         if (record.running?.pid !== undefined) {
           this.ctx.events.record(pod, 'Normal', 'Killing', `Stopping container ${record.name}`, this.fieldPath(record.name));
-          signalGroup(record.running.pid, grace > 0 ? 'SIGTERM' : 'SIGKILL');
+          if (grace > 0) signalGroup(record.running.pid, 'SIGTERM');
+          else this.killRun(record.name, record.running);
         }
         this.persist(record);
       }
@@ -526,7 +618,7 @@ export class PodWorker {
     if (running.length > 0) {
       if (Date.now() >= this.terminating.deadline && !this.terminating.killed) {
         this.terminating.killed = true;
-        for (const r of running) if (r.running?.pid !== undefined) signalGroup(r.running.pid, 'SIGKILL');
+        for (const r of running) if (r.running) this.killRun(r.name, r.running);
       }
       this.arm();
       return;
@@ -546,10 +638,17 @@ export class PodWorker {
 
   /** The Pod is gone from the API: kill what is left and remove its state (logs and emptyDirs with it). */
   private teardown(): void {
+    const cgroups: string[] = [];
     for (const record of this.records.values()) {
       const run = record.running;
-      if (run?.pid !== undefined && (this.children.has(record.name) || isAlive(run.pid, run.startTicks))) signalGroup(run.pid, 'SIGKILL');
+      if (!run) continue;
+      if (run.pid !== undefined && (this.children.has(record.name) || isAlive(run.pid, run.startTicks))) signalGroup(run.pid, 'SIGKILL');
+      this.killMembers(record.name, run);
+      cgroups.push(...recordedCgroups(run.cgroups, this.uid, record.name));
     }
+    void this.ctx.cgroups.releasePod(this.uid, cgroups).then((ok) => {
+      if (!ok) this.log.warn({ uid: this.uid }, 'processes of a deleted pod would not die; its cgroups are left');
+    });
     this.done = true;
     clearTimeout(this.timer);
     this.ctx.gpus.release(this.uid);
@@ -650,9 +749,10 @@ export class PodWorker {
    * Log lines get their time from a side index of (size, mtime) pairs sampled while the run goes on: every byte up
    * to `size` had arrived by that time. The process writes the log file directly, so it outlives a Floe restart.
    */
-  private indexLog(container: string, attempt: number): void {
+  private indexLog(container: string, attempt: number, finished = false): void {
     const file = this.paths.logFile(container, attempt);
     const key = `${container}/${attempt}`;
+    if (rotateLog(file, this.ctx.logRotation, finished)) this.logIndexed.set(key, 0);
     let stat;
     try {
       stat = statSync(file, { bigint: true });

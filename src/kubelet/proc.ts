@@ -96,3 +96,55 @@ export function findByCommandLine(marker: string): ProcStat | undefined {
   }
   return undefined;
 }
+
+/**
+ * Live processes whose environment holds exactly `entry` (`NAME=value`). Without cgroups this is how a container's
+ * processes are found after they left its process group (`setsid`): the environment is inherited across both.
+ */
+export function processesWithEnv(entry: string): number[] {
+  const out: number[] = [];
+  const needle = Buffer.from(`\u0000${entry}\u0000`);
+  for (const pid of pids()) {
+    if (pid === process.pid) continue;
+    let environ: Buffer;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`);
+    } catch {
+      continue;
+    }
+    if (!Buffer.concat([Buffer.from([0]), environ]).includes(needle)) continue;
+    const stat = readProcStat(pid);
+    if (stat && stat.state !== 'Z' && stat.state !== 'X') out.push(pid);
+  }
+  return out;
+}
+
+/** SIGKILL to every process `processesWithEnv(entry)` finds; returns how many there were. */
+export function killByEnv(entry: string): number {
+  const found = processesWithEnv(entry);
+  for (const pid of found) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  return found.length;
+}
+
+/** Tasks (threads included) of all processes whose real uid is `uid`: what RLIMIT_NPROC counts. */
+export function userTaskCount(uid: number): number {
+  let total = 0;
+  for (const pid of pids()) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      continue;
+    }
+    const owner = /^Uid:\s+(\d+)/m.exec(status);
+    if (Number(owner?.[1]) !== uid) continue;
+    total += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
+  }
+  return total;
+}

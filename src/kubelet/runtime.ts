@@ -1,12 +1,15 @@
 // The runtime: one PodWorker per Pod bound to this node, recovery of state left on disk, the process poll loop.
+import { existsSync, readFileSync } from 'node:fs';
 import { FloeError } from '../api/errors.js';
 import type { Logger } from '../api/logger.js';
 import type { Client } from '../client/client.js';
-import type { ImageRule, KubeletTiming } from './config.js';
+import type { ImageRule, KubeletConfig, KubeletTiming } from './config.js';
+import { Cgroups, DefaultPodPidsLimit, recordedCgroups } from './cgroups.js';
+import { defaultLogRotation } from './logs.js';
 import type { EventRecorder } from './events.js';
 import type { Informer } from './informer.js';
-import { PodWorker, type GpuAllocator, type WorkerContext } from './pod-worker.js';
-import { groupResidentBytes, isAlive, signalGroup } from './proc.js';
+import { PodWorker, runMarker, type GpuAllocator, type WorkerContext } from './pod-worker.js';
+import { groupResidentBytes, isAlive, killByEnv, signalGroup, userTaskCount } from './proc.js';
 import { PodPaths, podDirectories, readContainerRecords, removePodState } from './pod-state.js';
 import { ConfigMapRef, SecretRef, isTerminal, type Pod } from './types.js';
 
@@ -23,6 +26,30 @@ export interface RuntimeOptions {
   allocatable: Record<string, number>;
   gpuCount: number;
   serviceEnv(namespace: string): Record<string, string>;
+  /** cgroups, podPidsLimit and log rotation, from the kubelet configuration; defaults where absent. */
+  limits?: Pick<KubeletConfig, 'cgroups' | 'podPidsLimit' | 'containerLogMaxSize' | 'containerLogMaxFiles'>;
+}
+
+/**
+ * Without a pids cgroup, a non-root Floe can still bound a run's processes with RLIMIT_NPROC (prlimit): that limit
+ * counts every task of the user, so the bound is the user's tasks at start plus podPidsLimit. Root ignores it.
+ */
+function processBound(podPidsLimit: number): () => string[] {
+  const uid = process.getuid?.();
+  const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
+  if (podPidsLimit <= 0 || uid === undefined || uid === 0 || !prlimit) return () => [];
+  return () => {
+    let bound = userTaskCount(uid) + podPidsLimit;
+    let limits = '';
+    try {
+      limits = readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      // no /proc: the bound stays as computed
+    }
+    const hard = /^Max processes\s+\S+\s+(\d+)/m.exec(limits)?.[1];
+    if (hard !== undefined) bound = Math.min(bound, Number(hard));
+    return [prlimit, `--nproc=${bound}`, '--'];
+  };
 }
 
 /** Hands out GPU indices 0..n-1 to Pods, each index to one Pod at a time. */
@@ -74,6 +101,7 @@ export class Runtime {
   private readonly nodeName: string;
   private readonly pollMs: number;
   private readonly ctx: WorkerContext;
+  private readonly events: EventRecorder;
   private readonly workers = new Map<string, PodWorker>();
   private poller: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -85,7 +113,11 @@ export class Runtime {
     this.dataDir = options.dataDir;
     this.nodeName = options.nodeName;
     this.pollMs = options.timing.pollMs;
+    this.events = options.events;
     const client = options.client;
+    const limits = options.limits ?? {};
+    const podPidsLimit = limits.podPidsLimit ?? DefaultPodPidsLimit;
+    const cgroups = Cgroups.detect({ mode: limits.cgroups ?? 'auto', podPidsLimit });
     this.ctx = {
       client,
       logger: this.log,
@@ -98,6 +130,9 @@ export class Runtime {
       allocatable: options.allocatable,
       serviceEnv: (namespace) => options.serviceEnv(namespace),
       gpus: new Gpus({ total: options.gpuCount }),
+      cgroups,
+      processBound: processBound(cgroups.status.pids ? 0 : podPidsLimit),
+      logRotation: { maxBytes: limits.containerLogMaxSize ?? defaultLogRotation.maxBytes, maxFiles: limits.containerLogMaxFiles ?? defaultLogRotation.maxFiles },
       finished: (uid) => this.workers.delete(uid),
       lookups: {
         async configMap(namespace, name) {
@@ -129,6 +164,7 @@ export class Runtime {
 
   /** After the Pod cache is filled: workers for bound Pods, cleanup of state whose Pod is gone, then the poll loop. */
   start(): void {
+    this.reportLimits();
     for (const pod of this.pods.list()) this.podEvent('ADDED', pod);
     for (const uid of podDirectories(this.dataDir)) {
       if (this.workers.has(uid)) continue;
@@ -143,6 +179,20 @@ export class Runtime {
     this.stopped = true;
     clearInterval(this.poller);
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
+  }
+
+  /** Logs what the node enforces, and tells the Node's events what it does not. */
+  private reportLimits(): void {
+    const status = this.ctx.cgroups.status;
+    this.log.info({ cgroups: status.layout, cpu: status.cpu, pids: status.pids, memory: status.memory, tracked: status.tracked }, 'container limits');
+    const missing: string[] = [];
+    if (!status.cpu) missing.push('limits.cpu');
+    if (!status.pids) missing.push('the number of processes per Pod');
+    if (!status.tracked) missing.push('finding processes that leave their Pod by cgroup (an environment marker stands in)');
+    if (missing.length === 0) return;
+    const message = `Not enforced on this node: ${missing.join(', ')}. ${status.notes.join('; ')}`.trim();
+    this.log.warn({ notEnforced: missing, notes: status.notes }, 'container limits not enforced on this node');
+    this.events.record({ apiVersion: 'v1', kind: 'Node', metadata: { name: this.nodeName, uid: this.nodeName } }, 'Warning', 'ResourceLimitsNotEnforced', message);
   }
 
   worker(uid: string): PodWorker | undefined {
@@ -171,10 +221,16 @@ export class Runtime {
   /** State of a Pod that no longer exists: kill its processes (checking start times against pid reuse) and delete it. */
   private removeOrphan(uid: string): void {
     const paths = new PodPaths({ dataDir: this.dataDir, uid });
+    const cgroups: string[] = [];
     for (const record of readContainerRecords(paths).values()) {
       const run = record.running;
       if (run?.pid !== undefined && isAlive(run.pid, run.startTicks)) signalGroup(run.pid, 'SIGKILL');
+      if (!run) continue;
+      const dirs = recordedCgroups(run.cgroups, uid, record.name);
+      cgroups.push(...dirs);
+      if (dirs.length === 0) killByEnv(runMarker(uid, record.name, run.attempt));
     }
+    void this.ctx.cgroups.releasePod(uid, cgroups);
     this.log.info({ uid }, 'removing state of a pod that no longer exists');
     removePodState(paths);
   }

@@ -12,6 +12,7 @@ import type { KubeletConfig, KubeletTiming } from './config.js';
 import { Kubelet } from './kubelet.js';
 import { PodPaths, podDirectories, readContainerRecords } from './pod-state.js';
 import { isAlive, signalGroup } from './proc.js';
+import { Cgroups, recordedCgroups } from './cgroups.js';
 import type { Pod, PodSpec } from './types.js';
 
 /** Fast intervals for tests: crash-loop back-off of 200 ms doubling to 800 ms. */
@@ -66,13 +67,18 @@ export async function startHarness(options: { config?: Partial<KubeletConfig>; t
   return harness;
 }
 
-/** Kills every process group the runtime recorded under `dataDir` (the Kubelet leaves them running on stop). */
+/** Kills every process group the runtime recorded under `dataDir` (left by a Kubelet with keepPodsOnStop, or a killed one). */
 export function killRecordedProcesses(dataDir: string): void {
+  const cgroups = Cgroups.detect();
   for (const uid of podDirectories(dataDir)) {
+    const known: string[] = [];
     for (const record of readContainerRecords(new PodPaths({ dataDir, uid })).values()) {
       const run = record.running;
       if (run?.pid !== undefined && isAlive(run.pid, run.startTicks)) signalGroup(run.pid, 'SIGKILL');
+      known.push(...recordedCgroups(run?.cgroups, uid, record.name));
     }
+    // Processes outside the group (a setsid child) but in the Pod's cgroups, and the cgroups themselves.
+    cgroups.releasePodSync(uid, known);
   }
 }
 

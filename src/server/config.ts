@@ -48,6 +48,8 @@ export interface FloeConfig {
   allowedHosts: string[];
   /** URL prefixes whose pipeline `package_url`s Floe may fetch; none unless given. */
   allowPackageUrls: string[];
+  /** Leave Pods' processes running when Floe stops (they are re-adopted on the next start); stopped otherwise. */
+  keepPods: boolean;
 }
 
 export const defaultConfig = (): FloeConfig => ({
@@ -66,6 +68,7 @@ export const defaultConfig = (): FloeConfig => ({
   allowedOrigins: [],
   allowedHosts: [],
   allowPackageUrls: [],
+  keepPods: false,
 });
 
 /** The checkout this module runs from (dist/src/server → the root), where tools/setup.mjs builds `.venvs/`. */

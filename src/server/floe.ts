@@ -79,7 +79,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     ? new Kubelet({
         client,
         logger,
-        config: { nodeName: config.node.name, dataDir: config.dataDir, labels: config.node.labels, taints: config.node.taints, images: config.images, ...capacity(config) },
+        config: { nodeName: config.node.name, dataDir: config.dataDir, labels: config.node.labels, taints: config.node.taints, images: config.images, keepPodsOnStop: config.keepPods, ...capacity(config) },
         ...(config.kubeletTiming ? { timing: config.kubeletTiming } : {}),
       })
     : undefined;

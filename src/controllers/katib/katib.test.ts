@@ -89,7 +89,8 @@ describe('Katib (embedded, local runtime)', () => {
   let dataDir: string;
 
   const start = async (): Promise<void> => {
-    floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent', runPods: true, controllers: true, kubeletTiming: timing });
+    // Restarted on purpose mid-experiment/run: Pods keep running across the restart, to be re-adopted.
+    floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent', runPods: true, controllers: true, kubeletTiming: timing, keepPods: true });
     client = floe.client;
   };
 

@@ -48,7 +48,8 @@ describe('Kubeflow Pipelines with the kfp SDK', { skip: missing }, () => {
   let dataDir: string;
 
   const start = async (): Promise<void> => {
-    floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent', runPods: true, controllers: true, kubeletTiming: timing });
+    // Restarted on purpose mid-experiment/run: Pods keep running across the restart, to be re-adopted.
+    floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent', runPods: true, controllers: true, kubeletTiming: timing, keepPods: true });
   };
 
   before(async () => {

@@ -65,7 +65,7 @@ describe('training operator (embedded, local runtime)', () => {
 
   after(async () => {
     await floe.stop();
-    // Pods keep running when Floe stops (they are re-adopted next start): end them here.
+    // Stopping Floe stops its Pods; anything a failed test left behind ends here.
     killRecordedProcesses(dataDir);
     await rm(dataDir, { recursive: true, force: true });
   });
