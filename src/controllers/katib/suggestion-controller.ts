@@ -115,6 +115,12 @@ function copyCheckpoints(dir: string, added: SuggestionItem[]): void {
   if (!dir) return;
   for (const item of added) {
     const parent = item.labels?.[PbtLabels.parent];
-    if (parent && existsSync(join(dir, parent))) cpSync(join(dir, parent), join(dir, item.name), { recursive: true });
+    // Both are trial names (one path segment); a label value with "/" or ".." must not copy folders from elsewhere.
+    if (!parent || !isTrialName(parent) || !isTrialName(item.name)) continue;
+    if (existsSync(join(dir, parent))) cpSync(join(dir, parent), join(dir, item.name), { recursive: true });
   }
+}
+
+function isTrialName(name: string): boolean {
+  return /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) && !name.includes('..');
 }

@@ -4,7 +4,7 @@
 // All state lives in the run store, so a restart resumes every run where it was (Pods are adopted by their names).
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { PodRef, type ContainerSpec as PodContainer, type EnvVar, type Pod, type Volume, type VolumeMount } from '../../api/core-v1.js';
 import { FloeError } from '../../api/errors.js';
 import type { Client } from '../../client/client.js';
@@ -652,10 +652,16 @@ export class PipelineEngine implements RunEngine {
     const attemptDir = join(this.dir, 'runs', view.run.run_id, task.record.task_id, String(task.state.attempt ?? 0));
     mkdirSync(join(attemptDir, 'parameters'), { recursive: true });
     const parameters: Record<string, { outputFile: string }> = {};
-    for (const name of Object.keys(component.outputDefinitions?.parameters ?? {})) parameters[name] = { outputFile: join(attemptDir, 'parameters', name) };
+    for (const name of Object.keys(component.outputDefinitions?.parameters ?? {})) {
+      const outputFile = join(attemptDir, 'parameters', name);
+      if (!isInside(join(attemptDir, 'parameters'), outputFile)) throw new Error(`output parameter ${JSON.stringify(name)} would be written outside its task's folder`);
+      parameters[name] = { outputFile };
+    }
     const artifacts: Record<string, { artifacts: RuntimeArtifact[] }> = {};
     for (const [name, def] of Object.entries(component.outputDefinitions?.artifacts ?? {})) {
       const uri = `${view.root}/${view.spec.pipelineInfo.name}/${view.run.run_id}/${taskName}/${salt}/${name}`;
+      // Validation refuses names with "/" or ".."; this is the last line against a name that would leave the root.
+      if (!isInside(view.root, uri)) throw new Error(`artifact ${JSON.stringify(name)} of task ${JSON.stringify(taskName)} would be written outside the pipeline root ${view.root}`);
       mkdirSync(join(uri, '..'), { recursive: true });
       artifacts[name] = { artifacts: [{ name, type: { schemaTitle: def.artifactType?.schemaTitle ?? 'system.Artifact', ...(def.artifactType?.schemaVersion ? { schemaVersion: def.artifactType.schemaVersion } : {}) }, uri, metadata: { ...(def.metadata ?? {}) } }] };
     }
@@ -1131,3 +1137,9 @@ export function podName(runId: string, path: string, attempt: number, round = 0)
 }
 
 export { localPath };
+
+/** Whether `path`, resolved, lies below `root`: names from a PipelineSpec must not lead out of it. */
+function isInside(root: string, path: string): boolean {
+  const rel = relative(resolve(root), resolve(path));
+  return rel !== '' && rel !== '..' && !rel.startsWith('../') && !isAbsolute(rel);
+}

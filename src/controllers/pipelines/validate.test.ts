@@ -49,6 +49,19 @@ describe('validatePipeline: compiled pipelines', () => {
 });
 
 describe('validatePipeline: broken pipelines', () => {
+  test('names that become folders or files under the pipeline root may not lead out of it', () => {
+    const problems = broken('artifacts', (spec) => {
+      spec.pipelineInfo.name = '../../etc';
+      const [name, component] = Object.entries(spec.components as Obj).find(([, c]) => c.outputDefinitions?.artifacts)!;
+      const artifacts = component.outputDefinitions.artifacts;
+      const first = Object.keys(artifacts)[0]!;
+      artifacts['../escape'] = artifacts[first];
+      assert.ok(name);
+    });
+    assertProblem(problems, 'pipeline_spec.pipelineInfo.name: "../../etc" names a folder of the pipeline root: it may not contain "/" or be "." or ".."');
+    assert.ok(problems.some((p) => p.includes('outputDefinitions.artifacts') && p.includes('../escape') && p.includes('may not contain "/"')), problems.join('\n'));
+  });
+
   test('a task naming a component that does not exist', () => {
     const problems = broken('artifacts', (s) => {
       s.root.dag.tasks.train.componentRef.name = 'comp-trian';

@@ -136,6 +136,7 @@ class Checker {
     const info = spec.pipelineInfo;
     if (!isObject(info)) this.add('pipeline_spec.pipelineInfo', 'is required (an object with the pipeline name)');
     else if (!isNonEmptyString(info.name)) this.add('pipeline_spec.pipelineInfo.name', `must be a non-empty string, not ${describe(info.name)}`);
+    else if (!isPathSegment(info.name)) this.add('pipeline_spec.pipelineInfo.name', `${JSON.stringify(info.name)} names a folder of the pipeline root: it may not contain "/" or be "." or ".."`);
 
     if (spec.schemaVersion === undefined) this.add('pipeline_spec.schemaVersion', 'is required (the SDK writes "2.1.0")');
     else if (typeof spec.schemaVersion !== 'string' || !/^2\.\d+(\.\d+)?$/.test(spec.schemaVersion)) {
@@ -287,6 +288,7 @@ class Checker {
         else {
           for (const [name, p] of Object.entries(defs.parameters)) {
             const pp = `${path}.${side}.parameters.${key(name)}`;
+            if (side === 'outputDefinitions' && !isPathSegment(name)) this.add(pp, 'an output name is a file name: it may not contain "/" or be "." or ".."');
             if (!isObject(p)) {
               this.add(pp, `must be an object, not ${describe(p)}`);
               continue;
@@ -305,6 +307,7 @@ class Checker {
         if (!isObject(defs.artifacts)) this.add(`${path}.${side}.artifacts`, `must be a map, not ${describe(defs.artifacts)}`);
         else {
           for (const [name, a] of Object.entries(defs.artifacts)) {
+            if (side === 'outputDefinitions' && !isPathSegment(name)) this.add(`${path}.${side}.artifacts.${key(name)}`, 'an output name is a folder name: it may not contain "/" or be "." or ".."');
             if (!isObject(a) || !isObject(a.artifactType)) this.add(`${path}.${side}.artifacts.${key(name)}.artifactType`, 'is required');
           }
         }
@@ -824,6 +827,11 @@ function checkParameters(spec: Obj, parameters: Record<string, unknown>, problem
  * Every problem with a pipeline spec, its platform spec and (when given) a run's parameters, each as
  * `<field path>: <what is wrong>`. An empty list means Floe can run it.
  */
+/** A name Floe uses as one file or folder name under the pipeline root (artifact URIs, output files). */
+export function isPathSegment(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\\') && !name.includes('\0');
+}
+
 export function validatePipeline(spec: unknown, platform: unknown, parameters?: Record<string, unknown>): string[] {
   if (!isObject(spec)) return [`pipeline_spec: must be an object (a compiled KFP PipelineSpec), not ${describe(spec)}`];
   const checker = new Checker(spec);
