@@ -276,7 +276,7 @@ async function main(): Promise<void> {
     floe.kill('SIGTERM');
     await exited;
     // Predictor Pods outlive `floe up` by design (re-adoption): stop them by their recorded process groups.
-    const { killRecordedProcesses } = await import('../src/kubelet/test-harness.js');
+    const { killRecordedProcesses } = await import('../test/helpers/kubelet-harness.js');
     killRecordedProcesses(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   }

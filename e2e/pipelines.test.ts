@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killRecordedProcesses } from '../src/kubelet/test-harness.js';
+import { killRecordedProcesses } from '../test/helpers/kubelet-harness.js';
 import { floeCli, removeDir, startFloeProcess, waitFor, type FloeCliResult, type RunningFloe } from './harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

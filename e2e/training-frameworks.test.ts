@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killRecordedProcesses } from '../src/kubelet/test-harness.js';
+import { killRecordedProcesses } from '../test/helpers/kubelet-harness.js';
 import { floeCli, kubectl, removeDir, startFloeProcess, type RunningFloe } from './harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,7 +1,7 @@
 // Training jobs end to end through the built CLI and kubectl: apply, wait, get with replica states, logs per replica, kill -9 of Floe mid-job.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { killRecordedProcesses } from '../src/kubelet/test-harness.js';
+import { killRecordedProcesses } from '../test/helpers/kubelet-harness.js';
 import { floeCli, kubectl, removeDir, startFloeProcess, waitFor, type RunningFloe } from './harness.js';
 
 const printRank = "import os; print('rank', os.environ['RANK'], 'of', os.environ['WORLD_SIZE'], flush=True)";

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +17,10 @@ import { Cgroups, isRunCgroup, planHierarchies } from './cgroups.js';
 import { removeLogFiles, rotateLog, rotatedLogs } from './logs.js';
 import { PodPaths } from './pod-state.js';
 import { isAlive, readProcStat } from './proc.js';
-import { killRecordedProcesses, nodeCommand, podManifest, startHarness, type Harness } from './test-harness.js';
+import { killRecordedProcesses, nodeCommand, podManifest, startHarness, type Harness } from '../../test/helpers/kubelet-harness.js';
 import { PodRef, type Pod } from './types.js';
 
-const fixture = join(dirname(fileURLToPath(import.meta.url)), 'kubelet-fixture.js');
+const fixture = fileURLToPath(new URL('../../test/helpers/kubelet-fixture.js', import.meta.url));
 const clockTicks = 100;
 const cgroups = Cgroups.detect();
 

@@ -8,7 +8,7 @@ import { FloeError } from '../api/errors.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { rejectsWith } from '../../test/helpers/expect.js';
 import type { LogOptions } from './logs.js';
-import { nodeCommand, podManifest, startHarness, type Harness } from './test-harness.js';
+import { nodeCommand, podManifest, startHarness, type Harness } from '../../test/helpers/kubelet-harness.js';
 import { PodRef, type Pod } from './types.js';
 
 async function read(h: Harness, ns: string, name: string, options: LogOptions = {}): Promise<string> {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../test/helpers/wait.js';
 import { ContainerProbes, runProbe } from './probes.js';
-import { nodeCommand, podManifest, startHarness, type Harness } from './test-harness.js';
+import { nodeCommand, podManifest, startHarness, type Harness } from '../../test/helpers/kubelet-harness.js';
 import { PodRef, type ContainerSpec, type Pod } from './types.js';
 
 const container = (probes: Record<string, unknown>): ContainerSpec => ({ name: 'main', image: 'node:20', command: ['true'], ...probes });

@@ -4,17 +4,17 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '../client/client.js';
 import { KubeClient } from '../client/kube-client.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { groupHasMembers, isAlive } from './proc.js';
-import { killRecordedProcesses, nodeCommand, podManifest } from './test-harness.js';
+import { killRecordedProcesses, nodeCommand, podManifest } from '../../test/helpers/kubelet-harness.js';
 import { PodRef, type Pod } from './types.js';
 
-const fixture = join(dirname(fileURLToPath(import.meta.url)), 'kubelet-fixture.js');
+const fixture = fileURLToPath(new URL('../../test/helpers/kubelet-fixture.js', import.meta.url));
 
 interface Started {
   child: ChildProcess;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { FloeError } from '../api/errors.js';
 import type { KubeObject } from '../api/meta.js';
 import { waitFor } from '../../test/helpers/wait.js';
-import { nodeCommand, podManifest, startHarness, type Harness } from './test-harness.js';
+import { nodeCommand, podManifest, startHarness, type Harness } from '../../test/helpers/kubelet-harness.js';
 import { groupHasMembers, isAlive } from './proc.js';
 import { NodeRef, PodRef, type Node, type Pod } from './types.js';
 

@@ -11,13 +11,12 @@ import { FloeError } from '../api/errors.js';
 import type { KubeObject } from '../api/meta.js';
 import type { Client } from '../client/client.js';
 import { KubeClient } from '../client/kube-client.js';
-import { createLogger } from '../server/logger.js'; // eslint-disable-line no-restricted-imports -- tests wire the server and the kubelet together
 import { waitFor } from '../../test/helpers/wait.js';
 import type { KubeletConfig } from './config.js';
 import { Kubelet } from './kubelet.js';
 import { groupHasMembers, isAlive } from './proc.js';
 import { HostPortsAnnotation } from './services.js';
-import { nodeCommand, podManifest, startHarness, testTiming, type Harness } from './test-harness.js';
+import { nodeCommand, podManifest, silentLogger, startHarness, testTiming, type Harness } from '../../test/helpers/kubelet-harness.js';
 import { containedPath } from './paths.js';
 import { ConfigMapRef, EndpointsRef, PodRef, SecretRef, ServiceRef, type Pod, type Service } from './types.js';
 
@@ -109,7 +108,7 @@ describe('kubelet safety', () => {
 
   /** Replaces the harness's Kubelet with a fresh one on the same data dir (a Floe restart, for the runtime). */
   async function restartKubelet(config: Partial<KubeletConfig> = {}): Promise<void> {
-    h.kubelet = new Kubelet({ client: h.client, config: { ...h.config, ...config }, logger: createLogger({ level: 'silent' }), timing: testTiming });
+    h.kubelet = new Kubelet({ client: h.client, config: { ...h.config, ...config }, logger: silentLogger(), timing: testTiming });
     await h.kubelet.start();
   }
 

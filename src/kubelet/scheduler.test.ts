@@ -5,7 +5,7 @@ import type { KubeObject } from '../api/meta.js';
 import { PatchType } from '../client/client.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { GroupAnnotation, MinAvailableAnnotation } from './scheduling.js';
-import { podManifest, startHarness, type Harness } from './test-harness.js';
+import { podManifest, startHarness, type Harness } from '../../test/helpers/kubelet-harness.js';
 import { NodeRef, PodRef, type Pod } from './types.js';
 
 const sleeper = { command: ['sleep', '300'] };

@@ -3,11 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { KubeObject } from '../api/meta.js';
-import { createLogger } from '../server/logger.js'; // eslint-disable-line no-restricted-imports -- tests wire the server and the kubelet together
 import { waitFor } from '../../test/helpers/wait.js';
 import { Kubelet } from './kubelet.js';
 import { HostPortsAnnotation } from './services.js';
-import { nodeCommand, podManifest, startHarness, testTiming, type Harness } from './test-harness.js';
+import { nodeCommand, podManifest, silentLogger, startHarness, testTiming, type Harness } from '../../test/helpers/kubelet-harness.js';
 import { EndpointsRef, PodRef, ServiceRef, type Pod, type Service } from './types.js';
 
 interface Endpoints extends KubeObject {
@@ -112,7 +111,7 @@ describe('services', () => {
     await h.client.create(service(ns, 'keep', { ports: [{ name: 'a', port: 1 }, { name: 'b', port: 2 }] }));
     const before = ports(await withPorts(h, ns, 'keep'));
     await h.kubelet.stop();
-    const logger = createLogger({ level: 'silent' });
+    const logger = silentLogger();
     h.kubelet = new Kubelet({ client: h.client, config: h.config, logger, timing: testTiming });
     await h.kubelet.start();
     await h.client.create(service(ns, 'fresh', { ports: [{ port: 3 }] }));
@@ -137,7 +136,7 @@ describe('services', () => {
     const sliceRef = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' };
     await waitFor(() => h.client.list(sliceRef).then(() => true), { what: 'the EndpointSlice kind to be served' });
     await h.kubelet.stop();
-    h.kubelet = new Kubelet({ client: h.client, config: h.config, logger: createLogger({ level: 'silent' }), timing: testTiming });
+    h.kubelet = new Kubelet({ client: h.client, config: h.config, logger: silentLogger(), timing: testTiming });
     await h.kubelet.start();
     const ns = await h.namespace('slices');
     await h.client.create(service(ns, 'api', { selector: { app: 'api' }, ports: [{ name: 'http', port: 80 }] }));

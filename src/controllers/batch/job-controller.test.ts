@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { FloeError } from '../../api/errors.js';
 import { PodRef, type Pod } from '../../api/core-v1.js';
 import type { Client } from '../../client/client.js';
-import { killRecordedProcesses } from '../../kubelet/test-harness.js';
+import { killRecordedProcesses } from '../../../test/helpers/kubelet-harness.js';
 import { defaultConfig } from '../../server/config.js';
 import { startFloe, type Floe } from '../../server/floe.js';
 import { freshNamespace } from '../../../test/helpers/fixtures.js';

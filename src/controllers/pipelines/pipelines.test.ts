@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { PodRef } from '../../api/core-v1.js';
 import { defaultConfig } from '../../server/config.js';
 import { startFloe, type Floe } from '../../server/floe.js';
-import { killRecordedProcesses } from '../../kubelet/test-harness.js';
+import { killRecordedProcesses } from '../../../test/helpers/kubelet-harness.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import { parsePipelineYaml } from './validate.js';
 

@@ -12,7 +12,7 @@ import type { Client } from '../../client/client.js';
 import { EventRef, type KubeEvent } from '../../controller/index.js';
 import { defaultConfig } from '../../server/config.js';
 import { startFloe, type Floe } from '../../server/floe.js';
-import { killRecordedProcesses } from '../../kubelet/test-harness.js';
+import { killRecordedProcesses } from '../../../test/helpers/kubelet-harness.js';
 import { freshNamespace } from '../../../test/helpers/fixtures.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import { TrainingApiVersion, TrainingLabels, type TrainingJob } from './index.js';

@@ -1,10 +1,9 @@
 // Test fixture process: starts Floe and a Kubelet on one data dir and prints the kubeconfig path (the crash tests kill it).
-/* eslint-disable no-restricted-imports -- a composition root, like src/server will be once it wires the kubelet */
-import { defaultConfig } from '../server/config.js';
-import { startFloe } from '../server/floe.js';
-import { createLogger } from '../server/logger.js';
-import { Kubelet } from './kubelet.js';
-import { testConfig, testTiming } from './test-harness.js';
+import { defaultConfig } from '../../src/server/config.js';
+import { startFloe } from '../../src/server/floe.js';
+import { createLogger } from '../../src/server/logger.js';
+import { Kubelet } from '../../src/kubelet/kubelet.js';
+import { testConfig, testTiming } from './kubelet-harness.js';
 
 async function main(): Promise<void> {
   const dataDir = process.argv[2];

@@ -1,19 +1,18 @@
 // Test support: a real Floe on port 0 in a temp dir with a Kubelet on its client, and cleanup that leaves no process.
-/* eslint-disable no-restricted-imports -- tests are composition roots: they wire the server and the kubelet as src/server will */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeObject } from '../api/meta.js';
-import type { Client } from '../client/client.js';
-import { defaultConfig } from '../server/config.js';
-import { startFloe, type Floe } from '../server/floe.js';
-import { createLogger } from '../server/logger.js';
-import type { KubeletConfig, KubeletTiming } from './config.js';
-import { Kubelet } from './kubelet.js';
-import { PodPaths, podDirectories, readContainerRecords } from './pod-state.js';
-import { isAlive, signalGroup } from './proc.js';
-import { Cgroups, recordedCgroups } from './cgroups.js';
-import type { Pod, PodSpec } from './types.js';
+import type { KubeObject } from '../../src/api/meta.js';
+import type { Client } from '../../src/client/client.js';
+import { defaultConfig } from '../../src/server/config.js';
+import { startFloe, type Floe } from '../../src/server/floe.js';
+import { createLogger } from '../../src/server/logger.js';
+import type { KubeletConfig, KubeletTiming } from '../../src/kubelet/config.js';
+import { Kubelet } from '../../src/kubelet/kubelet.js';
+import { PodPaths, podDirectories, readContainerRecords } from '../../src/kubelet/pod-state.js';
+import { isAlive, signalGroup } from '../../src/kubelet/proc.js';
+import { Cgroups, recordedCgroups } from '../../src/kubelet/cgroups.js';
+import type { Pod, PodSpec } from '../../src/kubelet/types.js';
 
 /** Fast intervals for tests: crash-loop back-off of 200 ms doubling to 800 ms. */
 export const testTiming: Partial<KubeletTiming> = { heartbeatMs: 1000, pollMs: 50, crashLoopInitialMs: 200, crashLoopMaxMs: 800, resyncMs: 1000, configRetryMs: 200 };
@@ -107,4 +106,9 @@ export function podManifest(namespace: string, name: string, containers: Contain
 /** `node -e <script>` as a command. */
 export function nodeCommand(script: string): string[] {
   return [process.execPath, '-e', script];
+}
+
+/** A logger that prints nothing, for tests that build their own Kubelet. */
+export function silentLogger(): ReturnType<typeof createLogger> {
+  return createLogger({ level: 'silent' });
 }
