@@ -19,13 +19,14 @@ interface Reply {
 
 /** One raw request, so that the test controls every header a browser would send. */
 function call(floe: Floe, method: string, path: string, options: { headers?: Record<string, string>; body?: string; ca?: string } = {}): Promise<Reply> {
-  const url = new URL(path, floe.url);
+  // The path goes out byte for byte (a URL object would resolve `..` on the client side).
+  const url = new URL(floe.url);
   const body = options.body === undefined ? undefined : Buffer.from(options.body);
   const headers: Record<string, string | number> = { ...(options.headers ?? {}) };
   if (body) headers['content-length'] = body.length;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(url, { method, headers, ...(options.ca ? { ca: options.ca } : {}) }, (res) => {
+    const req = send({ hostname: url.hostname, port: url.port, path, method, headers, ...(options.ca ? { ca: options.ca } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -220,5 +221,25 @@ describe('front door: with a token, every route authenticates', () => {
       const res = await call(floe, method, path, { ca, headers });
       assert.equal(res.status, 403, `${method} ${path} with the Pod token: ${res.body}`);
     }
+  });
+});
+
+describe('front door: dot segments cannot climb from one route to another', () => {
+  let floe: Floe;
+  let dir: string;
+  before(async () => ({ floe, dir } = await startTemp()));
+  after(async () => {
+    await floe.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('/api/v1/../../apis/v2beta1/runs and its encoded forms get 400 before routing', async () => {
+    for (const path of ['/api/v1/../../apis/v2beta1/runs', '/api/v1/%2e%2e/%2E%2E/apis/v2beta1/runs', '/serving/default/x/../../../mlmd/v1/artifacts']) {
+      const res = await call(floe, 'POST', path, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ display_name: 'climbed', pipeline_spec: pipelineSpec }) });
+      assert.equal(res.status, 400, `${path}: ${res.body}`);
+      assert.equal(res.json().reason, 'BadRequest');
+    }
+    const runs = await call(floe, 'GET', '/apis/v2beta1/runs');
+    assert.equal((runs.json().runs as unknown[] | undefined)?.length ?? 0, 0);
   });
 });

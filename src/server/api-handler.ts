@@ -2,6 +2,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { errors, FloeError, fieldErrors, type FieldError } from '../api/errors.js';
 import { clone, type KubeList, type KubeObject, type WatchEvent } from '../api/meta.js';
+import { builtinTypeName, objectMetaType, unknownFields } from '../api/builtin/known-fields.js';
+import { checkObjectMetaTypes } from '../api/meta-types.js';
 import { checkDns1123Label, checkDns1123Subdomain, validateLabelsAndAnnotations } from '../api/names.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../api/patch/index.js';
 import type { ResourceRegistry } from '../api/registry.js';
@@ -30,11 +32,22 @@ export interface WatchParams {
   allowWatchBookmarks?: boolean;
 }
 
+/** kube-apiserver's `fieldValidation`: what a field the kind does not declare does to a write. */
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
 export interface WriteParams {
   dryRun?: boolean;
   fieldManager?: string;
   subresource?: 'status';
   force?: boolean;
+  /**
+   * Set for requests from outside (HTTP, where kube-apiserver defaults to Warn): unknown fields are dropped as
+   * decoding into the Go types drops them, and then refused (Strict), reported (Warn) or not (Ignore). Unset for
+   * in-process writes, which keep what they send (custom resources are still pruned by their schema).
+   */
+  fieldValidation?: FieldValidation;
+  /** Receives the texts of `Warning` headers for the response (`unknown field "spec.x"`). */
+  warnings?: string[];
 }
 
 /** A mutating step after validation, before the write (kube-apiserver's allocators work here: cluster IPs, node ports). */
@@ -139,6 +152,7 @@ export class ApiHandler {
   create(ctx: RequestContext, type: ResourceType, namespace: string | undefined, body: unknown, params: WriteParams = {}): KubeObject {
     this.authorize(ctx, 'create', type, namespace);
     const object = this.decode(type, body, namespace);
+    this.checkFields(type, object, params);
     if (object.metadata.name === undefined && object.metadata.generateName) {
       object.metadata.name = object.metadata.generateName + randomSuffix();
     }
@@ -164,6 +178,7 @@ export class ApiHandler {
   update(ctx: RequestContext, type: ResourceType, namespace: string | undefined, name: string, body: unknown, params: WriteParams = {}): KubeObject {
     this.authorize(ctx, 'update', type, namespace, name, params.subresource);
     const incoming = this.decode(type, body, namespace);
+    this.checkFields(type, incoming, params);
     if (incoming.metadata.name !== name) {
       throw errors.badRequest(`the name of the object (${incoming.metadata.name ?? ''}) does not match the name on the URL (${name})`);
     }
@@ -190,6 +205,7 @@ export class ApiHandler {
       if (patchType !== PatchType.Apply) throw errors.notFound(type.group, type.plural, name);
       // Server-side apply creates what does not exist yet.
       const object = this.decode(type, patch, namespace);
+      this.checkFields(type, object, params);
       if (object.metadata.name !== name) throw errors.badRequest(`the name of the object (${object.metadata.name ?? ''}) does not match the name on the URL (${name})`);
       return this.create(ctx, type, namespace, object, params);
     }
@@ -210,6 +226,7 @@ export class ApiHandler {
         break;
       case PatchType.Apply: {
         const applied = this.decode(type, patch, namespace);
+        this.checkFields(type, applied, params);
         patched = type.patchMeta ? applyStrategicMergePatch(current, applied, type.patchMeta) : applyMergePatch(current, applied);
         break;
       }
@@ -217,7 +234,17 @@ export class ApiHandler {
     if (!isObject(patched)) throw errors.badRequest('the patch did not produce an object');
     const result = patched as KubeObject;
     if (!isObject(result.metadata)) throw errors.badRequest('the patch removed metadata');
-    // A patch cannot rename or move the object; a resourceVersion in the patch is a precondition.
+    if (patchType !== PatchType.Apply) {
+      // kube-apiserver decodes the patched object as it decodes a body, and reports what fails on `patch`.
+      const typeProblem = checkObjectMetaTypes(result, type.kind);
+      if (typeProblem) throw errors.invalid('', '', '', [fieldErrors.invalid('patch', JSON.stringify(patched), typeProblem)]);
+      this.checkFields(type, result, params, params.fieldValidation === 'Strict' ? JSON.stringify(patched) : undefined);
+    }
+    // A patch cannot rename the object (as in kube-apiserver) or move it; a resourceVersion in the patch is a precondition.
+    const patchedName: unknown = result.metadata.name;
+    if (typeof patchedName === 'string' && patchedName !== name) {
+      throw errors.badRequest(`the name of the object (${patchedName}) does not match the name on the URL (${name})`);
+    }
     const patchedRv = result.metadata.resourceVersion as string | undefined;
     result.metadata.name = name;
     if (type.namespaced) result.metadata.namespace = existing.metadata.namespace!;
@@ -268,11 +295,32 @@ export class ApiHandler {
     return { ...list, items: deleted };
   }
 
-  /** Fields of `body` the kind's schema does not declare (for `fieldValidation=Strict`). */
-  unknownFields(type: ResourceType, body: unknown, namespace: string | undefined): string[] {
-    if (!type.schema) return [];
-    const object = this.decode(type, body, namespace);
-    return admitWithSchema(object, type.schema).unknownFields;
+  /**
+   * Applies `params.fieldValidation` to a decoded object (or a patched one, `patchedJson` being what the patch produced):
+   * unknown fields of built-in kinds, from the table of their Go types, and of custom resources, from their schema,
+   * metadata included. Drops them from `object`; Strict refuses them, Warn lists them in `params.warnings`.
+   */
+  private checkFields(type: ResourceType, object: KubeObject, params: WriteParams, patchedJson?: string): void {
+    const mode = params.fieldValidation;
+    if (mode === undefined) return;
+    const builtin = builtinTypeName(type.group, type.kind);
+    let unknown: string[];
+    if (builtin) {
+      unknown = unknownFields(builtin, object, { prune: true });
+    } else {
+      unknown = unknownFields(objectMetaType, object.metadata, { prune: true, path: 'metadata' });
+      // The schema prunes the rest at admission; here it only names what it will drop.
+      if (type.schema) unknown.push(...admitWithSchema(object, type.schema).unknownFields);
+    }
+    if (unknown.length === 0 || mode === 'Ignore') return;
+    const texts = unknown.map((f) => `unknown field "${f}"`);
+    if (mode === 'Warn') {
+      params.warnings?.push(...texts);
+      return;
+    }
+    const strict = `strict decoding error: ${texts.join(', ')}`;
+    if (patchedJson !== undefined) throw errors.invalid('', '', '', [fieldErrors.invalid('patch', patchedJson, strict)]);
+    throw cannotHandle(type, strict);
   }
 
   // ---- admission ------------------------------------------------------------------------------------
@@ -287,8 +335,10 @@ export class ApiHandler {
     if (object.kind !== type.kind || object.apiVersion !== apiVersion) {
       throw errors.badRequest(`the API version in the data (${String(object.apiVersion)}) or kind (${String(object.kind)}) does not match the expected API version (${apiVersion}) and kind (${type.kind})`);
     }
+    // Types first, as decoding into Go's ObjectMeta checks them: a name that is a number never reaches validation.
+    const typeProblem = checkObjectMetaTypes(object, type.kind);
+    if (typeProblem) throw cannotHandle(type, typeProblem);
     if (object.metadata === undefined || object.metadata === null) object.metadata = {};
-    if (!isObject(object.metadata)) throw errors.badRequest('metadata must be an object');
     const meta = object.metadata;
     if (type.namespaced) {
       if (namespace !== undefined && meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== namespace) {
@@ -327,11 +377,17 @@ export class ApiHandler {
   private validateMeta(type: ResourceType, object: KubeObject): FieldError[] {
     const meta = object.metadata;
     const errs: FieldError[] = [];
+    const dnsLabel = type.group === '' && type.plural === 'services';
+    const checkName = dnsLabel ? checkDns1123Label : checkDns1123Subdomain;
+    if (meta.generateName !== undefined && meta.generateName !== '') {
+      // A prefix may end in '-' (the random suffix follows it), as kube-apiserver's prefix check allows.
+      const prefix = meta.generateName.endsWith('-') ? `${meta.generateName.slice(0, -1)}a` : meta.generateName;
+      for (const m of checkName(prefix)) errs.push(fieldErrors.invalid('metadata.generateName', meta.generateName, m));
+    }
     if (meta.name === undefined || meta.name === '') {
       errs.push(fieldErrors.required('metadata.name', 'name or generateName is required'));
     } else {
-      const dnsLabel = type.group === '' && type.plural === 'services';
-      for (const m of dnsLabel ? checkDns1123Label(meta.name) : checkDns1123Subdomain(meta.name)) errs.push(fieldErrors.invalid('metadata.name', meta.name, m));
+      for (const m of checkName(meta.name)) errs.push(fieldErrors.invalid('metadata.name', meta.name, m));
     }
     errs.push(...validateLabelsAndAnnotations(meta));
     if (meta.finalizers !== undefined && (!Array.isArray(meta.finalizers) || meta.finalizers.some((f) => typeof f !== 'string'))) {
@@ -494,6 +550,11 @@ export class ApiHandler {
       }
     });
   }
+}
+
+/** kube-apiserver's 400 for a body its decoder refuses: `Pod in version "v1" cannot be handled as a Pod: …`. */
+function cannotHandle(type: ResourceType, why: string): FloeError {
+  return errors.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${why}`);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -6,6 +6,7 @@ import { errors, FloeError } from '../api/errors.js';
 import type { Route } from '../controller/index.js';
 import type { Authenticator, Authorizer } from './auth.js';
 import type { Logger } from './logger.js';
+import { checkRequestTarget } from './request-limits.js';
 import { RequestGuard, RouteTable, type RequestGuardOptions } from './routes.js';
 
 export interface FrontDoorOptions {
@@ -91,6 +92,9 @@ export class FrontDoor {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Before URL parsing resolves them away: `..`, `%2e%2e`, `\` and bad escapes must not climb to another route.
+    const refused = checkRequestTarget(req.url);
+    if (refused) throw refused;
     const url = new URL(req.url ?? '/', 'http://floe.local');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     // Health probes answer everyone, as kube-apiserver's do (system:unauthenticated may read them); they reveal nothing.

@@ -130,7 +130,7 @@ describe('validateCrd', () => {
       `FieldValueRequired ${at}[list].items: Required value: must be specified`,
       `FieldValueForbidden ${at}[closed].additionalProperties: Forbidden: additionalProperties cannot be set to false`,
       `FieldValueForbidden ${at}[both].additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive`,
-      `FieldValueInvalid ${at}[bad].pattern: Invalid value: "([a-z": must be a valid regular expression`,
+      `FieldValueInvalid ${at}[bad].pattern: Invalid value: "([a-z": must be a valid regular expression, but isn't: error parsing regexp: missing closing ]: \`[a-z\``,
       `FieldValueInvalid ${at}[port].type: Invalid value: "string": must be empty if x-kubernetes-int-or-string is true`,
       `FieldValueRequired ${at}[ports].x-kubernetes-list-map-keys: Required value: must not be empty if x-kubernetes-list-type is map`,
       `FieldValueRequired ${at}[keyed].items.properties[port].default: Required value: this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property`,

@@ -1,6 +1,7 @@
 // The `format` and `pattern` keywords of structural schemas: ajv-formats' checks plus the formats Kubernetes adds.
 import type { Format } from 'ajv';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
+import { compileRe2, type Re2Pattern } from './re2.js';
 
 /** One format check; `type` says which JSON values it looks at (others pass). */
 interface FormatCheck {
@@ -78,32 +79,17 @@ export function isKnownFormat(format: string): boolean {
   return checks.has(format);
 }
 
-const patterns = new Map<string, RegExp | null>();
-
 /**
- * Compiles a schema `pattern` (Go RE2 syntax in Kubernetes) as an ECMAScript regex: unicode mode first,
- * then legacy mode for escapes RE2 accepts and unicode mode rejects (`\-`); a leading `(?i)` becomes the `i` flag.
- * Returns undefined when the pattern cannot be compiled.
+ * Compiles a schema `pattern` as kube-apiserver does: Go regexp syntax on RE2, whose matching time is linear in the
+ * input (a backtracking engine takes exponential time on `^(a+)+$` against "aaa…!"). Undefined when it does not compile.
  */
-export function compilePattern(pattern: string): RegExp | undefined {
-  const cached = patterns.get(pattern);
-  if (cached !== undefined) return cached ?? undefined;
-  let source = pattern;
-  let flags = '';
-  if (source.startsWith('(?i)')) {
-    source = source.slice(4);
-    flags = 'i';
-  }
-  let re: RegExp | null = null;
-  for (const mode of [`${flags}u`, flags]) {
-    try {
-      re = new RegExp(source, mode);
-      break;
-    } catch {
-      // try the next mode
-    }
-  }
-  if (patterns.size > 4096) patterns.clear();
-  patterns.set(pattern, re);
-  return re ?? undefined;
+export function compilePattern(pattern: string): Re2Pattern | undefined {
+  const compiled = compileRe2(pattern);
+  return 'error' in compiled ? undefined : compiled;
+}
+
+/** Why `pattern` does not compile, in Go's words (`error parsing regexp: …`), or undefined when it does. */
+export function patternError(pattern: string): string | undefined {
+  const compiled = compileRe2(pattern);
+  return 'error' in compiled ? compiled.error : undefined;
 }

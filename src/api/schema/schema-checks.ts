@@ -1,7 +1,7 @@
 // The structural-schema rules a CRD version's openAPIV3Schema must follow before Floe serves it.
 import { fieldErrors, type FieldError } from '../errors.js';
 import type { JSONSchemaProps } from '../resource-type.js';
-import { compilePattern } from './formats.js';
+import { patternError } from './formats.js';
 import { admitValue, canonicalJson, typeName } from './structural.js';
 
 const schemaTypes = ['array', 'boolean', 'integer', 'number', 'object', 'string'];
@@ -72,8 +72,10 @@ function check(s: JSONSchemaProps, path: string, at: Position, errs: FieldError[
     errs.push(fieldErrors.invalid(`${path}.required`, typeName(required), 'must be a list of property names'));
   }
   if (s.enum !== undefined && !Array.isArray(s.enum)) errs.push(fieldErrors.invalid(`${path}.enum`, typeName(s.enum), 'must be a list of values'));
-  if (s.pattern !== undefined && (typeof s.pattern !== 'string' || compilePattern(s.pattern) === undefined)) {
-    errs.push(fieldErrors.invalid(`${path}.pattern`, s.pattern, 'must be a valid regular expression'));
+  if (s.pattern !== undefined) {
+    // kube-apiserver compiles patterns with Go's regexp (RE2): backreferences and lookaround are refused here, not at the first request.
+    const why = typeof s.pattern === 'string' ? patternError(s.pattern) : 'must be a string';
+    if (why !== undefined) errs.push(fieldErrors.invalid(`${path}.pattern`, s.pattern, `must be a valid regular expression, but isn't: ${why}`));
   }
   checkListType(s, path, errs);
   for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
