@@ -1,13 +1,14 @@
-// KServe as a user drives it: an InferenceService manifest for an ONNX model (floe apply), Ready (floe wait), the
-// endpoint in `floe get isvc` and `kubectl get isvc`, then `floe predict` with V1 and V2 request files; and a
+// KServe as a user drives it: the README walk-through on the files shipped in examples/serving (iris-onnx.yaml, its
+// model, iris-v1.json, iris-v2.json); an InferenceService manifest for an ONNX model (floe apply), Ready (floe wait),
+// the endpoint in `floe get isvc` and `kubectl get isvc`, then `floe predict` with V1 and V2 request files; and a
 // scikit-learn model on kserve-sklearnserver behind a kserve.Model transformer, applied with kubectl.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killRecordedProcesses } from '../src/kubelet/test-harness.js';
+import { killRecordedProcesses } from '../test/helpers/kubelet-harness.js';
 import { floeCli, kubectl, removeDir, startFloeProcess, type RunningFloe } from './harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,6 +28,29 @@ describe('KServe through the CLI', () => {
     await floe.stop();
     killRecordedProcesses(floe.dataDir);
     removeDir(floe.dataDir);
+  });
+
+  test('the README walk-through as shipped: examples/serving/iris-onnx.yaml, its model and its request files', async () => {
+    // The manifest's storageUri names /path/to/floe, which the walk-through replaces with the checkout: sed "s|/path/to/floe|$PWD|".
+    const manifest = readFileSync(join(root, 'examples', 'serving', 'iris-onnx.yaml'), 'utf8').replaceAll('/path/to/floe', root.replace(/\/$/, ''));
+    const applied = await floeCli(floe, ['apply', '-f', '-'], manifest);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /inferenceservice\.serving\.kserve\.io\/iris-onnx created/);
+    const waited = await floeCli(floe, ['wait', 'isvc/iris-onnx', '--for=condition=Ready', '--timeout=60s']);
+    assert.equal(waited.code, 0, waited.stderr);
+    const v1 = await floeCli(floe, ['predict', 'iris-onnx', '-f', join(root, 'examples', 'serving', 'iris-v1.json')]);
+    assert.equal(v1.code, 0, v1.stderr);
+    // The first output, "label": setosa (0) for the first row, virginica (2) for the second.
+    assert.deepEqual(JSON.parse(v1.stdout), { predictions: [0, 2] });
+    const v2 = await floeCli(floe, ['predict', 'iris-onnx', '-f', join(root, 'examples', 'serving', 'iris-v2.json')]);
+    assert.equal(v2.code, 0, v2.stderr);
+    const out = JSON.parse(v2.stdout) as { model_name: string; outputs: { name: string; shape: number[]; data: number[] }[] };
+    assert.equal(out.model_name, 'iris-onnx');
+    const byName = Object.fromEntries(out.outputs.map((o) => [o.name, o]));
+    assert.deepEqual(byName.label?.data, [0]);
+    assert.deepEqual(byName.probabilities?.shape, [1, 3]);
+    assert.ok(Math.abs((byName.probabilities?.data ?? []).reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    assert.ok((byName.probabilities?.data[0] ?? 0) > 0.9);
   });
 
   test('apply an ONNX InferenceService, see its URL, predict with V1 and V2 files', { skip: existsSync(python) ? false : `.venvs/torch is missing (${python})` }, async () => {

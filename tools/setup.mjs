@@ -111,6 +111,13 @@ if (lifecycle === 'pretest' && process.env.FLOE_SKIP_CONTROL_PLANE !== '1') {
   }
 }
 
+// 5b. The distribution registry the image tests pull from (tools/registry.mjs), built once into ~/.cache/floe, so
+//     that test files running in parallel do not each build it. Not for `npm start`: nothing there needs it.
+if (lifecycle === 'pretest' && has('go') && process.env.FLOE_SKIP_REGISTRY !== '1') {
+  step('building the distribution registry for the image tests (first time: about a minute) if not cached');
+  run(process.execPath, [join(root, 'tools', 'registry.mjs'), 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
 // 6. Build (incremental).
 step('building with tsc');
 run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']);
@@ -121,3 +128,5 @@ try {
   run('npm', ['rebuild', 'better-sqlite3']);
 }
 step('ready');
+// The CLI of this checkout: bin/floe runs dist/src/cli/main.js from wherever it is linked.
+step(`the floe command: ${join(root, 'bin', 'floe')} (put it on your PATH: ln -s "${join(root, 'bin', 'floe')}" ~/.local/bin/floe)`);

@@ -3,7 +3,7 @@
 import { FloeError } from '../api/errors.js';
 import type { KubeObject } from '../api/meta.js';
 import type { Client, KindRef } from '../client/client.js';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capabilitiesFor, Manager, startCapabilities, type Capability } from '../controller/index.js';
 import type { KubeClient } from '../client/kube-client.js';
@@ -12,6 +12,7 @@ import { UsageError } from './cli-error.js';
 import { ServiceAccountAuthorizer, TokenReviewAuthenticator } from '../server/auth.js';
 import { floeCapabilities } from '../server/capabilities.js';
 import { FrontDoor } from '../server/front-door.js';
+import { preparePrivateDatabase } from '../store/private-file.js';
 
 export const SystemNamespace = 'floe-system';
 const name = 'floe-controller-manager';
@@ -208,6 +209,9 @@ export async function runControllers(options: ControllersOptions): Promise<void>
     : undefined;
   const listening = door && options.katibListen ? await listen(door, options.katibListen) : undefined;
   const kube = client as Partial<KubeClient>;
+  // The cluster capabilities keep their files beside the Katib database (katib.db), private to this process's user.
+  const dataDir = dirname(options.katibDb);
+  preparePrivateDatabase(join(dataDir, 'katib.db'));
   const reportBase = options.katibReportUrl?.replace(/\/katib\/v1beta1\/?$/, '') ?? (listening ? `http://${listening}` : 'http://127.0.0.1');
   const running = await startCapabilities(
     clusterCapabilities(),
@@ -215,7 +219,7 @@ export async function runControllers(options: ControllersOptions): Promise<void>
       mode: 'cluster',
       client,
       logger: options.logger,
-      dataDir: dirname(options.katibDb),
+      dataDir,
       url: reportBase,
       pythonDir,
       ...(kube.podLog ? { node: { podLog: (ns: string, pod: string, container: string) => kube.podLog!(ns, pod, container) } } : {}),

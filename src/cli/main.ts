@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { defaultConfig, type FloeConfig } from '../server/config.js';
+import { defaultConfig, readTokenFile, validSan, type FloeConfig } from '../server/config.js';
 import type { LogLevel } from '../server/logger.js';
 import { apply } from './apply.js';
 import { CliError, describeFailure, ExitCode, UsageError } from './cli-error.js';
@@ -25,6 +25,12 @@ interface UpFlags {
   host?: string;
   port?: number;
   token?: string;
+  tokenFile?: string;
+  tlsSan: string[];
+  allowedOrigin: string[];
+  allowedHost: string[];
+  allowPackageUrl: string[];
+  keepPods?: boolean;
   logLevel?: LogLevel;
 }
 
@@ -34,22 +40,80 @@ function portNumber(value: string): number {
   return n;
 }
 
-/** Options override environment variables, which override defaults. */
-function configFrom(opts: UpFlags, env: NodeJS.ProcessEnv): FloeConfig {
+/** Options override environment variables, which override defaults. Warnings are for the user, on stderr. */
+function configFrom(opts: UpFlags, env: NodeJS.ProcessEnv): { config: FloeConfig; warnings: string[] } {
   const config = defaultConfig();
+  const warnings: string[] = [];
   config.dataDir = opts.dataDir ?? env.FLOE_DATA_DIR ?? config.dataDir;
   config.host = opts.host ?? env.FLOE_HOST ?? config.host;
   config.port = opts.port ?? (env.FLOE_PORT ? portNumber(env.FLOE_PORT) : config.port);
-  const token = opts.token ?? env.FLOE_TOKEN;
+  const token = tokenFrom(opts, env, warnings);
   if (token) config.token = token;
+  const sans = opts.tlsSan.length > 0 ? opts.tlsSan : (env.FLOE_TLS_SAN ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = sans.filter((s) => !validSan(s));
+  if (bad.length > 0) throw new UsageError(`--tls-san must be a DNS name or an IP address, not ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+  config.tlsSans = sans;
+  const list = (flag: string[], name: string): string[] => (flag.length > 0 ? flag : (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  config.allowedOrigins = list(opts.allowedOrigin, 'FLOE_ALLOWED_ORIGINS');
+  const badOrigin = config.allowedOrigins.filter((o) => !/^https?:\/\/[^/\s]+$/.test(o));
+  if (badOrigin.length > 0) throw new UsageError(`--allowed-origin must be scheme://host[:port] with no path, not ${badOrigin.map((o) => JSON.stringify(o)).join(', ')}`);
+  config.allowedHosts = list(opts.allowedHost, 'FLOE_ALLOWED_HOSTS');
+  config.allowPackageUrls = list(opts.allowPackageUrl, 'FLOE_ALLOW_PACKAGE_URLS');
+  const badPrefix = config.allowPackageUrls.filter((u) => !/^https?:\/\/[^/\s]+\//.test(u));
+  if (badPrefix.length > 0) throw new UsageError(`--allow-package-url must be an http(s) URL prefix ending in a path, such as https://example.org/pipelines/, not ${badPrefix.map((u) => JSON.stringify(u)).join(', ')}`);
+  config.keepPods = opts.keepPods ?? env.FLOE_KEEP_PODS === '1';
   const level = opts.logLevel ?? env.FLOE_LOG_LEVEL ?? config.logLevel;
   if (!(logLevels as string[]).includes(level)) throw new UsageError(`FLOE_LOG_LEVEL must be one of ${logLevels.join(', ')}, not "${level}"`);
   config.logLevel = level as LogLevel;
-  return config;
+  return { config, warnings };
+}
+
+/**
+ * The bearer token: `--token-file`, `--token`, FLOE_TOKEN_FILE, FLOE_TOKEN, first given wins. `--token` works but is
+ * visible to every user of the machine in `ps`, so it draws a warning; a file or the environment does not show there.
+ */
+function tokenFrom(opts: UpFlags, env: NodeJS.ProcessEnv, warnings: string[]): string | undefined {
+  if (opts.token !== undefined && opts.tokenFile !== undefined) throw new UsageError('give the token once: --token-file FILE or --token, not both');
+  const fromFile = (path: string, source: string): string => {
+    let read;
+    try {
+      read = readTokenFile(path);
+    } catch (err) {
+      throw new UsageError(`${source}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (read.warning) warnings.push(read.warning);
+    return read.token;
+  };
+  if (opts.tokenFile !== undefined) return fromFile(opts.tokenFile, '--token-file');
+  if (opts.token !== undefined) {
+    if (!/^[\x21-\x7e]+$/.test(opts.token)) throw new UsageError('--token has spaces or characters an Authorization header cannot carry: use printable ASCII');
+    warnings.push('--token is visible to every user of this machine (ps, /proc); use --token-file FILE or FLOE_TOKEN instead');
+    return opts.token;
+  }
+  if (env.FLOE_TOKEN_FILE) {
+    if (env.FLOE_TOKEN) throw new UsageError('FLOE_TOKEN_FILE and FLOE_TOKEN are both set: keep one');
+    return fromFile(env.FLOE_TOKEN_FILE, 'FLOE_TOKEN_FILE');
+  }
+  return env.FLOE_TOKEN || undefined;
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** Asks on the terminal (stderr, so that stdout stays the command's output) and resolves with the line typed. */
+async function askOnTerminal(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    // End of input (Ctrl-D) answers no.
+    return await new Promise<string>((resolve) => {
+      rl.once('close', () => resolve(''));
+      rl.question(question).then(resolve, () => resolve(''));
+    });
+  } finally {
+    rl.close();
+  }
 }
 
 function standardIo(): Io {
@@ -97,13 +161,20 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
     .option('--data-dir <dir>', 'folder for the database, logs and volumes (default ~/.floe, env FLOE_DATA_DIR)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1, env FLOE_HOST)')
     .option('--port <port>', 'port to listen on, 0 for any free port (default 8443, env FLOE_PORT)', portNumber)
-    .option('--token <token>', 'bearer token clients must present; required off loopback (env FLOE_TOKEN)')
+    .option('--token-file <file>', 'file holding the bearer token clients must present; required off loopback (env FLOE_TOKEN_FILE, or the token itself in FLOE_TOKEN)')
+    .option('--token <token>', 'the bearer token itself: visible to other users in `ps`, prefer --token-file')
+    .option('--tls-san <name>', 'another DNS name or IP address the serving certificate covers (repeatable; env FLOE_TLS_SAN, comma-separated)', collect, [])
+    .option('--allowed-origin <origin>', 'a web origin (scheme://host:port) whose pages may call Floe, such as a dashboard served elsewhere (repeatable; env FLOE_ALLOWED_ORIGINS)', collect, [])
+    .option('--allowed-host <name>', 'a host name Floe answers to besides its own addresses, localhost and --tls-san names, such as a proxy\'s (repeatable; env FLOE_ALLOWED_HOSTS)', collect, [])
+    .option('--allow-package-url <prefix>', 'a URL prefix whose pipeline package_url Floe may fetch; none by default (repeatable; env FLOE_ALLOW_PACKAGE_URLS)', collect, [])
+    .option('--keep-pods', "leave Pods' processes running when Floe stops, to be re-adopted on the next start (env FLOE_KEEP_PODS=1)")
     .addOption(new Option('--log-level <level>', 'how much to log (env FLOE_LOG_LEVEL)').choices(logLevels))
     .action(async (opts: UpFlags) => {
-      const config = configFrom(opts, env);
+      const { config, warnings } = configFrom(opts, env);
       const progress = (line: string): void => {
         if (config.logLevel !== 'silent') io.err(`${line}\n`);
       };
+      for (const warning of warnings) progress(`warning: ${warning}`);
       progress(`opening store at ${join(config.dataDir, 'floe.db')}`);
       // Loaded here so that client verbs do not pay for the store, the schemas and the server.
       const { startFloe } = await import('../server/floe.js');
@@ -264,6 +335,30 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
     finish(await trialsTable(await session(opts), experiment));
   });
 
+  // The local image store of a data directory (<data dir>/images), worked on directly: no server needed.
+  const image = program.command('image').alias('images').description('container images in the local store: load archives, pull, list, remove, prune');
+  const imageCtx = (opts: { dataDir?: string }) => ({ dataDir: opts.dataDir ?? cliEnv.dataDir, io, env });
+  const dataDirOption = ['--data-dir <dir>', 'data directory whose image store to use (default ~/.floe, env FLOE_DATA_DIR)'] as const;
+  image.command('load').description('load images from a `docker save` archive or an OCI image layout (tar, tar.gz or directory), like `kind load`')
+    .argument('<file>', 'the archive').option('--name <image>', 'name for an image the archive does not name (or names only by a tag)').option('-q, --quiet', 'no progress').option(...dataDirOption)
+    .action(async (file: string, opts: { name?: string; quiet?: boolean; dataDir?: string }) => finish(await (await import('./images.js')).imageLoad(imageCtx(opts), file, opts)));
+  image.command('ls').alias('list').description('list the images in the store').option('-o, --output <format>', 'json').option('-q, --quiet', 'only image IDs').option(...dataDirOption)
+    .action(async (opts: { output?: string; quiet?: boolean; dataDir?: string }) => finish(await (await import('./images.js')).imageList(imageCtx(opts), opts)));
+  image.command('rm').alias('remove').description('remove images (a name removes that name; an image ID or digest, every name of it) and the layers no image uses')
+    .argument('<images...>', 'names, digests or image IDs').option(...dataDirOption)
+    .action(async (refs: string[], opts: { dataDir?: string }) => finish(await (await import('./images.js')).imageRemove(imageCtx(opts), refs)));
+  image.command('pull').description('pull an image from its registry into the store (credentials from --docker-config or ~/.docker/config.json)')
+    .argument('<image>', 'the image, such as busybox:1.36 or registry.example.com/team/app:v3').option('--docker-config <file>', 'a docker config.json with the registry credentials')
+    .option('--insecure-registry <host:port>', 'reach this registry over plain HTTP (repeatable; loopback registries always are)', collect, []).option('--platform <os/arch>', 'the platform to pull from a multi-platform image (default: this machine)')
+    .option('-q, --quiet', 'no progress').option(...dataDirOption)
+    .action(async (ref: string, opts: { dockerConfig?: string; insecureRegistry: string[]; platform?: string; quiet?: boolean; dataDir?: string }) => finish(await (await import('./images.js')).imagePull(imageCtx(opts), ref, opts)));
+  image.command('prune').description('remove images: unused for a while, or the least recently used beyond a size, then unreferenced layers')
+    .option('--unused-for <duration>', 'images not used for this long, such as 24h').option('--max-size <bytes>', 'keep the unpacked layers under this size, such as 10GB').option('-a, --all', 'every image').option(...dataDirOption)
+    .action(async (opts: { unusedFor?: string; maxSize?: string; all?: boolean; dataDir?: string }) => {
+      const cli = await import('./images.js');
+      finish(await cli.imagePrune(imageCtx(opts), { ...(opts.unusedFor ? { unusedForMs: parseDuration(opts.unusedFor) } : {}), ...(opts.maxSize ? { maxBytes: cli.parseBytes(opts.maxSize) } : {}), all: opts.all === true }));
+    });
+
   // Kubeflow Pipelines, through the KFP REST API v2beta1 of the Floe the kubeconfig points at.
   const pipeline = program.command('pipeline').alias('pipelines').description('Kubeflow Pipelines: upload compiled pipelines, list them, start runs');
   connectionOptions(
@@ -396,12 +491,27 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
 
   program
     .command('uninstall')
-    .description('remove what `floe install` applied (the CRDs too, and with them every training job)')
+    .description('remove what `floe install` applied: the CRDs too, and with them every training job and experiment (asks first)')
     .requiredOption('--kubeconfig <path>', 'kubeconfig of the cluster')
-    .action(async (opts: { kubeconfig: string }) => {
-      const { clusterManifests, uninstall } = await import('./cluster.js');
+    .option('-y, --yes', 'do not ask: delete the CRDs and every object of their kinds')
+    .action(async (opts: { kubeconfig: string; yes?: boolean }) => {
+      const { clusterManifests, confirmUninstall, uninstall, uninstallLosses } = await import('./cluster.js');
       const { KubeClient } = await import('../client/kube-client.js');
-      await uninstall(KubeClient.fromFile(opts.kubeconfig), clusterManifests({ image: 'unused' }), (line) => io.out(`${line}\n`));
+      const client = KubeClient.fromFile(opts.kubeconfig);
+      const manifests = clusterManifests({ image: 'unused' });
+      const confirmed = await confirmUninstall({
+        yes: opts.yes === true,
+        interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+        ask: askOnTerminal,
+        kubeconfig: opts.kubeconfig,
+        losses: opts.yes === true ? [] : await uninstallLosses(client, manifests),
+      });
+      if (!confirmed) {
+        io.err('uninstall cancelled: nothing was deleted\n');
+        finish(ExitCode.Failed);
+        return;
+      }
+      await uninstall(client, manifests, (line) => io.out(`${line}\n`));
     });
 
   program
@@ -410,7 +520,7 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
     .option('--kubeconfig <path>', 'kubeconfig of the cluster (default: the in-cluster service account)')
     .option('--lease-namespace <namespace>', 'namespace of the floe-controllers Lease', 'floe-system')
     .option('--identity <id>', 'this replica in the Lease (default: host name and a random suffix)')
-    .option('--katib-db <path>', "Katib's observation-log database (SQLite)", 'floe-katib.db')
+    .option('--katib-db <path>', "Katib's observation-log database (SQLite; its folder holds the controllers' files, the database is katib.db there)", 'katib.db')
     .option('--katib-listen <host:port>', 'serve the observation-log endpoint (Push trials report there) on this address')
     .option('--katib-report-url <url>', 'the URL Push trials report to (default: from --katib-listen)')
     .addOption(new Option('--log-level <level>', 'how much to log').choices(logLevels).default('info'))

@@ -1,6 +1,6 @@
 // The composition root of embedded mode: the process concerns (config, store, HTTP listener, lifecycle) and the capability list.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinResourceTypes } from '../api/builtin/index.js';
@@ -23,7 +23,8 @@ import { FrontDoor } from './front-door.js';
 import { KubernetesApi, type PodLogOptions } from './http-server.js';
 import { LocalClient } from './local-client.js';
 import { createLogger, type Logger } from './logger.js';
-import { ensureServingCertificate } from './tls.js';
+import { openDataDir, type DataDir } from './data-dir.js';
+import { ensureServingCertificate, kubeconfigServer, servingHosts } from './tls.js';
 
 export interface Floe {
   /** `http://host:port` of the API server. */
@@ -50,8 +51,19 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
     throw new FloeError('Forbidden', `refusing to listen on ${config.host} without a token: set --token-file (or FLOE_TOKEN) or bind to 127.0.0.1`);
   }
   const capabilities = config.controllers ? capabilitiesFor('embedded', floeCapabilities({ allowPackageUrls: config.allowPackageUrls })) : [];
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = new Store({ path: join(config.dataDir, 'floe.db'), historyLimit: config.historyLimit });
+  // One Floe per data directory (a second one refuses, naming the first's pid); 0700 folder, 0600 databases.
+  const dataDir = openDataDir(config.dataDir);
+  for (const t of dataDir.tightened) logger.warn({ path: t.path, from: t.from.toString(8), to: t.to.toString(8) }, 'narrowed the mode of a data directory file');
+  try {
+    return await startInDataDir(config, logger, capabilities, dataDir);
+  } catch (err) {
+    dataDir.close();
+    throw err;
+  }
+}
+
+async function startInDataDir(config: FloeConfig, logger: Logger, capabilities: ReturnType<typeof capabilitiesFor>, dataDir: DataDir): Promise<Floe> {
+  const store = new Store({ path: dataDir.database('floe.db'), historyLimit: config.historyLimit });
   const registry = new ResourceRegistry();
   registry.register(builtinResourceTypes());
   const crds = new CrdController({ store, registry, logger });
@@ -72,8 +84,11 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   const gc = new GarbageCollector({ store, onError: (err) => logger.error({ err }, 'garbage collection failed') });
   gc.start();
   // kubectl sends a bearer token only over TLS, so a token-protected Floe serves HTTPS with its own CA.
-  const certificate = config.token ? ensureServingCertificate(config.dataDir, servingHosts(config.host)) : undefined;
-  const podToken = config.token ? ensurePodToken(config.dataDir) : undefined;
+  // The names the certificate covers are the names the Host guard accepts: loopback, the bind host (every interface
+  // address for 0.0.0.0 / ::), --tls-san.
+  const hosts = servingHosts(config.host, config.tlsSans);
+  const certificate = config.token ? ensureServingCertificate(config.dataDir, hosts) : undefined;
+  const podToken = config.token ? ensurePodToken(dataDir) : undefined;
   const client = new LocalClient({ handler });
   const kubelet = config.runPods
     ? new Kubelet({
@@ -92,17 +107,17 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   const door = new FrontDoor({
     authenticator: new TokenAuthenticator({ ...(config.token ? { token: config.token } : {}), ...(podToken ? { podToken } : {}) }),
     authorizer: new AllowMastersAuthorizer(),
-    guard: { hosts: [...servingHosts(config.host), ...config.allowedHosts], allowedOrigins: config.allowedOrigins },
+    guard: { hosts: [...hosts, ...config.allowedHosts], allowedOrigins: config.allowedOrigins },
+    ready: () => store.checkWritable().ok,
     logger,
     ...(certificate ? { tls: { cert: certificate.certPem, key: certificate.keyPem } } : {}),
   });
   door.mount([kubernetes.route()]);
   door.onClose(() => kubernetes.closeWatches());
   const address = await door.listen(config.port, config.host);
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${certificate ? 'https' : 'http'}://${host}:${address.port}`;
-  const kubeconfigPath = join(config.dataDir, 'kubeconfig');
-  writeFileSync(kubeconfigPath, kubeconfig(url, config.token, certificate?.caPem), { mode: 0o600 });
+  // 127.0.0.1 for a wildcard bind: an address this machine's clients reach and the certificate covers.
+  const url = kubeconfigServer(config.host, address.port, certificate ? 'https' : 'http');
+  const kubeconfigPath = dataDir.writePrivate('kubeconfig', kubeconfig(url, config.token, certificate?.caPem));
   await kubelet?.start();
   let running: RunningCapabilities | undefined;
   try {
@@ -117,7 +132,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
             volumeDir: (pod, volume) => kubelet.volumeDir(pod as Parameters<Kubelet['volumeDir']>[0], volume),
           }
         : undefined;
-      const podCredentials: PodCredentials | undefined = podToken ? { token: podToken, caFile: join(config.dataDir, 'pki', 'ca.crt') } : undefined;
+      const podCredentials: PodCredentials | undefined = podToken && certificate ? { token: podToken, caFile: certificate.caFile } : undefined;
       const manager = new Manager({ client, log: logger.child({ component: 'controllers' }), host: config.node.name, gracefulShutdownMs: 5_000 });
       running = await startCapabilities(
         capabilities,
@@ -157,19 +172,20 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
       gc.stop();
       crds.stop();
       store.close();
+      dataDir.close();
     },
   };
 }
 
 /** The token Pods present when they call back (Katib Push): kept in the data directory so re-adopted Pods keep working. */
-function ensurePodToken(dataDir: string): string {
-  const file = join(dataDir, 'pod-token');
+function ensurePodToken(dataDir: DataDir): string {
+  const file = join(dataDir.path, 'pod-token');
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
     if (token) return token;
   }
   const token = randomBytes(32).toString('base64url');
-  writeFileSync(file, token, { mode: 0o600 });
+  dataDir.writePrivate('pod-token', token);
   return token;
 }
 
@@ -179,12 +195,6 @@ function capacity(config: FloeConfig): { cpu?: number; memoryBytes?: number; gpu
   if (config.node.memoryBytes !== undefined) out.memoryBytes = config.node.memoryBytes;
   if (config.node.gpus !== undefined) out.gpus = config.node.gpus;
   return out;
-}
-
-function servingHosts(host: string): string[] {
-  const hosts = new Set(['127.0.0.1', 'localhost', '::1']);
-  if (host !== '0.0.0.0' && host !== '::') hosts.add(host);
-  return [...hosts];
 }
 
 function ensureNamespaces(store: Store): void {

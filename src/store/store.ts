@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { errors, FloeError } from '../api/errors.js';
 import { clone, type KubeObject, type WatchEventType } from '../api/meta.js';
+import { preparePrivateDatabase } from './private-file.js';
 
 /** Identifies a resource in the store: `group/plural`, with '' for the core group (`/pods`). */
 export type ResourceKey = string;
@@ -59,6 +60,12 @@ export interface DeleteRequest {
 
 export type Listener = (change: StoreChange) => void;
 
+/** Whether the store can write now; `reason` says why not, for /readyz. */
+export type WriteHealth = { ok: true } | { ok: false; reason: string };
+
+/** How long the write probe waits for another writer's lock before calling the store unwritable. */
+const probeBusyMs = 250;
+
 interface Row {
   rv: number;
   data: string;
@@ -91,9 +98,15 @@ export class Store {
   private pending: StoreChange[] = [];
   private depth = 0;
   private readonly stmt;
+  /** The last write that failed in SQLite (disk full, read-only, locked, diverged), until a write succeeds. */
+  private writeFailure: string | undefined;
 
   constructor(options: StoreOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    if (options.path !== ':memory:') {
+      mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+      // Rows include Secrets: the file (and the -wal and -shm SQLite gives the same mode) is the owner's only.
+      preparePrivateDatabase(options.path);
+    }
     this.db = new Database(options.path);
     this.now = options.now ?? (() => new Date());
     this.historyLimit = options.historyLimit ?? 200_000;
@@ -142,6 +155,40 @@ export class Store {
   close(): void {
     this.listeners.clear();
     this.db.close();
+  }
+
+  /**
+   * Probes whether a write would succeed now: takes the write lock, rewrites one row and rolls back (commits, when an
+   * earlier write failed, to retry the real path). Unhealthy when the store is closed, read-only, full or held by
+   * another writer, when the last write failed in SQLite, or when another process has written to the file (its
+   * revision moved without this store: two Floes on one database, every later write of this one would fail).
+   */
+  checkWritable(): WriteHealth {
+    if (!this.db.open) return { ok: false, reason: 'the store is closed' };
+    // Inside a transaction of this connection a write is under way; its outcome is the answer.
+    if (this.db.inTransaction) return this.writeFailure === undefined ? { ok: true } : { ok: false, reason: this.writeFailure };
+    const busyMs = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma(`busy_timeout = ${probeBusyMs}`);
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      let commit = false;
+      try {
+        const onDisk = this.stmt.getMeta.get('revision')?.value ?? 1;
+        if (onDisk !== this.revision) {
+          return { ok: false, reason: `another process has written to the database (revision ${onDisk} on disk, ${this.revision} here): is a second Floe using this data directory?` };
+        }
+        this.stmt.setMeta.run(onDisk, 'revision');
+        commit = this.writeFailure !== undefined;
+      } finally {
+        this.db.exec(commit ? 'COMMIT' : 'ROLLBACK');
+      }
+      this.writeFailure = undefined;
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, reason: `the database cannot be written: ${err instanceof Error ? err.message : String(err)}` };
+    } finally {
+      this.db.pragma(`busy_timeout = ${busyMs}`);
+    }
   }
 
   /** The newest resourceVersion the store has issued. */
@@ -215,12 +262,17 @@ export class Store {
     try {
       const result = this.db.transaction(fn)();
       this.depth--;
-      if (this.depth === 0) this.flush();
+      if (this.depth === 0) {
+        this.writeFailure = undefined;
+        this.flush();
+      }
       return result;
     } catch (err) {
       this.depth--;
       this.revision = startRevision;
       if (this.depth === 0) this.pending = [];
+      // FloeErrors are answers (conflict, not found); a SQLite error means the file would not take the write.
+      if (err instanceof Database.SqliteError) this.writeFailure = `the last write failed: ${err.message}`;
       throw err;
     }
   }
