@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runProcess } from '../test/helpers/run-process.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -58,18 +59,7 @@ export interface KubectlResult {
 
 /** Runs kubectl against `floe` with its own discovery cache, optionally feeding stdin. */
 export function kubectl(floe: RunningFloe, args: string[], input?: string): Promise<KubectlResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', ['--kubeconfig', floe.kubeconfig, '--cache-dir', join(floe.dataDir, 'kubectl-cache'), ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+  return runProcess('kubectl', ['--kubeconfig', floe.kubeconfig, '--cache-dir', join(floe.dataDir, 'kubectl-cache'), ...args], input === undefined ? {} : { input });
 }
 
 /** Starts a long-running kubectl (e.g. `get -w`) and collects its output until stopped. */

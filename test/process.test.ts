@@ -22,6 +22,7 @@ import { ensureServingCertificate, isWildcard, kubeconfigServer, servingHosts } 
 import { preparePrivateDatabase, writePrivateFile } from '../src/store/private-file.js';
 import { resourceKey, Store } from '../src/store/store.js';
 import { waitFor } from './helpers/wait.js';
+import { runProcess } from './helpers/run-process.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -129,18 +130,7 @@ function floeUp(args: string[], env: NodeJS.ProcessEnv = {}): UpProcess {
   };
 }
 
-function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
+const run = runProcess;
 
 /** Runs argv[2:] on a pseudo-terminal, types argv[1] once it asks [y/N], prints what it wrote and "exit N". */
 const ptyAnswer = `

@@ -3,11 +3,10 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { KubeObject } from '../api/meta.js';
 import type { Client } from '../client/client.js';
+import type { Caller } from '../controller/index.js';
 
-export interface UserInfo {
-  name: string;
-  groups: string[];
-}
+/** Who is calling: the same shape as the route contract's Caller. */
+export type UserInfo = Caller;
 
 export interface AuthorizationAttributes {
   user: UserInfo;
