@@ -212,6 +212,16 @@ describe('front door: with a token, every route authenticates', () => {
     }
   });
 
+  test('an Upgrade (WebSocket, as kubectl exec sends) passes the same checks: no token 401, foreign origin 403', async () => {
+    const upgrade = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'v5.channel.k8s.io' };
+    const path = '/api/v1/namespaces/default/pods/p/exec?command=id&stdout=true';
+    const none = await call(floe, 'GET', path, { ca, headers: upgrade });
+    assert.equal(none.status, 401, none.body);
+    assert.equal(none.json().reason, 'Unauthorized');
+    const foreign = await call(floe, 'GET', path, { ca, headers: { ...upgrade, authorization: `Bearer ${token}`, origin: 'https://evil.example' } });
+    assert.equal(foreign.status, 403, foreign.body);
+  });
+
   test('the Pod token may report a trial\'s metrics and nothing else', async () => {
     const podToken = (await readFile(join(dir, 'pod-token'), 'utf8')).trim();
     const headers = { authorization: `Bearer ${podToken}`, 'content-type': 'application/json' };

@@ -1,5 +1,6 @@
 // The Capability contract: what one Floe capability (training, Katib, serving, pipelines, …) serves, admits, runs and routes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../api/logger.js';
 import type { KubeObject } from '../api/meta.js';
 import type { ResourceType } from '../api/resource-type.js';
@@ -59,6 +60,11 @@ export interface Route {
   bodyTypes: readonly string[];
   /** Serves the request; false means "not mine after all" and becomes a 404. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL, caller: Caller): boolean | Promise<boolean>;
+  /**
+   * Serves an HTTP Upgrade (WebSocket, SPDY: `kubectl exec`, `port-forward`, notebook kernels) after the same checks as
+   * `handle`; the route owns `socket` from then on. False (or no `upgrade`) ends the socket with a 404.
+   */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, caller: Caller): boolean | Promise<boolean>;
 }
 
 /** What a capability may ask of the node runtime (the local kubelet embedded; the cluster's API on a cluster). */

@@ -2,8 +2,9 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { errors, FloeError } from '../api/errors.js';
-import type { Route } from '../controller/index.js';
+import type { Caller, Route } from '../controller/index.js';
 import type { Authenticator, Authorizer } from './auth.js';
 import type { Logger } from './logger.js';
 import { checkRequestTarget } from './request-limits.js';
@@ -55,6 +56,10 @@ export class FrontDoor {
     const limits = options.maxHeaderBytes ? { maxHeaderSize: options.maxHeaderBytes } : {};
     this.server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, ...limits }, listener) : createServer(limits, listener);
     this.server.keepAliveTimeout = 65_000;
+    // Upgrades (WebSocket, SPDY) pass the same checks as every other request before a route takes the socket.
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.serveUpgrade(req, socket, head).catch((err: unknown) => refuseUpgrade(socket, err, this.log));
+    });
     // A request Node cannot parse (a head past the size limit, bad bytes) gets a Status body, not a bare reset.
     this.server.on('clientError', (err: Error & { code?: string }, socket: Socket) => clientError(err, socket));
   }
@@ -92,7 +97,7 @@ export class FrontDoor {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Before URL parsing resolves them away: `..`, `%2e%2e`, `\` and bad escapes must not climb to another route.
+    // Before URL parsing resolves them away: `..`, `%2e%2e`, `\\` and bad escapes must not climb to another route.
     const refused = checkRequestTarget(req.url);
     if (refused) throw refused;
     const url = new URL(req.url ?? '/', 'http://floe.local');
@@ -100,6 +105,21 @@ export class FrontDoor {
     // Health probes answer everyone, as kube-apiserver's do (system:unauthenticated may read them); they reveal nothing.
     if (path === '/healthz' || path === '/livez') return text(res, 200, 'ok');
     if (path === '/readyz') return this.opened && this.ready() ? text(res, 200, 'ok') : text(res, 503, this.opened ? 'the store cannot take writes' : 'starting');
+    const { route, caller } = await this.admit(req, url);
+    this.guard.checkBody(req, route);
+    if (!(await route.handle(req, res, url, caller))) throw new FloeError('NotFound', 'the server could not find the requested resource');
+  }
+
+  private async serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const refused = checkRequestTarget(req.url);
+    if (refused) throw refused;
+    const url = new URL(req.url ?? '/', 'http://floe.local');
+    const { route, caller } = await this.admit(req, url);
+    if (!route.upgrade || !(await route.upgrade(req, socket, head, url, caller))) throw new FloeError('NotFound', 'the server could not find the requested resource');
+  }
+
+  /** The checks every request passes, in order: Host, Origin, authentication, the route, the route's authorization. */
+  private async admit(req: IncomingMessage, url: URL): Promise<{ route: Route; caller: Caller }> {
     this.guard.checkHost(req);
     this.guard.checkOrigin(req, this.scheme);
     const caller = await this.authenticator.authenticate(req);
@@ -107,7 +127,6 @@ export class FrontDoor {
     if (!this.opened) await this.openedPromise;
     const route = this.table.match(url.pathname);
     if (!route) throw new FloeError('NotFound', 'the server could not find the requested resource');
-    this.guard.checkBody(req, route);
     if (route.access.kind === 'resource') {
       const attributes = route.access.attributes(req, url);
       const decision = this.authorizer.authorize({ user: caller, ...attributes });
@@ -116,7 +135,7 @@ export class FrontDoor {
         throw new FloeError('Forbidden', `${target}${attributes.name ? ` "${attributes.name}"` : ''} is forbidden: User "${caller.name}" cannot ${attributes.verb} resource "${target}"${attributes.namespace ? ` in the namespace "${attributes.namespace}"` : ''}${decision.reason ? `: ${decision.reason}` : ''}`);
       }
     }
-    if (!(await route.handle(req, res, url, caller))) throw new FloeError('NotFound', 'the server could not find the requested resource');
+    return { route, caller };
   }
 
   private fail(res: ServerResponse, err: unknown): void {
@@ -130,6 +149,18 @@ export class FrontDoor {
     res.writeHead(floe.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), 'Cache-Control': 'no-cache, private' });
     res.end(payload);
   }
+}
+
+/** Refuses an upgrade before it is accepted: an HTTP error response with a Status body, then the socket closes. */
+function refuseUpgrade(socket: Duplex, err: unknown, log: Logger): void {
+  const floe = err instanceof FloeError ? err : errors.internal(err instanceof Error ? err.message : String(err), err);
+  if (!(err instanceof FloeError)) log.error({ err }, 'upgrade failed');
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify(floe.toStatus());
+  socket.end(`HTTP/1.1 ${floe.code} ${floe.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** Answers a request Node's parser refused: 431 for a head past the limit, 400 otherwise, each with a Status body. */
