@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 /** A compiled pattern; `test` runs in time linear in the input, whatever the pattern. */
 export interface Re2Pattern {
   test(value: string): boolean;
+  /** Every non-overlapping match, left to right: the whole match, then each capture group (undefined when it took no part). */
+  matchAll(value: string): (string | undefined)[][];
 }
 
 /** Why a pattern does not compile, worded as Go's regexp.Compile words it: ``error parsing regexp: invalid escape sequence: `\1` ``. */
@@ -14,7 +16,7 @@ export interface Re2SyntaxError {
 interface WrappedRe2 {
   ok(): boolean;
   error(): string;
-  match(input: string, start: number, captures: boolean): { index: number };
+  match(input: string, start: number, captures: boolean): { index: number; match?: string; groups?: (string | undefined)[] };
   delete(): void;
 }
 
@@ -113,21 +115,34 @@ export function compileRe2(pattern: string): Re2Pattern | Re2SyntaxError {
 }
 
 function patternOf(pattern: string, compiled: Compiled): Re2Pattern {
-  return {
-    test(value: string): boolean {
-      let current: Compiled | undefined = compiled;
-      for (let attempt = 0; attempt < 2; attempt++) {
-        try {
-          if (current && current.generation === generation && cache.get(pattern) === current) return current.wrapped.match(value, 0, false).index >= 0;
-        } catch {
-          // The heap ran out: the instance is unusable; the retry runs on a fresh one.
-          reset();
-        }
-        current = 'error' in compileRe2(pattern) ? undefined : (cache.get(pattern) as Compiled | undefined);
+  /** Runs `use` on the live compiled pattern; a heap abort gets one retry on a fresh engine, then `fallback`. */
+  const withWrapped = <T>(use: (wrapped: WrappedRe2) => T, fallback: T): T => {
+    let current: Compiled | undefined = compiled;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        if (current && current.generation === generation && cache.get(pattern) === current) return use(current.wrapped);
+      } catch {
+        // The heap ran out: the instance is unusable; the retry runs on a fresh one.
+        reset();
       }
-      // A value too large for the engine's heap even on a fresh instance does not match: refused, never let through.
-      return false;
-    },
+      current = 'error' in compileRe2(pattern) ? undefined : (cache.get(pattern) as Compiled | undefined);
+    }
+    return fallback;
+  };
+  return {
+    // A value too large for the engine's heap even on a fresh instance does not match: refused, never let through.
+    test: (value) => withWrapped((w) => w.match(value, 0, false).index >= 0, false),
+    matchAll: (value) =>
+      withWrapped((w) => {
+        const out: (string | undefined)[][] = [];
+        for (let at = 0; at <= value.length; ) {
+          const m = w.match(value, at, true);
+          if (m.index < 0 || m.match === undefined) break;
+          out.push([m.match, ...(m.groups ?? [])]);
+          at = m.index + Math.max(1, m.match.length);
+        }
+        return out;
+      }, []),
   };
 }
 

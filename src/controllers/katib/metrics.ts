@@ -1,5 +1,6 @@
 // Parsing metrics out of what trials write: text lines in Katib's `name=value` format (or custom two-group regexes),
 // JSON lines, and the observation per metric strategy (min / max / latest).
+import { compileRe2 } from '../../api/schema/index.js';
 import type { Metric } from './types.js';
 
 /** Katib's default filter (pkg/metricscollector/v1beta1/common/const.go). */
@@ -16,14 +17,18 @@ const rfc3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\
 
 /** Metric lines of text output; only `names` are kept; a line may start with an RFC 3339 timestamp. */
 export function parseText(text: string, names: readonly string[], formats: readonly string[] = [], now = new Date().toISOString()): MetricLog[] {
-  const patterns = (formats.length > 0 ? formats : [DefaultMetricsFormat]).map((f) => new RegExp(f, 'g'));
+  // Go's regexp (RE2), as Katib's collector runs them: linear time, so a user's pattern cannot stall the controller.
+  const patterns = (formats.length > 0 ? formats : [DefaultMetricsFormat]).flatMap((f) => {
+    const compiled = compileRe2(f);
+    return 'error' in compiled ? [] : [compiled];
+  });
   const out: MetricLog[] = [];
   for (const raw of text.split('\n')) {
     const stamp = rfc3339.exec(raw);
     const line = stamp ? raw.slice(stamp[0].length) : raw;
     const timeStamp = stamp ? new Date(stamp[1]!).toISOString() : now;
     for (const pattern of patterns) {
-      for (const m of line.matchAll(pattern)) {
+      for (const m of pattern.matchAll(line)) {
         const name = m[1]?.trim() ?? '';
         const value = Number(m[2]);
         if (names.includes(name) && m[2] !== undefined && m[2] !== '' && Number.isFinite(value)) out.push({ name, value, timeStamp });

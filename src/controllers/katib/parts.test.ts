@@ -67,6 +67,11 @@ describe('metrics', () => {
   });
   test('custom regexes and JSON lines', () => {
     assert.deepEqual(parseText('Epoch 3: {acc: 0.9}', ['acc'], ['\\{(\\w+): ([0-9.]+)\\}']).map((l) => l.value), [0.9]);
+    // A user's metricsFormat runs on RE2 as Katib's Go collector runs it: a backtracking pattern cannot stall the
+    // controller on a line built to defeat it (with a backtracking engine this line takes ~2^40 steps).
+    const evil = `${'a'.repeat(40)}!`;
+    assert.deepEqual(parseText(evil, ['a'], ['^(a|a)+(\\d)$', '(x+x+)+(y)']), []);
+    assert.deepEqual(parseText('loss:0.25 loss:0.5', ['loss'], ['(\\w+):([0-9.]+)']).map((l) => l.value), [0.25, 0.5]);
     assert.deepEqual(parseJsonLines('{"loss": 2, "timestamp": 0}\nnot json\n{"loss": "1.5"}', ['loss'], 'T').map((l) => [l.value, l.timeStamp]), [[2, '1970-01-01T00:00:00.000Z'], [1.5, 'T']]);
   });
   test('observation and metric strategies', () => {

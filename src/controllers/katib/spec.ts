@@ -7,6 +7,7 @@ import type { ParameterSpec } from './algorithms/types.js';
 import { validateEarlyStopping } from './earlystopping.js';
 import { trialParameterRefs } from './template.js';
 import type { Experiment, ExperimentSpec, MetricsCollectorSpec, Setting, TrialTemplate } from './types.js';
+import { compileRe2 } from '../../api/schema/index.js';
 
 const trainingKinds = ['TFJob', 'PyTorchJob', 'XGBoostJob', 'MXJob', 'MPIJob'];
 const condition = (type: string): string => `status.conditions.#(type=="${type}")#|#(status=="True")#`;
@@ -136,12 +137,14 @@ function validateCollector(mc: MetricsCollectorSpec | undefined, errors: FieldEr
   }
   (mc?.source?.filter?.metricsFormat ?? []).forEach((format, i) => {
     const field = `${path}.source.filter.metricsFormat[${i}]`;
-    try {
-      const groups = new RegExp(`${format}|`).exec('')!.length - 1;
-      if (groups !== 2) errors.push(fieldErrors.invalid(field, format, `must have exactly 2 capture groups (name, value), has ${groups}`));
-    } catch (err) {
-      errors.push(fieldErrors.invalid(field, format, `not a valid regular expression: ${(err as Error).message}`));
+    // Katib compiles these with Go's regexp: RE2 syntax, linear time.
+    const compiled = compileRe2(`${format}|`);
+    if ('error' in compiled) {
+      errors.push(fieldErrors.invalid(field, format, `not a valid regular expression: ${compiled.error}`));
+      return;
     }
+    const groups = (compiled.matchAll('')[0]?.length ?? 1) - 1;
+    if (groups !== 2) errors.push(fieldErrors.invalid(field, format, `must have exactly 2 capture groups (name, value), has ${groups}`));
   });
 }
 
