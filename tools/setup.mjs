@@ -40,6 +40,18 @@ if (process.argv.includes('--with-kubectl') || process.env.npm_lifecycle_event =
   }
 }
 
+// 2b. runc, which runs Pods whose image is in Floe's image store (docs/adr/0010), and for the tests Debian's static
+//     busybox, from which they build their images. apt needs root; without it container Pods say runc is missing.
+{
+  const wanted = [...(has('runc') || existsSync('/usr/sbin/runc') ? [] : ['runc']), ...(process.env.npm_lifecycle_event === 'pretest' && !existsSync('/usr/bin/busybox') ? ['busybox-static'] : [])];
+  if (wanted.length > 0 && process.getuid?.() === 0) {
+    step(`installing Debian ${wanted.join(' ')} (container Pods)`);
+    run('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${wanted.join(' ')}`]);
+  } else if (wanted.length > 0) {
+    step(`${wanted.join(' ')} missing and not root: Pods whose image is in the store cannot run in containers (apt-get install ${wanted.join(' ')})`);
+  }
+}
+
 // 3. A project virtualenv with the pinned Python packages (requirements.txt), rebuilt when that file changes.
 if (process.env.npm_lifecycle_event === 'pretest' || process.argv.includes('--with-python')) {
   const venv = join(root, '.venv');

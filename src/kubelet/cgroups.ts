@@ -178,11 +178,20 @@ function probeV1(plan: HierarchyPlan, notes: string[]): Hierarchy | undefined {
   return controllers.size > 0 ? { version: 1, parent, controllers } : undefined;
 }
 
-/** Live (not zombie) member processes of a cgroup directory. */
+/** The cgroups directly below `dir` (a container runtime puts its container in one, see container-runtime.ts). */
+function childCgroups(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+  } catch {
+    return [];
+  }
+}
+
+/** Live (not zombie) member processes of a cgroup directory and of the cgroups below it (v1 lists only its own). */
 function liveMembers(dir: string): number[] {
   const text = readText(join(dir, 'cgroup.procs'));
-  if (!text) return [];
-  const out: number[] = [];
+  if (text === undefined) return [];
+  const out: number[] = childCgroups(dir).flatMap(liveMembers);
   for (const line of text.split('\n')) {
     const pid = Number(line);
     if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
@@ -227,9 +236,11 @@ export function killCgroupRound(dirs: readonly string[]): number {
   return members.length;
 }
 
+/** Removes cgroup directories, the cgroups below each first (a cgroup with children cannot be removed). */
 function removeDirs(dirs: readonly string[]): boolean {
   let all = true;
   for (const dir of dirs) {
+    if (!removeDirs(childCgroups(dir))) all = false;
     try {
       rmdirSync(dir);
     } catch (err) {

@@ -54,6 +54,16 @@ export interface KubeletConfig {
   containerLogMaxSize?: number;
   /** Log files kept per container run, the current one included, the kubelet's containerLogMaxFiles; default 5. */
   containerLogMaxFiles?: number;
+  /**
+   * The compatibility mode for images no rule maps (docs/adr/0010): a container whose image is neither in the local
+   * image store nor pullable (its registry unreachable, `imagePullPolicy: Never`, a name that is no image reference)
+   * runs its command on the host, as every image did before containers. Default true; false makes it `ErrImagePull`.
+   */
+  hostProcessFallback?: boolean;
+  /** The OCI runtime for container Pods; default `runc` looked up in /usr/sbin, /usr/bin, /sbin, /bin, /usr/local/{s,}bin. */
+  runcPath?: string;
+  /** The image store container Pods run from; default `<dataDir>/images` (where `floe image load` puts images). */
+  imagesDir?: string;
 }
 
 /** Intervals and back-off bounds; tests shorten them, production keeps the kubelet's defaults. */
@@ -80,14 +90,15 @@ export const defaultTiming: KubeletTiming = {
   configRetryMs: 2_000,
 };
 
-export type ImageResolution = { kind: 'host'; env: LocalEnvironment } | { kind: 'unsupported'; pattern: string; reason?: string };
+/** `pattern` is the matching rule's; a `host` resolution without one is an image no rule maps. */
+export type ImageResolution = { kind: 'host'; env: LocalEnvironment; pattern?: string } | { kind: 'unsupported'; pattern: string; reason?: string };
 
 /** The environment an image runs in: the first rule whose pattern matches, else the host as is. */
 export function resolveImage(rules: readonly ImageRule[], image: string): ImageResolution {
   for (const rule of rules) {
     if (!globMatches(rule.pattern, image)) continue;
     if (rule.run === 'unsupported') return { kind: 'unsupported', pattern: rule.pattern, ...(rule.reason ? { reason: rule.reason } : {}) };
-    return { kind: 'host', env: rule.run === 'host' ? {} : rule.run };
+    return { kind: 'host', env: rule.run === 'host' ? {} : rule.run, pattern: rule.pattern };
   }
   return { kind: 'host', env: {} };
 }

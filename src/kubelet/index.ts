@@ -7,3 +7,5 @@ export { HostPortAllocator, type HostPortAllocatorOptions } from './host-port-al
 export { GroupAnnotation, MinAvailableAnnotation } from './scheduling.js';
 export { KubeletVersion } from './node.js';
 export { volumeEnvName } from './volumes.js';
+export type { AttachRequest, ExecExit, ExecRequest, ExecSession } from './exec.js';
+export { RuntimeAnnotation } from './container-runtime.js';

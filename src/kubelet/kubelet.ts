@@ -1,5 +1,6 @@
 // The Kubelet: registers the node, schedules, runs Pods as process groups, serves their logs, gives Services ports.
 import { mkdirSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { FloeError } from '../api/errors.js';
 import type { Logger } from '../api/logger.js';
@@ -7,6 +8,7 @@ import type { Client } from '../client/client.js';
 import { defaultTiming, type KubeletConfig, type KubeletTiming } from './config.js';
 import { ContainerConfigError } from './container-env.js';
 import { EventRecorder } from './events.js';
+import { ContainerStreams, type AttachRequest, type ExecRequest, type ExecSession } from './exec.js';
 import { Informer } from './informer.js';
 import { logTarget, readLog, type LogOptions } from './logs.js';
 import { buildLoopbackShim } from './loopback.js';
@@ -51,6 +53,7 @@ export class Kubelet {
   private readonly log: Logger;
   private readonly timing: KubeletTiming;
   private readonly baseEnv: Record<string, string>;
+  private readonly streams: ContainerStreams;
   private running: Running | undefined;
 
   constructor(options: KubeletOptions) {
@@ -64,6 +67,14 @@ export class Kubelet {
       const value = host[name];
       if (value !== undefined) this.baseEnv[name] = value;
     }
+    this.streams = new ContainerStreams({
+      client: this.client,
+      nodeName: this.config.nodeName,
+      dataDir: this.config.dataDir,
+      worker: (uid) => this.running?.runtime.worker(uid),
+      logs: (namespace, pod, logOptions) => this.logs(namespace, pod, logOptions),
+      hostPath: this.baseEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    });
   }
 
   async start(): Promise<void> {
@@ -101,7 +112,9 @@ export class Kubelet {
       allocatable: allocatable({ apiVersion: 'v1', kind: 'Node', metadata: {}, status: { allocatable: capacityMap(capacity) } }),
       gpuCount: capacity.gpus,
       serviceEnv: (namespace) => serviceController.serviceEnv(namespace),
+      serviceNames: () => services.list().map((s) => ({ namespace: s.metadata.namespace ?? 'default', name: s.metadata.name ?? '' })),
       limits: config,
+      containers: config,
     });
     const scheduler = new Scheduler({ client, nodeName: config.nodeName, pods, nodes, events: schedulerEvents, logger: this.log, resyncMs: timing.resyncMs });
     await Promise.all([services.start(), nodes.start()]);
@@ -147,6 +160,21 @@ export class Kubelet {
       if (err instanceof ContainerConfigError) return undefined;
       throw err;
     }
+  }
+
+  /** `kubectl exec`: a command in a running container, in its environment and cgroups (exec.ts). */
+  exec(namespace: string, pod: string, request: ExecRequest): Promise<ExecSession> {
+    return this.streams.exec(namespace, pod, request);
+  }
+
+  /** `kubectl attach`: a running container's output from now on (exec.ts). */
+  attach(namespace: string, pod: string, request: AttachRequest): Promise<ExecSession> {
+    return this.streams.attach(namespace, pod, request);
+  }
+
+  /** `kubectl port-forward`: a connection to a port one of the Pod's processes listens on (exec.ts). */
+  portForward(namespace: string, pod: string, port: number): Promise<Socket> {
+    return this.streams.portForward(namespace, pod, port);
   }
 
   /**

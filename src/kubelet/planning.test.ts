@@ -204,7 +204,7 @@ describe('containers', () => {
       { pattern: 'python:*', run: { pathPrepend: ['/venv/bin'] } },
       { pattern: 'gcr.io/*', run: 'unsupported' as const },
     ];
-    assert.deepEqual(resolveImage(rules, 'python:3.11'), { kind: 'host', env: { pathPrepend: ['/venv/bin'] } });
+    assert.deepEqual(resolveImage(rules, 'python:3.11'), { kind: 'host', env: { pathPrepend: ['/venv/bin'] }, pattern: 'python:*' });
     assert.deepEqual(resolveImage(rules, 'gcr.io/x/y:1'), { kind: 'unsupported', pattern: 'gcr.io/*' });
     assert.deepEqual(resolveImage(rules, 'busybox'), { kind: 'host', env: {} });
     assert.equal(globMatches('a?c', 'abc'), true);

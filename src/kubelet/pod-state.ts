@@ -11,6 +11,8 @@ export interface RunRecord {
   startTicks?: number;
   /** The run's cgroup directories (one per hierarchy), written before the spawn; absent on a node without cgroups. */
   cgroups?: string[];
+  /** Set when the run is an OCI container (container-runtime.ts): runc's id for it; the pid above is the wrapper's. */
+  containerId?: string;
 }
 
 export interface TerminationRecord {

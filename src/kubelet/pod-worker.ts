@@ -28,7 +28,9 @@ import {
 } from './pod-state.js';
 import { containerGpuCount, containerMemoryLimit, podRequests, GpuResource } from './resources.js';
 import { PodRef, isTerminal, type ContainerSpec, type Pod } from './types.js';
-import { containerMounts, mapMountPaths, prepareVolumes, volumeEnvName, type VolumeLookups } from './volumes.js';
+import { containerMounts, mapMountPaths, prepareVolumes, volumeEnvName, type Mount, type VolumeLookups } from './volumes.js';
+import { ContainerRuntime, CreateContainerError, memoryLimitReached, PullError, RuntimeAnnotation, type PreparedBundle } from './container-runtime.js';
+import type { ImageRecord } from '../images/index.js';
 
 /**
  * The wrapper every container runs under: it first moves itself into the run's cgroups ($2 directories follow), so
@@ -81,8 +83,33 @@ export interface WorkerContext {
   /** Without a pids cgroup: a command prefix bounding the run's processes another way (prlimit), or none. */
   processBound(): string[];
   logRotation: LogRotation;
+  /** OCI containers for images no rule maps (container-runtime.ts). */
+  containers: ContainerRuntime;
+  /** Every Service (namespace and name), for a container Pod's /etc/hosts. */
+  serviceNames(): { namespace: string; name: string }[];
   /** Called once the worker has removed the Pod's state after the Pod is gone. */
   finished(uid: string): void;
+}
+
+/** A running container as `kubectl exec` sees it (PodWorker.execTarget). */
+export interface ExecTarget {
+  uid: string;
+  pod: Pod;
+  container: ContainerSpec;
+  attempt: number;
+  /** The run's cgroups (none on a node without them): an exec'd process joins them, so limits and kills reach it. */
+  cgroups: string[];
+  /** `FLOE_CONTAINER_RUN=…`: without cgroups, how the run's processes are found (and killed). */
+  marker: string;
+  /** The container's environment and working directory (host processes). */
+  env: Record<string, string>;
+  cwd: string;
+  /** For an OCI container: `runc … exec <id>`, the command runs inside it with the container's own env and cwd. */
+  execPrefix?: string[];
+  /** For an OCI container: runc's state file, there once `runc run` has created the container. */
+  containerState?: string;
+  /** Without a pids cgroup: the prlimit prefix the container's own command ran under. */
+  processBound: string[];
 }
 
 interface ExitInfo {
@@ -98,7 +125,12 @@ interface Launch {
   argv: string[];
   env: Record<string, string>;
   cwd: string;
+  /** Set for a container that runs from its image (an OCI container), with what its bundle is built from. */
+  container?: { image: ImageRecord; podEnv: Record<string, string>; mounts: Mount[]; dirs: Map<string, string> };
 }
+
+/** PATH of the wrapper and runc when a container runs in an OCI container (its own environment is in config.json). */
+const runtimePath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export class PodWorker {
   readonly uid: string;
@@ -234,12 +266,40 @@ export class PodWorker {
   }
 
   private async probeTarget(container: ContainerSpec): Promise<ProbeTarget> {
+    const containerId = this.records.get(container.name)?.running?.containerId;
+    if (containerId) return { container, env: {}, cwd: '/', execPrefix: this.ctx.containers.execPrefix(containerId) };
     let launch = this.launches.get(container.name);
     if (!launch && this.pod) {
       launch = await this.prepare(this.pod, container);
       this.launches.set(container.name, launch);
     }
     return { container, env: launch?.env ?? { PATH: this.ctx.baseEnv.PATH ?? '/usr/bin:/bin' }, cwd: launch?.cwd ?? this.paths.workDir };
+  }
+
+  /**
+   * What `kubectl exec` into a running container needs (exec.ts): the run, its cgroups, and the environment and working
+   * directory it was launched with (an OCI container: `runc exec` with its id instead). Undefined when it is not running.
+   */
+  async execTarget(name: string): Promise<ExecTarget | undefined> {
+    const run = this.records.get(name)?.running;
+    const found = this.containerSpec(name);
+    if (!this.pod || !run || run.pid === undefined || !found || this.done || this.stopped || this.terminating) return undefined;
+    const pod = this.pod;
+    const target = await this.probeTarget(found.container);
+    const cgroups = recordedCgroups(run.cgroups, this.uid, name);
+    return {
+      uid: this.uid,
+      pod,
+      container: found.container,
+      attempt: run.attempt,
+      cgroups,
+      marker: runMarker(this.uid, name, run.attempt),
+      env: target.env,
+      cwd: target.cwd,
+      ...(target.execPrefix && target.execPrefix.length > 0 ? { execPrefix: target.execPrefix } : {}),
+      ...(run.containerId ? { containerState: join(this.ctx.containers.stateRoot, run.containerId, 'state.json') } : {}),
+      processBound: cgroups.length > 0 && this.ctx.cgroups.status.pids ? [] : this.ctx.processBound(),
+    };
   }
 
   /** A probe result: readiness changes rewrite the status; a failed liveness (or startup) probe restarts the container. */
@@ -283,7 +343,8 @@ export class PodWorker {
   limitedGroups(): number[] {
     const out: number[] = [];
     for (const record of this.records.values()) {
-      if (record.running?.pid !== undefined && this.memoryLimit(record.name) !== undefined) out.push(record.running.pid);
+      // A container run's processes are not in the wrapper's group, and its memory limit is the kernel's (its cgroup).
+      if (record.running?.pid !== undefined && record.running.containerId === undefined && this.memoryLimit(record.name) !== undefined) out.push(record.running.pid);
     }
     return out;
   }
@@ -343,11 +404,26 @@ export class PodWorker {
 
   private async start(pod: Pod, container: ContainerSpec): Promise<void> {
     let launch: Launch;
+    let bundle: PreparedBundle | undefined;
     try {
       launch = await this.prepare(pod, container);
+      if (launch.container) {
+        const { image, podEnv, mounts, dirs } = launch.container;
+        const attempt = this.records.get(container.name)?.started ?? 0;
+        bundle = await this.ctx.containers.prepareBundle({ pod, container, attempt, image, podRoot: this.paths.root, podEnv, mounts, volumeDirs: dirs, services: this.ctx.serviceNames() });
+        launch = { ...launch, env: bundle.env, cwd: bundle.cwd };
+      }
     } catch (err) {
-      if (!(err instanceof ContainerConfigError || err instanceof CannotRunError)) throw err;
-      const reason = err instanceof CannotRunError ? 'CreateContainerError' : 'CreateContainerConfigError';
+      if (err instanceof PullError) {
+        // ErrImagePull, then ImagePullBackOff until the back-off ends (the runtime's events say what failed).
+        this.waiting.set(container.name, { reason: err.reason, message: err.message });
+        this.ctx.events.record(pod, 'Warning', 'Failed', `Error: ${err.reason}`, this.fieldPath(container.name));
+        const at = err.retryAt ?? Date.now() + this.ctx.timing.configRetryMs;
+        this.retryAt = this.retryAt !== undefined && this.retryAt > Date.now() ? Math.min(this.retryAt, at) : at;
+        return;
+      }
+      if (!(err instanceof ContainerConfigError || err instanceof CannotRunError || err instanceof CreateContainerError)) throw err;
+      const reason = err instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerError';
       this.waiting.set(container.name, { reason, message: err.message });
       const key = `${container.name}\u0000${err.message}`;
       if (!this.warned.has(key)) {
@@ -366,7 +442,9 @@ export class PodWorker {
     delete record.restartAt;
     delete record.killReason;
     delete record.killMessage;
+    if (bundle) record.running.containerId = bundle.id;
     this.persist(record);
+    if (bundle) return this.startContainer(pod, container, record, attempt, launch, bundle);
     const program = launch.argv[0] ?? '';
     if (!this.executable(program, launch.env.PATH ?? '', launch.cwd)) {
       const message = program.includes('/') ? `exec: "${program}": stat ${program}: no such file or directory` : `exec: "${program}": executable file not found in $PATH`;
@@ -405,6 +483,55 @@ export class PodWorker {
     if (startTicks !== undefined) record.running.startTicks = startTicks;
     this.persist(record);
     this.log.debug({ container: container.name, pid: child.pid, attempt }, 'started container');
+    const fieldPath = this.fieldPath(container.name);
+    this.ctx.events.record(pod, 'Normal', 'Created', `Created container: ${container.name}`, fieldPath);
+    this.ctx.events.record(pod, 'Normal', 'Started', `Started container ${container.name}`, fieldPath);
+  }
+
+  /**
+   * A run in an OCI container: `runc run` in the foreground under the same wrapper as a process (exit file, log file,
+   * process group), so restarts, logs, probes, deletion and re-adoption work alike. runc puts the container into its
+   * own cgroup below the run's (config.json), so the wrapper joins none; the container's processes are found by cgroup.
+   */
+  private startContainer(pod: Pod, container: ContainerSpec, record: ContainerRecord, attempt: number, launch: Launch, bundle: PreparedBundle): void {
+    const run = record.running!;
+    if (bundle.startError) {
+      appendFileSync(this.openLog(container.name, attempt), `${bundle.startError}\n`);
+      this.exited(container.name, attempt, { error: new Error(bundle.startError) });
+      return;
+    }
+    const exitFile = this.paths.exitFile(container.name, attempt);
+    mkdirSync(join(exitFile, '..'), { recursive: true });
+    rmSync(exitFile, { force: true });
+    this.prune(container.name, attempt);
+    const cgroups = this.runCgroups(pod, container, attempt);
+    if (cgroups.length > 0) run.cgroups = cgroups;
+    this.persist(record);
+    const limits: { cpuQuotaUs?: number; memoryBytes?: number } = {};
+    const cpu = parseQuantity(container.resources?.limits?.cpu);
+    if (cpu !== undefined && cpu > 0) limits.cpuQuotaUs = Math.max(1000, Math.ceil(cpu * 100_000));
+    const memory = containerMemoryLimit(container);
+    if (memory !== undefined) limits.memoryBytes = memory;
+    this.ctx.containers.writeConfig(bundle, { uid: this.uid, container: container.name, attempt, cgroups, limits });
+    const fd = openSync(this.openLog(container.name, attempt), 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn('/bin/sh', ['-c', wrapper, 'floe-container', exitFile, '0', ...bundle.argv], { detached: true, cwd: bundle.dir, env: { PATH: runtimePath }, stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    child.once('error', (err) => this.exited(container.name, attempt, { error: err }));
+    if (child.pid === undefined) return;
+    child.once('exit', (code, signal) => this.exited(container.name, attempt, { code, signal }));
+    child.unref();
+    this.children.set(container.name, child);
+    this.launches.set(container.name, launch);
+    this.probes.delete(container.name);
+    run.pid = child.pid;
+    const startTicks = readProcStat(child.pid)?.startTicks;
+    if (startTicks !== undefined) run.startTicks = startTicks;
+    this.persist(record);
+    this.log.debug({ container: container.name, pid: child.pid, attempt, id: bundle.id }, 'started container in an OCI container');
     const fieldPath = this.fieldPath(container.name);
     this.ctx.events.record(pod, 'Normal', 'Created', `Created container: ${container.name}`, fieldPath);
     this.ctx.events.record(pod, 'Normal', 'Started', `Started container ${container.name}`, fieldPath);
@@ -484,6 +611,15 @@ export class PodWorker {
   private async prepare(pod: Pod, container: ContainerSpec): Promise<Launch> {
     const image = container.image ?? '';
     const resolved = resolveImage(this.ctx.images, image);
+    // Images no rule maps to a local environment run from the image when Floe has it or can pull it (docs/adr/0010);
+    // the Pod's floe.dev/runtime annotation can ask for either runtime whatever the image table says.
+    const wanted = pod.metadata.annotations?.[RuntimeAnnotation];
+    if (wanted !== 'process' && (wanted === 'container' || resolved.kind === 'unsupported' || resolved.pattern === undefined)) {
+      const fieldPath = this.fieldPath(container.name);
+      const events = (type: 'Normal' | 'Warning', reason: string, message: string): void => this.ctx.events.record(pod, type, reason, message, fieldPath);
+      const decision = await this.ctx.containers.decide(pod, container, events, { hostFallback: wanted !== 'container' });
+      if (decision.kind === 'container') return this.prepareContainer(pod, container, decision.image);
+    }
     if (resolved.kind === 'unsupported') {
       throw new CannotRunError(`image "${image}" cannot run on this machine: it matches "${resolved.pattern}", which Floe's image table marks unsupported${resolved.reason ? ` (${resolved.reason})` : ''}`);
     }
@@ -507,6 +643,15 @@ export class PodWorker {
     for (const [name, dir] of dirs) env[volumeEnvName(name)] = dir;
     env.CUDA_VISIBLE_DEVICES = this.gpusFor(pod, container).join(',');
     return { argv, env, cwd: this.workingDir(container.workingDir ? mapMountPaths(expand(container.workingDir, expandWith), mounts) : undefined) };
+  }
+
+  /** What an OCI container's bundle is built from: the Pod's variables and volumes (the image gives the rest). */
+  private async prepareContainer(pod: Pod, container: ContainerSpec, image: ImageRecord): Promise<Launch> {
+    const envCtx: EnvContext = { podIP: PodIP, hostIP: HostIP, nodeName: this.ctx.nodeName, allocatable: this.ctx.allocatable, serviceEnv: this.ctx.serviceEnv(pod.metadata.namespace ?? 'default') };
+    const podEnv = await containerEnv(pod, container, this.ctx.lookups, envCtx);
+    const dirs = await prepareVolumes(pod, this.paths, this.ctx.dataDir, this.ctx.lookups, envCtx);
+    const mounts = containerMounts(container, dirs, pod);
+    return { argv: [], env: podEnv, cwd: '/', container: { image, podEnv, mounts, dirs } };
   }
 
   /** The container's slice of the Pod's GPUs: init containers from the start, containers one after another. */
@@ -553,7 +698,8 @@ export class PodWorker {
       exitCode = info.code ?? (signal !== undefined ? 128 + signal : 137);
     }
     const cgroups = recordedCgroups(run.cgroups, this.uid, name);
-    if (exitCode === 137 && !record.killReason && cgroups.length > 0 && this.ctx.cgroups.oomKills(cgroups) > 0) {
+    const oomKilled = cgroups.length > 0 && (this.ctx.cgroups.oomKills(cgroups) > 0 || (run.containerId !== undefined && !this.terminating && memoryLimitReached(cgroups)));
+    if (exitCode === 137 && !record.killReason && oomKilled) {
       const limit = this.memoryLimit(name);
       record.killReason = 'OOMKilled';
       record.killMessage = `the kernel stopped a process of the container at its memory limit${limit !== undefined ? ` of ${Math.round(limit / 2 ** 20)}Mi` : ''}`;
@@ -561,6 +707,9 @@ export class PodWorker {
     }
     // A container ends when its main process does: what it leaves behind goes too, in its group or its cgroups.
     this.killRun(name, run);
+    if (run.containerId !== undefined) {
+      void this.ctx.containers.finish(this.paths.root, this.uid, name, attempt).catch((err: unknown) => this.log.warn({ err, container: name }, 'cleaning up after a container failed'));
+    }
     if (cgroups.length > 0) {
       void releaseCgroups(cgroups).then((ok) => {
         if (!ok) this.log.warn({ container: name, cgroups }, 'processes of a finished container would not die; its cgroups are left');
@@ -649,6 +798,7 @@ export class PodWorker {
     void this.ctx.cgroups.releasePod(this.uid, cgroups).then((ok) => {
       if (!ok) this.log.warn({ uid: this.uid }, 'processes of a deleted pod would not die; its cgroups are left');
     });
+    void this.ctx.containers.releasePod(this.uid).catch((err: unknown) => this.log.warn({ err }, 'releasing the containers of a deleted pod failed'));
     this.done = true;
     clearTimeout(this.timer);
     this.ctx.gpus.release(this.uid);

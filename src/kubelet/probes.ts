@@ -29,6 +29,8 @@ export interface ProbeTarget {
   container: ContainerSpec;
   env: Record<string, string>;
   cwd: string;
+  /** For a container run: the command that runs an exec probe inside it (`runc exec <id>`). */
+  execPrefix?: string[];
 }
 
 function probeOf(container: ContainerSpec, kind: ProbeKind): ProbeSpec | undefined {
@@ -136,7 +138,9 @@ function resolvePort(container: ContainerSpec, port: number | string): number | 
 export function runProbe(spec: ProbeSpec, target: ProbeTarget): Promise<ProbeResult> {
   const timeoutMs = (spec.timeoutSeconds ?? 1) * 1000;
   if (spec.exec) {
-    const [cmd, ...args] = spec.exec.command ?? [];
+    const [first, ...rest] = spec.exec.command ?? [];
+    if (!first) return Promise.resolve({ ok: false, message: 'exec probe has no command' });
+    const [cmd, ...args] = target.execPrefix && target.execPrefix.length > 0 ? [...target.execPrefix, first, ...rest] : [first, ...rest];
     if (!cmd) return Promise.resolve({ ok: false, message: 'exec probe has no command' });
     return new Promise((resolve) => {
       const child = spawn(cmd, args, { cwd: target.cwd, env: target.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });

@@ -9,6 +9,7 @@ import { defaultLogRotation } from './logs.js';
 import type { EventRecorder } from './events.js';
 import type { Informer } from './informer.js';
 import { PodWorker, runMarker, type GpuAllocator, type WorkerContext } from './pod-worker.js';
+import { ContainerRuntime } from './container-runtime.js';
 import { groupResidentBytes, isAlive, killByEnv, signalGroup, userTaskCount } from './proc.js';
 import { PodPaths, podDirectories, readContainerRecords, removePodState } from './pod-state.js';
 import { ConfigMapRef, SecretRef, isTerminal, type Pod } from './types.js';
@@ -28,6 +29,10 @@ export interface RuntimeOptions {
   serviceEnv(namespace: string): Record<string, string>;
   /** cgroups, podPidsLimit and log rotation, from the kubelet configuration; defaults where absent. */
   limits?: Pick<KubeletConfig, 'cgroups' | 'podPidsLimit' | 'containerLogMaxSize' | 'containerLogMaxFiles'>;
+  /** Container Pods: the host-process fallback, runc and the image store, from the kubelet configuration. */
+  containers?: Pick<KubeletConfig, 'hostProcessFallback' | 'runcPath' | 'imagesDir'>;
+  /** Every Service (namespace and name), for container Pods' /etc/hosts; none when absent. */
+  serviceNames?(): { namespace: string; name: string }[];
 }
 
 /**
@@ -133,6 +138,17 @@ export class Runtime {
       cgroups,
       processBound: processBound(cgroups.status.pids ? 0 : podPidsLimit),
       logRotation: { maxBytes: limits.containerLogMaxSize ?? defaultLogRotation.maxBytes, maxFiles: limits.containerLogMaxFiles ?? defaultLogRotation.maxFiles },
+      containers: new ContainerRuntime({
+        dataDir: options.dataDir,
+        client,
+        logger: this.log,
+        backoffInitialMs: options.timing.crashLoopInitialMs,
+        backoffMaxMs: options.timing.crashLoopMaxMs,
+        ...(options.containers?.hostProcessFallback !== undefined ? { hostProcessFallback: options.containers.hostProcessFallback } : {}),
+        ...(options.containers?.runcPath ? { runcPath: options.containers.runcPath } : {}),
+        ...(options.containers?.imagesDir ? { imagesDir: options.containers.imagesDir } : {}),
+      }),
+      serviceNames: () => options.serviceNames?.() ?? [],
       finished: (uid) => this.workers.delete(uid),
       lookups: {
         async configMap(namespace, name) {
@@ -231,6 +247,7 @@ export class Runtime {
       if (dirs.length === 0) killByEnv(runMarker(uid, record.name, run.attempt));
     }
     void this.ctx.cgroups.releasePod(uid, cgroups);
+    void this.ctx.containers.releasePod(uid).catch((err: unknown) => this.log.warn({ err, uid }, 'releasing the containers of a removed pod failed'));
     this.log.info({ uid }, 'removing state of a pod that no longer exists');
     removePodState(paths);
   }

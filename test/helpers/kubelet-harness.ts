@@ -12,6 +12,7 @@ import { Kubelet } from '../../src/kubelet/kubelet.js';
 import { PodPaths, podDirectories, readContainerRecords } from '../../src/kubelet/pod-state.js';
 import { isAlive, signalGroup } from '../../src/kubelet/proc.js';
 import { Cgroups, recordedCgroups } from '../../src/kubelet/cgroups.js';
+import { removePodCgroupFolders } from '../../src/kubelet/container-runtime.js';
 import type { Pod, PodSpec } from '../../src/kubelet/types.js';
 
 /** Fast intervals for tests: crash-loop back-off of 200 ms doubling to 800 ms. */
@@ -76,8 +77,10 @@ export function killRecordedProcesses(dataDir: string): void {
       if (run?.pid !== undefined && isAlive(run.pid, run.startTicks)) signalGroup(run.pid, 'SIGKILL');
       known.push(...recordedCgroups(run?.cgroups, uid, record.name));
     }
-    // Processes outside the group (a setsid child) but in the Pod's cgroups, and the cgroups themselves.
+    // Processes outside the group (a setsid child) but in the Pod's cgroups, and the cgroups themselves; then what
+    // runc made for container Pods in the hierarchies Floe sets no limits in.
     cgroups.releasePodSync(uid, known);
+    removePodCgroupFolders(uid);
   }
 }
 
