@@ -58,6 +58,10 @@ export async function startCapabilities(list: readonly Capability[], ctx: Omit<C
     }
     closers.length = 0;
   };
+  for (const capability of list) {
+    const missing = (capability.needs ?? []).filter((need) => (need === 'podLogs' ? !ctx.node : !ctx.node?.volumeDir));
+    if (missing.length > 0) ctx.logger.warn({ capability: capability.name, missing, mode: ctx.mode }, 'the node runtime of this mode lacks what some features of this capability need; they stay off');
+  }
   try {
     for (const capability of list) {
       const started = await capability.start({ ...ctx, manager, logger: ctx.logger.child({ capability: capability.name }) });

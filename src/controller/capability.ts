@@ -67,6 +67,8 @@ export interface Route {
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, caller: Caller): boolean | Promise<boolean>;
 }
 
+export type NodeNeed = 'podLogs' | 'volumeDirs';
+
 /** What a capability may ask of the node runtime (the local kubelet embedded; the cluster's API on a cluster). */
 export interface NodeRuntime {
   /** A container's whole log. */
@@ -117,6 +119,12 @@ export interface Capability {
   defaults?(ctx: Pick<CapabilityContext, 'pythonDir'>): KubeObject[];
   /** Its admission plug-ins (defaulting and validation webhooks upstream), in upstream webhook order. */
   admission?: readonly AdmissionPlugin[];
+  /**
+   * What it asks of the node runtime (`ctx.node`): `podLogs` (Katib's StdOut collector), `volumeDirs` (collectors that
+   * read a Pod's volume on this machine). A mode that cannot give one starts the capability anyway and logs which of
+   * its features are off, so that a user reads why a collector does not work instead of guessing.
+   */
+  needs?: readonly NodeNeed[];
   /** Adds its controllers to `ctx.manager` and opens its stores; called in list order, after every CRD is served. */
   start(ctx: CapabilityContext): Promise<StartedCapability>;
 }

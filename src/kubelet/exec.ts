@@ -201,7 +201,7 @@ export function chooseContainer(pod: Pod, name: string | undefined): ContainerSp
  * mount path was mapped to the volume's host folder, so tar would name members after that folder: a `--transform`
  * (GNU tar) names them after the mount path again. Only for tar, only for paths that were mapped.
  */
-function tarTransforms(argv: readonly string[], mapped: readonly string[], mounts: readonly Mount[]): string[] {
+export function tarTransforms(argv: readonly string[], mapped: readonly string[], mounts: readonly Mount[]): string[] {
   if (basename(argv[0] ?? '') !== 'tar') return [];
   const used = mounts.filter((m) => mapped.some((a, i) => a !== argv[i] && a.includes(m.hostPath)));
   const escape = (s: string): string => s.replace(/[\\^$.*[\]]/g, '\\$&');
@@ -278,15 +278,15 @@ function tcpListeners(port: number): Listener[] {
   return out;
 }
 
-/** /proc/net/tcp writes an IPv4 address as one little-endian 32-bit word. */
-function ipv4Host(hex: string): string {
+/** /proc/net/tcp writes an IPv4 address as one little-endian 32-bit word; a wildcard becomes loopback. */
+export function ipv4Host(hex: string): string {
   const bytes = Buffer.from(hex, 'hex').reverse();
   const text = [...bytes].join('.');
   return text === '0.0.0.0' ? '127.0.0.1' : text;
 }
 
-/** …and an IPv6 address as four of them. */
-function ipv6Host(hex: string): string {
+/** …and an IPv6 address as four of them (IPv4-mapped addresses come back as IPv4). */
+export function ipv6Host(hex: string): string {
   const bytes = Buffer.alloc(16);
   for (let i = 0; i < 4; i++) Buffer.from(hex.slice(i * 8, i * 8 + 8), 'hex').reverse().copy(bytes, i * 4);
   if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return [...bytes.subarray(12)].join('.');

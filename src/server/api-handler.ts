@@ -32,6 +32,9 @@ export interface WatchParams {
   allowWatchBookmarks?: boolean;
 }
 
+/** The streaming subresources of Pods, which the API server hands to the node runtime. */
+export type ConnectSubresource = 'exec' | 'attach' | 'portforward';
+
 /** kube-apiserver's `fieldValidation`: what a field the kind does not declare does to a write. */
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -98,6 +101,15 @@ export class ApiHandler {
 
   get(ctx: RequestContext, type: ResourceType, namespace: string | undefined, name: string, subresource?: 'status'): KubeObject {
     this.authorize(ctx, 'get', type, namespace, name, subresource);
+    return this.read(type, namespace, name);
+  }
+
+  /**
+   * A connect subresource (`pods/exec`, `pods/attach`, `pods/portforward`): authorized as `create` on the subresource,
+   * as kube-apiserver authorizes the WebSocket upgrades kubectl sends for them; returns the object (or NotFound).
+   */
+  connect(ctx: RequestContext, type: ResourceType, namespace: string | undefined, name: string, subresource: ConnectSubresource): KubeObject {
+    this.authorize(ctx, 'create', type, namespace, name, subresource);
     return this.read(type, namespace, name);
   }
 
@@ -458,7 +470,7 @@ export class ApiHandler {
     const decision = this.authorizer.authorize(attrs);
     if (!decision.allowed) {
       const scope = namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope';
-      throw errors.forbidden(`${type.plural}${type.group ? `.${type.group}` : ''}${name ? ` "${name}"` : ''} is forbidden: User "${ctx.user.name}" cannot ${verb} resource "${type.plural}" in API group "${type.group}"${scope}${decision.reason ? `: ${decision.reason}` : ''}`);
+      throw errors.forbidden(`${type.plural}${type.group ? `.${type.group}` : ''}${name ? ` "${name}"` : ''} is forbidden: User "${ctx.user.name}" cannot ${verb} resource "${type.plural}${subresource ? `/${subresource}` : ''}" in API group "${type.group}"${scope}${decision.reason ? `: ${decision.reason}` : ''}`);
     }
   }
 

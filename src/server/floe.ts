@@ -103,6 +103,7 @@ async function startInDataDir(config: FloeConfig, logger: Logger, capabilities: 
     bookmarkIntervalMs: config.bookmarkIntervalMs,
     maxBodyBytes: config.maxBodyBytes,
     ...(kubelet ? { podLogs: (namespace: string, pod: string, options: PodLogOptions) => kubelet.logs(namespace, pod, options) } : {}),
+    ...(kubelet ? { podStreams: kubelet } : {}),
   });
   const door = new FrontDoor({
     authenticator: new TokenAuthenticator({ ...(config.token ? { token: config.token } : {}), ...(podToken ? { podToken } : {}) }),

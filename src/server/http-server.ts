@@ -1,15 +1,17 @@
 // The Kubernetes REST API over HTTP, as the front door's `/` route: routing, bodies, content types, Tables, watch streams.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { errors, fieldErrors, FloeError } from '../api/errors.js';
 import type { KubeObject, WatchEvent } from '../api/meta.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { PatchType, type DeleteOptions } from '../client/client.js';
-import type { ApiHandler, FieldValidation, RequestContext, WriteParams } from './api-handler.js';
+import type { ApiHandler, ConnectSubresource, FieldValidation, RequestContext, WriteParams } from './api-handler.js';
 import type { Caller, Route } from '../controller/index.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, floeVersion, openApiV3GroupVersion, openApiV3Root } from './discovery.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
 import { checkNameParameter, checkNestingDepth, checkRequestTarget, decodeComponent, parseJsonBody, parseYamlBody, warningHeaderValues } from './request-limits.js';
+import { PodStreamServer, type PodStreamSource } from './streaming.js';
 import { toTable, type IncludeObject } from './table.js';
 
 export interface KubernetesApiOptions {
@@ -20,6 +22,8 @@ export interface KubernetesApiOptions {
   bookmarkIntervalMs?: number;
   /** Where `pods/log` reads from (the local runtime in embedded mode). */
   podLogs?: PodLogSource;
+  /** What runs `pods/exec`, `pods/attach` and `pods/portforward` (the local runtime in embedded mode). */
+  podStreams?: PodStreamSource;
 }
 
 /** What the Kubernetes API accepts as a request body: objects, the four patch types, protobuf from client-go. */
@@ -54,12 +58,14 @@ export class KubernetesApi {
   private readonly bookmarkMs: number;
   private readonly watches = new Set<() => void>();
   private readonly podLogs: PodLogSource | undefined;
+  private readonly podStreams: PodStreamServer | undefined;
 
   constructor(options: KubernetesApiOptions) {
     this.handler = options.handler;
     this.maxBody = options.maxBodyBytes ?? 3 * 1024 * 1024;
     this.bookmarkMs = options.bookmarkIntervalMs ?? 60_000;
     this.podLogs = options.podLogs;
+    this.podStreams = options.podStreams ? new PodStreamServer({ source: options.podStreams }) : undefined;
   }
 
   /** The route behind every other: `/api`, `/apis`, discovery, OpenAPI, `/version`; each object authorized in the handler chain. */
@@ -72,13 +78,34 @@ export class KubernetesApi {
         await this.serve(req, res, url, caller);
         return true;
       },
+      upgrade: (req, socket, head, url, caller) => this.upgrade(req, socket, head, url, caller),
     };
   }
 
-  /** Ends every open watch stream. */
+  /** Ends every open watch stream, and every exec, attach and port-forward connection. */
   closeWatches(): void {
     for (const stop of this.watches) stop();
     this.watches.clear();
+    this.podStreams?.close();
+  }
+
+  // ---- streaming subresources (pods/exec, pods/attach, pods/portforward; streaming.ts) ----------------------------
+
+  /** Upgrades: authorized through the handler chain (`create` on the subresource), then handed to streaming.ts. */
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, user: Caller): Promise<boolean> {
+    const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)\/?$/.exec(url.pathname);
+    if (!match) return false;
+    const [namespace, name] = [decodeComponent(match[1]!), decodeComponent(match[2]!)];
+    if (namespace === undefined || name === undefined) throw errors.badRequest(`the request path has invalid percent-encoding: "${url.pathname}"`);
+    for (const value of [namespace, name]) {
+      const invalid = checkNameParameter(value);
+      if (invalid) throw invalid;
+    }
+    const kind = match[3] as ConnectSubresource;
+    this.handler.connect({ user }, this.handler.resolve('', 'v1', 'pods'), namespace, name, kind);
+    if (!this.podStreams) throw errors.badRequest(`no local runtime runs pod "${name}" in this mode: ${kind} is served by the node that runs it`);
+    await this.podStreams.serve(req, socket, head, { kind, namespace, name, query: url.searchParams });
+    return true;
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse, url: URL, user: Caller): Promise<void> {
@@ -146,6 +173,9 @@ export class KubernetesApi {
     if (sub === 'log' && type.plural === 'pods' && type.group === '' && t.name !== undefined && t.namespace !== undefined) {
       if (method !== 'GET') throw new FloeError('MethodNotAllowed', `the server does not allow this method on the requested resource: ${method}`);
       return this.streamLogs(req, res, ctx, type, t.namespace, t.name, q);
+    }
+    if ((sub === 'exec' || sub === 'attach' || sub === 'portforward') && type.plural === 'pods' && type.group === '' && t.name !== undefined) {
+      throw errors.badRequest('Upgrade request required');
     }
     if (sub !== undefined && sub !== 'status' && !(sub === 'finalize' && type.plural === 'namespaces')) throw notFoundPath();
     const write: WriteParams = {};

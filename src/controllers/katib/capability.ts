@@ -16,6 +16,8 @@ export const katibCapability: Capability = {
   crds: katibCrds,
   // Katib's defaulting and validating webhooks for Experiments.
   admission: [{ handles: (type) => type.group === KatibGroup && katibKinds.includes(type.kind), admit: admitKatib }],
+  // StdOut reads trial Pods' logs; File and TensorFlowEvent read their metrics volume on this machine.
+  needs: ['podLogs', 'volumeDirs'],
   start(ctx) {
     // Katib's DB manager: observation logs in their own SQLite file.
     const db = new ObservationDb(join(ctx.dataDir, 'katib.db'));
