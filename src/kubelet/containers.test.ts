@@ -8,12 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FloeError } from '../api/errors.js';
 import type { Client } from '../client/client.js';
-import { KubeClient } from '../client/kube-client.js';
 import { JobRef, type Job } from '../controllers/batch/job-controller.js';
 import { defaultConfig } from '../server/config.js';
 import { startFloe, type Floe } from '../server/floe.js';
@@ -28,10 +26,10 @@ import { ContainerRuntime, PullError } from './container-runtime.js';
 import { PodPaths, readContainerRecords } from './pod-state.js';
 import { isAlive } from './proc.js';
 import { EventRef, PodRef, ServiceRef, type Pod } from './types.js';
+import { killCrashFixture, startCrashFixture } from '../../test/helpers/crash-fixture.js';
 
 const skip = containerSkipReason();
 if (skip) process.stderr.write(`[containers.test] skipped: ${skip}\n`);
-const fixture = fileURLToPath(new URL('../../test/helpers/kubelet-fixture.js', import.meta.url));
 const cgroups = Cgroups.detect();
 const image = 'floe.test/hello:v1';
 const mapped = 'floe.test/mapped:v1';
@@ -451,24 +449,15 @@ describe('container Pods after a kill -9 of Floe', { skip }, () => {
   let child: ChildProcess | undefined;
 
   async function startFixture(): Promise<Client> {
-    const c = spawn(process.execPath, [fixture, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    child = c;
-    const lines = createInterface({ input: c.stdout });
-    const first = await new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
-      c.once('exit', (code) => reject(new Error(`the fixture exited with ${String(code)} before it was ready`)));
-    });
-    lines.close();
-    return KubeClient.fromFile((JSON.parse(first) as { kubeconfig: string }).kubeconfig);
+    const started = await startCrashFixture(dataDir);
+    child = started.child;
+    return started.client;
   }
 
   async function killHard(): Promise<void> {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((resolve) => c.once('exit', resolve));
-    c.kill('SIGKILL');
-    await exited;
+    if (c) await killCrashFixture(c);
   }
 
   before(async () => {

@@ -1,16 +1,13 @@
 // Integration: a Pod cannot exhaust the host — limits.cpu, processes per Pod, setsid escapes, log rotation.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { KubeObject } from '../api/meta.js';
 import type { Client } from '../client/client.js';
-import { KubeClient } from '../client/kube-client.js';
 import { FloeError } from '../api/errors.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { Cgroups, isRunCgroup, planHierarchies } from './cgroups.js';
@@ -19,8 +16,8 @@ import { PodPaths } from './pod-state.js';
 import { isAlive, readProcStat } from './proc.js';
 import { killRecordedProcesses, nodeCommand, podManifest, startHarness, type Harness } from '../../test/helpers/kubelet-harness.js';
 import { PodRef, type Pod } from './types.js';
+import { killCrashFixture, startCrashFixture } from '../../test/helpers/crash-fixture.js';
 
-const fixture = fileURLToPath(new URL('../../test/helpers/kubelet-fixture.js', import.meta.url));
 const clockTicks = 100;
 const cgroups = Cgroups.detect();
 
@@ -250,24 +247,15 @@ describe('pod limits after a crash of Floe', () => {
   let stray: number | undefined;
 
   async function startFixture(): Promise<Client> {
-    const c = spawn(process.execPath, [fixture, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    child = c;
-    const lines = createInterface({ input: c.stdout });
-    const first = await new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
-      c.once('exit', (code) => reject(new Error(`the fixture exited with ${String(code)} before it was ready`)));
-    });
-    lines.close();
-    return KubeClient.fromFile((JSON.parse(first) as { kubeconfig: string }).kubeconfig);
+    const started = await startCrashFixture(dataDir);
+    child = started.child;
+    return started.client;
   }
 
   async function killHard(): Promise<void> {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((resolve) => c.once('exit', resolve));
-    c.kill('SIGKILL');
-    await exited;
+    if (c) await killCrashFixture(c);
   }
 
   before(() => {

@@ -464,28 +464,9 @@ export class PodWorker {
     // Without cgroups the marker stands in for membership (see killMembers), and a prlimit prefix may bound processes.
     const env = cgroups.length > 0 ? launch.env : { ...launch.env, [RunMarkerVariable]: runMarkerValue(this.uid, container.name, attempt) };
     const argv = [...(cgroups.length > 0 && this.ctx.cgroups.status.pids ? [] : this.ctx.processBound()), ...launch.argv];
-    const fd = openSync(this.openLog(container.name, attempt), 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn('/bin/sh', ['-c', wrapper, 'floe-container', exitFile, String(cgroups.length), ...cgroups, ...argv], { detached: true, cwd: launch.cwd, env, stdio: ['ignore', fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
-    child.once('error', (err) => this.exited(container.name, attempt, { error: err }));
-    if (child.pid === undefined) return;
-    child.once('exit', (code, signal) => this.exited(container.name, attempt, { code, signal }));
-    child.unref();
-    this.children.set(container.name, child);
-    this.launches.set(container.name, launch);
-    this.probes.delete(container.name);
-    record.running.pid = child.pid;
-    const startTicks = readProcStat(child.pid)?.startTicks;
-    if (startTicks !== undefined) record.running.startTicks = startTicks;
-    this.persist(record);
-    this.log.debug({ container: container.name, pid: child.pid, attempt }, 'started container');
-    const fieldPath = this.fieldPath(container.name);
-    this.ctx.events.record(pod, 'Normal', 'Created', `Created container: ${container.name}`, fieldPath);
-    this.ctx.events.record(pod, 'Normal', 'Started', `Started container ${container.name}`, fieldPath);
+    const pid = this.spawnRun(container.name, attempt, launch, ['-c', wrapper, 'floe-container', exitFile, String(cgroups.length), ...cgroups, ...argv], { cwd: launch.cwd, env });
+    if (pid === undefined) return;
+    this.started(pod, container.name, record, record.running, pid, { attempt }, 'started container');
   }
 
   /**
@@ -513,28 +494,40 @@ export class PodWorker {
     const memory = containerMemoryLimit(container);
     if (memory !== undefined) limits.memoryBytes = memory;
     this.ctx.containers.writeConfig(bundle, { uid: this.uid, container: container.name, attempt, cgroups, limits });
-    const fd = openSync(this.openLog(container.name, attempt), 'a');
+    const pid = this.spawnRun(container.name, attempt, launch, ['-c', wrapper, 'floe-container', exitFile, '0', ...bundle.argv], { cwd: bundle.dir, env: { PATH: runtimePath } });
+    if (pid === undefined) return;
+    this.started(pod, container.name, record, run, pid, { attempt, id: bundle.id }, 'started container in an OCI container');
+  }
+
+  /** Spawns a run's wrapper (`/bin/sh` with `args`) in its own process group, its output into the run's log file. */
+  private spawnRun(name: string, attempt: number, launch: Launch, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): number | undefined {
+    const fd = openSync(this.openLog(name, attempt), 'a');
     let child: ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', wrapper, 'floe-container', exitFile, '0', ...bundle.argv], { detached: true, cwd: bundle.dir, env: { PATH: runtimePath }, stdio: ['ignore', fd, fd] });
+      child = spawn('/bin/sh', args, { detached: true, cwd: options.cwd, env: options.env, stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd);
     }
-    child.once('error', (err) => this.exited(container.name, attempt, { error: err }));
-    if (child.pid === undefined) return;
-    child.once('exit', (code, signal) => this.exited(container.name, attempt, { code, signal }));
+    child.once('error', (err) => this.exited(name, attempt, { error: err }));
+    if (child.pid === undefined) return undefined;
+    child.once('exit', (code, signal) => this.exited(name, attempt, { code, signal }));
     child.unref();
-    this.children.set(container.name, child);
-    this.launches.set(container.name, launch);
-    this.probes.delete(container.name);
-    run.pid = child.pid;
-    const startTicks = readProcStat(child.pid)?.startTicks;
+    this.children.set(name, child);
+    this.launches.set(name, launch);
+    this.probes.delete(name);
+    return child.pid;
+  }
+
+  /** Records a started run (pid and start time, so a restarted Floe can tell it from a reused pid) and its events. */
+  private started(pod: Pod, name: string, record: ContainerRecord, run: NonNullable<ContainerRecord['running']>, pid: number, fields: Record<string, unknown>, message: string): void {
+    run.pid = pid;
+    const startTicks = readProcStat(pid)?.startTicks;
     if (startTicks !== undefined) run.startTicks = startTicks;
     this.persist(record);
-    this.log.debug({ container: container.name, pid: child.pid, attempt, id: bundle.id }, 'started container in an OCI container');
-    const fieldPath = this.fieldPath(container.name);
-    this.ctx.events.record(pod, 'Normal', 'Created', `Created container: ${container.name}`, fieldPath);
-    this.ctx.events.record(pod, 'Normal', 'Started', `Started container ${container.name}`, fieldPath);
+    this.log.debug({ container: name, pid, ...fields }, message);
+    const fieldPath = this.fieldPath(name);
+    this.ctx.events.record(pod, 'Normal', 'Created', `Created container: ${name}`, fieldPath);
+    this.ctx.events.record(pod, 'Normal', 'Started', `Started container ${name}`, fieldPath);
   }
 
   /** Keeps the logs of the current and the previous run only, as the kubelet does. */

@@ -1,44 +1,25 @@
 // Crash safety: kill -9 the process running Floe and its Kubelet, start it again on the same data dir, and check adoption.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Client } from '../client/client.js';
-import { KubeClient } from '../client/kube-client.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { groupHasMembers, isAlive } from './proc.js';
 import { killRecordedProcesses, nodeCommand, podManifest } from '../../test/helpers/kubelet-harness.js';
 import { PodRef, type Pod } from './types.js';
+import { killCrashFixture, startCrashFixture } from '../../test/helpers/crash-fixture.js';
 
-const fixture = fileURLToPath(new URL('../../test/helpers/kubelet-fixture.js', import.meta.url));
 
 interface Started {
   child: ChildProcess;
   client: Client;
 }
 
-async function startFixture(dataDir: string): Promise<Started> {
-  const child = spawn(process.execPath, [fixture, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the fixture exited with ${String(code)} before it was ready`)));
-  });
-  lines.close();
-  const { kubeconfig } = JSON.parse(first) as { kubeconfig: string };
-  return { child, client: KubeClient.fromFile(kubeconfig) };
-}
-
-async function killHard(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
+const startFixture = (dataDir: string): Promise<Started> => startCrashFixture(dataDir);
+const killHard = killCrashFixture;
 
 function pidOf(p: Pod): number {
   return Number((p.status?.containerStatuses?.[0]?.containerID ?? '').replace('floe://', ''));

@@ -3,19 +3,14 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { KubeObject } from '../api/meta.js';
 import type { Client } from '../client/client.js';
-import type { Caller } from '../controller/index.js';
+import type { Caller, ResourceAttributes } from '../controller/index.js';
 
 /** Who is calling: the same shape as the route contract's Caller. */
 export type UserInfo = Caller;
 
-export interface AuthorizationAttributes {
+/** Who asks to do what: the route contract's resource attributes and the caller. */
+export interface AuthorizationAttributes extends ResourceAttributes {
   user: UserInfo;
-  verb: string;
-  group: string;
-  resource: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
 }
 
 export interface Decision {
