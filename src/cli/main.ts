@@ -31,6 +31,7 @@ interface UpFlags {
   allowedHost: string[];
   allowPackageUrl: string[];
   keepPods?: boolean;
+  hostProcessFallback?: boolean;
   logLevel?: LogLevel;
 }
 
@@ -62,6 +63,8 @@ function configFrom(opts: UpFlags, env: NodeJS.ProcessEnv): { config: FloeConfig
   const badPrefix = config.allowPackageUrls.filter((u) => !/^https?:\/\/[^/\s]+\//.test(u));
   if (badPrefix.length > 0) throw new UsageError(`--allow-package-url must be an http(s) URL prefix ending in a path, such as https://example.org/pipelines/, not ${badPrefix.map((u) => JSON.stringify(u)).join(', ')}`);
   config.keepPods = opts.keepPods ?? env.FLOE_KEEP_PODS === '1';
+  // commander makes a --no- flag default to true, so only an explicit --no-host-process-fallback (false) overrides the env.
+  config.hostProcessFallback = opts.hostProcessFallback === false ? false : env.FLOE_HOST_PROCESS_FALLBACK !== '0';
   const level = opts.logLevel ?? env.FLOE_LOG_LEVEL ?? config.logLevel;
   if (!(logLevels as string[]).includes(level)) throw new UsageError(`FLOE_LOG_LEVEL must be one of ${logLevels.join(', ')}, not "${level}"`);
   config.logLevel = level as LogLevel;
@@ -168,6 +171,7 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
     .option('--allowed-host <name>', 'a host name Floe answers to besides its own addresses, localhost and --tls-san names, such as a proxy\'s (repeatable; env FLOE_ALLOWED_HOSTS)', collect, [])
     .option('--allow-package-url <prefix>', 'a URL prefix whose pipeline package_url Floe may fetch; none by default (repeatable; env FLOE_ALLOW_PACKAGE_URLS)', collect, [])
     .option('--keep-pods', "leave Pods' processes running when Floe stops, to be re-adopted on the next start (env FLOE_KEEP_PODS=1)")
+    .option('--no-host-process-fallback', 'an image Floe can neither find (floe image load) nor pull fails with ErrImagePull instead of running its command on the host (env FLOE_HOST_PROCESS_FALLBACK=0)')
     .addOption(new Option('--log-level <level>', 'how much to log (env FLOE_LOG_LEVEL)').choices(logLevels))
     .action(async (opts: UpFlags) => {
       const { config, warnings } = configFrom(opts, env);

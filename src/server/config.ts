@@ -50,6 +50,8 @@ export interface FloeConfig {
   allowPackageUrls: string[];
   /** Leave Pods' processes running when Floe stops (they are re-adopted on the next start); stopped otherwise. */
   keepPods: boolean;
+  /** Run an image Floe can neither find in its store nor pull as a host process (the behaviour before containers). */
+  hostProcessFallback: boolean;
 }
 
 export const defaultConfig = (): FloeConfig => ({
@@ -69,6 +71,7 @@ export const defaultConfig = (): FloeConfig => ({
   allowedHosts: [],
   allowPackageUrls: [],
   keepPods: false,
+  hostProcessFallback: true,
 });
 
 /** The checkout this module runs from (dist/src/server → the root), where tools/setup.mjs builds `.venvs/`. */

@@ -94,7 +94,7 @@ async function startInDataDir(config: FloeConfig, logger: Logger, capabilities: 
     ? new Kubelet({
         client,
         logger,
-        config: { nodeName: config.node.name, dataDir: config.dataDir, labels: config.node.labels, taints: config.node.taints, images: config.images, keepPodsOnStop: config.keepPods, ...capacity(config) },
+        config: { nodeName: config.node.name, dataDir: config.dataDir, labels: config.node.labels, taints: config.node.taints, images: config.images, keepPodsOnStop: config.keepPods, hostProcessFallback: config.hostProcessFallback, ...capacity(config) },
         ...(config.kubeletTiming ? { timing: config.kubeletTiming } : {}),
       })
     : undefined;
