@@ -1,14 +1,12 @@
 // API benchmark: creates/s, updates/s, gets/s, paging 100k objects, watch latency with 100 watchers, cold start, RSS.
 // Runs `floe up` as a subprocess and drives it over loopback HTTP, printing JSON (and writing bench/results/).
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arg } from './common.js';
+import { arg, startFloeUp } from './common.js';
 
-const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const writes = arg('writes', 5000);
 const listSize = arg('list', 100_000);
 const watchers = arg('watchers', 100);
@@ -71,16 +69,7 @@ const configMap = (ns: string, name: string, extra: Record<string, unknown> = {}
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'floe-bench-'));
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, 'up', '--data-dir', dataDir, '--port', '0', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving the Kubernetes API at (\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (c) => reject(new Error(`floe exited ${c}`)));
-  });
+  const { child, base } = await startFloeUp(dataDir);
   expectStatus(await call(base, 'GET', '/readyz'), 200, 'readyz');
   const coldStartMs = performance.now() - started;
   await new Promise((r) => setTimeout(r, 1000));

@@ -1,9 +1,11 @@
-// What the benchmarks share: flags, percentiles, one HTTP call over a keep-alive agent, and bench-only Python venvs.
-import { spawnSync } from 'node:child_process';
+// What the benchmarks share: flags, percentiles, one HTTP call over a keep-alive agent, `floe up` as a child, and
+// bench-only Python venvs.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request, type Agent } from 'node:http';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** `--name N` from the command line, else `fallback`. */
 export const arg = (name: string, fallback: number): number => {
@@ -52,4 +54,21 @@ export function benchVenv(venv: string, requirements: string, basePython: string
   }
   writeFileSync(stamp, hash);
   return python;
+}
+
+const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+/** `floe up` on `dataDir` and a free port, as a child process; resolves with it and its URL once it serves. */
+export async function startFloeUp(dataDir: string, extraArgs: string[] = []): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, [cli, 'up', '--data-dir', dataDir, '--port', '0', '--log-level', 'error', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /serving the Kubernetes API at (\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (c) => reject(new Error(`floe exited ${c}`)));
+  });
+  return { child, base };
 }

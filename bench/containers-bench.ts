@@ -1,7 +1,7 @@
 // Container Pods against process Pods and `podman run` of the same image: create → Running and create → exit
 // latency, and the memory a running container costs while idle. Runs `floe up` as a subprocess with the image loaded
 // by `floe image load`; prints JSON and writes bench/results/containers-bench.json. Needs root and runc.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
@@ -12,9 +12,8 @@ import { cgroupMembers } from '../src/kubelet/cgroups.js';
 import { ContainerRuntime, removePodCgroupFolders } from '../src/kubelet/container-runtime.js';
 import { ociSpec } from '../src/kubelet/oci-spec.js';
 import { ImageStore } from '../src/images/index.js';
-import { arg, httpCall, percentile, sleep } from './common.js';
+import { arg, httpCall, percentile, sleep, startFloeUp } from './common.js';
 
-const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const reps = arg('reps', 10);
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 const progress = (msg: string): void => {
@@ -124,16 +123,7 @@ async function main(): Promise<void> {
   if (podmanReason) progress(`podman column skipped: ${podmanReason}`);
   const modes: Mode[] = podmanReason ? ['process', 'container'] : ['process', 'container', 'podman'];
 
-  const child = spawn(process.execPath, [cli, 'up', '--data-dir', dataDir, '--port', '0', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving the Kubernetes API at (\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (c) => reject(new Error(`floe exited ${c}`)));
-  });
+  const { child, base } = await startFloeUp(dataDir);
   const podmanIds: string[] = [];
   try {
     await httpCall(agent, new URL('/api/v1/namespaces', base), 'POST', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });

@@ -1,14 +1,12 @@
 // Local runtime benchmark: Pods started per second, create→Running latency, control-plane CPU and RSS idle with 0
 // and with N running Pods. Runs `floe up` as a subprocess; prints JSON and writes bench/results/kubelet-bench.json.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arg, percentile } from './common.js';
+import { arg, percentile, startFloeUp } from './common.js';
 
-const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const pods = arg('pods', 100);
 const idleSeconds = arg('idle-seconds', 5);
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -49,16 +47,7 @@ const round = (n: number): number => Math.round(n * 100) / 100;
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'floe-kbench-'));
-  const child = spawn(process.execPath, [cli, 'up', '--data-dir', dataDir, '--port', '0', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving the Kubernetes API at (\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (c) => reject(new Error(`floe exited ${c}`)));
-  });
+  const { child, base } = await startFloeUp(dataDir);
   const pid = child.pid!;
   try {
     await call(base, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });

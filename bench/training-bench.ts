@@ -1,16 +1,15 @@
 // Training operator benchmark: apply → every replica Running (p50/p99) for a 3-replica PyTorchJob, and the wall time
 // of a real PyTorch DDP run through Floe versus the same processes launched by hand. Runs `floe up` as a subprocess;
 // prints JSON and writes bench/results/training-bench.json.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arg, percentile, sleep, httpCall } from './common.js';
+import { arg, percentile, sleep, httpCall, startFloeUp } from './common.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const runs = arg('runs', 20);
 const trainingRuns = arg('training-runs', 3);
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -56,16 +55,7 @@ const failed = (j: JobState): boolean => j.status?.conditions?.some((c) => c.typ
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'floe-tbench-'));
-  const child = spawn(process.execPath, [cli, 'up', '--data-dir', dataDir, '--port', '0', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving the Kubernetes API at (\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (c) => reject(new Error(`floe exited ${c}`)));
-  });
+  const { child, base } = await startFloeUp(dataDir);
   const result: Record<string, unknown> = { machine: { cpus: cpus().length, node: process.version }, parameters: { runs, trainingRuns } };
   try {
     await call(base, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });

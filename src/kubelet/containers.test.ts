@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FloeError } from '../api/errors.js';
 import type { Client } from '../client/client.js';
 import { JobRef, type Job } from '../controllers/batch/job-controller.js';
 import { defaultConfig } from '../server/config.js';
@@ -19,7 +18,7 @@ import { createLogger } from '../server/logger.js';
 import { containerSkipReason, defaultImageConfig, floeImageLoad, imageLayer, writeTestImage } from '../../test/helpers/container-image.js';
 import { buildImage, pushBuiltImage } from '../images/image-builder.js';
 import { normalizeReference, parseDockerConfig, RegistryClient } from '../images/index.js';
-import { killRecordedProcesses, podManifest, startHarness, type Harness } from '../../test/helpers/kubelet-harness.js';
+import { type Harness, killRecordedProcesses, podGone, podManifest, podRunning, startHarness } from '../../test/helpers/kubelet-harness.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { Cgroups, cgroupMembers } from './cgroups.js';
 import { ContainerRuntime, PullError } from './container-runtime.js';
@@ -41,23 +40,7 @@ async function phase(client: Client, ns: string, name: string, want: string, tim
   }, { what: `${name} to be ${want}`, timeoutMs });
 }
 
-async function running(client: Client, ns: string, name: string): Promise<Pod> {
-  return waitFor(async () => {
-    const p = await client.get<Pod>(PodRef, name, ns);
-    const cs = p.status?.containerStatuses?.[0];
-    return cs?.state.running && cs.containerID ? p : undefined;
-  }, { what: `${name} to run`, timeoutMs: 20_000 });
-}
 
-async function gone(client: Client, ns: string, name: string): Promise<boolean> {
-  try {
-    await client.get<Pod>(PodRef, name, ns);
-    return false;
-  } catch (err) {
-    if (err instanceof FloeError && err.reason === 'NotFound') return true;
-    throw err;
-  }
-}
 
 async function logText(h: Harness, ns: string, name: string, container?: string): Promise<string> {
   const chunks: Buffer[] = [];
@@ -256,7 +239,7 @@ describe('container Pods (runc)', { skip }, () => {
     assert.equal(readFileSync(initDir, 'utf8'), 'from-init\n', 'the init container wrote into the emptyDir');
     assert.match(log, /shared=readonly/);
     await h.client.delete(PodRef, 'vols', ns);
-    await waitFor(() => gone(h.client, ns, 'vols'), { what: 'vols to be gone' });
+    await waitFor(() => podGone(h.client, ns, 'vols'), { what: 'vols to be gone' });
   });
 
   test("a Service's address from the environment and its name reach a container Pod (the host's network)", async () => {
@@ -265,7 +248,7 @@ describe('container Pods (runc)', { skip }, () => {
     await waitFor(async () => (await h.client.get(ServiceRef, 'web', ns)).metadata.annotations?.['floe.dev/host-ports'], { what: 'the Service to get a host port' });
     const serve = 'mkdir -p /tmp/www && echo hello-from-web > /tmp/www/index.html && exec httpd -f -p 127.0.0.1:$WEB_SERVICE_PORT -h /tmp/www';
     await h.client.create(podManifest(ns, 'web', [{ image, command: ['sh', '-c', serve] }], { terminationGracePeriodSeconds: 0 }, { labels: { app: 'web' } }));
-    await running(h.client, ns, 'web');
+    await podRunning(h.client, ns, 'web', 20_000);
     const fetchBoth = 'for i in $(seq 50); do wget -qO- http://$WEB_SERVICE_HOST:$WEB_SERVICE_PORT/ && break; sleep 0.2; done; wget -qO- "http://web.$NS.svc:$WEB_SERVICE_PORT_HTTP/" | sed s/^/by-name:/';
     await h.client.create(podManifest(ns, 'client', [{ image, command: ['sh', '-c', fetchBoth], env: [{ name: 'NS', value: ns }] }], { restartPolicy: 'Never' }));
     await phase(h.client, ns, 'client', 'Succeeded');
@@ -279,7 +262,7 @@ describe('container Pods (runc)', { skip }, () => {
     const ns = await h.namespace('ctr-limits');
     if (cgroups.status.cpu) {
       await h.client.create(podManifest(ns, 'spin', [{ image, command: ['sh', '-c', 'while :; do :; done'], resources: { limits: { cpu: '100m' } } }], { terminationGracePeriodSeconds: 0 }));
-      const dirs = runOf(h.config.dataDir, await running(h.client, ns, 'spin'))?.cgroups ?? [];
+      const dirs = runOf(h.config.dataDir, await podRunning(h.client, ns, 'spin', 20_000))?.cgroups ?? [];
       const start = { cpu: cgroups.cpuSeconds(dirs) ?? 0, at: Date.now() };
       await sleep(3000);
       const used = (cgroups.cpuSeconds(dirs) ?? 0) - start.cpu;
@@ -293,7 +276,7 @@ describe('container Pods (runc)', { skip }, () => {
       // pid 1 must outlive the fork failures: an inner shell forks until refused, then pid 1 execs (no fork needed).
       const bomb = "sh -c 'for i in $(seq 150); do sleep 600 & done'; echo forks-done; exec sleep 600";
       await h.client.create(podManifest(ns, 'bomb', [{ image, command: ['sh', '-c', bomb] }], { terminationGracePeriodSeconds: 0 }));
-      const p = await running(h.client, ns, 'bomb');
+      const p = await podRunning(h.client, ns, 'bomb', 20_000);
       const log = await logContains(h, ns, 'bomb', 'forks-done');
       const members = cgroupMembers(runOf(h.config.dataDir, p)?.cgroups ?? []).length;
       process.stderr.write(`[containers.test] 150 forks in a container with podPidsLimit 64: ${members} processes\n`);
@@ -316,7 +299,7 @@ describe('container Pods (runc)', { skip }, () => {
     const ns = await h.namespace('ctr-del');
     // pid 1 traps SIGTERM (runc passes it on) and leaves its own way: the Pod goes well before the 30 s grace period.
     await h.client.create(podManifest(ns, 'sleeper', [{ image, command: ['sh', '-c', 'trap "exit 0" TERM; sleep 600 & sleep 600 & wait'] }], { terminationGracePeriodSeconds: 30 }));
-    const p = await running(h.client, ns, 'sleeper');
+    const p = await podRunning(h.client, ns, 'sleeper', 20_000);
     const run = runOf(h.config.dataDir, p);
     assert.ok(run?.containerId, 'the run is an OCI container');
     const state = join(h.config.dataDir, 'runc', run.containerId);
@@ -327,7 +310,7 @@ describe('container Pods (runc)', { skip }, () => {
     }, { what: "the container's processes in its cgroup" });
     const deleted = Date.now();
     await h.client.delete(PodRef, 'sleeper', ns);
-    await waitFor(() => gone(h.client, ns, 'sleeper'), { what: 'sleeper to be gone', timeoutMs: 15_000 });
+    await waitFor(() => podGone(h.client, ns, 'sleeper'), { what: 'sleeper to be gone', timeoutMs: 15_000 });
     assert.ok(Date.now() - deleted < 10_000, `the container stopped on SIGTERM (${Date.now() - deleted} ms)`);
     await waitFor(() => members.every((pid) => !isAlive(pid, undefined)), { what: "the container's processes to stop" });
     await waitFor(() => !existsSync(state), { what: 'runc state to be removed' });
@@ -340,7 +323,7 @@ describe('container Pods (runc)', { skip }, () => {
     const ns = await h.namespace('ctr-probe');
     const readiness = { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 };
     await h.client.create(podManifest(ns, 'probed', [{ image, command: ['sh', '-c', 'sleep 1; touch /tmp/ready; exec sleep 600'], readinessProbe: readiness }], { terminationGracePeriodSeconds: 0 }));
-    const notReady = await running(h.client, ns, 'probed');
+    const notReady = await podRunning(h.client, ns, 'probed', 20_000);
     assert.equal(notReady.status?.containerStatuses?.[0]?.ready, false, 'not ready before the file exists');
     await waitFor(async () => (await h.client.get<Pod>(PodRef, 'probed', ns)).status?.containerStatuses?.[0]?.ready === true, { what: 'the probe to pass inside the container' });
     await h.client.delete(PodRef, 'probed', ns);
@@ -479,8 +462,8 @@ describe('container Pods after a kill -9 of Floe', { skip }, () => {
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     await client.create(podManifest(ns, 'long', [{ image, command: ['sh', '-c', 'echo still here; sleep 600'] }], { terminationGracePeriodSeconds: 1 }));
     await client.create(podManifest(ns, 'ends', [{ image, command: ['sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.1; done; echo leaving; exit 4'] }], { restartPolicy: 'Never' }));
-    const long = await running(client, ns, 'long');
-    const ends = await running(client, ns, 'ends');
+    const long = await podRunning(client, ns, 'long', 20_000);
+    const ends = await podRunning(client, ns, 'ends', 20_000);
     const longRun = runOf(join(dataDir, 'kubelet'), long);
     const endsRun = runOf(join(dataDir, 'kubelet'), ends);
     assert.ok(longRun?.containerId && endsRun?.containerId);
@@ -508,7 +491,7 @@ describe('container Pods after a kill -9 of Floe', { skip }, () => {
     await waitFor(() => !existsSync(join(dataDir, 'kubelet', 'runc', endsRun.containerId!)), { what: "ends' runc state to be cleaned up" });
 
     await client.delete(PodRef, 'long', ns);
-    await waitFor(() => gone(client, ns, 'long'), { what: 'long to be gone', timeoutMs: 15_000 });
+    await waitFor(() => podGone(client, ns, 'long'), { what: 'long to be gone', timeoutMs: 15_000 });
     await waitFor(() => longMembers.every((pid) => !isAlive(pid, undefined)), { what: 'the adopted container to stop' });
     assert.deepEqual(readdirSync(join(dataDir, 'kubelet', 'runc')).filter((n) => n.startsWith(long.metadata.uid ?? '-')), []);
   });

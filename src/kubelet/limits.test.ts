@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeObject } from '../api/meta.js';
 import type { Client } from '../client/client.js';
-import { FloeError } from '../api/errors.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { Cgroups, isRunCgroup, planHierarchies } from './cgroups.js';
 import { removeLogFiles, rotateLog, rotatedLogs } from './logs.js';
 import { PodPaths } from './pod-state.js';
 import { isAlive, readProcStat } from './proc.js';
-import { killRecordedProcesses, nodeCommand, podManifest, startHarness, type Harness } from '../../test/helpers/kubelet-harness.js';
+import { type Harness, killRecordedProcesses, nodeCommand, podGone, podManifest, podRunning, startHarness } from '../../test/helpers/kubelet-harness.js';
 import { PodRef, type Pod } from './types.js';
 import { killCrashFixture, startCrashFixture } from '../../test/helpers/crash-fixture.js';
 
@@ -54,23 +53,7 @@ function groupCpuSeconds(pgid: number): number {
   return ticks / clockTicks;
 }
 
-async function running(client: Client, ns: string, name: string): Promise<Pod> {
-  return waitFor(async () => {
-    const p = await client.get<Pod>(PodRef, name, ns);
-    const cs = p.status?.containerStatuses?.[0];
-    return cs?.state.running && cs.containerID ? p : undefined;
-  }, { what: `${name} to run`, timeoutMs: 15_000 });
-}
 
-async function gone(client: Client, ns: string, name: string): Promise<boolean> {
-  try {
-    await client.get<Pod>(PodRef, name, ns);
-    return false;
-  } catch (err) {
-    if (err instanceof FloeError && err.reason === 'NotFound') return true;
-    throw err;
-  }
-}
 
 function pidOf(p: Pod): number {
   return Number((p.status?.containerStatuses?.[0]?.containerID ?? '').replace('floe://', ''));
@@ -127,7 +110,7 @@ describe('pod limits', () => {
   test('limits.cpu 100m holds a busy loop to about a tenth of a CPU', { skip: skipWithout('cpu') }, async () => {
     const ns = await h.namespace('cpu');
     await h.client.create(podManifest(ns, 'spin', [{ command: ['sh', '-c', 'while :; do :; done'], resources: { limits: { cpu: '100m' } } }], { terminationGracePeriodSeconds: 0 }));
-    const pgid = pidOf(await running(h.client, ns, 'spin'));
+    const pgid = pidOf(await podRunning(h.client, ns, 'spin', 15_000));
     const start = { cpu: groupCpuSeconds(pgid), at: Date.now() };
     // A rate needs a window: measure CPU time against wall time over three seconds.
     await sleep(3000);
@@ -138,7 +121,7 @@ describe('pod limits', () => {
     assert.ok(used > 0, 'the loop ran');
     assert.ok(ratio <= 0.15, `a 100m container used ${ratio.toFixed(3)} CPU-seconds per second`);
     await h.client.delete(PodRef, 'spin', ns);
-    await waitFor(() => gone(h.client, ns, 'spin'), { what: 'spin to be gone' });
+    await waitFor(() => podGone(h.client, ns, 'spin'), { what: 'spin to be gone' });
   });
 
   test('a fork loop stops at the Pod pids limit and the host keeps forking', { skip: skipWithout('pids') }, async () => {
@@ -155,7 +138,7 @@ describe('pod limits', () => {
       };
       next();`;
     await h.client.create(podManifest(ns, 'bomb', [{ command: nodeCommand(script) }], { terminationGracePeriodSeconds: 0 }));
-    const pgid = pidOf(await running(h.client, ns, 'bomb'));
+    const pgid = pidOf(await podRunning(h.client, ns, 'bomb', 15_000));
     const line = await waitFor(async () => /started=(\d+) failed=(\d+)/.exec(await logText(h, ns, 'bomb')), { what: 'the fork loop to finish', timeoutMs: 30_000 });
     const inGroup = groupPids(pgid).length;
     process.stderr.write(`[limits.test] fork loop with podPidsLimit 64: started ${line[1]}, refused ${line[2]}, ${inGroup} processes in the group\n`);
@@ -166,7 +149,7 @@ describe('pod limits', () => {
     await h.client.create(podManifest(ns, 'after', [{ command: ['true'] }], { restartPolicy: 'Never' }));
     await waitFor(async () => (await h.client.get<Pod>(PodRef, 'after', ns)).status?.phase === 'Succeeded', { what: 'a Pod to run beside the bomb' });
     await h.client.delete(PodRef, 'bomb', ns);
-    await waitFor(() => gone(h.client, ns, 'bomb'), { what: 'bomb to be gone' });
+    await waitFor(() => podGone(h.client, ns, 'bomb'), { what: 'bomb to be gone' });
     await waitFor(() => groupPids(pgid).length === 0, { what: 'the fork loop to be stopped' });
   });
 
@@ -174,12 +157,12 @@ describe('pod limits', () => {
     const ns = await h.namespace('setsid');
     const pidFile = join(scratch, 'escapee.pid');
     await h.client.create(podManifest(ns, 'leaver', [escapee(pidFile)], { terminationGracePeriodSeconds: 1 }));
-    const pgid = pidOf(await running(h.client, ns, 'leaver'));
+    const pgid = pidOf(await podRunning(h.client, ns, 'leaver', 15_000));
     const pid = await waitFor(() => readPid(pidFile), { what: 'the escapee to start' });
     strays.push(pid);
     assert.notEqual(readProcStat(pid)?.pgrp, pgid, 'the child left the container process group');
     await h.client.delete(PodRef, 'leaver', ns);
-    await waitFor(() => gone(h.client, ns, 'leaver'), { what: 'leaver to be gone', timeoutMs: 15_000 });
+    await waitFor(() => podGone(h.client, ns, 'leaver'), { what: 'leaver to be gone', timeoutMs: 15_000 });
     await waitFor(() => !isAlive(pid, undefined), { what: `the setsid child ${pid} to be stopped`, timeoutMs: 5_000 });
   });
 
@@ -215,7 +198,7 @@ describe('pod limits', () => {
       };
       const wait = setInterval(() => { if (fs.existsSync(${JSON.stringify(go)})) { clearInterval(wait); batch(); } }, 20);`;
     await h.client.create(podManifest(ns, 'chatty', [{ command: nodeCommand(script) }], { restartPolicy: 'Never' }));
-    const p = await running(h.client, ns, 'chatty');
+    const p = await podRunning(h.client, ns, 'chatty', 15_000);
     const following = (async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of h.kubelet.logs(ns, 'chatty', { follow: true })) chunks.push(chunk);
@@ -275,14 +258,14 @@ describe('pod limits after a crash of Floe', () => {
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     const pidFile = join(dataDir, 'escapee.pid');
     await client.create(podManifest(ns, 'leaver', [escapee(pidFile)], { terminationGracePeriodSeconds: 1 }));
-    const first = pidOf(await running(client, ns, 'leaver'));
+    const first = pidOf(await podRunning(client, ns, 'leaver', 15_000));
     const pid = await waitFor(() => readPid(pidFile), { what: 'the escapee to start' });
     stray = pid;
     await killHard();
     client = await startFixture();
-    await waitFor(async () => pidOf(await running(client, ns, 'leaver')) === first, { what: 'the container to be re-adopted' });
+    await waitFor(async () => pidOf(await podRunning(client, ns, 'leaver', 15_000)) === first, { what: 'the container to be re-adopted' });
     await client.delete(PodRef, 'leaver', ns);
-    await waitFor(() => gone(client, ns, 'leaver'), { what: 'leaver to be gone', timeoutMs: 15_000 });
+    await waitFor(() => podGone(client, ns, 'leaver'), { what: 'leaver to be gone', timeoutMs: 15_000 });
     await waitFor(() => !isAlive(pid, undefined), { what: `the setsid child ${pid} to be stopped`, timeoutMs: 5_000 });
     assert.ok(!existsSync(pidFile) || !isAlive(pid, undefined));
   });
@@ -307,7 +290,7 @@ describe('pod limits on a node without cgroups', () => {
   test('limits that cannot be enforced are reported on the Pod and the Node', async () => {
     const ns = await h.namespace('unenforced');
     await h.client.create(podManifest(ns, 'spin', [{ command: ['sleep', '300'], resources: { limits: { cpu: '100m' } } }], { terminationGracePeriodSeconds: 0 }));
-    await running(h.client, ns, 'spin');
+    await podRunning(h.client, ns, 'spin', 15_000);
     const warning = await waitFor(async () => {
       const list = await h.client.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns });
       return list.items.find((e: KubeObject) => e.reason === 'ResourceLimitsNotEnforced');
@@ -325,11 +308,11 @@ describe('pod limits on a node without cgroups', () => {
     const ns = await h.namespace('setsid-off');
     const pidFile = join(scratch, 'escapee.pid');
     await h.client.create(podManifest(ns, 'leaver', [escapee(pidFile)], { terminationGracePeriodSeconds: 1 }));
-    await running(h.client, ns, 'leaver');
+    await podRunning(h.client, ns, 'leaver', 15_000);
     const pid = await waitFor(() => readPid(pidFile), { what: 'the escapee to start' });
     strays.push(pid);
     await h.client.delete(PodRef, 'leaver', ns);
-    await waitFor(() => gone(h.client, ns, 'leaver'), { what: 'leaver to be gone', timeoutMs: 15_000 });
+    await waitFor(() => podGone(h.client, ns, 'leaver'), { what: 'leaver to be gone', timeoutMs: 15_000 });
     await waitFor(() => !isAlive(pid, undefined), { what: `the setsid child ${pid} to be stopped`, timeoutMs: 5_000 });
   });
 });

@@ -13,7 +13,9 @@ import { PodPaths, podDirectories, readContainerRecords } from '../../src/kubele
 import { isAlive, signalGroup } from '../../src/kubelet/proc.js';
 import { Cgroups, recordedCgroups } from '../../src/kubelet/cgroups.js';
 import { removePodCgroupFolders } from '../../src/kubelet/container-runtime.js';
-import type { Pod, PodSpec } from '../../src/kubelet/types.js';
+import { PodRef, type Pod, type PodSpec } from '../../src/kubelet/types.js';
+import { FloeError } from '../../src/api/errors.js';
+import { waitFor } from './wait.js';
 
 /** Fast intervals for tests: crash-loop back-off of 200 ms doubling to 800 ms. */
 export const testTiming: Partial<KubeletTiming> = { heartbeatMs: 1000, pollMs: 50, crashLoopInitialMs: 200, crashLoopMaxMs: 800, resyncMs: 1000, configRetryMs: 200 };
@@ -114,4 +116,24 @@ export function nodeCommand(script: string): string[] {
 /** A logger that prints nothing, for tests that build their own Kubelet. */
 export function silentLogger(): ReturnType<typeof createLogger> {
   return createLogger({ level: 'silent' });
+}
+
+/** Waits until the Pod's first container runs (started, with a container ID) and returns the Pod. */
+export async function podRunning(client: Client, ns: string, name: string, timeoutMs = 20_000): Promise<Pod> {
+  return waitFor(async () => {
+    const p = await client.get<Pod>(PodRef, name, ns);
+    const cs = p.status?.containerStatuses?.[0];
+    return cs?.state.running && cs.containerID ? p : undefined;
+  }, { what: `${name} to run`, timeoutMs });
+}
+
+/** Whether the Pod is gone from the API (NotFound). */
+export async function podGone(client: Client, ns: string, name: string): Promise<boolean> {
+  try {
+    await client.get<Pod>(PodRef, name, ns);
+    return false;
+  } catch (err) {
+    if (err instanceof FloeError && err.reason === 'NotFound') return true;
+    throw err;
+  }
 }
