@@ -109,7 +109,7 @@ async function startInDataDir(config: FloeConfig, logger: Logger, capabilities: 
     authenticator: new TokenAuthenticator({ ...(config.token ? { token: config.token } : {}), ...(podToken ? { podToken } : {}) }),
     authorizer: new AllowMastersAuthorizer(),
     guard: { hosts: [...hosts, ...config.allowedHosts], allowedOrigins: config.allowedOrigins },
-    ready: () => store.checkWritable().ok,
+    readyChecks: [{ name: 'store', check: () => store.checkWritable() }],
     logger,
     ...(certificate ? { tls: { cert: certificate.certPem, key: certificate.keyPem } } : {}),
   });

@@ -7,6 +7,7 @@ import { errors, FloeError } from '../api/errors.js';
 import type { Caller, Route } from '../controller/index.js';
 import type { Authenticator, Authorizer } from './auth.js';
 import type { Logger } from './logger.js';
+import { healthAnswer, type HealthCheck } from './health.js';
 import { checkRequestTarget } from './request-limits.js';
 import { RequestGuard, RouteTable, type RequestGuardOptions } from './routes.js';
 
@@ -17,8 +18,8 @@ export interface FrontDoorOptions {
   logger: Logger;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string; key: string };
-  /** Whether the server can take writes (`/readyz`); ready unless given. */
-  ready?: () => boolean;
+  /** What `/readyz` checks besides start-up being done (the store taking writes); answered as kube-apiserver does. */
+  readyChecks?: readonly HealthCheck[];
   /** Largest request head (URL and headers) in bytes; Node's default (16 KiB) unless given. */
   maxHeaderBytes?: number;
 }
@@ -36,7 +37,7 @@ export class FrontDoor {
   private readonly authorizer: Authorizer;
   private readonly log: Logger;
   private readonly scheme: 'http' | 'https';
-  private readonly ready: () => boolean;
+  private readonly readyChecks: readonly HealthCheck[];
   private opened = false;
   private readonly openedPromise: Promise<void>;
   private resolveOpened: () => void = () => undefined;
@@ -48,7 +49,7 @@ export class FrontDoor {
     this.authorizer = options.authorizer;
     this.log = options.logger;
     this.scheme = options.tls ? 'https' : 'http';
-    this.ready = options.ready ?? (() => true);
+    this.readyChecks = options.readyChecks ?? [];
     this.openedPromise = new Promise((resolve) => (this.resolveOpened = resolve));
     const listener: RequestListener = (req, res) => {
       this.serve(req, res).catch((err: unknown) => this.fail(res, err));
@@ -104,7 +105,11 @@ export class FrontDoor {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     // Health probes answer everyone, as kube-apiserver's do (system:unauthenticated may read them); they reveal nothing.
     if (path === '/healthz' || path === '/livez') return text(res, 200, 'ok');
-    if (path === '/readyz') return this.opened && this.ready() ? text(res, 200, 'ok') : text(res, 503, this.opened ? 'the store cannot take writes' : 'starting');
+    if (path === '/readyz') {
+      if (!this.opened) return text(res, 503, 'starting');
+      const answer = healthAnswer('readyz', this.readyChecks, url.searchParams.has('verbose'));
+      return text(res, answer.status, answer.body);
+    }
     const { route, caller } = await this.admit(req, url);
     this.guard.checkBody(req, route);
     if (!(await route.handle(req, res, url, caller))) throw new FloeError('NotFound', 'the server could not find the requested resource');
