@@ -86,6 +86,15 @@ describe('loading archives', () => {
     assert.equal(r.stdout, 'hello from the image as 1000 in /app\n');
   });
 
+  test('the store is private to Floe\'s user: a data directory it creates and every folder of the store are 0700', async () => {
+    const dataDir = join(await fresh('private'), 'data');
+    const store = new ImageStore({ root: join(dataDir, 'images') });
+    await loadArchive(store, await ociArchive([{ name: 'registry.example.com/team/app:v1', image: app }]));
+    for (const dir of [dataDir, join(dataDir, 'images'), join(dataDir, 'images', 'blobs'), join(dataDir, 'images', 'layers')]) {
+      assert.equal((await stat(dir)).mode & 0o777, 0o700, dir);
+    }
+  });
+
   test('a docker save archive: every RepoTag named, one content', async () => {
     const store = new ImageStore({ root: await fresh('store') });
     const file = join(work, 'save.tar');

@@ -395,7 +395,7 @@ export class ImageStore {
       throw err;
     }
     const dest = this.layerPath(result.diffId);
-    await mkdir(join(this.root, 'layers', 'sha256'), { recursive: true });
+    await mkdir(join(this.root, 'layers', 'sha256'), { recursive: true, mode: 0o700 });
     const meta: LayerMeta = { digest: result.digest, size: result.size, unpackedBytes: result.unpackedBytes, compression: result.compression, skipped: result.skipped };
     await writeFile(`${dest}.json`, JSON.stringify(meta));
     try {
@@ -417,7 +417,7 @@ export class ImageStore {
     const digest = sha256Digest(data);
     const path = this.blobPath(digest);
     if (await stat(path).catch(() => undefined)) return digest;
-    await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true });
+    await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true, mode: 0o700 });
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(tmp, data);
     await rename(tmp, path);
@@ -437,14 +437,16 @@ export class ImageStore {
   /** A fresh directory under `<root>/tmp`, on the store's file system so that it can be renamed into place. */
   async tmpDir(kind: string): Promise<string> {
     const dir = join(this.root, 'tmp', `${kind}-${process.pid}-${randomBytes(6).toString('hex')}`);
-    await mkdir(dir, { recursive: true });
+    await mkdir(join(this.root, 'tmp'), { recursive: true, mode: 0o700 });
+    // Not 0700 itself: an unpacked layer's top folder becomes the container's `/`, which non-root users must traverse.
+    await mkdir(dir);
     return dir;
   }
 
   /** Runs `fn` while `digests` are protected from `gc`, in this and any other process sharing the root. */
   async withLease<T>(digests: readonly string[], fn: () => Promise<T>): Promise<T> {
     const dir = join(this.root, 'leases');
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, `${process.pid}-${++this.leaseCounter}-${randomBytes(3).toString('hex')}.json`);
     await writeFile(file, JSON.stringify(digests));
     try {
@@ -499,7 +501,7 @@ export class ImageStore {
   }
 
   private async writeIndex(index: IndexFile): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
     const path = join(this.root, 'images.json');
     const tmp = `${path}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify(index, null, 1)}\n`);
@@ -519,7 +521,7 @@ export class ImageStore {
    * older than ten minutes, is broken.
    */
   private async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
     const lock = join(this.root, 'lock');
     const deadline = Date.now() + 120_000;
     for (;;) {
