@@ -1,6 +1,7 @@
 // Containment of paths built from user-supplied names (claim names, volume names, subPaths, volume file paths).
 import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isInside } from '../api/paths.js';
 import { ContainerConfigError } from './container-env.js';
 
 export interface ContainOptions {
@@ -15,11 +16,7 @@ function refuse(field: string, value: string, why: string): ContainerConfigError
 }
 
 /** Whether `target` lies below `base` (both resolved), or is `base` itself when `allowRoot`. */
-export function inside(base: string, target: string, allowRoot = false): boolean {
-  const rel = relative(base, target);
-  if (rel === '') return allowRoot;
-  return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
-}
+export const inside = isInside;
 
 /**
  * `root` joined with the user-supplied relative path `rel` and resolved, refused with a ContainerConfigError naming

@@ -4,7 +4,8 @@
 // All state lives in the run store, so a restart resumes every run where it was (Pods are adopted by their names).
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join } from 'node:path';
+import { isInside } from '../../api/paths.js';
 import { PodRef, type ContainerSpec as PodContainer, type EnvVar, type Pod, type Volume, type VolumeMount } from '../../api/core-v1.js';
 import { FloeError } from '../../api/errors.js';
 import type { Client } from '../../client/client.js';
@@ -1137,9 +1138,3 @@ export function podName(runId: string, path: string, attempt: number, round = 0)
 }
 
 export { localPath };
-
-/** Whether `path`, resolved, lies below `root`: names from a PipelineSpec must not lead out of it. */
-function isInside(root: string, path: string): boolean {
-  const rel = relative(resolve(root), resolve(path));
-  return rel !== '' && rel !== '..' && !rel.startsWith('../') && !isAbsolute(rel);
-}
