@@ -224,7 +224,9 @@ describe('KServe (embedded)', () => {
     assert.deepEqual(ab.variants.map((v) => v.revision).sort(), ['roll-predictor-00001', 'roll-predictor-00002']);
     assert.ok(ab.variants.reduce((n, v) => n + v.requests, 0) >= 200);
     assert.ok(ab.variants.every((v) => v.errors === 0));
-    assert.match(ab.comparison?.verdict ?? '', /latency/);
+    // Both revisions serve the same model; the latency half of the verdict is a real test, so by chance (p < 0.05) it
+    // may name one of them faster: either wording is a verdict on latency.
+    assert.match(ab.comparison?.verdict ?? '', /latency|answers faster than/);
     assert.match(ab.comparison?.verdict ?? '', /error rate/);
 
     // Promote: canaryTrafficPercent removed.

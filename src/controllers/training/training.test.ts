@@ -251,7 +251,7 @@ describe('training operator (embedded, local runtime)', () => {
     assert.equal(running.status?.conditions?.find((c) => c.type === 'Suspended')?.reason, 'PyTorchJobResumed');
     assert.equal((await pods(ns)).length, 2);
     await client.patch({ apiVersion: TrainingApiVersion, kind: 'PyTorchJob' }, 'paused', ns, { spec: { runPolicy: { suspend: true } } }, 'application/merge-patch+json');
-    await waitFor(async () => (await state('PyTorchJob', ns, 'paused')) === 'Suspended' && (await pods(ns)).length === 0, { what: 'suspended again, with no pods' });
+    await waitFor(async () => (await state('PyTorchJob', ns, 'paused')) === 'Suspended' && (await pods(ns)).length === 0, { what: 'suspended again, with no pods', timeoutMs: 30_000 });
   });
 
   test('deleting a job removes its Pods and Services; ttlSecondsAfterFinished deletes a finished job', async () => {
