@@ -264,6 +264,9 @@ function channelWire(ws: WebSocket, protocol: string, request: AttachRequest): E
  * exec/attach over SPDY (kubectl with KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false, older clients): the client opens one
  * stream per channel, named by its `streamType` header; the session starts once every announced stream is there.
  */
+/** How long a finished SPDY exec waits for the client to close the connection before closing it itself. */
+const closeGraceMs = 1_000;
+
 function spdyWire(spdy: SpdySession, request: AttachRequest): Promise<ExecWire> {
   const wanted = new Set(['error', ...(request.stdin ? ['stdin'] : []), ...(request.stdout ? ['stdout'] : []), ...(request.stderr && !request.tty ? ['stderr'] : []), ...(request.tty ? ['resize'] : [])]);
   const streams = new Map<string, SpdyStream>();
@@ -307,7 +310,13 @@ function spdyWire(spdy: SpdySession, request: AttachRequest): Promise<ExecWire> 
         ...(stderr ? { stderr } : {}),
         onResize: (listener) => resizes.push(listener),
         finish(status) {
-          error.end(JSON.stringify(status), () => spdy.close());
+          // The client reads its output streams to their end, then closes the connection; a GOAWAY sent at once could
+          // race its reads (kubectl then printed the exit code but lost stdout). It gets a second to close first.
+          error.end(JSON.stringify(status), () => {
+            const timer = setTimeout(() => spdy.close(), closeGraceMs);
+            timer.unref();
+            spdy.once('close', () => clearTimeout(timer));
+          });
         },
         onClose: (listener) => spdy.once('close', listener),
       });
