@@ -2,6 +2,7 @@
 // the image's own code, logs, exit codes, restarts, isolation, securityContext, limits, volumes, Services, re-adoption
 // after a kill -9 of Floe, deletion, and a batch/v1 Job through the real controllers.
 /* eslint-disable no-restricted-imports -- the Job test is a composition root: it starts the server with its controllers */
+import type { KubeObject } from '../api/meta.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -408,12 +409,14 @@ describe('container Pods from a registry with imagePullSecrets', { skip: registr
     const dockerconfig = Buffer.from(JSON.stringify({ auths: { [registry.host]: { auth } } })).toString('base64');
     await h.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'regcred', namespace: ns }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': dockerconfig } });
     await h.client.create(podManifest(ns, 'denied', [{ image: remote, command: ['true'] }], { restartPolicy: 'Never' }));
-    const waiting = await waitFor(async () => {
-      const w = (await h.client.get<Pod>(PodRef, 'denied', ns)).status?.containerStatuses?.[0]?.state.waiting;
-      return w?.reason === 'ErrImagePull' ? w : undefined;
-    }, { what: 'ErrImagePull' });
-    assert.match(waiting.message ?? '', /requires a user name and password/);
-    await waitFor(async () => (await h.client.get<Pod>(PodRef, 'denied', ns)).status?.containerStatuses?.[0]?.state.waiting?.reason === 'ImagePullBackOff', { what: 'ImagePullBackOff' });
+    // ErrImagePull lasts until the back-off starts, so a loaded machine may first see ImagePullBackOff: the registry's
+    // answer is in the Failed event the kubelet records with ErrImagePull, whichever state the poll catches.
+    const failed = await waitFor(async () => {
+      const events = await h.client.list<KubeObject & { reason?: string; message?: string; involvedObject?: { name?: string } }>({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns });
+      return events.items.find((e) => e.involvedObject?.name === 'denied' && e.reason === 'Failed' && /ErrImagePull|requires a user name/.test(e.message ?? ''));
+    }, { what: 'the Failed event of the pull', timeoutMs: 30_000 });
+    assert.match(failed.message ?? '', /requires a user name and password/);
+    await waitFor(async () => (await h.client.get<Pod>(PodRef, 'denied', ns)).status?.containerStatuses?.[0]?.state.waiting?.reason === 'ImagePullBackOff', { what: 'ImagePullBackOff', timeoutMs: 30_000 });
 
     await h.client.create(podManifest(ns, 'pulled', [{ image: remote, args: ['pulled'], command: undefined as unknown as string[] }], { restartPolicy: 'Never', imagePullSecrets: [{ name: 'regcred' }] }));
     await phase(h.client, ns, 'pulled', 'Succeeded', 30_000);
