@@ -11,7 +11,7 @@ import { containerSkipReason, floeImageLoad, writeTestImage } from '../test/help
 import { cgroupMembers } from '../src/kubelet/cgroups.js';
 import { ContainerRuntime, removePodCgroupFolders } from '../src/kubelet/container-runtime.js';
 import { ociSpec } from '../src/kubelet/oci-spec.js';
-import { ImageStore } from '../src/images/index.js';
+import { ImageStore, mountOverlay, overlayUnavailable, removeUnmounted } from '../src/images/index.js';
 import { arg, httpCall, percentile, sleep, startFloeUp } from './common.js';
 
 const reps = arg('reps', 10);
@@ -29,9 +29,10 @@ type Mode = 'process' | 'container' | 'podman';
  * runc alone on a ready bundle (the rootfs copied once): what the OCI runtime itself costs per `runc run`, below
  * Floe's API, scheduling, rootfs copy and status writes. Milliseconds per run of `true`.
  */
-async function runcAlone(dataDir: string, count: number): Promise<{ runMs: number[]; rootfsCopyMs: number[] }> {
+async function runcAlone(dataDir: string, count: number): Promise<{ runMs: number[]; rootfsCopyMs: number[]; rootfsOverlayMs: number[]; flattenMs: number | undefined }> {
   const runc = ContainerRuntime.findRunc();
-  if (!('path' in runc)) return { runMs: [], rootfsCopyMs: [] };
+  if (!('path' in runc)) return { runMs: [], rootfsCopyMs: [], rootfsOverlayMs: [], flattenMs: undefined };
+  let flattenMs: number | undefined;
   const store = new ImageStore({ root: join(dataDir, 'images') });
   const bundle = join(dataDir, 'runc-bench');
   const rootfsCopyMs: number[] = [];
@@ -40,6 +41,21 @@ async function runcAlone(dataDir: string, count: number): Promise<{ runMs: numbe
     const t0 = performance.now();
     await store.rootfs(image, join(bundle, 'rootfs'), { mode: 'copy' });
     rootfsCopyMs.push(performance.now() - t0);
+  }
+  // The overlay a container run gets instead (the image's flattened tree is built by the first run, then shared).
+  const rootfsOverlayMs: number[] = [];
+  const overlayWhy = overlayUnavailable(join(dataDir, 'images', 'tmp'));
+  if (!overlayWhy) {
+    const flattenT0 = performance.now();
+    await store.flattened(image);
+    flattenMs = performance.now() - flattenT0;
+    for (let i = 0; i < count; i++) {
+      const scratch = join(dataDir, 'overlay-bench', String(i));
+      const t0 = performance.now();
+      mountOverlay((await store.flattened(image)).dir, scratch, join(scratch, 'rootfs'));
+      rootfsOverlayMs.push(performance.now() - t0);
+      removeUnmounted(scratch);
+    }
   }
   const group = `bench-${process.pid}`;
   const runMs: number[] = [];
@@ -55,7 +71,7 @@ async function runcAlone(dataDir: string, count: number): Promise<{ runMs: numbe
     runMs.push(performance.now() - t0);
   }
   removePodCgroupFolders(group);
-  return { runMs, rootfsCopyMs };
+  return { runMs, rootfsCopyMs, rootfsOverlayMs, flattenMs: flattenMs === undefined ? undefined : round(flattenMs) };
 }
 
 /** Proportional (PSS) and resident (RSS) memory of a process in KiB, from smaps_rollup. */
@@ -235,11 +251,11 @@ async function main(): Promise<void> {
       createToRunningMs: Object.fromEntries(modes.map((m) => [m, stats(toRunning[m])])),
       createToExitMs: Object.fromEntries(modes.map((m) => [m, stats(toExit[m])])),
       idleMemoryPerContainer: idle,
-      runcAlone: { runTrueMs: stats(alone.runMs), rootfsCopyMs: stats(alone.rootfsCopyMs) },
+      runcAlone: { runTrueMs: stats(alone.runMs), rootfsCopyMs: stats(alone.rootfsCopyMs), rootfsOverlayMs: stats(alone.rootfsOverlayMs), flattenOnceMs: alone.flattenMs },
       notes: [
-        'process: a Pod whose image no rule maps and the store lacks (imagePullPolicy Never), run on the host (the fallback); container: the same command in an OCI container from the stored image (rootfs copied per run).',
+        'process: a Pod whose image no rule maps and the store lacks (imagePullPolicy Never), run on the host (the fallback); container: the same command in an OCI container from the stored image (rootfs: an overlay over the image\'s shared tree).',
         'Floe times are API create → the phase seen on a watch; podman times are the wall time of the `podman run` command (-d: until it returns with the container started; --rm: until it exits, removal included).',
-        'runcAlone: `runc run` of `true` on a bundle whose rootfs is already there, and the copy of that rootfs from the store (what each container run adds).',
+        'runcAlone: `runc run` of `true` on a bundle whose rootfs is already there; rootfsCopyMs: a private copy of that rootfs from the store (what each container run cost before overlays, and still costs where overlay mounts are refused); rootfsOverlayMs: mounting the overlay over the image\'s flattened tree (what each run costs now); flattenOnceMs: building that tree by hard links, once per image.',
         'Idle memory: PSS and RSS of every process a running container keeps (process: the wrapper and sleep; container: the wrapper, `runc run` and the container; podman: conmon and the container), median over the running containers.',
       ],
     };

@@ -9,3 +9,4 @@ export { canonicalName, defaultPullPolicy, familiarName, formatReference, normal
 export { RegistryClient, usesPlainHttp, type RegistryClientOptions } from './registry-client.js';
 export { type AssembleStats, type RootfsMode } from './rootfs.js';
 export { ImageStore, type GcOptions, type GcResult, type ImageRecord, type ImageStoreOptions, type PullOptions, type PullPolicy, type PullProgress, type RootfsResult } from './store.js';
+export { isOverlayLower, mountOverlay, mountTable, mountsUnder, overlayUnavailable, removeUnmounted, unmountUnder } from './mounts.js';

@@ -12,6 +12,7 @@ import { unpackLayer, type UnpackResult } from './layer.js';
 import { layerCompressionOf, parseImageConfig, type ImageConfig, type Platform } from './manifest.js';
 import { canonicalName, formatReference, normalizeReference, repositoryName, type ImageReference } from './reference.js';
 import { RegistryClient } from './registry-client.js';
+import { isOverlayLower } from './mounts.js';
 import { assembleRootfs, type AssembleStats, type RootfsMode } from './rootfs.js';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
@@ -335,6 +336,13 @@ export class ImageStore {
         }
         await rm(join(layerDir, name), { recursive: true, force: true });
       }
+      // Flattened trees of images no longer stored, unless a run still has one mounted as its overlay's lower layer.
+      const rootfsDir = join(this.root, 'rootfs');
+      for (const hex of await readdir(rootfsDir).catch(() => [] as string[])) {
+        const images = Object.values(index.images);
+        if (images.some((r) => r.configDigest === `sha256:${hex}`) || isOverlayLower(join(rootfsDir, hex))) continue;
+        await rm(join(rootfsDir, hex), { recursive: true, force: true });
+      }
       // Unpacks that a crashed process left behind.
       const tmp = join(this.root, 'tmp');
       for (const name of await readdir(tmp).catch(() => [] as string[])) {
@@ -375,6 +383,33 @@ export class ImageStore {
     });
     await this.touch(record.name);
     return { image: record, config, stats };
+  }
+
+  /**
+   * The image's layers stacked once into `<root>/rootfs/<config hex>`, hard-linked from the store: the shared, read-only
+   * lower layer of the overlay root filesystems of every container of the image (a run writes only to its own upper
+   * folder; the kernel never writes to a lower one). Built beside and renamed into place, so it is whole or absent.
+   */
+  async flattened(image: string): Promise<RootfsResult & { dir: string }> {
+    const { image: record, config } = await this.config(image);
+    const dir = join(this.root, 'rootfs', digestHex(record.configDigest));
+    let stats: AssembleStats = { files: 0, dirs: 0, symlinks: 0, bytes: 0, whiteouts: 0 };
+    if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
+      const tmp = await this.tmpDir('rootfs');
+      try {
+        await rm(tmp, { recursive: true, force: true });
+        ({ stats } = await this.rootfs(image, tmp, { mode: 'hardlink' }));
+        await mkdir(join(this.root, 'rootfs'), { recursive: true, mode: 0o700 });
+        // Another run of the same image may have won the race: its tree is the same.
+        await rename(tmp, dir).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+        });
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    }
+    await this.touch(record.name);
+    return { image: record, config, stats, dir };
   }
 
   /** Unpacks a layer blob into `layers/sha256/<diffId>` through a temporary directory, so a layer is there whole or not at all. */

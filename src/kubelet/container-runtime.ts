@@ -2,7 +2,6 @@
 // its bundle (rootfs + config.json) and runc's command line, and the cleanup runc leaves to its caller.
 import { spawn } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { isAbsolute, join, posix, relative } from 'node:path';
 import { FloeError } from '../api/errors.js';
@@ -14,8 +13,11 @@ import {
   ImageError,
   imageEnv,
   ImageStore,
+  mountOverlay,
   normalizeReference,
+  overlayUnavailable,
   parsePullSecret,
+  removeUnmounted,
   RegistryClient,
   resolveImageUser,
   resolveInRoot,
@@ -283,6 +285,7 @@ export class ContainerRuntime {
   private readonly backoffMaxMs: number;
   private readonly fellBack = new Map<string, number>();
   private mounts: CgroupMount[] | undefined;
+  private overlay: boolean | undefined;
 
   constructor(options: ContainerRuntimeOptions) {
     this.store = new ImageStore({ root: options.imagesDir ?? join(options.dataDir, 'images') });
@@ -450,13 +453,21 @@ export class ContainerRuntime {
     const dir = ContainerRuntime.bundleDir(req.podRoot, container.name, attempt);
     // A bundle left by a crash before its run started (or a previous run's) goes; nothing is mounted in it on the host.
     await this.deleteState(id);
-    for (const old of [dir, ...this.oldBundles(req.podRoot, container.name, attempt)]) await rm(old, { recursive: true, force: true });
+    for (const old of [dir, ...this.oldBundles(req.podRoot, container.name, attempt)]) removeUnmounted(old);
     mkdirSync(dir, { recursive: true, mode: 0o711 });
     const security = effectiveSecurity(pod, container);
     const rootfs = join(dir, 'rootfs');
     let config;
     try {
-      ({ config } = await this.store.rootfs(req.image.name, rootfs, { mode: security.readOnlyRootFilesystem ? 'hardlink' : 'copy' }));
+      // An overlay over the image's shared flattened tree where the kernel allows (no per-run copy); else a private
+      // copy, or hard links for a read-only root filesystem.
+      if (this.rootfsMode() === 'overlay') {
+        const flat = await this.store.flattened(req.image.name);
+        config = flat.config;
+        mountOverlay(flat.dir, join(dir, 'overlay'), rootfs);
+      } else {
+        ({ config } = await this.store.rootfs(req.image.name, rootfs, { mode: security.readOnlyRootFilesystem ? 'hardlink' : 'copy' }));
+      }
     } catch (err) {
       throw new CreateContainerError(`cannot build the root filesystem of image "${req.image.name}": ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -550,6 +561,16 @@ export class ContainerRuntime {
     writeFileSync(join(bundle.dir, 'config.json'), JSON.stringify(spec, null, 1), { mode: 0o600 });
   }
 
+  /** How bundles get their root filesystem: an overlay when this machine can mount one, else per-run files. */
+  rootfsMode(): 'overlay' | 'files' {
+    if (this.overlay === undefined) {
+      const why = overlayUnavailable(join(this.store.root, 'tmp'));
+      this.overlay = why === undefined;
+      if (why) this.log.info({ reason: why }, 'container root filesystems are copied per run (no overlay mounts)');
+    }
+    return this.overlay ? 'overlay' : 'files';
+  }
+
   /** `runc exec <id>`: how exec probes run inside the container. */
   execPrefix(id: string): string[] {
     return 'path' in this.runc ? [this.runc.path, '--root', this.stateRoot, 'exec', id] : [];
@@ -558,7 +579,11 @@ export class ContainerRuntime {
   /** After a run ends: runc's state (left when runc itself was killed), the bundle, and runc's cgroups Floe does not own. */
   async finish(podRoot: string, uid: string, container: string, attempt: number): Promise<void> {
     await this.deleteState(ContainerRuntime.containerId(uid, container, attempt));
-    await rm(ContainerRuntime.bundleDir(podRoot, container, attempt), { recursive: true, force: true }).catch(() => undefined);
+    try {
+      removeUnmounted(ContainerRuntime.bundleDir(podRoot, container, attempt));
+    } catch {
+      // the Pod's folder goes with the Pod
+    }
     this.mounts ??= cgroupMounts();
     for (const m of this.mounts) removeCgroupTree(join(m.own, 'floe', uid, `${container}.${attempt}`));
   }

@@ -18,7 +18,7 @@ import { startFloe, type Floe } from '../server/floe.js';
 import { createLogger } from '../server/logger.js';
 import { containerSkipReason, defaultImageConfig, floeImageLoad, imageLayer, writeTestImage } from '../../test/helpers/container-image.js';
 import { buildImage, pushBuiltImage } from '../images/image-builder.js';
-import { normalizeReference, parseDockerConfig, RegistryClient } from '../images/index.js';
+import { isOverlayLower, mountTable, normalizeReference, overlayUnavailable, parseDockerConfig, RegistryClient } from '../images/index.js';
 import { type Harness, killRecordedProcesses, podGone, podManifest, podRunning, startHarness } from '../../test/helpers/kubelet-harness.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { Cgroups, cgroupMembers } from './cgroups.js';
@@ -318,6 +318,39 @@ describe('container Pods (runc)', { skip }, () => {
     await waitFor(() => !existsSync(new PodPaths({ dataDir: h.config.dataDir, uid: p.metadata.uid ?? '' }).root), { what: 'the bundle to go with the Pod' });
     // runc made the container's cgroup in every hierarchy, Floe's limits only some: none of the Pod's is left anywhere.
     await waitFor(() => podCgroupDirs(p.metadata.uid ?? '').length === 0, { what: "the Pod's cgroups to be removed in every hierarchy" });
+  });
+
+  test("the root filesystem is an overlay over the image's shared tree: writes stay in their run, no mount outlives the Pod", async (t) => {
+    const why = overlayUnavailable(join(h.config.dataDir, 'images', 'tmp'));
+    if (why) {
+      t.skip(`no overlay mounts here: ${why}`);
+      return;
+    }
+    const ns = await h.namespace('ctr-ovl');
+    const writer = ['sh', '-c', 'echo changed > /bin/hello-note; rm /etc/passwd; ls /etc/passwd 2>&1; cat /bin/hello-note; sleep 600'];
+    await h.client.create(podManifest(ns, 'writer', [{ image, command: writer }]));
+    const first = await podRunning(h.client, ns, 'writer', 20_000);
+    await logContains(h, ns, 'writer', 'changed');
+    assert.match(await logText(h, ns, 'writer'), /No such file/, 'the container deleted a file of its image');
+    const podRoot = new PodPaths({ dataDir: h.config.dataDir, uid: first.metadata.uid ?? '' }).root;
+    const rootfsMounts = (): string[] => mountTable().filter((m) => m.fsType === 'overlay' && m.mountPoint.startsWith(podRoot)).map((m) => m.mountPoint);
+    assert.equal(rootfsMounts().length, 1, "the run's rootfs is one overlay mount");
+    // The store's tree and a second Pod of the same image still have what the first one changed.
+    const flat = readdirSync(join(h.config.dataDir, 'images', 'rootfs'));
+    assert.ok(flat.length >= 1, 'a flattened tree per image');
+    for (const hex of flat) {
+      assert.ok(existsSync(join(h.config.dataDir, 'images', 'rootfs', hex, 'etc', 'passwd')), 'the shared tree keeps /etc/passwd');
+      assert.ok(!existsSync(join(h.config.dataDir, 'images', 'rootfs', hex, 'bin', 'hello-note')), "the shared tree has none of the run's files");
+    }
+    await h.client.create(podManifest(ns, 'reader', [{ image, command: ['sh', '-c', 'cat /etc/passwd | head -1; ls /bin/hello-note 2>&1; sleep 600'] }]));
+    await podRunning(h.client, ns, 'reader', 20_000);
+    const log = await logContains(h, ns, 'reader', 'No such file');
+    assert.match(log, /^root:/m, "the second Pod reads the image's /etc/passwd");
+    // An image in use cannot lose its tree to image garbage collection.
+    assert.ok(isOverlayLower(join(h.config.dataDir, 'images', 'rootfs', flat[0]!)));
+    for (const name of ['writer', 'reader']) await h.client.delete(PodRef, name, ns, { gracePeriodSeconds: 0 });
+    for (const name of ['writer', 'reader']) await waitFor(() => podGone(h.client, ns, name), { what: `${name} to be gone`, timeoutMs: 15_000 });
+    await waitFor(() => rootfsMounts().length === 0 && !existsSync(podRoot), { what: 'the overlay to be unmounted and the Pod folder removed' });
   });
 
   test('an exec readiness probe runs inside the container (runc exec)', async () => {

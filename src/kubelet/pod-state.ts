@@ -1,6 +1,7 @@
 // What the runtime keeps on disk per Pod, so a restarted Floe can re-adopt processes and finish statuses.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeUnmounted } from '../images/index.js';
 
 /** One run of a container: the wrapper's pid (= its process group) and its start time in clock ticks. */
 export interface RunRecord {
@@ -143,5 +144,6 @@ export function podDirectories(dataDir: string): string[] {
 }
 
 export function removePodState(paths: PodPaths): void {
-  rmSync(paths.root, { recursive: true, force: true });
+  // A container run's overlay root may still be mounted (a crash between its exit and its cleanup).
+  removeUnmounted(paths.root);
 }
