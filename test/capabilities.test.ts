@@ -74,9 +74,9 @@ describe('capabilities', () => {
     const one: Capability = { name: 'x', modes: ['embedded'], start: () => Promise.resolve({}) };
     assert.throws(() => capabilitiesFor('embedded', [one, { ...one }]), /two capabilities are named x/);
     const all = floeCapabilities({ allowPackageUrls: [] });
-    assert.deepEqual(capabilitiesFor('embedded', all).map((c) => c.name), ['training', 'batch', 'katib', 'serving', 'pipelines']);
-    assert.deepEqual(capabilitiesFor('cluster', all).map((c) => c.name), ['training', 'katib']);
-    // Admission runs in list order: the training operator's webhook, then Katib's.
-    assert.equal(admissionOf(all).length, 2);
+    assert.deepEqual(capabilitiesFor('embedded', all).map((c) => c.name), ['training', 'batch', 'apps', 'storage', 'katib', 'serving', 'profiles', 'pipelines']);
+    assert.deepEqual(capabilitiesFor('cluster', all).map((c) => c.name), ['training', 'katib', 'profiles']);
+    // Admission runs in list order: the training operator's webhook, the DefaultStorageClass step, then Katib's.
+    assert.equal(admissionOf(all).length, 3);
   });
 });

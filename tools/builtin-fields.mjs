@@ -13,9 +13,18 @@ const packages = {
   coordination: [`api@${v}/coordination/v1/types.go`],
   meta: [`apimachinery@${v}/pkg/apis/meta/v1/types.go`],
   apiext: [`apiextensions-apiserver@${v}/pkg/apis/apiextensions/v1/types.go`, `apiextensions-apiserver@${v}/pkg/apis/apiextensions/v1/types_jsonschema.go`],
+  apps: [`api@${v}/apps/v1/types.go`],
+  autoscaling: [`api@${v}/autoscaling/v2/types.go`],
+  autoscalingv1: [`api@${v}/autoscaling/v1/types.go`],
+  policy: [`api@${v}/policy/v1/types.go`],
+  storage: [`api@${v}/storage/v1/types.go`],
+  networking: [`api@${v}/networking/v1/types.go`],
+  scheduling: [`api@${v}/scheduling/v1/types.go`],
+  admission: [`api@${v}/admissionregistration/v1/types.go`],
+  rbac: [`api@${v}/rbac/v1/types.go`],
 };
 // Import aliases in those files → our package keys; types of other packages are leaves unless listed here.
-const aliases = { metav1: 'meta', corev1: 'core', v1: 'core' };
+const aliases = { metav1: 'meta', corev1: 'core', v1: 'core', apiv1: 'core' };
 // Types that decode themselves (UnmarshalJSON, or opaque JSON): whatever they hold is accepted.
 const opaque = new Set(['meta.Time', 'meta.MicroTime', 'meta.Duration', 'meta.FieldsV1', 'apiext.JSONSchemaPropsOrBool', 'apiext.JSONSchemaPropsOrArray', 'apiext.JSONSchemaPropsOrStringArray', 'apiext.JSON', 'runtime.RawExtension']);
 const roots = [
@@ -24,6 +33,25 @@ const roots = [
   ['', 'Node', 'core.Node'], ['', 'Endpoints', 'core.Endpoints'], ['', 'Namespace', 'core.Namespace'], ['batch', 'Job', 'batch.Job'],
   ['discovery.k8s.io', 'EndpointSlice', 'discovery.EndpointSlice'], ['coordination.k8s.io', 'Lease', 'coordination.Lease'],
   ['apiextensions.k8s.io', 'CustomResourceDefinition', 'apiext.CustomResourceDefinition'],
+  // Workload and platform kinds (issue 17). A `group/version` first element keys a kind whose versions differ in shape.
+  ['apps', 'Deployment', 'apps.Deployment'], ['apps', 'ReplicaSet', 'apps.ReplicaSet'], ['apps', 'StatefulSet', 'apps.StatefulSet'],
+  ['apps', 'DaemonSet', 'apps.DaemonSet'], ['apps', 'ControllerRevision', 'apps.ControllerRevision'], ['batch', 'CronJob', 'batch.CronJob'],
+  ['autoscaling', 'HorizontalPodAutoscaler', 'autoscaling.HorizontalPodAutoscaler'],
+  ['autoscaling/v1', 'HorizontalPodAutoscaler', 'autoscalingv1.HorizontalPodAutoscaler'],
+  ['policy', 'PodDisruptionBudget', 'policy.PodDisruptionBudget'], ['', 'PersistentVolume', 'core.PersistentVolume'],
+  ['', 'ReplicationController', 'core.ReplicationController'], ['', 'PodTemplate', 'core.PodTemplate'],
+  ['storage.k8s.io', 'StorageClass', 'storage.StorageClass'], ['networking.k8s.io', 'NetworkPolicy', 'networking.NetworkPolicy'],
+  ['networking.k8s.io', 'Ingress', 'networking.Ingress'], ['networking.k8s.io', 'IngressClass', 'networking.IngressClass'],
+  ['scheduling.k8s.io', 'PriorityClass', 'scheduling.PriorityClass'],
+  // Admission (H4): quotas, limit ranges, webhook configurations and ValidatingAdmissionPolicy.
+  ['', 'ResourceQuota', 'core.ResourceQuota'], ['', 'LimitRange', 'core.LimitRange'],
+  ['admissionregistration.k8s.io', 'ValidatingWebhookConfiguration', 'admission.ValidatingWebhookConfiguration'],
+  ['admissionregistration.k8s.io', 'MutatingWebhookConfiguration', 'admission.MutatingWebhookConfiguration'],
+  ['admissionregistration.k8s.io', 'ValidatingAdmissionPolicy', 'admission.ValidatingAdmissionPolicy'],
+  ['admissionregistration.k8s.io', 'ValidatingAdmissionPolicyBinding', 'admission.ValidatingAdmissionPolicyBinding'],
+  // RBAC (H6).
+  ['rbac.authorization.k8s.io', 'Role', 'rbac.Role'], ['rbac.authorization.k8s.io', 'ClusterRole', 'rbac.ClusterRole'],
+  ['rbac.authorization.k8s.io', 'RoleBinding', 'rbac.RoleBinding'], ['rbac.authorization.k8s.io', 'ClusterRoleBinding', 'rbac.ClusterRoleBinding'],
 ];
 
 const structs = new Map(); // 'pkg.Name' → [{ json, type, inline }]

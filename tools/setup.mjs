@@ -41,9 +41,15 @@ if (process.argv.includes('--with-kubectl') || process.env.npm_lifecycle_event =
 }
 
 // 2b. runc, which runs Pods whose image is in Floe's image store (docs/adr/0010), and for the tests Debian's static
-//     busybox, from which they build their images. apt needs root; without it container Pods say runc is missing.
+//     busybox, from which they build their images, and Debian's prometheus, which test/prometheus.test.ts starts to
+//     scrape Floe's /metrics. apt needs root; without it container Pods say runc is missing.
 {
-  const wanted = [...(has('runc') || existsSync('/usr/sbin/runc') ? [] : ['runc']), ...(process.env.npm_lifecycle_event === 'pretest' && !existsSync('/usr/bin/busybox') ? ['busybox-static'] : [])];
+  const forTests = process.env.npm_lifecycle_event === 'pretest';
+  const wanted = [
+    ...(has('runc') || existsSync('/usr/sbin/runc') ? [] : ['runc']),
+    ...(forTests && !existsSync('/usr/bin/busybox') ? ['busybox-static'] : []),
+    ...(forTests && !has('prometheus') ? ['prometheus'] : []),
+  ];
   if (wanted.length > 0 && process.getuid?.() === 0) {
     step(`installing Debian ${wanted.join(' ')} (container Pods)`);
     run('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${wanted.join(' ')}`]);

@@ -35,6 +35,13 @@ export function clusterManifests(options: { image: string }): KubeObject[] {
     { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
     // Floe's own routes (Katib's observation-log endpoint) authenticate Pods' ServiceAccount tokens with TokenReview.
     { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+    // Profiles: the profile controller makes each Profile's namespace, ServiceAccounts, RoleBindings (to the kubeflow-*
+    // ClusterRoles, hence `bind`) and quota; KFAM manages contributor RoleBindings and asks SubjectAccessReviews.
+    { apiGroups: ['kubeflow.org'], resources: ['profiles', 'profiles/status', 'profiles/finalizers'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    { apiGroups: [''], resources: ['namespaces', 'serviceaccounts', 'resourcequotas'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['kubeflow-admin', 'kubeflow-edit', 'kubeflow-view'] },
+    { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
   ];
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SystemNamespace, labels } },

@@ -31,8 +31,22 @@ interface UpFlags {
   allowedHost: string[];
   allowPackageUrl: string[];
   keepPods?: boolean;
+  multiUser?: boolean;
   hostProcessFallback?: boolean;
   logLevel?: LogLevel;
+  tokenAuthFile?: string;
+  authProxyHeader?: string;
+  authProxyPrefix?: string;
+  authProxyAddresses?: string;
+  authProxyGroupsHeader?: string;
+  encryptionProviderConfig?: string;
+  oidcIssuerUrl?: string;
+  oidcClientId?: string;
+  oidcUsernameClaim?: string;
+  oidcUsernamePrefix?: string;
+  oidcGroupsClaim?: string;
+  oidcGroupsPrefix?: string;
+  oidcCaFile?: string;
 }
 
 function portNumber(value: string): number {
@@ -63,11 +77,40 @@ function configFrom(opts: UpFlags, env: NodeJS.ProcessEnv): { config: FloeConfig
   const badPrefix = config.allowPackageUrls.filter((u) => !/^https?:\/\/[^/\s]+\//.test(u));
   if (badPrefix.length > 0) throw new UsageError(`--allow-package-url must be an http(s) URL prefix ending in a path, such as https://example.org/pipelines/, not ${badPrefix.map((u) => JSON.stringify(u)).join(', ')}`);
   config.keepPods = opts.keepPods ?? env.FLOE_KEEP_PODS === '1';
+  config.multiUser = opts.multiUser ?? env.FLOE_MULTI_USER === '1';
   // commander makes a --no- flag default to true, so only an explicit --no-host-process-fallback (false) overrides the env.
   config.hostProcessFallback = opts.hostProcessFallback === false ? false : env.FLOE_HOST_PROCESS_FALLBACK !== '0';
   const level = opts.logLevel ?? env.FLOE_LOG_LEVEL ?? config.logLevel;
   if (!(logLevels as string[]).includes(level)) throw new UsageError(`FLOE_LOG_LEVEL must be one of ${logLevels.join(', ')}, not "${level}"`);
   config.logLevel = level as LogLevel;
+  const tokenAuthFile = opts.tokenAuthFile ?? env.FLOE_TOKEN_AUTH_FILE;
+  if (tokenAuthFile) config.tokenAuthFile = tokenAuthFile;
+  const proxyHeader = opts.authProxyHeader ?? env.FLOE_AUTH_PROXY_HEADER;
+  const proxyAddresses = (opts.authProxyAddresses ?? env.FLOE_AUTH_PROXY_ADDRESSES ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  if (proxyHeader) {
+    // Without addresses anyone could send the header: refuse rather than believe every caller.
+    if (proxyAddresses.length === 0) throw new UsageError('--auth-proxy-header needs --auth-proxy-addresses: the proxies\' addresses (CIDRs) whose header Floe believes');
+    config.authProxy = { header: proxyHeader, prefix: opts.authProxyPrefix ?? env.FLOE_AUTH_PROXY_PREFIX ?? '', addresses: proxyAddresses };
+    const groups = opts.authProxyGroupsHeader ?? env.FLOE_AUTH_PROXY_GROUPS_HEADER;
+    if (groups) config.authProxy.groupsHeader = groups;
+  } else if (proxyAddresses.length > 0 || opts.authProxyPrefix !== undefined) {
+    throw new UsageError('--auth-proxy-addresses and --auth-proxy-prefix need --auth-proxy-header (such as kubeflow-userid)');
+  }
+  const encryptionConfig = opts.encryptionProviderConfig ?? env.FLOE_ENCRYPTION_PROVIDER_CONFIG;
+  if (encryptionConfig) config.encryptionProviderConfig = encryptionConfig;
+  if (opts.oidcIssuerUrl || opts.oidcClientId) {
+    if (!opts.oidcIssuerUrl || !opts.oidcClientId) throw new UsageError('--oidc-issuer-url and --oidc-client-id go together');
+    if (!opts.oidcIssuerUrl.startsWith('https://')) throw new UsageError(`--oidc-issuer-url must be an https URL, not ${opts.oidcIssuerUrl}`);
+    config.oidc = {
+      issuerUrl: opts.oidcIssuerUrl,
+      clientId: opts.oidcClientId,
+      ...(opts.oidcUsernameClaim ? { usernameClaim: opts.oidcUsernameClaim } : {}),
+      ...(opts.oidcUsernamePrefix !== undefined ? { usernamePrefix: opts.oidcUsernamePrefix } : {}),
+      ...(opts.oidcGroupsClaim ? { groupsClaim: opts.oidcGroupsClaim } : {}),
+      ...(opts.oidcGroupsPrefix !== undefined ? { groupsPrefix: opts.oidcGroupsPrefix } : {}),
+      ...(opts.oidcCaFile ? { caFile: opts.oidcCaFile } : {}),
+    };
+  }
   return { config, warnings };
 }
 
@@ -171,7 +214,21 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
     .option('--allowed-host <name>', 'a host name Floe answers to besides its own addresses, localhost and --tls-san names, such as a proxy\'s (repeatable; env FLOE_ALLOWED_HOSTS)', collect, [])
     .option('--allow-package-url <prefix>', 'a URL prefix whose pipeline package_url Floe may fetch; none by default (repeatable; env FLOE_ALLOW_PACKAGE_URLS)', collect, [])
     .option('--keep-pods', "leave Pods' processes running when Floe stops, to be re-adopted on the next start (env FLOE_KEEP_PODS=1)")
+    .option('--multi-user', 'Kubeflow Pipelines in multi-user mode: runs, experiments and pipelines belong to profile namespaces and every call is authorized (env FLOE_MULTI_USER=1)')
     .option('--no-host-process-fallback', 'an image Floe can neither find (floe image load) nor pull fails with ErrImagePull instead of running its command on the host (env FLOE_HOST_PROCESS_FALLBACK=0)')
+    .option('--token-auth-file <file>', 'users by bearer token, as kube-apiserver\'s: CSV lines token,user,uid,"group1,group2" (env FLOE_TOKEN_AUTH_FILE)')
+    .option('--auth-proxy-header <name>', 'behind an auth proxy: the header naming the user, such as kubeflow-userid; believed only from --auth-proxy-addresses (env FLOE_AUTH_PROXY_HEADER)')
+    .option('--auth-proxy-prefix <prefix>', 'removed from the front of the header\'s value, such as accounts.google.com: (default none; env FLOE_AUTH_PROXY_PREFIX)')
+    .option('--auth-proxy-addresses <cidrs>', 'comma-separated addresses or CIDRs of the proxies whose header is believed, such as 127.0.0.1/32,10.0.0.0/8 (env FLOE_AUTH_PROXY_ADDRESSES)')
+    .option('--auth-proxy-groups-header <name>', 'a header with the user\'s comma-separated groups, from the same proxies (env FLOE_AUTH_PROXY_GROUPS_HEADER)')
+    .option('--oidc-issuer-url <url>', 'accept OIDC ID tokens from this issuer (https; its discovery document and keys are fetched)')
+    .option('--oidc-client-id <id>', 'the audience OIDC ID tokens must carry')
+    .option('--oidc-username-claim <claim>', 'the claim naming the user (default sub)')
+    .option('--oidc-username-prefix <prefix>', 'put before the user name (default <issuer>#, none for the email claim; - for none)')
+    .option('--oidc-groups-claim <claim>', 'the claim with the user\'s groups')
+    .option('--oidc-groups-prefix <prefix>', 'put before each group')
+    .option('--oidc-ca-file <file>', 'the CA the OIDC issuer is verified with (default: the system\'s)')
+    .option('--encryption-provider-config <file>', 'kube-apiserver\'s EncryptionConfiguration for Secrets at rest (default: <data dir>/encryption-config.yaml, generated with an AES-GCM key; env FLOE_ENCRYPTION_PROVIDER_CONFIG)')
     .addOption(new Option('--log-level <level>', 'how much to log (env FLOE_LOG_LEVEL)').choices(logLevels))
     .action(async (opts: UpFlags) => {
       const { config, warnings } = configFrom(opts, env);
@@ -338,6 +395,17 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
     const { trialsTable } = await import('./katib.js');
     finish(await trialsTable(await session(opts), experiment));
   });
+
+  // Secrets at rest: re-encrypt every stored Secret with the first provider of the encryption configuration.
+  program.command('secrets').description('Secrets at rest').command('rewrite')
+    .description('re-write every Secret (and its watch history) with the first key of the encryption configuration: key rotation, or encrypting Secrets stored in the clear. Floe must be stopped.')
+    .option('--data-dir <dir>', 'data directory whose database to rewrite (default ~/.floe, env FLOE_DATA_DIR)')
+    .option('--encryption-provider-config <file>', 'the EncryptionConfiguration Floe runs with (default <data dir>/encryption-config.yaml)')
+    .action(async (opts: { dataDir?: string; encryptionProviderConfig?: string }) => {
+      const { rewriteSecrets } = await import('./secrets.js');
+      const result = rewriteSecrets({ dataDir: opts.dataDir ?? cliEnv.dataDir, ...(opts.encryptionProviderConfig ? { configPath: opts.encryptionProviderConfig } : {}) });
+      io.out(`rewrote ${result.objects} objects and ${result.changes} watch-history entries with the first provider of ${result.path}\n`);
+    });
 
   // The local image store of a data directory (<data dir>/images), worked on directly: no server needed.
   const image = program.command('image').alias('images').description('container images in the local store: load archives, pull, list, remove, prune');

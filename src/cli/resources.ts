@@ -107,7 +107,7 @@ export class ResourceCatalog {
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
     if (found) return found;
-    throw new CliError(`no matches for kind "${kind}" in version "${apiVersion}": is its CustomResourceDefinition installed? apply the CRD first (see \`floe api-resources\`)`);
+    throw new CliError(unservedKindMessage(kind, apiVersion));
   }
 
   private async groupVersion(group: string, version: string): Promise<ApiResource[]> {
@@ -183,4 +183,22 @@ export function collectionPath(r: ApiResource, namespace: string | undefined): s
 
 export function objectPath(r: ApiResource, namespace: string | undefined, name: string): string {
   return `${collectionPath(r, namespace)}/${encodeURIComponent(name)}`;
+}
+
+/** Kubernetes' own API groups: the legacy core group, the unsuffixed ones and everything under k8s.io. */
+function isKubernetesGroup(group: string): boolean {
+  return group === '' || ['apps', 'batch', 'autoscaling', 'policy', 'extensions'].includes(group) || group === 'k8s.io' || group.endsWith('.k8s.io');
+}
+
+/**
+ * Why a manifest's kind cannot be applied: Floe does not serve it. A Kubernetes kind is one Floe does not implement;
+ * any other kind is served only once a CustomResourceDefinition declares it.
+ */
+export function unservedKindMessage(kind: string, apiVersion: string): string {
+  const { group } = parseApiVersion(apiVersion);
+  const head = `no matches for kind "${kind}" in version "${apiVersion}"`;
+  if (isKubernetesGroup(group)) {
+    return `${head}: this Kubernetes kind is not served by Floe (\`floe api-resources\` lists the kinds and versions it serves; docs/compatibility.md lists what it leaves out)`;
+  }
+  return `${head}: the kind is not served by Floe: no CustomResourceDefinition declares it (apply its CRD first; \`floe api-resources\` lists what is served)`;
 }

@@ -29,6 +29,11 @@ export interface ResourceAttributes {
   subresource?: string;
   namespace?: string;
   name?: string;
+  /**
+   * Set instead of a resource for a non-resource URL (`/metrics`): RBAC matches it against a rule's nonResourceURLs;
+   * give `group` and `resource` as ''.
+   */
+  path?: string;
 }
 
 /**
@@ -39,12 +44,20 @@ export interface ResourceAttributes {
  */
 export type RouteAccess =
   | { kind: 'resource'; attributes(req: IncomingMessage, url: URL): ResourceAttributes }
-  | { kind: 'in-handler'; why: string };
+  | { kind: 'in-handler'; why: string }
+  /**
+   * `non-resource`: authorized as kube authorizes `/metrics` or `/healthz`: the lower-cased HTTP method (HEAD as `get`)
+   * on the request path, matched by RBAC nonResourceURLs rules.
+   */
+  | { kind: 'non-resource' };
 
 /** Who is calling, as the authenticator found them. */
 export interface Caller {
   name: string;
   groups: string[];
+  /** Kubernetes' user.Info UID and extra (ServiceAccount tokens and impersonation carry them). */
+  uid?: string;
+  extra?: Record<string, string[]>;
 }
 
 /** An HTTP route a capability serves under Floe's one listener. */

@@ -11,7 +11,7 @@ import type { InformerFactory } from './informer-factory.js';
 import { parseRequestKey, requestFor, requestKey, type Request } from './keys.js';
 import { controllerOf, refersToKind } from './owners.js';
 import { TerminalError, type ReconcileContext, type Reconciler, type ReconcileFunction, type ReconcileResult } from './reconciler.js';
-import { ExponentialBackoff, WorkQueue, type RateLimiter } from './work-queue.js';
+import { ExponentialBackoff, WorkQueue, type QueueMetrics, type RateLimiter } from './work-queue.js';
 
 /** One change seen by a source, before it becomes requests. */
 export interface SourceEvent<T extends KubeObject = KubeObject> {
@@ -55,6 +55,21 @@ interface Source {
   namespace: string | undefined;
 }
 
+/** How one reconcile ended, in controller-runtime's `result` terms (a terminal error also counts as an error). */
+export type ReconcileOutcome = 'success' | 'error' | 'terminal-error' | 'requeue' | 'requeue_after';
+
+/** One controller's metric hooks: its queue's and its reconciles' (controller-runtime's metrics). */
+export interface ControllerMetricsHooks {
+  queue: QueueMetrics;
+  started(): void;
+  finished(outcome: ReconcileOutcome, seconds: number): void;
+}
+
+/** Where controllers report what they do (src/observability exports it to Prometheus). */
+export interface ControllerMetrics {
+  controller(name: string, maxConcurrent: number): ControllerMetricsHooks;
+}
+
 /** What a controller needs from the manager that runs it. */
 export interface ControllerEnvironment {
   informers: InformerFactory;
@@ -63,6 +78,7 @@ export interface ControllerEnvironment {
   /** Already bound to the controller's name. */
   log: Logger;
   clock?: Clock;
+  metrics?: ControllerMetrics;
 }
 
 export interface ControllerRunOptions {
@@ -134,7 +150,8 @@ export class Controller {
   async run(env: ControllerEnvironment, options: ControllerRunOptions): Promise<void> {
     const { signal } = options;
     const clock = env.clock ?? realClock();
-    const queue = new WorkQueue({ rateLimiter: this.rateLimiter(), clock });
+    const metrics = env.metrics?.controller(this.name, this.concurrency);
+    const queue = new WorkQueue({ rateLimiter: this.rateLimiter(), clock, ...(metrics ? { metrics: metrics.queue } : {}) });
     const reconciles = new AbortController();
     const hard = options.abortReconciles;
     const onHardAbort = (): void => reconciles.abort();
@@ -145,7 +162,7 @@ export class Controller {
     try {
       if (!(await env.informers.waitForSync(signal))) return;
       env.log.info({ concurrency: this.concurrency, kind: this.primary.kind }, 'starting workers');
-      const workers = Array.from({ length: this.concurrency }, () => this.worker(queue, env, primary, reconciles.signal));
+      const workers = Array.from({ length: this.concurrency }, () => this.worker(queue, env, primary, reconciles.signal, metrics));
       await untilAborted(signal);
       for (const remove of removals.splice(0)) remove();
       const drained = queue.shutDown();
@@ -186,19 +203,23 @@ export class Controller {
     };
   }
 
-  private async worker(queue: WorkQueue, env: ControllerEnvironment, primary: Informer, signal: AbortSignal): Promise<void> {
+  private async worker(queue: WorkQueue, env: ControllerEnvironment, primary: Informer, signal: AbortSignal, metrics: ControllerMetricsHooks | undefined): Promise<void> {
     for (;;) {
       const key = await queue.get();
       if (key === undefined) return;
+      metrics?.started();
+      const started = performance.now();
+      let outcome: ReconcileOutcome = 'error';
       try {
-        await this.reconcileKey(key, queue, env, primary, signal);
+        outcome = await this.reconcileKey(key, queue, env, primary, signal);
       } finally {
+        metrics?.finished(outcome, (performance.now() - started) / 1000);
         queue.done(key);
       }
     }
   }
 
-  private async reconcileKey(key: string, queue: WorkQueue, env: ControllerEnvironment, primary: Informer, signal: AbortSignal): Promise<void> {
+  private async reconcileKey(key: string, queue: WorkQueue, env: ControllerEnvironment, primary: Informer, signal: AbortSignal): Promise<ReconcileOutcome> {
     const request = parseRequestKey(key);
     const reconcileId = randomUUID();
     const log = env.log.child({ namespace: request.namespace, name: request.name, reconcileId });
@@ -226,7 +247,7 @@ export class Controller {
         queue.addRateLimited(key);
         log.error({ err, retries: queue.numRequeues(key) }, 'reconcile failed; retrying with backoff');
       }
-      return;
+      return err instanceof TerminalError ? 'terminal-error' : 'error';
     }
     this.stats.successes += 1;
     queue.forget(key);
@@ -234,7 +255,9 @@ export class Controller {
     if (after !== undefined && after > 0) {
       this.stats.requeuesAfter += 1;
       queue.addAfter(key, after);
+      return 'requeue_after';
     }
+    return 'success';
   }
 }
 

@@ -21,6 +21,9 @@ export {
   generationChanged,
   type ControllerBuilderOptions,
   type ControllerEnvironment,
+  type ControllerMetrics,
+  type ControllerMetricsHooks,
+  type ReconcileOutcome,
   type ControllerOptions,
   type ControllerRunOptions,
   type ControllerStats,
@@ -38,7 +41,7 @@ export { LeaderElector, LeaseRef, type Lease, type LeaseSpec, type LeaderElector
 export { Manager, type LeaderElectionOptions, type ManagerOptions, type ManagerState } from './manager.js';
 export { controllerOf, controllerReference, isControlledBy, refersToKind, setControllerReference } from './owners.js';
 export { TerminalError, type ReconcileContext, type ReconcileFunction, type ReconcileResult, type Reconciler, type TerminalErrorOptions } from './reconciler.js';
-export { ExponentialBackoff, WorkQueue, type ExponentialBackoffOptions, type RateLimiter, type WorkQueueOptions } from './work-queue.js';
+export { ExponentialBackoff, WorkQueue, type ExponentialBackoffOptions, type QueueMetrics, type RateLimiter, type WorkQueueOptions } from './work-queue.js';
 export { installCrds, type InstallCrdsOptions } from './install-crds.js';
 export type { AdmissionPlugin, Caller, Capability, CapabilityContext, CapabilityMode, NodeNeed, NodeRuntime, PodCredentials, ResourceAttributes, Route, RouteAccess, StartedCapability } from './capability.js';
 export { admissionOf, capabilitiesFor, startCapabilities, type RunningCapabilities } from './capabilities.js';

@@ -11,7 +11,7 @@ import type { Client, DeleteOptions, KindRef, ListOptions, PatchOptions, PatchTy
 import { defaultConfig } from '../server/config.js';
 // eslint-disable-next-line no-restricted-imports
 import { startFloe, type Floe } from '../server/floe.js';
-import { ConfigMapRef, configMap, freshNamespace } from '../../test/helpers/fixtures.js';
+import { ConfigMapRef, configMap, freshNamespace, RootCaConfigMap } from '../../test/helpers/fixtures.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { Informer } from './informer.js';
 import { InformerFactory } from './informer-factory.js';
@@ -88,14 +88,21 @@ interface Recorded {
   events: string[];
 }
 
+/** Every namespace has the root CA ConfigMap (as in Kubernetes); the tests follow their own ConfigMaps. */
+const own = (o: KubeObject): boolean => o.metadata.name !== RootCaConfigMap;
+
 function record(informer: Informer): Recorded {
   const out: Recorded = { events: [] };
   informer.addEventHandler({
-    onAdd: (o) => out.events.push(`add ${o.metadata.name ?? ''}`),
-    onUpdate: (_, o) => out.events.push(`update ${o.metadata.name ?? ''}`),
-    onDelete: (o) => out.events.push(`delete ${o.metadata.name ?? ''}`),
+    onAdd: (o) => own(o) && out.events.push(`add ${o.metadata.name ?? ''}`),
+    onUpdate: (_, o) => own(o) && out.events.push(`update ${o.metadata.name ?? ''}`),
+    onDelete: (o) => own(o) && out.events.push(`delete ${o.metadata.name ?? ''}`),
   });
   return out;
+}
+
+function ownKeys(informer: Informer): string[] {
+  return informer.keys().filter((k) => !k.endsWith(`/${RootCaConfigMap}`));
 }
 
 function dataOf(informer: Informer, name: string, namespace: string): unknown {
@@ -132,7 +139,7 @@ describe('Informer', () => {
     informer.start();
     assert.equal(await informer.waitForSync(), true);
     assert.equal(informer.hasSynced(), true);
-    assert.deepEqual(informer.keys(), [`${ns}/before`]);
+    assert.deepEqual(ownKeys(informer), [`${ns}/before`]);
     assert.deepEqual(seen.events, ['add before']);
 
     const a = await client.create(configMap(ns, 'a', { data: { v: '1' } }));
@@ -141,7 +148,7 @@ describe('Informer', () => {
     await client.delete(ConfigMapRef, 'b', ns);
     await waitFor(() => seen.events.length === 5, { what: 'five handler calls' });
     assert.deepEqual(seen.events, ['add before', 'add a', 'add b', 'update a', 'delete b']);
-    assert.deepEqual(informer.keys(), [`${ns}/a`, `${ns}/before`]);
+    assert.deepEqual(ownKeys(informer), [`${ns}/a`, `${ns}/before`]);
     assert.deepEqual(dataOf(informer, 'a', ns), { v: '2' });
     assert.equal(informer.get('b', ns), undefined);
     const latest = await client.get(ConfigMapRef, 'a', ns);
@@ -178,7 +185,7 @@ describe('Informer', () => {
     informer.start();
     await informer.waitForSync();
     const names = (objects: KubeObject[]): string[] => objects.map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`);
-    assert.deepEqual(names(informer.list({ namespace: ns1 })), [`${ns1}/db`, `${ns1}/web`]);
+    assert.deepEqual(names(informer.list({ namespace: ns1 }).filter(own)), [`${ns1}/db`, `${ns1}/web`]);
     assert.deepEqual(names(informer.list({ labelSelector: 'app=web' }).filter((o) => [ns1, ns2].includes(o.metadata.namespace ?? ''))), [`${ns1}/web`, `${ns2}/web`]);
     assert.deepEqual(names(informer.list({ namespace: ns1, labelSelector: 'tier in (back)' })), [`${ns1}/db`]);
     assert.deepEqual(names(informer.byIndex('app', 'web').filter((o) => [ns1, ns2].includes(o.metadata.namespace ?? ''))), [`${ns1}/web`, `${ns2}/web`]);
@@ -202,7 +209,7 @@ describe('Informer', () => {
     const seen = record(informer);
     informer.start();
     await informer.waitForSync();
-    assert.deepEqual(informer.keys(), [`${ns}/in`]);
+    assert.deepEqual(ownKeys(informer), [`${ns}/in`]);
     const out = await client.get(ConfigMapRef, 'out', ns);
     await client.update({ ...out, metadata: { ...out.metadata, labels: { watched: 'yes' } } });
     await waitFor(() => informer.get('out', ns), { what: 'the relabelled object to enter' });
@@ -266,7 +273,7 @@ describe('Informer', () => {
     floe.store.compact(0);
     flaky.reconnect();
     await waitFor(() => flaky.lists === 2 && informer.get('arrives', ns) && flaky.watching, { what: 'a relist after Expired' });
-    assert.deepEqual(informer.keys(), [`${ns}/arrives`, `${ns}/changes`, `${ns}/live`, `${ns}/stays`]);
+    assert.deepEqual(ownKeys(informer), [`${ns}/arrives`, `${ns}/changes`, `${ns}/live`, `${ns}/stays`]);
     assert.deepEqual(dataOf(informer, 'changes', ns), { v: '2' });
     assert.deepEqual(seen.events.sort(), ['add arrives', 'delete goes', 'update changes']);
     // And it keeps watching afterwards.

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Logger } from '../api/logger.js';
 import type { Client } from '../client/client.js';
 import type { Clock } from './clock.js';
-import { Controller, ControllerBuilder } from './controller.js';
+import { Controller, ControllerBuilder, type ControllerMetrics } from './controller.js';
 import { EventRecorder } from './event-recorder.js';
 import { InformerFactory } from './informer-factory.js';
 import { LeaderElector } from './leader-election.js';
@@ -41,6 +41,8 @@ export interface ManagerOptions {
   /** `source.host` on recorded Events; the machine's host name unless given. */
   host?: string;
   clock?: Clock;
+  /** Where controllers and their queues report (Prometheus in src/observability); none unless given. */
+  metrics?: ControllerMetrics;
 }
 
 /**
@@ -190,7 +192,7 @@ export class Manager {
       this.controllers.map(async (controller) => {
         try {
           await controller.run(
-            { informers: this.informers, client: this.client, recorder: this.recorderFor(controller.name), log: this.log.child({ controller: controller.name }), ...(this.options.clock ? { clock: this.options.clock } : {}) },
+            { informers: this.informers, client: this.client, recorder: this.recorderFor(controller.name), log: this.log.child({ controller: controller.name }), ...(this.options.clock ? { clock: this.options.clock } : {}), ...(this.options.metrics ? { metrics: this.options.metrics } : {}) },
             { signal, ...(this.options.gracefulShutdownMs === undefined ? {} : { gracefulShutdownMs: this.options.gracefulShutdownMs }), ...(abortReconciles ? { abortReconciles } : {}) },
           );
         } catch (err) {

@@ -48,10 +48,24 @@ export class ExponentialBackoff implements RateLimiter {
   }
 }
 
+/** What a queue reports as it works, as client-go's queue metrics see it (src/observability exports them). */
+export interface QueueMetrics {
+  /** A key became pending (it was not already). */
+  add(key: string): void;
+  /** A key was handed to a worker. */
+  get(key: string): void;
+  /** A worker finished with a key. */
+  done(key: string): void;
+  /** A key was added again after a failure (`addRateLimited`). */
+  retry(): void;
+  shutDown(): void;
+}
+
 export interface WorkQueueOptions {
   /** Backoff for `addRateLimited`; an `ExponentialBackoff` with controller-runtime's defaults unless given. */
   rateLimiter?: RateLimiter;
   clock?: Clock;
+  metrics?: QueueMetrics;
 }
 
 /**
@@ -72,10 +86,12 @@ export class WorkQueue {
   private readonly wakers: (() => void)[] = [];
   private readonly drainWaiters: (() => void)[] = [];
   private shuttingDown = false;
+  private readonly metrics: QueueMetrics | undefined;
 
   constructor(options: WorkQueueOptions = {}) {
     this.clock = options.clock ?? realClock();
     this.limiter = options.rateLimiter ?? new ExponentialBackoff();
+    this.metrics = options.metrics;
   }
 
   /** Keys ready to hand out (not counting those in progress or waiting on a delay). */
@@ -99,6 +115,7 @@ export class WorkQueue {
 
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
+    this.metrics?.add(key);
     this.dirty.add(key);
     if (this.processing.has(key)) return;
     this.queue.push(key);
@@ -128,6 +145,7 @@ export class WorkQueue {
   /** Adds the key after its backoff delay, and counts one more failure for it. */
   addRateLimited(key: string): void {
     if (this.shuttingDown) return;
+    this.metrics?.retry();
     this.addAfter(key, this.limiter.when(key));
   }
 
@@ -153,6 +171,7 @@ export class WorkQueue {
       if (key !== undefined) {
         this.dirty.delete(key);
         this.processing.add(key);
+        this.metrics?.get(key);
         return key;
       }
       await new Promise<void>((resolve) => this.wakers.push(resolve));
@@ -162,6 +181,7 @@ export class WorkQueue {
   /** Marks work on the key finished; a key added while it was in progress goes back in the queue. */
   done(key: string): void {
     if (!this.processing.delete(key)) return;
+    this.metrics?.done(key);
     if (this.dirty.has(key) && !this.shuttingDown) {
       this.queue.push(key);
       this.wake();
@@ -176,6 +196,7 @@ export class WorkQueue {
   shutDown(): Promise<void> {
     if (!this.shuttingDown) {
       this.shuttingDown = true;
+      this.metrics?.shutDown();
       for (const { handle } of this.waiting.values()) this.clock.clearTimeout(handle);
       this.waiting.clear();
       this.queue.length = 0;

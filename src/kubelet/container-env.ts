@@ -25,6 +25,8 @@ export interface EnvContext {
   allocatable: Record<string, number>;
   /** `<SVC>_SERVICE_HOST` and friends for the namespace's Services; the lowest priority. */
   serviceEnv: Record<string, string>;
+  /** KUBERNETES_SERVICE_HOST/PORT…: the API server, set even without service links (as the kubelet does). */
+  apiServerEnv?: Record<string, string>;
 }
 
 const validEnvName = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
@@ -113,7 +115,7 @@ function resourceValue(pod: Pod, container: ContainerSpec, ref: { containerName?
  */
 export async function containerEnv(pod: Pod, container: ContainerSpec, lookups: EnvLookups, ctx: EnvContext): Promise<Record<string, string>> {
   const namespace = pod.metadata.namespace ?? 'default';
-  const env: Record<string, string> = pod.spec.enableServiceLinks === false ? {} : { ...ctx.serviceEnv };
+  const env: Record<string, string> = { ...(ctx.apiServerEnv ?? {}), ...(pod.spec.enableServiceLinks === false ? {} : ctx.serviceEnv) };
   for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? '';
     let data: Record<string, string> | undefined;

@@ -9,3 +9,4 @@ export { KubeletVersion } from './node.js';
 export { volumeEnvName } from './volumes.js';
 export type { AttachRequest, ExecExit, ExecRequest, ExecSession } from './exec.js';
 export { RuntimeAnnotation } from './container-runtime.js';
+export type { ContainerUsage, NodeUsage, PodUsage } from './usage.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { FloeError } from '../api/errors.js';
 import type { Logger } from '../api/logger.js';
 import type { Client } from '../client/client.js';
+import { unmountUnder } from '../images/index.js';
 import { defaultTiming, type KubeletConfig, type KubeletTiming } from './config.js';
 import { ContainerConfigError } from './container-env.js';
 import { EventRecorder } from './events.js';
@@ -16,10 +17,12 @@ import { NodeAgent } from './node.js';
 import { capacityMap, detectCapacity } from './resources.js';
 import { PodPaths } from './pod-state.js';
 import { Runtime } from './runtime.js';
+import { apiServerEnv, ServiceAccountTokenManager, type ApiServerAddress, type ServiceAccountTokenSource } from './service-account-tokens.js';
 import { allocatable } from './scheduling.js';
 import { Scheduler } from './scheduler.js';
 import { ServiceController } from './services.js';
 import { DefaultShutdownGracePeriodSeconds, stopPodProcesses } from './shutdown.js';
+import { UsageSampler, usageTargets, type NodeUsage } from './usage.js';
 import { volumeDirs } from './volumes.js';
 import { PodRef, NodeRef, ServiceRef, type Node, type Pod, type Service } from './types.js';
 
@@ -31,6 +34,10 @@ export interface KubeletOptions {
   timing?: Partial<KubeletTiming>;
   /** The host environment processes inherit a few variables from (PATH, HOME, LANG…); default: this process's. */
   hostEnv?: Record<string, string | undefined>;
+  /** TokenRequest for projected ServiceAccount token volumes (the embedded API server's issuer). */
+  serviceAccountTokens?: ServiceAccountTokenSource;
+  /** Where Pods reach the API server: KUBERNETES_SERVICE_HOST/PORT. */
+  apiServer?: ApiServerAddress;
 }
 
 /** Host variables every container gets, the way an image would provide them; the rest of Floe's environment stays out. */
@@ -55,12 +62,18 @@ export class Kubelet {
   private readonly baseEnv: Record<string, string>;
   private readonly streams: ContainerStreams;
   private running: Running | undefined;
+  private usageSampler: UsageSampler | undefined;
+  private readonly tokenSource: ServiceAccountTokenSource | undefined;
+  private readonly apiServer: ApiServerAddress | undefined;
+  private tokens: ServiceAccountTokenManager | undefined;
 
   constructor(options: KubeletOptions) {
     this.client = options.client;
     this.config = options.config;
     this.log = options.logger.child({ component: 'kubelet', node: options.config.nodeName });
     this.timing = { ...defaultTiming, ...(options.timing ?? {}) };
+    this.tokenSource = options.serviceAccountTokens;
+    this.apiServer = options.apiServer;
     const host = options.hostEnv ?? process.env;
     this.baseEnv = {};
     for (const name of inheritedEnv) {
@@ -115,11 +128,15 @@ export class Kubelet {
       serviceNames: () => services.list().map((s) => ({ namespace: s.metadata.namespace ?? 'default', name: s.metadata.name ?? '' })),
       limits: config,
       containers: config,
+      ...(this.apiServer ? { apiServerEnv: () => apiServerEnv(this.apiServer?.()) } : {}),
+      ...(this.tokenSource ? { serviceAccountTokens: (this.tokens = new ServiceAccountTokenManager({ source: this.tokenSource, logger: this.log })) } : {}),
     });
     const scheduler = new Scheduler({ client, nodeName: config.nodeName, pods, nodes, events: schedulerEvents, logger: this.log, resyncMs: timing.resyncMs });
     await Promise.all([services.start(), nodes.start()]);
     await pods.start();
     runtime.start();
+    // Tokens of Pods that kept running across a restart go on being refreshed.
+    this.tokens?.adopt(config.dataDir);
     serviceController.start();
     scheduler.start();
     this.running = { pods, nodes, services, node, scheduler, runtime, serviceController, events: [kubeletEvents, schedulerEvents] };
@@ -138,6 +155,7 @@ export class Kubelet {
     await running.serviceController.stop();
     const graces = new Map(running.pods.list().map((p) => [p.metadata.uid ?? '', p.spec.terminationGracePeriodSeconds ?? 30]));
     await running.runtime.stop();
+    this.tokens?.stop();
     if (!this.config.keepPodsOnStop) {
       const stopped = await stopPodProcesses({
         dataDir: this.config.dataDir,
@@ -146,10 +164,30 @@ export class Kubelet {
         pollMs: this.timing.pollMs,
       });
       if (stopped > 0) this.log.info({ containers: stopped }, 'stopped the containers of this node');
+      // Their overlay root filesystems too: nothing of a stopped node stays mounted (the data dir can then be removed).
+      unmountUnder(join(this.config.dataDir, 'pods'));
     }
     await running.node.stop();
     await Promise.all([running.pods.stop(), running.nodes.stop(), running.services.stop()]);
     await Promise.all(running.events.map((e) => e.flush()));
+  }
+
+  /**
+   * Usage of this node and of its running containers (usage.ts), what metrics.k8s.io serves: CPU as a rate over the
+   * last window, memory working set. The first call starts sampling; undefined while the kubelet is not running.
+   */
+  usage(): NodeUsage | undefined {
+    if (!this.running) return undefined;
+    this.usageSampler ??= new UsageSampler({
+      targets: () => {
+        const running = this.running;
+        if (!running) return undefined;
+        const name = this.config.nodeName;
+        const pods = usageTargets(running.pods.list(), name, (uid, container) => running.runtime.worker(uid)?.record(container));
+        return { node: { name, labels: { ...(running.nodes.get(undefined, name)?.metadata.labels ?? {}) } }, pods };
+      },
+    });
+    return this.usageSampler.report();
   }
 
   /** The host folder behind one of a Pod's volumes (processes share the host filesystem); none for a refused one. */

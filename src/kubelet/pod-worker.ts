@@ -77,6 +77,8 @@ export interface WorkerContext {
   allocatable: Record<string, number>;
   lookups: EnvLookups & VolumeLookups;
   serviceEnv(namespace: string): Record<string, string>;
+  /** KUBERNETES_SERVICE_HOST/PORT… for every container; none when absent. */
+  apiServerEnv?(): Record<string, string>;
   gpus: GpuAllocator;
   /** The node's cgroups (possibly none), where container runs get their limits. */
   cgroups: Cgroups;
@@ -621,7 +623,7 @@ export class PodWorker {
         `container "${container.name}" has no command: Floe runs containers as host processes and cannot run the entrypoint of image "${image}"; set command (and args) in the Pod spec`,
       );
     }
-    const envCtx: EnvContext = { podIP: PodIP, hostIP: HostIP, nodeName: this.ctx.nodeName, allocatable: this.ctx.allocatable, serviceEnv: this.ctx.serviceEnv(pod.metadata.namespace ?? 'default') };
+    const envCtx: EnvContext = { podIP: PodIP, hostIP: HostIP, nodeName: this.ctx.nodeName, allocatable: this.ctx.allocatable, serviceEnv: this.ctx.serviceEnv(pod.metadata.namespace ?? 'default'), apiServerEnv: this.ctx.apiServerEnv?.() ?? {} };
     const podEnv = await containerEnv(pod, container, this.ctx.lookups, envCtx);
     const dirs = await prepareVolumes(pod, this.paths, this.ctx.dataDir, this.ctx.lookups, envCtx);
     const mounts = containerMounts(container, dirs, pod);
@@ -640,7 +642,7 @@ export class PodWorker {
 
   /** What an OCI container's bundle is built from: the Pod's variables and volumes (the image gives the rest). */
   private async prepareContainer(pod: Pod, container: ContainerSpec, image: ImageRecord): Promise<Launch> {
-    const envCtx: EnvContext = { podIP: PodIP, hostIP: HostIP, nodeName: this.ctx.nodeName, allocatable: this.ctx.allocatable, serviceEnv: this.ctx.serviceEnv(pod.metadata.namespace ?? 'default') };
+    const envCtx: EnvContext = { podIP: PodIP, hostIP: HostIP, nodeName: this.ctx.nodeName, allocatable: this.ctx.allocatable, serviceEnv: this.ctx.serviceEnv(pod.metadata.namespace ?? 'default'), apiServerEnv: this.ctx.apiServerEnv?.() ?? {} };
     const podEnv = await containerEnv(pod, container, this.ctx.lookups, envCtx);
     const dirs = await prepareVolumes(pod, this.paths, this.ctx.dataDir, this.ctx.lookups, envCtx);
     const mounts = containerMounts(container, dirs, pod);

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { FloeError } from '../api/errors.js';
 import type { Logger } from '../api/logger.js';
+import type { ServiceAccountTokenManager } from './service-account-tokens.js';
 import type { Client } from '../client/client.js';
 import type { ImageRule, KubeletConfig, KubeletTiming } from './config.js';
 import { Cgroups, DefaultPodPidsLimit, recordedCgroups } from './cgroups.js';
@@ -33,6 +34,10 @@ export interface RuntimeOptions {
   containers?: Pick<KubeletConfig, 'hostProcessFallback' | 'runcPath' | 'imagesDir'>;
   /** Every Service (namespace and name), for container Pods' /etc/hosts; none when absent. */
   serviceNames?(): { namespace: string; name: string }[];
+  /** KUBERNETES_SERVICE_HOST/PORT… for every container (service-account-tokens.ts). */
+  apiServerEnv?(): Record<string, string>;
+  /** Pod-bound ServiceAccount tokens for projected volumes; such volumes fail without it. */
+  serviceAccountTokens?: ServiceAccountTokenManager;
 }
 
 /**
@@ -149,6 +154,7 @@ export class Runtime {
         ...(options.containers?.imagesDir ? { imagesDir: options.containers.imagesDir } : {}),
       }),
       serviceNames: () => options.serviceNames?.() ?? [],
+      ...(options.apiServerEnv ? { apiServerEnv: () => options.apiServerEnv?.() ?? {} } : {}),
       finished: (uid) => this.workers.delete(uid),
       lookups: {
         async configMap(namespace, name) {
@@ -173,6 +179,7 @@ export class Runtime {
           const secret = await getData(client, SecretRef, namespace, name);
           return secret ? Object.fromEntries(entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64')])) : undefined;
         },
+        ...(options.serviceAccountTokens ? { serviceAccountToken: (pod: Pod, source: { audience?: string; expirationSeconds?: number }, file: string) => options.serviceAccountTokens!.token(pod, source, file) } : {}),
       },
     };
     this.pods.onEvent((type, pod) => this.podEvent(type, pod));

@@ -11,6 +11,8 @@ export interface VolumeLookups {
   configMapFiles(namespace: string, name: string): Promise<Record<string, Buffer> | undefined>;
   /** A Secret's decoded data, or undefined when missing. */
   secretFiles(namespace: string, name: string): Promise<Record<string, Buffer> | undefined>;
+  /** A Pod-bound ServiceAccount token for a projected `serviceAccountToken` source, kept current in `file`. */
+  serviceAccountToken?(pod: Pod, source: { audience?: string; expirationSeconds?: number }, file: string): Promise<Buffer>;
 }
 
 export interface Mount {
@@ -94,7 +96,12 @@ export async function prepareVolumes(pod: Pod, paths: PodPaths, dataDir: string,
         const cm = s.configMap as { name?: string; items?: KeyToPath[]; optional?: boolean } | undefined;
         const secret = s.secret as { name?: string; items?: KeyToPath[]; optional?: boolean } | undefined;
         const down = s.downwardAPI as { items?: { path: string; fieldRef?: { fieldPath: string }; mode?: number }[] } | undefined;
-        if (cm) {
+        const token = s.serviceAccountToken as { audience?: string; expirationSeconds?: number; path?: string } | undefined;
+        if (token) {
+          // A kubelet wired without a token source (tests' own) leaves the token out; the rest of the volume is written.
+          const path = token.path ?? 'token';
+          if (lookups.serviceAccountToken) files.set(path, { data: await lookups.serviceAccountToken(pod, token, join(dir, path)), secret: true, field: `${sourceField}.serviceAccountToken` });
+        } else if (cm) {
           const data = await lookups.configMapFiles(namespace, cm.name ?? '');
           if (!data && !cm.optional) throw new ContainerConfigError(`configmap "${cm.name ?? ''}" not found`);
           for (const [k, f] of select(data ?? {}, cm.items, `ConfigMap ${namespace}/${cm.name ?? ''}`, cm.optional, `${sourceField}.configMap`, false)) files.set(k, f);

@@ -48,10 +48,20 @@ export interface FloeConfig {
   allowedHosts: string[];
   /** URL prefixes whose pipeline `package_url`s Floe may fetch; none unless given. */
   allowPackageUrls: string[];
+  /** kube-apiserver's --token-auth-file: a CSV of token,user,uid,"group1,group2". */
+  tokenAuthFile?: string;
+  /** Trusted-header mode behind an auth proxy: the user header, its prefix, and the proxies' addresses (CIDRs). */
+  authProxy?: { header: string; prefix: string; addresses: string[]; groupsHeader?: string };
+  /** OIDC ID tokens, as kube-apiserver's --oidc-* flags (caFile read at start). */
+  oidc?: { issuerUrl: string; clientId: string; usernameClaim?: string; usernamePrefix?: string; groupsClaim?: string; groupsPrefix?: string; caFile?: string };
+  /** kube-apiserver's --encryption-provider-config; the data directory's generated configuration when absent. */
+  encryptionProviderConfig?: string;
   /** Leave Pods' processes running when Floe stops (they are re-adopted on the next start); stopped otherwise. */
   keepPods: boolean;
   /** Run an image Floe can neither find in its store nor pull as a host process (the behaviour before containers). */
   hostProcessFallback: boolean;
+  /** KFP's multi-user mode: namespaced runs, experiments and pipelines, every call authorized (`--multi-user`). */
+  multiUser?: boolean;
 }
 
 export const defaultConfig = (): FloeConfig => ({

@@ -59,6 +59,12 @@ export function apiResourceList(registry: ResourceRegistry, group: string, versi
     if (t.statusSubresource) {
       resources.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
     }
+    if (t.scale) {
+      resources.push({ name: `${t.plural}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+    }
+    for (const [name, sub] of Object.entries(t.createSubresources ?? {})) {
+      resources.push({ name: `${t.plural}/${name}`, singularName: '', namespaced: t.namespaced, group: sub.group, version: sub.version, kind: sub.kind, verbs: ['create'] });
+    }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(group, version), resources };
 }
@@ -98,7 +104,13 @@ export function openApiV3GroupVersion(registry: ResourceRegistry, group: string,
       ...extra,
     });
     const base = t.namespaced ? `${prefix}/namespaces/{namespace}/${t.plural}` : `${prefix}/${t.plural}`;
-    paths[base] = { get: op('list'), post: op('post', { requestBody: { content: { '*/*': { schema: ref } } } }) };
+    const post = op('post', { requestBody: { content: { '*/*': { schema: ref } } } });
+    if (t.review) {
+      paths[base] = { post };
+      schemas[schemaName(t)] = { ...withKubeMeta(t.schema), 'x-kubernetes-group-version-kind': [gvk] };
+      continue;
+    }
+    paths[base] = { get: op('list'), post };
     paths[`${base}/{name}`] = { get: op('get'), put: op('put'), patch: op('patch'), delete: op('delete') };
     if (t.statusSubresource) paths[`${base}/{name}/status`] = { get: op('get'), put: op('put'), patch: op('patch') };
     schemas[schemaName(t)] = { ...withKubeMeta(t.schema), 'x-kubernetes-group-version-kind': [gvk] };

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinResourceTypes } from '../api/builtin/index.js';
+import { ensureSystemPriorityClasses } from '../api/builtin/scheduling.js';
 import { FloeError } from '../api/errors.js';
 import { hostPorts } from '../api/host-ports.js';
 import type { KubeObject } from '../api/meta.js';
@@ -14,8 +15,13 @@ import { admissionOf, capabilitiesFor, Manager, startCapabilities, type NodeRunt
 import { GarbageCollector } from '../store/gc.js';
 import { resourceKey, Store } from '../store/store.js';
 import { HostPortAllocator, Kubelet } from '../kubelet/index.js';
+import { FloeMetrics, KubeflowMetrics, MetricsApi, metricsResourceTypes } from '../observability/index.js';
 import { ApiHandler } from './api-handler.js';
-import { AllowMastersAuthorizer, TokenAuthenticator } from './auth.js';
+import { builtinAdmission } from '../admission/index.js';
+import { ServiceAccountAuthorizer } from './auth.js';
+import { createRbac } from '../auth/rbac/index.js';
+import { anyOfAuthorizers, NamespaceDefaults, oidcOptions, podTokenSource, serviceAccountAdmission, startIdentities } from '../auth/identity/index.js';
+import { loadEncryption } from '../store/encryption.js';
 import { floeCapabilities } from './capabilities.js';
 import { isLoopback, type FloeConfig } from './config.js';
 import { CrdController } from './crd-controller.js';
@@ -50,7 +56,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   if (!isLoopback(config.host) && !config.token) {
     throw new FloeError('Forbidden', `refusing to listen on ${config.host} without a token: set --token-file (or FLOE_TOKEN) or bind to 127.0.0.1`);
   }
-  const capabilities = config.controllers ? capabilitiesFor('embedded', floeCapabilities({ allowPackageUrls: config.allowPackageUrls })) : [];
+  const capabilities = config.controllers ? capabilitiesFor('embedded', floeCapabilities({ allowPackageUrls: config.allowPackageUrls, multiUser: config.multiUser === true })) : [];
   // One Floe per data directory (a second one refuses, naming the first's pid); 0700 folder, 0600 databases.
   const dataDir = openDataDir(config.dataDir);
   for (const t of dataDir.tightened) logger.warn({ path: t.path, from: t.from.toString(8), to: t.to.toString(8) }, 'narrowed the mode of a data directory file');
@@ -63,24 +69,42 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
 }
 
 async function startInDataDir(config: FloeConfig, logger: Logger, capabilities: ReturnType<typeof capabilitiesFor>, dataDir: DataDir): Promise<Floe> {
-  const store = new Store({ path: dataDir.database('floe.db'), historyLimit: config.historyLimit });
+  // Secrets at rest: --encryption-provider-config, else the data directory's generated AES-GCM key (encryption.ts).
+  const encryption = loadEncryption({ dataDir: dataDir.path, ...(config.encryptionProviderConfig ? { configPath: config.encryptionProviderConfig } : {}) });
+  if (encryption.generated) logger.info({ path: encryption.path }, 'generated an encryption key for Secrets at rest');
+  if (encryption.warning) logger.warn({ path: encryption.path }, encryption.warning);
+  const store = new Store({ path: dataDir.database('floe.db'), historyLimit: config.historyLimit, transformer: encryption.encryption });
   const registry = new ResourceRegistry();
   registry.register(builtinResourceTypes());
+  const metrics = new FloeMetrics();
+  metrics.instrumentStore(store, () => registry.all());
   const crds = new CrdController({ store, registry, logger });
   crds.start();
   const services = resourceKey('', 'services');
   const allocator = config.runPods ? new HostPortAllocator({ inUse: () => store.list(services).items.flatMap((s) => Object.values(hostPorts(s))) }) : undefined;
+  // LimitRanger, admission webhooks and ResourceQuota, as kube-apiserver orders them (src/admission).
+  const builtin = builtinAdmission({ store, registry, logger });
+  // RBAC (src/auth/rbac): the authorizer of every request, the review kinds, escalation prevention, bootstrap roles.
+  const rbac = createRbac({ store, registry });
   const handler = new ApiHandler({
     store,
     registry,
-    authorizer: new AllowMastersAuthorizer(),
+    remoteAdmission: builtin.remote,
+    validating: [...builtin.validating, rbac.escalation],
+    authorizer: rbac.authorizer,
     admission: [
+      ...builtin.mutating,
+      // kube's ServiceAccount admission: the kube-api-access projected token volume on every Pod, where the local
+      // runtime (which requests the tokens) runs them.
+      ...(config.runPods ? [serviceAccountAdmission({ store })] : []),
       // The local runtime's Service ports are allocated at admission, as kube-apiserver allocates node ports.
       ...(allocator ? [{ handles: (t: ResourceType) => t.group === '' && t.plural === 'services', admit: (o: KubeObject, old: KubeObject | undefined) => allocator.assign(o, old) }] : []),
       ...admissionOf(capabilities),
     ],
   });
   ensureNamespaces(store);
+  rbac.start(handler, (err) => logger.error({ err }, 'RBAC aggregation failed'));
+  ensureSystemPriorityClasses(store);
   const gc = new GarbageCollector({ store, onError: (err) => logger.error({ err }, 'garbage collection failed') });
   gc.start();
   // kubectl sends a bearer token only over TLS, so a token-protected Floe serves HTTPS with its own CA.
@@ -89,13 +113,29 @@ async function startInDataDir(config: FloeConfig, logger: Logger, capabilities: 
   const hosts = servingHosts(config.host, config.tlsSans);
   const certificate = config.token ? ensureServingCertificate(config.dataDir, hosts) : undefined;
   const podToken = config.token ? ensurePodToken(dataDir) : undefined;
+  // Identities: --token (admin), the Pod token, --token-auth-file, ServiceAccount tokens, the trusted proxy header.
+  const identities = startIdentities({
+    dataDir: dataDir.path, store, registry,
+    ...(config.token ? { adminToken: config.token } : {}), ...(podToken ? { podToken } : {}),
+    ...(config.tokenAuthFile ? { tokenAuthFile: config.tokenAuthFile } : {}), ...(config.authProxy ? { authProxy: config.authProxy } : {}),
+    ...(config.oidc ? { oidc: oidcOptions(config.oidc) } : {}),
+  });
+  await identities.ready.catch((err: unknown) => logger.warn({ err }, 'cannot reach the OIDC issuer yet: its tokens fail until it answers'));
+  for (const warning of identities.warnings) logger.warn({}, warning);
+  // The `default` ServiceAccount and `kube-root-ca.crt` in every namespace, as kube-controller-manager keeps them.
+  const namespaceDefaults = new NamespaceDefaults({ store, ...(certificate ? { caPem: certificate.caPem } : {}) });
+  namespaceDefaults.start();
+  let apiServerAddress: { host: string; port: number } | undefined = undefined;
   const client = new LocalClient({ handler });
+  const stopQuotaStatus = builtin.startQuotaStatus(client);
   const kubelet = config.runPods
     ? new Kubelet({
         client,
         logger,
         config: { nodeName: config.node.name, dataDir: config.dataDir, labels: config.node.labels, taints: config.node.taints, images: config.images, keepPodsOnStop: config.keepPods, hostProcessFallback: config.hostProcessFallback, ...capacity(config) },
         ...(config.kubeletTiming ? { timing: config.kubeletTiming } : {}),
+        serviceAccountTokens: podTokenSource({ store, serviceAccounts: identities.serviceAccounts }),
+        apiServer: () => apiServerAddress,
       })
     : undefined;
   const kubernetes = new KubernetesApi({
@@ -105,22 +145,28 @@ async function startInDataDir(config: FloeConfig, logger: Logger, capabilities: 
     ...(kubelet ? { podLogs: (namespace: string, pod: string, options: PodLogOptions) => kubelet.logs(namespace, pod, options) } : {}),
     ...(kubelet ? { podStreams: kubelet } : {}),
   });
+  registry.register(metricsResourceTypes(new MetricsApi({ usage: () => kubelet?.usage() })));
   const door = new FrontDoor({
-    authenticator: new TokenAuthenticator({ ...(config.token ? { token: config.token } : {}), ...(podToken ? { podToken } : {}) }),
-    authorizer: new AllowMastersAuthorizer(),
+    requestObserver: (req, res, url, route) => metrics.observeRequest(req, res, url, route),
+    authenticator: identities.authenticator,
+    // Pods' ServiceAccount tokens report Katib metrics of their own namespace's trials (floe_katib.py sends them).
+    authorizer: anyOfAuthorizers(rbac.authorizer, new ServiceAccountAuthorizer()),
     guard: { hosts: [...hosts, ...config.allowedHosts], allowedOrigins: config.allowedOrigins },
     readyChecks: [{ name: 'store', check: () => store.checkWritable() }],
     logger,
     ...(certificate ? { tls: { cert: certificate.certPem, key: certificate.keyPem } } : {}),
   });
-  door.mount([kubernetes.route()]);
+  door.mount([kubernetes.route(), metrics.route()]);
   door.onClose(() => kubernetes.closeWatches());
+  door.onClose(() => namespaceDefaults.stop());
   const address = await door.listen(config.port, config.host);
   // 127.0.0.1 for a wildcard bind: an address this machine's clients reach and the certificate covers.
   const url = kubeconfigServer(config.host, address.port, certificate ? 'https' : 'http');
+  apiServerAddress = { host: new URL(url).hostname.replace(/^\[|\]$/g, ''), port: address.port };
   const kubeconfigPath = dataDir.writePrivate('kubeconfig', kubeconfig(url, config.token, certificate?.caPem));
   await kubelet?.start();
   let running: RunningCapabilities | undefined;
+  let kubeflowMetrics: KubeflowMetrics | undefined;
   try {
     if (capabilities.length > 0) {
       const node: NodeRuntime | undefined = kubelet
@@ -134,19 +180,24 @@ async function startInDataDir(config: FloeConfig, logger: Logger, capabilities: 
           }
         : undefined;
       const podCredentials: PodCredentials | undefined = podToken && certificate ? { token: podToken, caFile: certificate.caFile } : undefined;
-      const manager = new Manager({ client, log: logger.child({ component: 'controllers' }), host: config.node.name, gracefulShutdownMs: 5_000 });
+      const manager = new Manager({ client, log: logger.child({ component: 'controllers' }), host: config.node.name, gracefulShutdownMs: 5_000, metrics });
       running = await startCapabilities(
         capabilities,
         { mode: 'embedded', client, logger, dataDir: config.dataDir, url, pythonDir, ...(node ? { node } : {}), ...(podCredentials ? { podCredentials } : {}) },
         manager,
       );
       door.mount(running.routes);
+      // The training operator's and Katib's own metrics, from their objects' lifecycle (src/observability).
+      kubeflowMetrics = new KubeflowMetrics({ client, registry: metrics.registry, log: logger.child({ component: 'metrics' }) });
+      kubeflowMetrics.start();
     }
   } catch (err) {
+    await stopQuotaStatus();
     await kubelet?.stop();
     await door.close();
     gc.stop();
     crds.stop();
+    rbac.stop();
     store.close();
     throw err;
   }
@@ -167,11 +218,14 @@ async function startInDataDir(config: FloeConfig, logger: Logger, capabilities: 
       if (stopped) return;
       stopped = true;
       // The reverse of start: capabilities (their controllers, then their stores), the runtime, the listener, the store.
+      await kubeflowMetrics?.stop();
       await running?.stop();
       await kubelet?.stop();
       await door.close();
+      await stopQuotaStatus();
       gc.stop();
       crds.stop();
+      rbac.stop();
       store.close();
       dataDir.close();
     },

@@ -5,7 +5,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errors, FloeError } from '../api/errors.js';
 import type { Caller, Route } from '../controller/index.js';
-import type { Authenticator, Authorizer } from './auth.js';
+import { forbiddenMessage, type AuthorizationAttributes, type Authenticator, type Authorizer } from './auth.js';
+import { impersonate } from '../auth/rbac/impersonation.js';
 import type { Logger } from './logger.js';
 import { healthAnswer, type HealthCheck } from './health.js';
 import { checkRequestTarget } from './request-limits.js';
@@ -22,6 +23,8 @@ export interface FrontDoorOptions {
   readyChecks?: readonly HealthCheck[];
   /** Largest request head (URL and headers) in bytes; Node's default (16 KiB) unless given. */
   maxHeaderBytes?: number;
+  /** Sees every request once, with the prefix of the route that serves its path (Prometheus apiserver_request_*). */
+  requestObserver?: (req: IncomingMessage, res: ServerResponse, url: URL, route: string | undefined) => void;
 }
 
 /**
@@ -42,6 +45,7 @@ export class FrontDoor {
   private readonly openedPromise: Promise<void>;
   private resolveOpened: () => void = () => undefined;
   private readonly closers: (() => void)[] = [];
+  private readonly observe: FrontDoorOptions['requestObserver'];
 
   constructor(options: FrontDoorOptions) {
     this.guard = new RequestGuard(options.guard);
@@ -50,6 +54,7 @@ export class FrontDoor {
     this.log = options.logger;
     this.scheme = options.tls ? 'https' : 'http';
     this.readyChecks = options.readyChecks ?? [];
+    this.observe = options.requestObserver;
     this.openedPromise = new Promise((resolve) => (this.resolveOpened = resolve));
     const listener: RequestListener = (req, res) => {
       this.serve(req, res).catch((err: unknown) => this.fail(res, err));
@@ -102,6 +107,7 @@ export class FrontDoor {
     const refused = checkRequestTarget(req.url);
     if (refused) throw refused;
     const url = new URL(req.url ?? '/', 'http://floe.local');
+    this.observe?.(req, res, url, this.table.match(url.pathname)?.prefix);
     const path = url.pathname.replace(/\/+$/, '') || '/';
     // Health probes answer everyone, as kube-apiserver's do (system:unauthenticated may read them); they reveal nothing.
     if (path === '/healthz' || path === '/livez') return text(res, 200, 'ok');
@@ -127,18 +133,22 @@ export class FrontDoor {
   private async admit(req: IncomingMessage, url: URL): Promise<{ route: Route; caller: Caller }> {
     this.guard.checkHost(req);
     this.guard.checkOrigin(req, this.scheme);
-    const caller = await this.authenticator.authenticate(req);
+    const authenticated = await this.authenticator.authenticate(req);
+    // Impersonation headers (kubectl --as / --as-group) replace the caller once `impersonate` is allowed for each.
+    const caller = authenticated ? impersonate(authenticated, req.headers, this.authorizer, req.rawHeaders) : undefined;
     if (!caller) throw new FloeError('Unauthorized', 'Unauthorized');
     if (!this.opened) await this.openedPromise;
     const route = this.table.match(url.pathname);
     if (!route) throw new FloeError('NotFound', 'the server could not find the requested resource');
     if (route.access.kind === 'resource') {
-      const attributes = route.access.attributes(req, url);
-      const decision = this.authorizer.authorize({ user: caller, ...attributes });
-      if (!decision.allowed) {
-        const target = `${attributes.resource}${attributes.subresource ? `/${attributes.subresource}` : ''}${attributes.group ? `.${attributes.group}` : ''}`;
-        throw new FloeError('Forbidden', `${target}${attributes.name ? ` "${attributes.name}"` : ''} is forbidden: User "${caller.name}" cannot ${attributes.verb} resource "${target}"${attributes.namespace ? ` in the namespace "${attributes.namespace}"` : ''}${decision.reason ? `: ${decision.reason}` : ''}`);
-      }
+      const attributes: AuthorizationAttributes = { user: caller, ...route.access.attributes(req, url) };
+      const decision = this.authorizer.authorize(attributes);
+      if (!decision.allowed) throw new FloeError('Forbidden', forbiddenMessage(attributes, decision.reason));
+    } else if (route.access.kind === 'non-resource') {
+      const method = (req.method ?? 'GET').toLowerCase();
+      const attributes: AuthorizationAttributes = { user: caller, verb: method === 'head' ? 'get' : method, group: '', resource: '', path: url.pathname };
+      const decision = this.authorizer.authorize(attributes);
+      if (!decision.allowed) throw new FloeError('Forbidden', forbiddenMessage(attributes, decision.reason));
     }
     return { route, caller };
   }

@@ -115,6 +115,8 @@ export class KubernetesApi {
     const refused = checkRequestTarget(req.url);
     if (refused) throw refused;
     const registry = this.handler.registry;
+    // Discovery, OpenAPI and /version are non-resource requests (RBAC's system:discovery grants them to everyone).
+    if (isNonResourcePath(path)) this.handler.authorizePath(ctx, (req.method ?? 'GET').toLowerCase() === 'head' ? 'get' : (req.method ?? 'GET').toLowerCase(), url.pathname);
     if (path === '/version') return send(res, 200, floeVersion);
     if (path === '/api') return send(res, 200, apiVersions(req.headers.host ?? '127.0.0.1'));
     if (path === '/apis') return send(res, 200, apiGroupList(registry));
@@ -177,10 +179,19 @@ export class KubernetesApi {
     if ((sub === 'exec' || sub === 'attach' || sub === 'portforward') && type.plural === 'pods' && type.group === '' && t.name !== undefined) {
       throw errors.badRequest('Upgrade request required');
     }
-    if (sub !== undefined && sub !== 'status' && !(sub === 'finalize' && type.plural === 'namespaces')) throw notFoundPath();
+    const createOnly = sub !== undefined && t.name !== undefined ? type.createSubresources?.[sub] : undefined;
+    const scale = sub === 'scale' && t.name !== undefined && type.scale !== undefined;
+    if (sub !== undefined && sub !== 'status' && !createOnly && !scale && !(sub === 'finalize' && type.plural === 'namespaces')) throw notFoundPath();
     const write: WriteParams = {};
     if (q.get('dryRun') === 'All') write.dryRun = true;
     else if (q.has('dryRun') && q.get('dryRun') !== '') throw errors.badRequest(`dryRun: Unsupported value: "${q.get('dryRun')}": supported values: "All"`);
+    if (createOnly && sub !== undefined && t.name !== undefined) {
+      // A create-only subresource (serviceaccounts/<name>/token): POST only, answered by the type's function.
+      if (method !== 'POST') throw new FloeError('MethodNotAllowed', `the server does not allow this method on the requested resource: ${method}`);
+      write.fieldValidation = fieldValidation(q, 'CreateOptions');
+      const body = await this.readObject(req);
+      return send(res, 201, this.handler.createSubresource(ctx, type, t.namespace, t.name, sub, body, write));
+    }
     const manager = q.get('fieldManager');
     if (manager) write.fieldManager = manager;
     if (queryBool(q, 'force')) write.force = true;
@@ -192,6 +203,7 @@ export class KubernetesApi {
     }
     const accept = req.headers.accept ?? '';
 
+    if (scale && t.name !== undefined) return this.serveScale(req, res, ctx, type, t.namespace, t.name, method, write);
     if (t.name === undefined) {
       switch (method) {
         case 'GET': {
@@ -202,12 +214,12 @@ export class KubernetesApi {
         }
         case 'POST': {
           const body = await this.readObject(req);
-          const created = this.handler.create(ctx, type, t.namespace, body, write);
+          const created = await this.handler.create(ctx, type, t.namespace, body, write);
           return send(res, 201, created, warnings);
         }
         case 'DELETE': {
           const options = await this.deleteOptions(req, q);
-          const list = this.handler.deleteCollection(ctx, type, t.namespace, listParams(q), options);
+          const list = await this.handler.deleteCollection(ctx, type, t.namespace, listParams(q), options);
           return send(res, 200, list);
         }
         default:
@@ -223,7 +235,7 @@ export class KubernetesApi {
       case 'PUT': {
         const body = await this.readObject(req);
         if (sub === 'finalize') write.subresource = 'status';
-        const updated = this.handler.update(ctx, type, t.namespace, name, body, write);
+        const updated = await this.handler.update(ctx, type, t.namespace, name, body, write);
         return send(res, 200, updated, warnings);
       }
       case 'PATCH': {
@@ -237,13 +249,37 @@ export class KubernetesApi {
         }
         const raw = await this.readBody(req);
         const patch = patchType === PatchType.Apply ? parseYamlOrJson(raw) : parseJsonBody(raw);
-        const patched = this.handler.patch(ctx, type, t.namespace, name, patch, patchType, write);
+        const patched = await this.handler.patch(ctx, type, t.namespace, name, patch, patchType, write);
         return send(res, 200, patched, warnings);
       }
       case 'DELETE': {
         const options = await this.deleteOptions(req, q);
-        const result = this.handler.delete(ctx, type, t.namespace, name, options);
+        const result = await this.handler.delete(ctx, type, t.namespace, name, options);
         return send(res, result.gone ? 200 : 202, result.object);
+      }
+      default:
+        throw new FloeError('MethodNotAllowed', `the server does not allow this method on the requested resource: ${method}`);
+    }
+  }
+
+  /** `.../NAME/scale` (autoscaling/v1 Scale): GET, PUT and PATCH, as `kubectl scale` and the HPA use them. */
+  private async serveScale(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, type: ResourceType, namespace: string | undefined, name: string, method: string, write: WriteParams): Promise<void> {
+    switch (method) {
+      case 'GET':
+        return send(res, 200, this.handler.getScale(ctx, type, namespace, name));
+      case 'PUT': {
+        const body = await this.readObject(req);
+        return send(res, 200, await this.handler.updateScale(ctx, type, namespace, name, body, write));
+      }
+      case 'PATCH': {
+        const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+        const patchType = Object.values(PatchType).find((p) => p === contentType);
+        if (!patchType) {
+          throw new FloeError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.values(PatchType).join(', ')}`);
+        }
+        const raw = await this.readBody(req);
+        const patch = patchType === PatchType.Apply ? parseYamlOrJson(raw) : parseJsonBody(raw);
+        return send(res, 200, await this.handler.patchScale(ctx, type, namespace, name, patch, patchType, write));
       }
       default:
         throw new FloeError('MethodNotAllowed', `the server does not allow this method on the requested resource: ${method}`);
@@ -311,7 +347,7 @@ export class KubernetesApi {
   }
 
   private async streamLogs(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, type: ResourceType, namespace: string, name: string, q: URLSearchParams): Promise<void> {
-    this.handler.get(ctx, type, namespace, name);
+    this.handler.get(ctx, type, namespace, name, 'log');
     if (!this.podLogs) throw errors.badRequest(`no local runtime serves logs in this mode: read them from the node that runs pod "${name}"`);
     const abort = new AbortController();
     req.on('close', () => abort.abort());
@@ -419,6 +455,15 @@ export class KubernetesApi {
     return contentType === 'application/yaml' ? parseYamlOrJson(raw) : parseJsonBody(raw);
   }
 
+}
+
+/** `/version`, `/openapi…`, `/api`, `/api/v1`, `/apis`, `/apis/g`, `/apis/g/v`: paths that name no resource. */
+function isNonResourcePath(path: string): boolean {
+  if (path === '/version' || path === '/openapi' || path.startsWith('/openapi/')) return true;
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'api') return parts.length <= 2;
+  if (parts[0] === 'apis') return parts.length <= 3;
+  return !(parts[0] === 'api' || parts[0] === 'apis');
 }
 
 function parseTarget(group: string, version: string, rest: string[]): Target {

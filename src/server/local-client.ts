@@ -75,7 +75,7 @@ export class LocalClient implements Client {
   }
 
   delete(ref: KindRef, name: string, namespace?: string, options: DeleteOptions = {}): Promise<KubeObject | undefined> {
-    return run(() => this.handler.delete(this.ctx, this.type(ref), namespace, name, options).object);
+    return run(() => this.handler.delete(this.ctx, this.type(ref), namespace, name, options)).then(async (r) => (await r).object);
   }
 
   private type(ref: KindRef): ResourceType {

@@ -18,8 +18,25 @@ test('a Secret decodes with base64 data, labels, and empty strings omitted', () 
   });
 });
 
+test('other built-in kinds decode through the generated table: a Deployment with an inlined volume source', () => {
+  const varint = (n: number, v: number): Buffer => {
+    const tag = n << 3;
+    return Buffer.from(tag < 128 ? [tag, v] : [(tag & 0x7f) | 0x80, tag >> 7, v]);
+  };
+  const volume = Buffer.concat([str(1, 'cache'), field(2, field(2, Buffer.alloc(0)))]); // name, VolumeSource{emptyDir: {}}
+  const container = Buffer.concat([str(1, 'web'), str(2, 'nginx:1.27'), varint(16, 0)]); // stdin false is left out
+  const podSpec = Buffer.concat([field(1, volume), field(2, container)]);
+  const template = Buffer.concat([field(1, entry(11, 'app', 'web')), field(2, podSpec)]);
+  const spec = Buffer.concat([varint(1, 3), field(3, template), varint(5, 0)]);
+  const body = envelope('apps/v1', 'Deployment', Buffer.concat([field(1, str(1, 'web')), field(2, spec)]));
+  assert.deepEqual(decodeKubernetesProtobuf(body), {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
+    spec: { replicas: 3, template: { metadata: { labels: { app: 'web' } }, spec: { volumes: [{ name: 'cache', emptyDir: {} }], containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
+  });
+});
+
 test('kinds Floe cannot decode are refused with a way out', () => {
-  assert.throws(() => decodeKubernetesProtobuf(envelope('v1', 'Pod', Buffer.alloc(0))), (err: unknown) =>
+  assert.throws(() => decodeKubernetesProtobuf(envelope('certificates.k8s.io/v1', 'CertificateSigningRequest', Buffer.alloc(0))), (err: unknown) =>
     err instanceof FloeError && err.reason === 'UnsupportedMediaType' && /application\/json/.test(err.message));
   assert.throws(() => decodeKubernetesProtobuf(Buffer.from('{}')), (err: unknown) => err instanceof FloeError && err.reason === 'BadRequest');
 });

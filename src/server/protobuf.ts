@@ -1,5 +1,6 @@
 // Decodes the Kubernetes protobuf bodies kubectl's typed clients send (`kubectl create namespace|configmap|secret|serviceaccount`).
 import { errors, FloeError } from '../api/errors.js';
+import { decodeBuiltinProtobuf } from './protobuf-kinds.js';
 
 /** How one field of a message decodes: scalar kinds, maps, or a nested message. */
 type FieldSpec =
@@ -44,7 +45,31 @@ const objectReference: MessageSpec = {
   5: { name: 'apiVersion', type: 'string' },
 };
 
+// authorization.k8s.io/v1 (what `kubectl auth can-i` sends): ResourceAttributes, NonResourceAttributes, the specs.
+const resourceAttributes: MessageSpec = {
+  1: { name: 'namespace', type: 'string' },
+  2: { name: 'verb', type: 'string' },
+  3: { name: 'group', type: 'string' },
+  4: { name: 'version', type: 'string' },
+  5: { name: 'resource', type: 'string' },
+  6: { name: 'subresource', type: 'string' },
+  7: { name: 'name', type: 'string' },
+};
+const nonResourceAttributes: MessageSpec = { 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } };
+const accessReviewSpec: MessageSpec = {
+  1: { name: 'resourceAttributes', type: 'message', message: resourceAttributes },
+  2: { name: 'nonResourceAttributes', type: 'message', message: nonResourceAttributes },
+  3: { name: 'user', type: 'string' },
+  4: { name: 'groups', type: 'strings' },
+  6: { name: 'uid', type: 'string' },
+};
+
 const kinds: Record<string, MessageSpec> = {
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': { 1: metadata, 2: { name: 'spec', type: 'message', message: { 1: accessReviewSpec[1]!, 2: accessReviewSpec[2]! } } },
+  'authorization.k8s.io/v1/SubjectAccessReview': { 1: metadata, 2: { name: 'spec', type: 'message', message: accessReviewSpec } },
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': { 1: metadata, 2: { name: 'spec', type: 'message', message: accessReviewSpec } },
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': { 1: metadata, 2: { name: 'spec', type: 'message', message: { 1: { name: 'namespace', type: 'string' } } } },
+  'authentication.k8s.io/v1/SelfSubjectReview': { 1: metadata },
   'v1/ConfigMap': { 1: metadata, 2: { name: 'data', type: 'map', values: 'string' }, 3: { name: 'binaryData', type: 'map', values: 'bytes' }, 4: { name: 'immutable', type: 'bool' } },
   'v1/Secret': { 1: metadata, 2: { name: 'data', type: 'map', values: 'bytes' }, 3: { name: 'type', type: 'string' }, 4: { name: 'stringData', type: 'map', values: 'string' }, 5: { name: 'immutable', type: 'bool' } },
   'v1/Namespace': { 1: metadata, 2: { name: 'spec', type: 'message', message: { 1: { name: 'finalizers', type: 'strings' } } } },
@@ -53,6 +78,19 @@ const kinds: Record<string, MessageSpec> = {
     2: { name: 'secrets', type: 'message', message: objectReference, repeated: true },
     3: { name: 'imagePullSecrets', type: 'message', message: { 1: { name: 'name', type: 'string' } }, repeated: true },
     4: { name: 'automountServiceAccountToken', type: 'bool' },
+  },
+  // `kubectl create token` (k8s.io/api/authentication/v1 TokenRequestSpec, BoundObjectReference).
+  'authentication.k8s.io/v1/TokenRequest': {
+    1: metadata,
+    2: {
+      name: 'spec',
+      type: 'message',
+      message: {
+        1: { name: 'audiences', type: 'strings' },
+        3: { name: 'boundObjectRef', type: 'message', message: { 1: { name: 'kind', type: 'string' }, 2: { name: 'apiVersion', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'uid', type: 'string' } } },
+        4: { name: 'expirationSeconds', type: 'int' },
+      },
+    },
   },
 };
 
@@ -69,6 +107,9 @@ export function decodeKubernetesProtobuf(body: Buffer): Record<string, unknown> 
   const key = `${typeMeta.apiVersion ?? ''}/${typeMeta.kind ?? ''}`;
   const spec = kinds[key];
   if (!spec) {
+    // Every other built-in kind decodes through the table generated from the release's generated.proto.
+    const generated = decodeBuiltinProtobuf(typeMeta.apiVersion ?? '', typeMeta.kind ?? '', Buffer.from((unknown.raw as string | undefined) ?? '', 'base64'));
+    if (generated) return generated;
     throw new FloeError('UnsupportedMediaType', `Floe decodes protobuf only for ${Object.keys(kinds).join(', ')}; send ${key} as application/json (kubectl apply -f does)`);
   }
   const raw = Buffer.from((unknown.raw as string | undefined) ?? '', 'base64');

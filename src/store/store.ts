@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { errors, FloeError } from '../api/errors.js';
 import { clone, type KubeObject, type WatchEventType } from '../api/meta.js';
+import type { ValueTransformer } from './encryption.js';
 import { preparePrivateDatabase } from './private-file.js';
 
 /** Identifies a resource in the store: `group/plural`, with '' for the core group (`/pods`). */
@@ -22,6 +23,8 @@ export interface StoreOptions {
   historyLimit?: number;
   /** Injected clock, for tests. */
   now?: () => Date;
+  /** Encryption at rest (encryption.ts): applied to every stored value, in objects and in the change log. */
+  transformer?: ValueTransformer;
 }
 
 export interface StoreChange {
@@ -66,16 +69,19 @@ export type WriteHealth = { ok: true } | { ok: false; reason: string };
 /** How long the write probe waits for another writer's lock before calling the store unwritable. */
 const probeBusyMs = 250;
 
+/** A stored value: JSON text, or the bytes of an encrypting provider (`k8s:enc:…`). */
+type Stored = string | Buffer;
+
 interface Row {
   rv: number;
-  data: string;
+  data: Stored;
 }
 
 interface ChangeRow {
   rv: number;
   resource: string;
   type: StoreChange['type'];
-  data: string;
+  data: Stored;
 }
 
 const FOREGROUND = 'foregroundDeletion';
@@ -92,6 +98,7 @@ export class Store {
   private readonly db: Database.Database;
   private readonly now: () => Date;
   private readonly historyLimit: number;
+  private readonly transformer: ValueTransformer | undefined;
   private readonly listeners = new Set<Listener>();
   private revision: number;
   private compactedRevision: number;
@@ -110,6 +117,7 @@ export class Store {
     this.db = new Database(options.path);
     this.now = options.now ?? (() => new Date());
     this.historyLimit = options.historyLimit ?? 200_000;
+    this.transformer = options.transformer;
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = OFF');
@@ -130,7 +138,7 @@ export class Store {
     `);
     this.stmt = {
       get: this.db.prepare<[string, string, string], Row>('SELECT rv, data FROM objects WHERE resource = ? AND namespace = ? AND name = ?'),
-      getByUid: this.db.prepare<[string], { resource: string; rv: number; data: string }>('SELECT resource, rv, data FROM objects WHERE uid = ?'),
+      getByUid: this.db.prepare<[string], { resource: string; namespace: string; name: string; rv: number; data: Stored }>('SELECT resource, namespace, name, rv, data FROM objects WHERE uid = ?'),
       upsert: this.db.prepare('INSERT INTO objects(resource, namespace, name, uid, rv, data) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(resource, namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, data = excluded.data'),
       remove: this.db.prepare('DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?'),
       addChange: this.db.prepare('INSERT INTO changes(rv, resource, type, data) VALUES (?, ?, ?, ?)'),
@@ -145,7 +153,8 @@ export class Store {
       changesSinceFor: this.db.prepare<[number, string], ChangeRow>('SELECT rv, resource, type, data FROM changes WHERE rv > ? AND resource = ? ORDER BY rv'),
       compact: this.db.prepare('DELETE FROM changes WHERE rv <= ?'),
       inNamespace: this.db.prepare<[string], { resource: string; name: string }>('SELECT resource, name FROM objects WHERE namespace = ?'),
-      deleting: this.db.prepare<[], { resource: string; data: string; rv: number }>(`SELECT resource, data, rv FROM objects WHERE json_extract(data, '$.metadata.deletionTimestamp') IS NOT NULL`),
+      // Encrypted values (blobs) are not JSON to SQLite: they are read and checked here, after decryption.
+      deleting: this.db.prepare<[], { resource: string; namespace: string; name: string; data: Stored; rv: number }>(`SELECT resource, namespace, name, data, rv FROM objects WHERE CASE WHEN typeof(data) = 'text' THEN json_extract(data, '$.metadata.deletionTimestamp') IS NOT NULL ELSE 1 END`),
       count: this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM objects WHERE resource = ?'),
     };
     this.revision = this.stmt.getMeta.get('revision')?.value ?? 1;
@@ -203,12 +212,12 @@ export class Store {
 
   get(resource: ResourceKey, namespace: string, name: string): KubeObject | undefined {
     const row = this.stmt.get.get(resource, namespace, name);
-    return row ? decode(row) : undefined;
+    return row ? this.decode(resource, namespace, name, row) : undefined;
   }
 
   getByUid(uid: string): { resource: ResourceKey; object: KubeObject } | undefined {
     const row = this.stmt.getByUid.get(uid);
-    return row ? { resource: row.resource, object: decode(row) } : undefined;
+    return row ? { resource: row.resource, object: this.decode(row.resource, row.namespace, row.name, row) } : undefined;
   }
 
   count(resource: ResourceKey): number {
@@ -239,7 +248,7 @@ export class Store {
       for (const row of rows) {
         cursorNs = row.namespace;
         cursorName = row.name;
-        const object = decode(row);
+        const object = this.decode(resource, row.namespace, row.name, row);
         if (query.filter && !query.filter(object)) continue;
         if (items.length === limit) {
           const last = items[items.length - 1]!;
@@ -314,7 +323,7 @@ export class Store {
       const { group, plural } = describe(resource);
       const row = this.stmt.get.get(resource, namespace, name);
       if (!row) throw errors.notFound(group, plural, name);
-      const current = decode(row);
+      const current = this.decode(resource, namespace, name, row);
       if (options.expectRevision !== undefined && options.expectRevision !== String(row.rv)) {
         throw errors.conflict(group, plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
@@ -359,7 +368,7 @@ export class Store {
       const { group, plural } = describe(resource);
       const row = this.stmt.get.get(resource, namespace, name);
       if (!row) throw errors.notFound(group, plural, name);
-      const current = decode(row);
+      const current = this.decode(resource, namespace, name, row);
       const pre = request.preconditions;
       if (pre?.uid !== undefined && pre.uid !== current.metadata.uid) {
         throw errors.conflict(group, plural, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
@@ -390,7 +399,7 @@ export class Store {
   forceRemove(resource: ResourceKey, namespace: string, name: string): KubeObject | undefined {
     return this.transaction(() => {
       const row = this.stmt.get.get(resource, namespace, name);
-      return row ? this.remove(resource, decode(row)) : undefined;
+      return row ? this.remove(resource, this.decode(resource, namespace, name, row)) : undefined;
     });
   }
 
@@ -410,7 +419,9 @@ export class Store {
 
   /** Objects marked for deletion, for the collectors that finish them. */
   markedForDeletion(): { resource: ResourceKey; object: KubeObject }[] {
-    return this.stmt.deleting.all().map((r) => ({ resource: r.resource, object: decode(r) }));
+    return this.stmt.deleting.all()
+      .map((r) => ({ resource: r.resource, object: this.decode(r.resource, r.namespace, r.name, r) }))
+      .filter((r) => r.object.metadata.deletionTimestamp !== undefined);
   }
 
   objectsInNamespace(namespace: string): { resource: ResourceKey; name: string }[] {
@@ -427,7 +438,7 @@ export class Store {
     }
     // Replay and subscribe in one synchronous step: no write can commit in between.
     const rows = resource === undefined ? this.stmt.changesSince.all(fromRevision) : this.stmt.changesSinceFor.all(fromRevision, resource);
-    const replay = rows.map((r) => ({ type: r.type, resource: r.resource, revision: r.rv, object: decode({ rv: r.rv, data: r.data }) }));
+    const replay = rows.map((r) => ({ type: r.type, resource: r.resource, revision: r.rv, object: this.decodeChange(r) }));
     const wrapped: Listener = resource === undefined ? listener : (c) => { if (c.resource === resource) listener(c); };
     this.listeners.add(wrapped);
     for (const change of replay) listener(change);
@@ -465,10 +476,10 @@ export class Store {
     const data = JSON.stringify(object);
     const namespace = meta.namespace ?? '';
     const name = meta.name ?? '';
-    this.stmt.upsert.run(resource, namespace, name, meta.uid, rv, data);
+    this.stmt.upsert.run(resource, namespace, name, meta.uid, rv, this.encode(resource, objectContext(resource, namespace, name), data));
     this.stmt.removeOwners.run(resource, namespace, name);
     for (const ref of meta.ownerReferences ?? []) this.stmt.addOwner.run(ref.uid, resource, namespace, name);
-    this.stmt.addChange.run(rv, resource, type, data);
+    this.stmt.addChange.run(rv, resource, type, this.encode(resource, changeContext(resource, rv), data));
     const change: StoreChange = { type, resource, revision: rv, object };
     if (previous) change.previous = previous;
     this.pending.push(change);
@@ -483,7 +494,7 @@ export class Store {
     const name = final.metadata.name ?? '';
     this.stmt.remove.run(resource, namespace, name);
     this.stmt.removeOwners.run(resource, namespace, name);
-    this.stmt.addChange.run(rv, resource, 'DELETED', JSON.stringify(final));
+    this.stmt.addChange.run(rv, resource, 'DELETED', this.encode(resource, changeContext(resource, rv), JSON.stringify(final)));
     this.pending.push({ type: 'DELETED', resource, revision: rv, object: final });
     return clone(final);
   }
@@ -503,16 +514,84 @@ export class Store {
     if (this.revision - this.compactedRevision > this.historyLimit * 1.1) this.compact();
   }
 
+  private encode(resource: ResourceKey, context: string, data: string): Stored {
+    return this.transformer?.handles(resource) ? this.transformer.toStorage(resource, context, data) : data;
+  }
+
+  private decode(resource: ResourceKey, namespace: string, name: string, row: Row): KubeObject {
+    if (typeof row.data === 'string' && !this.transformer?.handles(resource)) return decode(row.rv, row.data);
+    return decode(row.rv, this.plain(resource, objectContext(resource, namespace, name), row.data));
+  }
+
+  private decodeChange(row: ChangeRow): KubeObject {
+    if (typeof row.data === 'string' && !this.transformer?.handles(row.resource)) return decode(row.rv, row.data);
+    return decode(row.rv, this.plain(row.resource, changeContext(row.resource, row.rv), row.data));
+  }
+
+  private plain(resource: ResourceKey, context: string, data: Stored): string {
+    if (this.transformer) return this.transformer.fromStorage(resource, context, data);
+    if (typeof data === 'string') return data;
+    throw new FloeError('InternalError', `${resource} ${context} is encrypted at rest, and this store was opened without an encryption configuration`);
+  }
+
+  /**
+   * Re-writes every stored value of `resource` (objects and change log) with the transformer's first provider, in
+   * place: the objects do not change, so their resourceVersions stay. Key rotation: a new first key, then this.
+   * Returns how many objects and change-log entries were rewritten.
+   */
+  rewrite(resource: ResourceKey): { objects: number; changes: number } {
+    const objects = this.db.prepare<[string], { namespace: string; name: string; rv: number; data: Stored }>('SELECT namespace, name, rv, data FROM objects WHERE resource = ?');
+    const changes = this.db.prepare<[string], ChangeRow>('SELECT rv, resource, type, data FROM changes WHERE resource = ?');
+    const setObject = this.db.prepare('UPDATE objects SET data = ? WHERE resource = ? AND namespace = ? AND name = ?');
+    const setChange = this.db.prepare('UPDATE changes SET data = ? WHERE rv = ?');
+    // The clear (or old-key) bytes must not linger in freed pages or the write-ahead log: SQLite zeroes what it
+    // frees with secure_delete, VACUUM rebuilds the file, the checkpoint empties the log.
+    this.db.pragma('secure_delete = ON');
+    const counts = this.db.transaction(() => {
+      let o = 0;
+      let c = 0;
+      for (const row of objects.all(resource)) {
+        const context = objectContext(resource, row.namespace, row.name);
+        setObject.run(this.encode(resource, context, this.plain(resource, context, row.data)), resource, row.namespace, row.name);
+        o++;
+      }
+      for (const row of changes.all(resource)) {
+        const context = changeContext(resource, row.rv);
+        setChange.run(this.encode(resource, context, this.plain(resource, context, row.data)), row.rv);
+        c++;
+      }
+      return { objects: o, changes: c };
+    })();
+    this.db.exec('VACUUM');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return counts;
+  }
+
+  /** Every resource with stored objects or change-log entries (what a rewrite may have to visit). */
+  storedResources(): ResourceKey[] {
+    return this.db.prepare<[], { resource: string }>('SELECT DISTINCT resource FROM objects UNION SELECT DISTINCT resource FROM changes').all().map((r) => r.resource);
+  }
+
   /** Raw row count of the change log, for tests and metrics. */
   historySize(): number {
     return this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM changes').get()?.n ?? 0;
   }
 }
 
-function decode(row: { rv: number; data: string }): KubeObject {
-  const object = JSON.parse(row.data) as KubeObject;
-  object.metadata.resourceVersion = String(row.rv);
+function decode(rv: number, data: string): KubeObject {
+  const object = JSON.parse(data) as KubeObject;
+  object.metadata.resourceVersion = String(rv);
   return object;
+}
+
+/** What an encrypted value is bound to (AES-GCM's authenticated data): its row, as kube binds a value to its etcd key. */
+function objectContext(resource: ResourceKey, namespace: string, name: string): string {
+  return `/registry/${resource}/${namespace}/${name}`;
+}
+
+/** A change-log entry is bound to its revision (the log has no name column). */
+function changeContext(resource: ResourceKey, rv: number): string {
+  return `/changes/${resource}/${rv}`;
 }
 
 function splitKey(key: string): [string, string] {

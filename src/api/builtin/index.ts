@@ -1,5 +1,22 @@
 // Kubernetes' built-in kinds that Floe serves: names, scope, printers, defaults, validation and field selectors.
 import type { ResourceType } from '../resource-type.js';
+import { horizontalPodAutoscalerTypes } from './autoscaling.js';
+import { controllerRevisionType } from './controller-revision.js';
+import { cronJobType } from './cron-job.js';
+import { daemonSetType } from './daemon-set.js';
+import { deploymentType } from './deployment.js';
+import { ingressClassType, ingressType, networkPolicyType } from './networking.js';
+import { persistentVolumeType } from './persistent-volume.js';
+import { podTemplateType } from './pod-template.js';
+import { podDisruptionBudgetType } from './policy.js';
+import { replicaSetType } from './replica-set.js';
+import { replicationControllerType } from './replication-controller.js';
+import { priorityClassType } from './scheduling.js';
+import { statefulSetType } from './stateful-set.js';
+import { storageClassType } from './storage-class.js';
+import { mutatingWebhookConfigurationType, validatingAdmissionPolicyBindingType, validatingAdmissionPolicyType, validatingWebhookConfigurationType } from './admission-registration.js';
+import { limitRangeType } from './limit-range.js';
+import { resourceQuotaType } from './resource-quota.js';
 import { configMapType, secretType } from './config-data.js';
 import { customResourceDefinitionType } from './custom-resource-definition.js';
 import { endpointSliceType } from './endpoint-slice.js';
@@ -11,6 +28,7 @@ import { namespaceType } from './namespace.js';
 import { nodeType } from './node.js';
 import { claimType } from './persistent-volume-claim.js';
 import { podType } from './pod.js';
+import { rbacTypes } from './rbac.js';
 import { serviceAccountType } from './service-account.js';
 import { serviceType } from './service.js';
 
@@ -35,5 +53,29 @@ export function builtinResourceTypes(): ResourceType[] {
     leaseType(),
     jobType(),
     customResourceDefinitionType(),
+    ...rbacTypes(),
+    // Workload and platform kinds (issue 17).
+    deploymentType(),
+    replicaSetType(),
+    statefulSetType(),
+    daemonSetType(),
+    controllerRevisionType(),
+    cronJobType(),
+    ...horizontalPodAutoscalerTypes(),
+    podDisruptionBudgetType(),
+    persistentVolumeType(),
+    replicationControllerType(),
+    podTemplateType(),
+    storageClassType(),
+    networkPolicyType(),
+    ingressType(),
+    ingressClassType(),
+    priorityClassType(),
+    validatingWebhookConfigurationType(),
+    mutatingWebhookConfigurationType(),
+    validatingAdmissionPolicyType(),
+    validatingAdmissionPolicyBindingType(),
+    resourceQuotaType(),
+    limitRangeType(),
   ];
 }

@@ -23,9 +23,12 @@ function fieldsOf(typeName: string): ReadonlyMap<string, FieldRef> | undefined {
   return fields;
 }
 
-/** The type name of a built-in kind in the table, or undefined for kinds it does not describe (custom resources). */
-export function builtinTypeName(group: string, kind: string): string | undefined {
-  return builtinKinds[`${group}/${kind}`];
+/**
+ * The type name of a built-in kind in the table, or undefined for kinds it does not describe (custom resources).
+ * A kind whose versions differ in shape (autoscaling/v1 and v2 HorizontalPodAutoscalers) is keyed by its version too.
+ */
+export function builtinTypeName(group: string, kind: string, version?: string): string | undefined {
+  return (version === undefined ? undefined : builtinKinds[`${group}/${version}/${kind}`]) ?? builtinKinds[`${group}/${kind}`];
 }
 
 /** The type of `metadata` on every object, built-in or custom. */

@@ -207,6 +207,7 @@ describe('resourceTypesFromCrd', () => {
       categories: ['all', 'kubeflow'],
       storageVersion: 'v1',
       statusSubresource: true,
+      scale: { selector: 'text', specReplicasPath: '.spec.pytorchReplicaSpecs.Worker.replicas', statusReplicasPath: '.status.replicaStatuses.Worker.active' },
       schema: undefined,
       columns: [
         { name: 'State', type: 'string', jsonPath: '.status.conditions[-1:].type' },

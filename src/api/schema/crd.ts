@@ -281,6 +281,13 @@ export function resourceTypesFromCrd(crd: KubeObject): ResourceType[] {
       };
       const schema = record(record(v.schema)?.openAPIV3Schema);
       if (schema) type.schema = copyJson(schema) as JSONSchemaProps;
+      // subresources.scale: the autoscaling/v1 Scale view (served by the API handler, `kubectl scale`).
+      const scale = record(record(v.subresources)?.scale);
+      if (scale) {
+        type.scale = { specReplicasPath: text(scale.specReplicasPath) ?? '', statusReplicasPath: text(scale.statusReplicasPath) ?? '', selector: 'text' };
+        const selectorPath = text(scale.labelSelectorPath);
+        if (selectorPath) type.scale.labelSelectorPath = selectorPath;
+      }
       return type;
     });
 }

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { Capability, ResourceAttributes } from '../../controller/index.js';
 import { MetadataStore } from '../../metadata/store.js';
 import { metadataRoute } from '../../metadata/rest.js';
+import { subjectAccessReviewer } from '../profiles/access.js';
 import { startPipelines } from './index.js';
+import { multiUserMetadataRoute } from './mlmd-access.js';
 import { packageFetcher } from './package-url.js';
 
 /** The group KFP's multi-user mode authorizes against (its SubjectAccessReviews name pipelines.kubeflow.org). */
@@ -15,6 +17,11 @@ const MlmdPrefix = '/mlmd/v1';
 export interface PipelinesCapabilityOptions {
   /** URL prefixes whose `package_url`s Floe may fetch; none unless the operator allows some. */
   allowPackageUrls?: readonly string[];
+  /**
+   * KFP's multi-user mode: runs, experiments, recurring runs and pipelines belong to profile namespaces and every call
+   * is authorized in the handler with a SubjectAccessReview (KFP's attributes, the object's own namespace).
+   */
+  multiUser?: boolean;
 }
 
 export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): Capability {
@@ -24,7 +31,9 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
     async start(ctx) {
       // ML Metadata (KFP's lineage store) in its own SQLite file.
       const metadata = new MetadataStore({ path: join(ctx.dataDir, 'metadata.db') });
+      const review = options.multiUser ? subjectAccessReviewer(ctx.client) : undefined;
       const pipelines = await startPipelines({
+        ...(review ? { multiUser: { review } } : {}),
         client: ctx.client,
         metadata,
         dbPath: join(ctx.dataDir, 'pipelines.db'),
@@ -35,13 +44,27 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
       return {
         routes: [
           // JSON, and multipart/form-data for `pipelines/upload`: a form a page can post, so the Origin check guards it.
-          { prefix: KfpPrefix, access: { kind: 'resource', attributes: kfpAttributes }, bodyTypes: ['application/json', 'multipart/form-data'], handle: pipelines.route },
-          {
-            prefix: MlmdPrefix,
-            access: { kind: 'resource', attributes: (req) => ({ verb: req.method === 'POST' ? 'create' : 'get', group: KfpGroup, resource: 'metadata' }) },
-            bodyTypes: ['application/json'],
-            handle: metadataRoute(metadata),
-          },
+          review
+            ? {
+                prefix: KfpPrefix,
+                access: { kind: 'in-handler', why: 'multi-user KFP authorizes each call with the namespace of the run, experiment or pipeline it names, as KFP does' },
+                bodyTypes: ['application/json', 'multipart/form-data'],
+                handle: pipelines.route,
+              }
+            : { prefix: KfpPrefix, access: { kind: 'resource', attributes: kfpAttributes }, bodyTypes: ['application/json', 'multipart/form-data'], handle: pipelines.route },
+          review
+            ? {
+                prefix: MlmdPrefix,
+                access: { kind: 'in-handler', why: 'multi-user MLMD: a namespace the caller may read runs in, and only its nodes' },
+                bodyTypes: ['application/json'],
+                handle: multiUserMetadataRoute(metadataRoute(metadata), metadata, review),
+              }
+            : {
+                prefix: MlmdPrefix,
+                access: { kind: 'resource', attributes: (req) => ({ verb: req.method === 'POST' ? 'create' : 'get', group: KfpGroup, resource: 'metadata' }) },
+                bodyTypes: ['application/json'],
+                handle: metadataRoute(metadata),
+              },
         ],
         async close() {
           await pipelines.close();

@@ -8,7 +8,7 @@ import type { PipelineSpec, PlatformSpec } from './ir.js';
 import { finalStates, type CacheEntry, type RunRecord, type RunStore, type RuntimeConfig, type RuntimeState, type TaskRecord } from './types.js';
 
 /** gRPC status codes the API answers with (KFP's errors are gRPC statuses). */
-export type KfpErrorCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'FAILED_PRECONDITION' | 'INTERNAL' | 'UNIMPLEMENTED';
+export type KfpErrorCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'FAILED_PRECONDITION' | 'INTERNAL' | 'UNIMPLEMENTED' | 'PERMISSION_DENIED' | 'UNAUTHENTICATED';
 
 export class KfpError extends Error {
   constructor(
@@ -338,9 +338,9 @@ export class PipelineDb implements RunStore {
     return parse(this.db.prepare('SELECT record FROM pipelines WHERE name = ? AND namespace = ?').get(name, namespace) as Row | undefined);
   }
 
-  listPipelines(req: ListRequest, namespace?: string): ListResult<PipelineRecord> {
-    // A namespace lists its own pipelines and the shared ones (namespace "").
-    const base = namespace ? { where: ["namespace IN (?, '')"], params: [namespace] } : { where: [], params: [] };
+  listPipelines(req: ListRequest, namespace?: string, options: { sharedOnly?: boolean } = {}): ListResult<PipelineRecord> {
+    // A namespace lists its own pipelines and the shared ones (namespace ""); multi-user mode without one, only shared ones.
+    const base = namespace ? { where: ["namespace IN (?, '')"], params: [namespace] } : options.sharedOnly ? { where: ["namespace = ''"], params: [] } : { where: [], params: [] };
     return this.list('pipelines', 'pipeline_id', pipelineFields, req, base);
   }
 

@@ -7,7 +7,7 @@ import { PipelineDb } from './db.js';
 import { PipelineEngine } from './engine.js';
 import { RecurringRunScheduler } from './recurring.js';
 import type { PackageFetcher } from './package-url.js';
-import { kfpApiRoute } from './rest.js';
+import { kfpApiRoute, type KfpApiOptions } from './rest.js';
 import { validatePipeline } from './validate.js';
 
 export { PipelineDb } from './db.js';
@@ -28,6 +28,8 @@ export interface PipelinesOptions {
   defaultNamespace?: string;
   /** Fetches `package_url`s; none are fetched unless given. */
   fetchPackage?: PackageFetcher;
+  /** KFP's multi-user mode (see KfpApiOptions.multiUser). */
+  multiUser?: KfpApiOptions['multiUser'];
 }
 
 export interface Pipelines {
@@ -46,7 +48,7 @@ export async function startPipelines(options: PipelinesOptions): Promise<Pipelin
   const log = options.logger.child({ component: 'recurring-runs' });
   const scheduler = new RecurringRunScheduler({ db, engine, defaultNamespace, onError: (id, err) => log.warn({ err, recurringRun: id }, 'a recurring run could not fire') });
   scheduler.start();
-  const route = kfpApiRoute({ db, engine, validate: validatePipeline, defaultNamespace, ...(options.fetchPackage ? { fetchPackage: options.fetchPackage } : {}) });
+  const route = kfpApiRoute({ db, engine, validate: validatePipeline, defaultNamespace, ...(options.fetchPackage ? { fetchPackage: options.fetchPackage } : {}), ...(options.multiUser ? { multiUser: options.multiUser } : {}) });
   return {
     db,
     engine,

@@ -3,6 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseAllDocuments } from 'yaml';
+import type { Caller } from '../../controller/index.js';
+import type { AccessReviewer } from '../profiles/access.js';
 import { CronError, parseCron } from './cron.js';
 import { KfpError, type ExperimentRecord, type KfpErrorCode, type ListResult, type PipelineDb, type PipelineRecord, type PipelineVersionRecord, type RecurringRunRecord, type Trigger } from './db.js';
 import { ListQueryError, type ListRequest } from './filter.js';
@@ -26,10 +28,21 @@ export interface KfpApiOptions {
   fetchPackage?: (url: string) => Promise<Buffer>;
   /** The largest request body accepted, in bytes. */
   maxBodyBytes?: number;
+  /**
+   * KFP's multi-user mode (MULTIUSER=true): experiments, runs and recurring runs belong to a namespace, pipelines to a
+   * namespace or to everyone (""), and every call is authorized by a SubjectAccessReview with KFP's attributes.
+   */
+  multiUser?: { review: AccessReviewer };
 }
 
+/** The SubjectAccessReview group and version KFP authorizes its API with (backend/src/apiserver/common/const.go). */
+export const KfpRbacGroup = 'pipelines.kubeflow.org';
+export const KfpRbacVersion = 'v1beta1';
+/** The ServiceAccount runs use in multi-user mode when they name none (KFP's default-editor in profile namespaces). */
+export const MultiUserRunnerServiceAccount = 'default-editor';
+
 /** A route's handler: the response body (or a promise of it); a KfpError for an error. */
-type Handler = (req: IncomingMessage, url: URL, params: string[]) => unknown;
+type Handler = (req: IncomingMessage, url: URL, params: string[], caller: Caller | undefined) => unknown;
 
 const grpcCodes: Record<KfpErrorCode, { code: number; http: number }> = {
   INVALID_ARGUMENT: { code: 3, http: 400 },
@@ -38,6 +51,8 @@ const grpcCodes: Record<KfpErrorCode, { code: number; http: number }> = {
   FAILED_PRECONDITION: { code: 9, http: 400 },
   UNIMPLEMENTED: { code: 12, http: 501 },
   INTERNAL: { code: 13, http: 500 },
+  PERMISSION_DENIED: { code: 7, http: 403 },
+  UNAUTHENTICATED: { code: 16, http: 401 },
 };
 
 const invalid = (message: string, problems?: string[]): KfpError => new KfpError('INVALID_ARGUMENT', message, problems);
@@ -292,8 +307,48 @@ function listRequest(url: URL): ListRequest {
  * The KFP API route: `(req, res, url) => handled`. Serves healthz, pipelines (with uploads), versions, experiments, runs
  * and recurring runs under `/apis/v2beta1/`; answers false for any other path.
  */
-export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
+export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res: ServerResponse, url: URL, caller?: Caller) => Promise<boolean> {
   const { db, engine, validate } = options;
+  const multiUser = options.multiUser;
+
+  /** What each resource is called in KFP's "cannot have an empty namespace" errors. */
+  const what: Record<string, string> = { experiments: 'An experiment', runs: 'A run', jobs: 'A recurring run', pipelines: 'A pipeline', pipelineversions: 'A pipeline version' };
+
+  /**
+   * KFP's IsAuthorized in multi-user mode (a no-op in single-user mode): a SubjectAccessReview for the caller with
+   * group pipelines.kubeflow.org, version v1beta1, the resource, verb, namespace and name. `namespace` "" is refused
+   * (`shared` allows it for pipelines shared with everyone: then the review is cluster-wide).
+   */
+  async function authorize(caller: Caller | undefined, resource: string, verb: string, namespace: string, name?: string, shared = false): Promise<void> {
+    if (!multiUser) return;
+    if (!caller?.name) throw new KfpError('UNAUTHENTICATED', 'User identity is empty in the request header');
+    if (!namespace && !shared) throw invalid(`${what[resource] ?? 'A resource'} cannot have an empty namespace in multi-user mode`);
+    const decision = await multiUser.review(caller, { verb, group: KfpRbacGroup, version: KfpRbacVersion, resource, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) });
+    if (!decision.allowed) {
+      const attrs = `&ResourceAttributes{Namespace:${namespace},Verb:${verb},Group:${KfpRbacGroup},Version:${KfpRbacVersion},Resource:${resource},Subresource:,Name:${name ?? ''},}`;
+      throw new KfpError('PERMISSION_DENIED', `Failed to authorize with API: PermissionDenied: User '${caller.name}' is not authorized with reason: ${decision.reason ?? 'no RBAC policy matched'} (request: ${attrs})`);
+    }
+  }
+
+  /** Reading a pipeline: shared ones (namespace "") are readable by every caller, as in KFP. */
+  async function canAccessPipeline(caller: Caller | undefined, p: PipelineRecord, verb: string, resource = 'pipelines'): Promise<void> {
+    if (!multiUser) return;
+    if (!p.namespace && (verb === 'get' || verb === 'list')) {
+      if (!caller?.name) throw new KfpError('UNAUTHENTICATED', 'User identity is empty in the request header');
+      return;
+    }
+    await authorize(caller, resource, verb, p.namespace, p.name, true);
+  }
+
+  /** The namespace a list call is about: `namespace`, or the experiment's; in multi-user mode it must be there. */
+  function listNamespace(url: URL, experimentId: string | undefined): string | undefined {
+    const namespace = url.searchParams.get('namespace') || undefined;
+    if (!multiUser || !experimentId) return namespace;
+    const e = db.getExperiment(experimentId);
+    if (!e) throw notFound(`experiment ${experimentId} not found`);
+    if (namespace && e.namespace !== namespace) throw invalid(`the experiment ${experimentId} is in namespace ${e.namespace}, not ${namespace}`);
+    return e.namespace;
+  }
   const now = options.now ?? (() => new Date());
   const defaultNamespace = options.defaultNamespace ?? 'kubeflow';
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
@@ -464,16 +519,17 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
   }
 
   const routes: [string, RegExp, Handler][] = [
-    ['GET', /^\/healthz$/, () => ({ multi_user: false, pipeline_store: 'database' })],
+    ['GET', /^\/healthz$/, () => ({ multi_user: multiUser !== undefined, pipeline_store: 'database' })],
 
     // ---- pipelines ----
     [
       'POST',
       /^\/pipelines$/,
-      async (req) => {
+      async (req, _url, _p, caller) => {
         const b = message(await jsonBody(req), 'pipeline', pipelineKeys);
         const name = optString(b.name, 'pipeline.name') ?? optString(b.display_name, 'pipeline.display_name');
         if (!name) throw invalid('pipeline.name: required');
+        await authorize(caller, 'pipelines', 'create', optString(b.namespace, 'pipeline.namespace') ?? '', name, true);
         const description = optString(b.description, 'pipeline.description');
         const t = tags(b.tags, 'pipeline.tags');
         const p = db.createPipeline({
@@ -489,7 +545,7 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'POST',
       /^\/pipelines\/create$/,
-      async (req) => {
+      async (req, _url, _p, caller) => {
         const b = message(await jsonBody(req), 'request', ['pipeline', 'pipeline_version']);
         const p = message(b.pipeline, 'pipeline', pipelineKeys);
         const v = message(b.pipeline_version, 'pipeline_version', versionKeys);
@@ -497,6 +553,7 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
         const spec = await versionSpec(v, 'pipeline_version');
         const name = optString(p.name, 'pipeline.name') ?? optString(p.display_name, 'pipeline.display_name') ?? spec.spec.pipelineInfo?.name;
         if (!name) throw invalid('pipeline.name: required');
+        await authorize(caller, 'pipelines', 'create', optString(p.namespace, 'pipeline.namespace') ?? '', name, true);
         const description = optString(p.description, 'pipeline.description');
         const t = tags(p.tags, 'pipeline.tags');
         const created = db.createPipelineAndVersion(
@@ -514,8 +571,9 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'POST',
       /^\/pipelines\/upload$/,
-      async (req, url) => {
+      async (req, url, _p, caller) => {
         const q = url.searchParams;
+        await authorize(caller, 'pipelines', 'create', q.get('namespace') ?? '', undefined, true);
         const file = await uploadedFile(req);
         const pair = checked(specFromText(file.text, 'uploadfile'), 'uploadfile');
         const name = q.get('name') || q.get('display_name') || baseName(file.filename) || pair.spec.pipelineInfo?.name;
@@ -533,12 +591,12 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'POST',
       /^\/pipelines\/upload_version$/,
-      async (req, url) => {
+      async (req, url, _p, caller) => {
         const q = url.searchParams;
         const pipelineId = q.get('pipelineid') ?? q.get('pipeline_id');
         if (!pipelineId) throw invalid('pipelineid: required (the pipeline to add the version to)');
+        await canAccessPipeline(caller, pipelineOrThrow(pipelineId), 'create', 'pipelineversions');
         const file = await uploadedFile(req);
-        pipelineOrThrow(pipelineId);
         const pair = checked(specFromText(file.text, 'uploadfile'), 'uploadfile');
         const name = q.get('name') || q.get('display_name') || baseName(file.filename) || pair.spec.pipelineInfo?.name;
         if (!name) throw invalid('name: required');
@@ -556,22 +614,42 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
         return versionToApi(v);
       },
     ],
-    ['GET', /^\/pipelines$/, (_req, url) => listOut('pipelines', db.listPipelines(listRequest(url), url.searchParams.get('namespace') || undefined), pipelineToApi)],
+    [
+      'GET',
+      /^\/pipelines$/,
+      async (_req, url, _p, caller) => {
+        const namespace = url.searchParams.get('namespace') || undefined;
+        if (multiUser && namespace) await authorize(caller, 'pipelines', 'list', namespace);
+        if (multiUser && !caller?.name) throw new KfpError('UNAUTHENTICATED', 'User identity is empty in the request header');
+        return listOut('pipelines', db.listPipelines(listRequest(url), namespace, { sharedOnly: multiUser !== undefined }), pipelineToApi);
+      },
+    ],
     [
       'GET',
       /^\/pipelines\/names\/([^/]+)$/,
-      (_req, url, [name]) => {
+      async (_req, url, [name], caller) => {
         const ns = url.searchParams.get('namespace') ?? '';
+        if (multiUser && ns) await authorize(caller, 'pipelines', 'get', ns, name);
         const p = db.getPipelineByName(name!, ns) ?? (ns ? db.getPipelineByName(name!, '') : undefined);
         if (!p) throw notFound(`pipeline named "${name}" not found${ns ? ` in namespace ${ns}` : ''}`);
+        await canAccessPipeline(caller, p, 'get');
         return pipelineToApi(p);
       },
     ],
-    ['GET', /^\/pipelines\/([^/]+)$/, (_req, _url, [id]) => pipelineToApi(pipelineOrThrow(id!))],
+    [
+      'GET',
+      /^\/pipelines\/([^/]+)$/,
+      async (_req, _url, [id], caller) => {
+        const p = pipelineOrThrow(id!);
+        await canAccessPipeline(caller, p, 'get');
+        return pipelineToApi(p);
+      },
+    ],
     [
       'PATCH',
       /^\/pipelines\/([^/]+)$/,
-      async (req, _url, [id]) => {
+      async (req, _url, [id], caller) => {
+        await canAccessPipeline(caller, pipelineOrThrow(id!), 'update');
         const b = message(await jsonBody(req), 'pipeline', pipelineKeys);
         const displayName = optString(b.display_name, 'pipeline.display_name');
         const description = optString(b.description, 'pipeline.description');
@@ -582,7 +660,8 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'DELETE',
       /^\/pipelines\/([^/]+)$/,
-      (_req, url, [id]) => {
+      async (_req, url, [id], caller) => {
+        if (multiUser) await canAccessPipeline(caller, pipelineOrThrow(id!), 'delete');
         db.deletePipeline(id!, url.searchParams.get('cascade') === 'true');
         return {};
       },
@@ -592,7 +671,8 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'POST',
       /^\/pipelines\/([^/]+)\/versions$/,
-      async (req, _url, [pipelineId]) => {
+      async (req, _url, [pipelineId], caller) => {
+        if (multiUser) await canAccessPipeline(caller, pipelineOrThrow(pipelineId!), 'create', 'pipelineversions');
         const b = message(await jsonBody(req), 'pipeline_version', versionKeys);
         const bodyPipeline = optString(b.pipeline_id, 'pipeline_version.pipeline_id');
         if (bodyPipeline && bodyPipeline !== pipelineId) throw invalid(`pipeline_version.pipeline_id: ${bodyPipeline} differs from the pipeline in the path, ${pipelineId}`);
@@ -611,26 +691,28 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'GET',
       /^\/pipelines\/([^/]+)\/versions$/,
-      (_req, url, [pipelineId]) => {
-        pipelineOrThrow(pipelineId!);
+      async (_req, url, [pipelineId], caller) => {
+        await canAccessPipeline(caller, pipelineOrThrow(pipelineId!), 'list', 'pipelineversions');
         return listOut('pipeline_versions', db.listVersions(pipelineId!, listRequest(url)), versionToApi);
       },
     ],
     [
       'GET',
       /^\/pipelines\/([^/]+)\/versions\/([^/]+)$/,
-      (_req, _url, [pipelineId, versionId]) => {
+      async (_req, _url, [pipelineId, versionId], caller) => {
         const v = db.getVersion(versionId!);
         if (!v || v.pipeline_id !== pipelineId) throw notFound(`pipeline version ${versionId} not found in pipeline ${pipelineId}`);
+        await canAccessPipeline(caller, pipelineOrThrow(pipelineId), 'get', 'pipelineversions');
         return versionToApi(v);
       },
     ],
     [
       'PATCH',
       /^\/pipelines\/([^/]+)\/versions\/([^/]+)$/,
-      async (req, _url, [pipelineId, versionId]) => {
+      async (req, _url, [pipelineId, versionId], caller) => {
         const v = db.getVersion(versionId!);
         if (!v || v.pipeline_id !== pipelineId) throw notFound(`pipeline version ${versionId} not found in pipeline ${pipelineId}`);
+        await canAccessPipeline(caller, pipelineOrThrow(pipelineId), 'update', 'pipelineversions');
         const b = message(await jsonBody(req), 'pipeline_version', versionKeys);
         const displayName = optString(b.display_name, 'pipeline_version.display_name');
         const description = optString(b.description, 'pipeline_version.description');
@@ -641,9 +723,10 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'DELETE',
       /^\/pipelines\/([^/]+)\/versions\/([^/]+)$/,
-      (_req, _url, [pipelineId, versionId]) => {
+      async (_req, _url, [pipelineId, versionId], caller) => {
         const v = db.getVersion(versionId!);
         if (!v || v.pipeline_id !== pipelineId) throw notFound(`pipeline version ${versionId} not found in pipeline ${pipelineId}`);
+        await canAccessPipeline(caller, pipelineOrThrow(pipelineId), 'delete', 'pipelineversions');
         db.deleteVersion(versionId!);
         return {};
       },
@@ -653,28 +736,44 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'POST',
       /^\/experiments$/,
-      async (req) => {
+      async (req, _url, _p, caller) => {
         const b = message(await jsonBody(req), 'experiment', experimentKeys);
         const name = optString(b.display_name, 'experiment.display_name');
         if (!name) throw invalid('experiment.display_name: required');
+        const namespace = optString(b.namespace, 'experiment.namespace') ?? '';
+        await authorize(caller, 'experiments', 'create', namespace, name);
         const description = optString(b.description, 'experiment.description');
-        return experimentToApi(db.createExperiment({ display_name: name, namespace: optString(b.namespace, 'experiment.namespace') ?? '', ...(description ? { description } : {}) }));
+        return experimentToApi(db.createExperiment({ display_name: name, namespace, ...(description ? { description } : {}) }));
       },
     ],
-    ['GET', /^\/experiments$/, (_req, url) => listOut('experiments', db.listExperiments(listRequest(url), url.searchParams.get('namespace') || undefined), experimentToApi)],
+    [
+      'GET',
+      /^\/experiments$/,
+      async (_req, url, _p, caller) => {
+        const namespace = url.searchParams.get('namespace') || undefined;
+        await authorize(caller, 'experiments', 'list', namespace ?? '');
+        return listOut('experiments', db.listExperiments(listRequest(url), namespace), experimentToApi);
+      },
+    ],
     [
       'GET',
       /^\/experiments\/([^/:]+)$/,
-      (_req, _url, [id]) => {
+      async (_req, _url, [id], caller) => {
         const e = db.getExperiment(id!);
         if (!e) throw notFound(`experiment ${id} not found`);
+        await authorize(caller, 'experiments', 'get', e.namespace, e.display_name);
         return experimentToApi(e);
       },
     ],
     [
       'DELETE',
       /^\/experiments\/([^/:]+)$/,
-      (_req, _url, [id]) => {
+      async (_req, _url, [id], caller) => {
+        if (multiUser) {
+          const e = db.getExperiment(id!);
+          if (!e) throw notFound(`experiment ${id} not found`);
+          await authorize(caller, 'experiments', 'delete', e.namespace, e.display_name);
+        }
         db.deleteExperiment(id!);
         return {};
       },
@@ -682,7 +781,12 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'POST',
       /^\/experiments\/([^/:]+):(archive|unarchive)$/,
-      (_req, _url, [id, verb]) => {
+      async (_req, _url, [id, verb], caller) => {
+        if (multiUser) {
+          const e = db.getExperiment(id!);
+          if (!e) throw notFound(`experiment ${id} not found`);
+          await authorize(caller, 'experiments', verb!, e.namespace, e.display_name);
+        }
         if (verb === 'archive') db.archiveExperiment(id!);
         else db.unarchiveExperiment(id!);
         return {};
@@ -693,15 +797,17 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'POST',
       /^\/runs$/,
-      async (req) => {
+      async (req, _url, _p, caller) => {
         const b = message(await jsonBody(req), 'run', runKeys);
         const displayName = optString(b.display_name, 'run.display_name');
         if (!displayName) throw invalid('run.display_name: required');
         const rc = runtimeConfig(b.runtime_config, 'run.runtime_config');
         const experiment = experimentFor(optString(b.experiment_id, 'run.experiment_id'), 'run.experiment_id');
+        await authorize(caller, 'runs', 'create', experiment.namespace, displayName);
         const source = pipelineSource(b, 'run', rc.parameters ?? {});
+        if (multiUser && source.ref) await canAccessPipeline(caller, pipelineOrThrow(source.ref.pipeline_id), 'get');
         const description = optString(b.description, 'run.description');
-        const sa = optString(b.service_account, 'run.service_account');
+        const sa = optString(b.service_account, 'run.service_account') ?? (multiUser ? MultiUserRunnerServiceAccount : undefined);
         const created = now().toISOString();
         const run: RunRecord = {
           run_id: randomUUID(),
@@ -728,9 +834,10 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'GET',
       /^\/runs$/,
-      (_req, url) => {
+      async (_req, url, _p, caller) => {
         const experimentId = url.searchParams.get('experiment_id') || undefined;
-        const namespace = url.searchParams.get('namespace') || undefined;
+        const namespace = listNamespace(url, experimentId);
+        await authorize(caller, 'runs', 'list', namespace ?? '');
         const result = db.listRuns(listRequest(url), { ...(experimentId ? { experimentId } : {}), ...(namespace ? { namespace } : {}) });
         return listOut('runs', result, (r) => runToApi(r, db.listTasks(r.run_id)));
       },
@@ -738,18 +845,20 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'GET',
       /^\/runs\/([^/:]+)$/,
-      (_req, _url, [id]) => {
+      async (_req, _url, [id], caller) => {
         const r = db.getRun(id!);
         if (!r) throw notFound(`run ${id} not found`);
+        await authorize(caller, 'runs', 'get', r.namespace, r.display_name);
         return runToApi(r, db.listTasks(r.run_id));
       },
     ],
     [
       'DELETE',
       /^\/runs\/([^/:]+)$/,
-      async (_req, _url, [id]) => {
+      async (_req, _url, [id], caller) => {
         const r = db.getRun(id!);
         if (!r) throw notFound(`run ${id} not found`);
+        await authorize(caller, 'runs', 'delete', r.namespace, r.display_name);
         // A run still going is stopped first, as KFP deletes its workflow.
         if (!finalStates.includes(r.state)) await engine.terminate(r.run_id);
         db.deleteRun(r.run_id);
@@ -759,9 +868,10 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'POST',
       /^\/runs\/([^/:]+):(archive|unarchive|terminate|retry)$/,
-      async (_req, _url, [id, verb]) => {
+      async (_req, _url, [id, verb], caller) => {
         const r = db.getRun(id!);
         if (!r) throw notFound(`run ${id} not found`);
+        await authorize(caller, 'runs', verb!, r.namespace, r.display_name);
         if (verb === 'archive') {
           db.archiveRun(r.run_id);
         } else if (verb === 'unarchive') {
@@ -781,7 +891,7 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'POST',
       /^\/recurringruns$/,
-      async (req) => {
+      async (req, _url, _p, caller) => {
         const b = message(await jsonBody(req), 'recurring_run', recurringRunKeys);
         const displayName = optString(b.display_name, 'recurring_run.display_name');
         if (!displayName) throw invalid('recurring_run.display_name: required');
@@ -793,16 +903,20 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
         if (b.no_catchup !== undefined && typeof b.no_catchup !== 'boolean') throw invalid('recurring_run.no_catchup: must be a boolean');
         const rc = runtimeConfig(b.runtime_config, 'recurring_run.runtime_config');
         const experiment = experimentFor(optString(b.experiment_id, 'recurring_run.experiment_id'), 'recurring_run.experiment_id');
+        const rrNamespace = optString(b.namespace, 'recurring_run.namespace') ?? experiment.namespace;
+        if (multiUser && rrNamespace !== experiment.namespace) throw invalid(`recurring_run.namespace: ${rrNamespace} differs from the experiment's namespace, ${experiment.namespace}`);
+        await authorize(caller, 'jobs', 'create', rrNamespace, displayName);
         const source = pipelineSource(b, 'recurring_run', rc.parameters ?? {});
+        if (multiUser && source.ref) await canAccessPipeline(caller, pipelineOrThrow(source.ref.pipeline_id), 'get');
         // Only a pipeline named without a version follows its latest version; everything else is fixed now.
         const refBody = message(b.pipeline_version_reference, 'recurring_run.pipeline_version_reference', ['pipeline_id', 'pipeline_version_id']);
         const followsLatest = source.ref !== undefined && !refBody.pipeline_version_id && !b.pipeline_version_id;
         const description = optString(b.description, 'recurring_run.description');
-        const sa = optString(b.service_account, 'recurring_run.service_account');
+        const sa = optString(b.service_account, 'recurring_run.service_account') ?? (multiUser ? MultiUserRunnerServiceAccount : undefined);
         const rr = db.createRecurringRun({
           display_name: displayName,
           ...(description ? { description } : {}),
-          namespace: optString(b.namespace, 'recurring_run.namespace') ?? experiment.namespace,
+          namespace: rrNamespace,
           experiment_id: experiment.experiment_id,
           ...(followsLatest ? { pipeline_version_reference: { pipeline_id: source.ref!.pipeline_id } } : { pipeline_spec: source.spec, ...(source.platform ? { platform_spec: source.platform } : {}) }),
           ...(source.ref && !followsLatest ? { pipeline_version_reference: source.ref } : {}),
@@ -819,25 +933,28 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'GET',
       /^\/recurringruns$/,
-      (_req, url) => {
+      async (_req, url, _p, caller) => {
         const experimentId = url.searchParams.get('experiment_id') || undefined;
-        const namespace = url.searchParams.get('namespace') || undefined;
+        const namespace = listNamespace(url, experimentId);
+        await authorize(caller, 'jobs', 'list', namespace ?? '');
         return listOut('recurringRuns', db.listRecurringRuns(listRequest(url), { ...(experimentId ? { experimentId } : {}), ...(namespace ? { namespace } : {}) }), recurringRunToApi);
       },
     ],
     [
       'GET',
       /^\/recurringruns\/([^/:]+)$/,
-      (_req, _url, [id]) => {
+      async (_req, _url, [id], caller) => {
         const rr = db.getRecurringRun(id!);
         if (!rr) throw notFound(`recurring run ${id} not found`);
+        await authorize(caller, 'jobs', 'get', rr.namespace, rr.display_name);
         return recurringRunToApi(rr);
       },
     ],
     [
       'DELETE',
       /^\/recurringruns\/([^/:]+)$/,
-      (_req, _url, [id]) => {
+      async (_req, _url, [id], caller) => {
+        await recurringAccess(caller, id!, 'delete');
         db.deleteRecurringRun(id!);
         return {};
       },
@@ -845,15 +962,23 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'POST',
       /^\/recurringruns\/([^/:]+):(enable|disable)$/,
-      (_req, _url, [id, verb]) => {
+      async (_req, _url, [id, verb], caller) => {
+        await recurringAccess(caller, id!, verb!);
         db.setRecurringRunMode(id!, verb === 'enable' ? 'ENABLE' : 'DISABLE');
         return {};
       },
     ],
   ];
 
+  async function recurringAccess(caller: Caller | undefined, id: string, verb: string): Promise<void> {
+    if (!multiUser) return;
+    const rr = db.getRecurringRun(id);
+    if (!rr) throw notFound(`recurring run ${id} not found`);
+    await authorize(caller, 'jobs', verb, rr.namespace, rr.display_name);
+  }
+
   const prefix = '/apis/v2beta1';
-  return async (req, res, url) => {
+  return async (req, res, url, caller) => {
     if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return false;
     const path = url.pathname.slice(prefix.length).replace(/\/+$/, '');
     const method = req.method ?? 'GET';
@@ -865,7 +990,7 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
         pathMatched = true;
         if (m !== method) continue;
         const params = match.slice(1).map((p) => decodeURIComponent(p));
-        send(res, 200, await handler(req, url, params));
+        send(res, 200, await handler(req, url, params, caller));
         return true;
       }
       if (pathMatched) throw new KfpError('UNIMPLEMENTED', `method ${method} is not allowed on ${url.pathname}`);
