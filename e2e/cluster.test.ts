@@ -93,6 +93,10 @@ describe('Floe on a real kube-apiserver with kwok', { ...(unavailable ? { skip: 
     assert.equal(installed.code, 0, installed.stderr);
     assert.match(installed.stdout, /customresourcedefinition\/pytorchjobs\.kubeflow\.org created/);
     assert.match(installed.stdout, /deployment\/floe-controller-manager created/);
+    // Kubeflow's aggregated roles, which Profiles bind: the cluster's controller fills them from the leaf roles.
+    const edit = await client.get<Pod & { aggregationRule?: { clusterRoleSelectors?: { matchLabels?: Record<string, string> }[] } }>({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole' }, 'kubeflow-edit');
+    assert.deepEqual(edit.aggregationRule?.clusterRoleSelectors?.[0]?.matchLabels, { 'rbac.authorization.kubeflow.org/aggregate-to-kubeflow-edit': 'true' });
+    assert.match(installed.stdout, /clusterrole\/kubeflow-pipelines-edit created/);
     const deployment = await client.get<{ metadata: { name?: string }; spec: { template: { spec: { containers: { image: string }[] } } } } & Pod>({ apiVersion: 'apps/v1', kind: 'Deployment' }, 'floe-controller-manager', 'floe-system');
     assert.equal(deployment.spec.template.spec.containers[0]?.image, 'registry.example/floe:test');
     const again = await runCli(['install', '--kubeconfig', plane.kubeconfig, '--image', 'registry.example/floe:test']);

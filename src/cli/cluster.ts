@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { capabilitiesFor, Manager, startCapabilities, type Capability } from '../controller/index.js';
 import type { KubeClient } from '../client/kube-client.js';
 import type { Logger } from '../api/logger.js';
+import { kubeflowClusterRoles } from '../auth/rbac/bootstrap.js';
 import { UsageError } from './cli-error.js';
 import { ServiceAccountAuthorizer, TokenReviewAuthenticator } from '../server/auth.js';
 import { floeCapabilities } from '../server/capabilities.js';
@@ -48,6 +49,9 @@ export function clusterManifests(options: { image: string }): KubeObject[] {
     ...clusterCapabilities().flatMap((c) => c.crds?.() ?? []),
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: SystemNamespace, labels } },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels }, rules },
+    // Kubeflow's kubeflow-admin/edit/view (aggregated by the cluster's own controller) and their leaf roles: what
+    // Profiles bind their owner, default-editor and default-viewer to.
+    ...kubeflowClusterRoles(),
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
