@@ -1,61 +1,20 @@
 // Pure scheduling decisions: taints and tolerations, node selectors and affinity, resource fit, gangs, messages.
 import { parseQuantity } from '../api/builtin/quantity.js';
 import { GroupAnnotation, MinAvailableAnnotation } from '../api/gang.js';
+import { selectsNode, tolerates } from '../api/node-selection.js';
 import { MaxPods, podRequests, type Resources } from './resources.js';
-import type { Node, NodeSelectorRequirement, Pod, Taint, Toleration } from './types.js';
+import type { Node, Pod, Taint, Toleration } from './types.js';
 
-export { GroupAnnotation, MinAvailableAnnotation };
-
-/** Kubernetes toleration semantics: an empty key with Exists tolerates everything; an empty effect matches all effects. */
-export function tolerates(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  const operator = toleration.operator ?? 'Equal';
-  if (!toleration.key) return operator === 'Exists';
-  if (toleration.key !== taint.key) return false;
-  if (operator === 'Exists') return true;
-  return (toleration.value ?? '') === (taint.value ?? '');
-}
+export { GroupAnnotation, MinAvailableAnnotation, tolerates };
 
 /** The first NoSchedule/NoExecute taint no toleration covers, as the scheduler reports it. */
 export function untoleratedTaint(taints: readonly Taint[], tolerations: readonly Toleration[]): Taint | undefined {
   return taints.find((t) => t.effect !== 'PreferNoSchedule' && !tolerations.some((tol) => tolerates(tol, t)));
 }
 
-function requirementMatches(req: NodeSelectorRequirement, labels: Record<string, string>): boolean {
-  const value = labels[req.key];
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      const have = Number(value);
-      const want = Number(values[0]);
-      if (value === undefined || !Number.isInteger(have) || !Number.isInteger(want)) return false;
-      return req.operator === 'Gt' ? have > want : have < want;
-    }
-  }
-}
-
 /** nodeSelector and required node affinity (terms are ORed, expressions within a term ANDed). */
 export function matchesNode(pod: Pod, node: Node): boolean {
-  const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const terms = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (!terms) return true;
-  const fields: Record<string, string> = { 'metadata.name': node.metadata.name ?? '' };
-  return terms.some((term) => {
-    const exprs = term.matchExpressions ?? [];
-    const fieldExprs = term.matchFields ?? [];
-    if (exprs.length === 0 && fieldExprs.length === 0) return false;
-    return exprs.every((r) => requirementMatches(r, labels)) && fieldExprs.every((r) => requirementMatches(r, fields));
-  });
+  return selectsNode(pod.spec, node);
 }
 
 export function allocatable(node: Node): Resources {

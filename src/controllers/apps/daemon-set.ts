@@ -3,7 +3,8 @@
 // OnDelete, ControllerRevisions and status, re-derived from k8s.io/kubernetes pkg/controller/daemon.
 import { FloeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/meta.js';
-import { NodeRef, PodRef, type Node, type NodeSelectorRequirement, type NodeSelectorTerm, type Pod, type PodSpec, type Taint, type Toleration } from '../../api/core-v1.js';
+import { selectsNode, tolerates } from '../../api/node-selection.js';
+import { NodeRef, PodRef, type Node, type NodeSelectorRequirement, type NodeSelectorTerm, type Pod, type PodSpec, type Toleration } from '../../api/core-v1.js';
 import { controllerReference, isControlledBy, realClock, requestKey, type Clock, type Manager, type ReconcileContext, type ReconcileResult, type Reconciler, type Request } from '../../controller/index.js';
 import {
   ControllerRevisionRef,
@@ -60,49 +61,9 @@ export function daemonTolerations(spec: PodSpec & { hostNetwork?: boolean }): To
   return out;
 }
 
-function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  const op = t.operator ?? 'Equal';
-  if (!t.key) return op === 'Exists';
-  if (t.key !== taint.key) return false;
-  return op === 'Exists' || (t.value ?? '') === (taint.value ?? '');
-}
-
-function requirement(req: NodeSelectorRequirement, labels: Record<string, string>): boolean {
-  const value = labels[req.key];
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      const have = Number(value);
-      const want = Number(values[0]);
-      if (value === undefined || !Number.isInteger(have) || !Number.isInteger(want)) return false;
-      return req.operator === 'Gt' ? have > want : have < want;
-    }
-  }
-}
-
 function matchesNode(spec: PodSpec, node: Node): boolean {
-  const labels = node.metadata.labels ?? {};
   if (spec.nodeName && spec.nodeName !== node.metadata.name) return false;
-  for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (!terms) return true;
-  const fields = { 'metadata.name': node.metadata.name ?? '' };
-  return terms.some((term) => {
-    const exprs = term.matchExpressions ?? [];
-    const fieldExprs = term.matchFields ?? [];
-    if (exprs.length === 0 && fieldExprs.length === 0) return false;
-    return exprs.every((r) => requirement(r, labels)) && fieldExprs.every((r) => requirement(r, fields));
-  });
+  return selectsNode(spec, node);
 }
 
 /** nodeShouldRunDaemonPod: whether a new daemon Pod belongs on the node, and whether an existing one may stay. */

@@ -2,19 +2,15 @@
 /* eslint-disable no-restricted-imports -- tests are composition roots: they start the server that runs these controllers */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PodRef, type Pod } from '../../api/core-v1.js';
 import type { Client } from '../../client/client.js';
-import { killRecordedProcesses } from '../../../test/helpers/kubelet-harness.js';
-import { defaultConfig } from '../../server/config.js';
-import { startFloe, type Floe } from '../../server/floe.js';
+import type { Floe } from '../../server/floe.js';
 import { freshNamespace } from '../../../test/helpers/fixtures.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import { DeploymentRef, type Deployment } from './deployment-util.js';
 import { SafeAlphabet } from './hash.js';
 import { ReplicaSetRef, type ReplicaSet } from './replica-set-controller.js';
+import { startEmbeddedFloe, type EmbeddedFloe } from '../../../test/helpers/embedded-floe.js';
 
 const sleeper = (image = 'busybox'): Deployment['spec']['template'] => ({
   metadata: { labels: { app: 'web' } },
@@ -28,19 +24,15 @@ function deployment(ns: string, name: string, spec: Partial<Deployment['spec']> 
 describe('apps/v1 Deployment and ReplicaSet controllers (embedded)', () => {
   let floe: Floe;
   let client: Client;
-  let dataDir: string;
+  let embedded: EmbeddedFloe;
 
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'floe-apps-'));
-    floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent', runPods: true, controllers: true, kubeletTiming: { heartbeatMs: 1000, pollMs: 50, crashLoopInitialMs: 200, crashLoopMaxMs: 800, resyncMs: 1000, configRetryMs: 200 } });
+    embedded = await startEmbeddedFloe('floe-apps-');
+    ({ floe } = embedded);
     client = floe.client;
   });
 
-  after(async () => {
-    await floe.stop();
-    killRecordedProcesses(dataDir);
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  after(() => embedded.stop());
 
   const pods = async (ns: string): Promise<Pod[]> => (await client.list<Pod>(PodRef, { namespace: ns })).items.filter((p) => !p.metadata.deletionTimestamp);
   const replicaSets = async (ns: string): Promise<ReplicaSet[]> => (await client.list<ReplicaSet>(ReplicaSetRef, { namespace: ns })).items;

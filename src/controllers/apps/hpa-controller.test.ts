@@ -3,34 +3,26 @@
 /* eslint-disable no-restricted-imports -- tests are composition roots: they start the server that runs these controllers */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Client } from '../../client/client.js';
-import { killRecordedProcesses } from '../../../test/helpers/kubelet-harness.js';
-import { defaultConfig } from '../../server/config.js';
-import { startFloe, type Floe } from '../../server/floe.js';
+import type { Floe } from '../../server/floe.js';
 import { freshNamespace } from '../../../test/helpers/fixtures.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import { DeploymentRef, type Deployment } from './deployment-util.js';
 import { HorizontalPodAutoscalerRef, type HorizontalPodAutoscaler, type MetricSpec } from './hpa-controller.js';
+import { startEmbeddedFloe, type EmbeddedFloe } from '../../../test/helpers/embedded-floe.js';
 
 describe('autoscaling/v2 HorizontalPodAutoscaler controller (embedded)', () => {
   let floe: Floe;
   let client: Client;
-  let dataDir: string;
+  let embedded: EmbeddedFloe;
 
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'floe-hpa-'));
-    floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent', runPods: true, controllers: true, kubeletTiming: { heartbeatMs: 1000, pollMs: 50, crashLoopInitialMs: 200, crashLoopMaxMs: 800, resyncMs: 1000, configRetryMs: 200 } });
+    embedded = await startEmbeddedFloe('floe-hpa-');
+    ({ floe } = embedded);
     client = floe.client;
   });
 
-  after(async () => {
-    await floe.stop();
-    killRecordedProcesses(dataDir);
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  after(() => embedded.stop());
 
   const hpa = (ns: string, name: string, target: string, spec: Partial<HorizontalPodAutoscaler['spec']> = {}): HorizontalPodAutoscaler => ({
     apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name, namespace: ns },

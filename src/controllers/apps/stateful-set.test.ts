@@ -3,16 +3,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FloeError } from '../../api/errors.js';
 import { NodeRef, PodRef, type Node, type Pod } from '../../api/core-v1.js';
 import type { KubeObject, WatchEvent } from '../../api/meta.js';
 import type { Client } from '../../client/client.js';
-import { killRecordedProcesses } from '../../../test/helpers/kubelet-harness.js';
-import { defaultConfig } from '../../server/config.js';
-import { startFloe, type Floe } from '../../server/floe.js';
+import type { Floe } from '../../server/floe.js';
 import { freshNamespace } from '../../../test/helpers/fixtures.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import { ControllerRevisionRef, isRunningAndReady, revisionHash, type ControllerRevision } from './controller-revision.js';
@@ -20,6 +16,7 @@ import { DaemonSetRef, daemonTolerations, nodeOfPod, pinToNode, scaled, shouldRu
 import { PodDisruptionBudgetRef, budget, type PodDisruptionBudget } from './pdb.js';
 import { ClaimRef, StatefulSetRef, claimName, ordinalOf, statefulPod, type StatefulSet } from './stateful-set.js';
 import { StorageClassRef, VolumeRef, type Claim, type Volume } from '../storage/local-path.js';
+import { startEmbeddedFloe, type EmbeddedFloe } from '../../../test/helpers/embedded-floe.js';
 
 const template = (app: string, script: string, extra: Record<string, unknown> = {}): StatefulSet['spec']['template'] => ({
   metadata: { labels: { app } },
@@ -94,18 +91,15 @@ describe('StatefulSet, DaemonSet, PDB and PVC provisioning (embedded)', () => {
   let floe: Floe;
   let client: Client;
   let dataDir: string;
+  let embedded: EmbeddedFloe;
 
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'floe-sts-'));
-    floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent', runPods: true, controllers: true, kubeletTiming: { heartbeatMs: 1000, pollMs: 50, crashLoopInitialMs: 200, crashLoopMaxMs: 800, resyncMs: 1000, configRetryMs: 200 } });
+    embedded = await startEmbeddedFloe('floe-sts-');
+    ({ floe, dataDir } = embedded);
     client = floe.client;
   });
 
-  after(async () => {
-    await floe.stop();
-    killRecordedProcesses(dataDir);
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  after(() => embedded.stop());
 
   const pods = async (ns: string): Promise<Pod[]> => (await client.list<Pod>(PodRef, { namespace: ns })).items;
   const readyNames = async (ns: string): Promise<string[]> => (await pods(ns)).filter(isRunningAndReady).map((p) => p.metadata.name ?? '').sort();

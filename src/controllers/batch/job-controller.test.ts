@@ -2,18 +2,14 @@
 /* eslint-disable no-restricted-imports -- tests are composition roots: they start the server that runs this controller */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FloeError } from '../../api/errors.js';
 import { PodRef, type Pod } from '../../api/core-v1.js';
 import type { Client } from '../../client/client.js';
-import { killRecordedProcesses } from '../../../test/helpers/kubelet-harness.js';
-import { defaultConfig } from '../../server/config.js';
-import { startFloe, type Floe } from '../../server/floe.js';
+import type { Floe } from '../../server/floe.js';
 import { freshNamespace } from '../../../test/helpers/fixtures.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import { formatIndexes, JobRef, type Job } from './job-controller.js';
+import { startEmbeddedFloe, type EmbeddedFloe } from '../../../test/helpers/embedded-floe.js';
 
 function job(ns: string, name: string, command: string[], spec: Record<string, unknown> = {}, restartPolicy = 'Never'): Job {
   return {
@@ -32,19 +28,15 @@ test('completed indexes are written as ranges', () => {
 describe('batch/v1 Job controller (embedded)', () => {
   let floe: Floe;
   let client: Client;
-  let dataDir: string;
+  let embedded: EmbeddedFloe;
 
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'floe-jobs-'));
-    floe = await startFloe({ ...defaultConfig(), dataDir, port: 0, logLevel: 'silent', runPods: true, controllers: true, kubeletTiming: { heartbeatMs: 1000, pollMs: 50, crashLoopInitialMs: 200, crashLoopMaxMs: 800, resyncMs: 1000, configRetryMs: 200 } });
+    embedded = await startEmbeddedFloe('floe-jobs-');
+    ({ floe } = embedded);
     client = floe.client;
   });
 
-  after(async () => {
-    await floe.stop();
-    killRecordedProcesses(dataDir);
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  after(() => embedded.stop());
 
   const until = (ns: string, name: string, type: string): Promise<Job> =>
     waitFor(async () => {
