@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { basename, isAbsolute, join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errors, FloeError } from '../api/errors.js';
 import type { Client } from '../client/client.js';
@@ -208,6 +208,20 @@ export function tarTransforms(argv: readonly string[], mapped: readonly string[]
   return used.map((m) => `--transform=s|^/\\?${escape(m.hostPath.replace(/^\/+/, ''))}|${m.mountPath.replace(/^\/+/, '').replace(/[\\&|]/g, '\\$&')}|`);
 }
 
+/**
+ * A child's output, held until the client's streams are there. Node resumes (and so discards) the output pipes of a
+ * child that exits while nobody listens to them; a command quicker than the client's SPDY handshake lost its output.
+ * Piping into a PassThrough at once keeps it (up to the high-water mark, then the child waits, as with a slow client).
+ */
+function held(output: Readable | null): Readable | undefined {
+  if (!output) return undefined;
+  const kept = new PassThrough();
+  output.pipe(kept);
+  // Whoever stops reading (the client went away, or a background process holds the pipe after the exit) closes the pipe.
+  kept.once('close', () => output.destroy());
+  return kept;
+}
+
 /** A session over a child process (which leads its own process group). */
 function childSession(child: ChildProcess, options: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean; control?: Writable }): ExecSession {
   const exit = new Promise<ExecExit>((resolve) => {
@@ -222,8 +236,8 @@ function childSession(child: ChildProcess, options: { stdin: boolean; stdout: bo
   for (const stream of [child.stdin, child.stdout, child.stderr, options.control]) stream?.on('error', () => undefined);
   return {
     stdin: options.stdin ? (child.stdin ?? undefined) : undefined,
-    stdout: options.stdout ? (child.stdout ?? undefined) : undefined,
-    stderr: options.stderr && !options.tty ? (child.stderr ?? undefined) : undefined,
+    stdout: options.stdout ? held(child.stdout) : undefined,
+    stderr: options.stderr && !options.tty ? held(child.stderr) : undefined,
     resize(width, height) {
       if (!options.control || !Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) return;
       options.control.write(`${Math.min(width, 65535)} ${Math.min(height, 65535)}\n`);
