@@ -194,7 +194,9 @@ describe('pod limits', () => {
         for (let k = 0; k < 8192; k++) s += line(i++);
         fs.writeSync(1, s);
         if (i < 30 * 8192) return setTimeout(batch, 5);
-        fs.writeSync(1, 'last line\\n');
+        // The last line after the rotations of the last batch are done: copy-truncate loses what is written between its
+        // copy and its truncation (src/kubelet/README.md), a window a loaded machine can widen.
+        setTimeout(() => fs.writeSync(1, 'last line\\n'), 2000);
       };
       const wait = setInterval(() => { if (fs.existsSync(${JSON.stringify(go)})) { clearInterval(wait); batch(); } }, 20);`;
     await h.client.create(podManifest(ns, 'chatty', [{ command: nodeCommand(script) }], { restartPolicy: 'Never' }));
@@ -215,12 +217,14 @@ describe('pod limits', () => {
     assert.ok(files.length <= 3, `${files.length} log files: ${files.join(' ')}`);
     for (const [i, size] of sizes.entries()) assert.ok(size <= 64 * 1024, `${files[i]} holds ${size} bytes`);
     const current = await logText(h, ns, 'chatty');
-    assert.ok(current.endsWith('last line\n'), 'kubectl logs reads the current file');
+    assert.equal(current, readFileSync(join(dir, '0.log'), 'utf8'), 'kubectl logs reads the current file');
     assert.ok(current.length <= 64 * 1024);
     const rotated = files.filter((f) => f !== '0.log').sort();
     assert.ok(rotated.length >= 1, 'older output went to rotated files');
     const newest = readFileSync(join(dir, rotated[0]!), 'utf8');
     assert.match(newest, /^line \d+ x+\n/, 'rotated files hold whole lines');
+    // A rotation may come after the last write (the file was over the size): the last line is then the newest piece's.
+    assert.ok((current || newest).endsWith('last line\n'), 'the last line is in the current file, or in the newest rotated one');
   });
 });
 
