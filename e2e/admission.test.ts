@@ -1,7 +1,7 @@
 // ResourceQuota and LimitRange through the real kubectl against `floe up`: refusals with kube's words, defaults visible in the Pod.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectl, removeDir, startFloeProcess, waitFor, type RunningFloe } from './harness.js';
+import { kubectlFails, kubectlOk, removeDir, type RunningFloe, startFloeProcess, waitFor } from './harness.js';
 
 let floe: RunningFloe;
 before(async () => { floe = await startFloeProcess(); });
@@ -10,17 +10,9 @@ after(async () => {
   removeDir(floe.dataDir);
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(floe, args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[], input?: string): Promise<string> => kubectlOk(floe, args, input);
 
-async function fails(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(floe, args, input);
-  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should have failed: ${r.stdout}`);
-  return r.stderr;
-}
+const fails = (args: string[], input?: string): Promise<string> => kubectlFails(floe, args, input);
 
 /** A Pod no node selects, so it stays Pending and keeps counting against quota. */
 function pod(ns: string, name: string, resources?: Record<string, Record<string, string>>): string {

@@ -1,4 +1,5 @@
 // End-to-end harness: the built `floe up` as a subprocess on a free port, and the real kubectl pointed at it.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +61,20 @@ export interface KubectlResult {
 /** Runs kubectl against `floe` with its own discovery cache, optionally feeding stdin. */
 export function kubectl(floe: RunningFloe, args: string[], input?: string): Promise<KubectlResult> {
   return runProcess('kubectl', ['--kubeconfig', floe.kubeconfig, '--cache-dir', join(floe.dataDir, 'kubectl-cache'), ...args], input === undefined ? {} : { input });
+}
+
+/** kubectl that must succeed: its stdout, or an assertion naming the command and kubectl's error. */
+export async function kubectlOk(floe: RunningFloe, args: string[], input?: string): Promise<string> {
+  const r = await kubectl(floe, args, input);
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** kubectl that must fail: its stderr, or an assertion naming the command that succeeded. */
+export async function kubectlFails(floe: RunningFloe, args: string[], input?: string): Promise<string> {
+  const r = await kubectl(floe, args, input);
+  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should have failed: ${r.stdout}`);
+  return r.stderr;
 }
 
 /** Starts a long-running kubectl (e.g. `get -w`) and collects its output until stopped. */

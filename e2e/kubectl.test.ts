@@ -4,7 +4,7 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectl, kubectlStream, removeDir, startFloeProcess, waitFor, type RunningFloe } from './harness.js';
+import { kubectl, kubectlFails, kubectlOk, kubectlStream, removeDir, type RunningFloe, startFloeProcess, waitFor } from './harness.js';
 
 let floe: RunningFloe;
 before(async () => { floe = await startFloeProcess(); });
@@ -13,11 +13,7 @@ after(async () => {
   removeDir(floe.dataDir);
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(floe, args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[], input?: string): Promise<string> => kubectlOk(floe, args, input);
 
 /** Creates a namespace from a manifest. */
 async function namespace(name: string): Promise<void> {
@@ -28,11 +24,7 @@ async function configMap(name: string, ns: string, data: Record<string, string> 
   await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data }));
 }
 
-async function fails(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(floe, args, input);
-  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should have failed: ${r.stdout}`);
-  return r.stderr;
-}
+const fails = (args: string[], input?: string): Promise<string> => kubectlFails(floe, args, input);
 
 const app = `
 apiVersion: v1

@@ -1,7 +1,7 @@
 // The real kubectl reads metrics.k8s.io from a running `floe up`: `kubectl top pods/nodes`, --containers, -A, -l, and the raw objects.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectl, removeDir, startFloeProcess, waitFor, type RunningFloe } from './harness.js';
+import { kubectl, kubectlOk, removeDir, type RunningFloe, startFloeProcess, waitFor } from './harness.js';
 
 let floe: RunningFloe;
 before(async () => { floe = await startFloeProcess(); });
@@ -10,11 +10,7 @@ after(async () => {
   removeDir(floe.dataDir);
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(floe, args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[], input?: string): Promise<string> => kubectlOk(floe, args, input);
 
 /** Millicores of a `kubectl top` CPU cell ("250m", "1"). */
 function millicores(cell: string): number {

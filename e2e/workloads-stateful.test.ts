@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectl, removeDir, startFloeProcess, waitFor, type RunningFloe } from './harness.js';
+import { kubectlOk, removeDir, type RunningFloe, startFloeProcess, waitFor } from './harness.js';
 
 let floe: RunningFloe;
 before(async () => { floe = await startFloeProcess(); });
@@ -13,11 +13,7 @@ after(async () => {
   removeDir(floe.dataDir);
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(floe, args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[], input?: string): Promise<string> => kubectlOk(floe, args, input);
 
 const podNames = async (ns: string, selector: string): Promise<string[]> =>
   (await ok(['get', 'pods', '-n', ns, '-l', selector, '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}'])).split('\n').filter(Boolean).sort();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectl, removeDir, startFloeProcess, waitFor, type RunningFloe } from './harness.js';
+import { kubectl, kubectlOk, removeDir, type RunningFloe, startFloeProcess, waitFor } from './harness.js';
 
 let floe: RunningFloe;
 before(async () => { floe = await startFloeProcess(); });
@@ -14,11 +14,7 @@ after(async () => {
   removeDir(floe.dataDir);
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(floe, args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[], input?: string): Promise<string> => kubectlOk(floe, args, input);
 
 const json = async <T = Record<string, unknown>>(args: string[]): Promise<T> => JSON.parse(await ok([...args, '-o', 'json'])) as T;
 
