@@ -255,6 +255,13 @@ function normalize(value: unknown): unknown {
   const out: Json = {};
   for (const [k, v] of Object.entries(value as Json)) {
     if (['uid', 'resourceVersion', 'creationTimestamp', 'managedFields', 'lastPhaseTransitionTime', 'selfLink'].includes(k)) continue;
+    // A Deployment controller's revision annotation lands whenever the controller gets there (Floe runs one, the bare
+    // kube-apiserver none): the comparison is of what the API server answers.
+    if (k === 'annotations' && v && typeof v === 'object' && !Array.isArray(v)) {
+      const rest = Object.fromEntries(Object.entries(v as Json).filter(([name]) => name !== 'deployment.kubernetes.io/revision'));
+      if (Object.keys(rest).length > 0) out[k] = normalize(rest);
+      continue;
+    }
     // The StorageObjectInUseProtection admission plugin's finalizer: Floe has no pv-protection controller to remove it.
     if (k === 'finalizers' && Array.isArray(v) && v.includes('kubernetes.io/pv-protection')) {
       const rest = v.filter((f) => f !== 'kubernetes.io/pv-protection');
