@@ -202,9 +202,14 @@ export class ImageStore {
       if (resolved.index) await this.putBlob(resolved.index.body);
       const layers: StoredLayer[] = manifest.layers.map((l, i) => ({ digest: l.digest, diffId: diffIds[i]!, mediaType: l.mediaType, size: l.size }));
       await runLimited(layers, options.concurrency ?? 3, async (layer) => {
-        const other = this.unpacks.get(layer.diffId);
-        if (other) await other.catch(() => undefined);
-        if (await this.hasLayer(layer.diffId)) {
+        // Wait for another pull's unpack of this layer; checking the disk yields, so look again afterwards: a pull that
+        // started meanwhile owns the unpack, and two unpacks of one layer would both download it.
+        for (;;) {
+          const other = this.unpacks.get(layer.diffId);
+          if (other) await other.catch(() => undefined);
+          const present = await this.hasLayer(layer.diffId);
+          if (!present && this.unpacks.has(layer.diffId)) continue;
+          if (!present) break;
           options.onProgress?.({ phase: 'layer', digest: layer.digest, state: 'present', bytes: layer.size, total: layer.size });
           return;
         }
