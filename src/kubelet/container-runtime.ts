@@ -27,6 +27,7 @@ import {
   type PullPolicy,
 } from '../images/index.js';
 import { ContainerConfigError, expand } from './container-env.js';
+import { seccompProfile } from './seccomp.js';
 import { effectiveSecurity, hostsFile, nonRootViolation, ociSpec, type BindMount, type OciSpecInput } from './oci-spec.js';
 import { SecretRef, type ContainerSpec, type Pod, type Volume } from './types.js';
 import type { Mount } from './volumes.js';
@@ -286,10 +287,13 @@ export class ContainerRuntime {
   private readonly fellBack = new Map<string, number>();
   private mounts: CgroupMount[] | undefined;
   private overlay: boolean | undefined;
+  /** Where Localhost seccomp profiles live (the kubelet's `<root>/seccomp`). */
+  private readonly seccompRoot: string;
 
   constructor(options: ContainerRuntimeOptions) {
     this.store = new ImageStore({ root: options.imagesDir ?? join(options.dataDir, 'images') });
     this.stateRoot = join(options.dataDir, 'runc');
+    this.seccompRoot = join(options.dataDir, 'seccomp');
     this.hostProcessFallback = options.hostProcessFallback ?? true;
     this.client = options.client;
     this.log = options.logger.child({ component: 'containers' });
@@ -497,7 +501,13 @@ export class ContainerRuntime {
     const binds = this.binds(req, dir, hostname);
     if (security.fsGroup !== undefined) applyFsGroup(pod.spec.volumes ?? [], req.volumeDirs, security.fsGroup);
     const startError = await missingExecutable(rootfs, argv[0]!, env.PATH ?? defaultPath, cwd);
-    const spec: PreparedBundle['spec'] = { argv, env, cwd, user: { uid: user.uid, gid, additionalGids }, hostname, root: 'rootfs', security, binds };
+    let seccomp;
+    try {
+      seccomp = seccompProfile(security.seccomp, this.seccompRoot);
+    } catch (err) {
+      throw new CreateContainerError(err instanceof Error ? err.message : String(err));
+    }
+    const spec: PreparedBundle['spec'] = { argv, env, cwd, user: { uid: user.uid, gid, additionalGids }, hostname, root: 'rootfs', security, binds, ...(seccomp ? { seccomp } : {}) };
     const argvRunc = [this.runc.path, '--root', this.stateRoot, 'run', '--bundle', dir, id];
     return { id, dir, argv: argvRunc, spec, env, cwd, ...(startError ? { startError } : {}) };
   }

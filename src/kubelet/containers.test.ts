@@ -6,7 +6,7 @@ import type { KubeObject } from '../api/meta.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -218,6 +218,32 @@ describe('container Pods (runc)', { skip }, () => {
     assert.notEqual(defaults & chown, 0n, 'CHOWN by default');
     assert.equal(await capsOf('none', { drop: ['ALL'] }), 0n);
     assert.notEqual((await capsOf('raw', { add: ['NET_RAW'] })) & netRaw, 0n);
+  });
+
+  test('seccomp: RuntimeDefault filters by default and refuses unshare; Unconfined does not; a Localhost profile from the seccomp folder', async () => {
+    const ns = await h.namespace('ctr-seccomp');
+    const probe = 'grep Seccomp: /proc/self/status; unshare -U true 2>&1 && echo unshare=ok || echo unshare=refused';
+    await h.client.create(podManifest(ns, 'default', [{ image, command: ['sh', '-c', probe] }], { restartPolicy: 'Never' }));
+    await h.client.create(podManifest(ns, 'unconfined', [{ image, command: ['sh', '-c', probe], securityContext: { seccompProfile: { type: 'Unconfined' } } }], { restartPolicy: 'Never' }));
+    // A Localhost profile that refuses mkdir with EACCES (13): the container sees exactly that.
+    mkdirSync(join(h.config.dataDir, 'seccomp'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(h.config.dataDir, 'seccomp', 'no-mkdir.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }));
+    await h.client.create(podManifest(ns, 'local', [{ image, command: ['sh', '-c', 'mkdir /tmp/d 2>&1; echo rc=$?'] }], { restartPolicy: 'Never', securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'no-mkdir.json' } } }));
+    await h.client.create(podManifest(ns, 'missing', [{ image, command: ['true'] }], { restartPolicy: 'Never', securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'nowhere.json' } } }));
+    await phase(h.client, ns, 'default', 'Succeeded');
+    const confined = await logText(h, ns, 'default');
+    assert.match(confined, /^Seccomp:\s+2$/m);
+    assert.match(confined, /unshare=refused/);
+    await phase(h.client, ns, 'unconfined', 'Succeeded');
+    assert.match(await logText(h, ns, 'unconfined'), /^Seccomp:\s+0$/m);
+    await phase(h.client, ns, 'local', 'Succeeded');
+    assert.match(await logText(h, ns, 'local'), /Permission denied[\s\S]*rc=1/);
+    const missing = await waitFor(async () => {
+      const p = await h.client.get<Pod>(PodRef, 'missing', ns);
+      const w = p.status?.containerStatuses?.[0]?.state.waiting;
+      return w?.reason === 'CreateContainerError' ? w : undefined;
+    }, { what: 'the container with a missing profile to fail' });
+    assert.match(missing.message ?? '', /failed to load seccomp profile .*nowhere\.json: no such file/);
   });
 
   test('volumes: an emptyDir shared by two containers, a ConfigMap, readOnly honoured, FLOE_VOLUME_* at the mount path', async () => {

@@ -1,4 +1,5 @@
 // Pure: the OCI runtime config (config.json) of one container run, and the securityContext rules that shape it.
+import { seccompChoice, type SeccompChoice } from './seccomp.js';
 import type { ContainerSpec, Pod } from './types.js';
 
 /**
@@ -51,6 +52,8 @@ export interface EffectiveSecurity {
   readOnlyRootFilesystem: boolean;
   allowPrivilegeEscalation?: boolean;
   capabilities: { add: string[]; drop: string[] };
+  /** Which seccomp profile runs it (RuntimeDefault unless the Pod or the container says otherwise). */
+  seccomp: SeccompChoice;
 }
 
 interface SecurityFields {
@@ -63,6 +66,7 @@ interface SecurityFields {
   readOnlyRootFilesystem?: boolean;
   allowPrivilegeEscalation?: boolean;
   capabilities?: { add?: string[]; drop?: string[] };
+  seccompProfile?: { type?: string; localhostProfile?: string };
 }
 
 const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
@@ -76,6 +80,7 @@ export function effectiveSecurity(pod: Pod, container: ContainerSpec): Effective
     privileged: sc.privileged === true,
     readOnlyRootFilesystem: sc.readOnlyRootFilesystem === true,
     capabilities: { add: sc.capabilities?.add ?? [], drop: sc.capabilities?.drop ?? [] },
+    seccomp: seccompChoice(podSc, sc, sc.privileged === true),
   };
   const runAsUser = int(sc.runAsUser) ?? int(podSc.runAsUser);
   const runAsGroup = int(sc.runAsGroup) ?? int(podSc.runAsGroup);
@@ -141,6 +146,8 @@ export interface OciSpecInput {
   resources?: { cpuQuotaUs?: number; cpuPeriodUs?: number; memoryBytes?: number; pidsLimit?: number };
   /** /dev/shm size in bytes; 64 MiB by default, as Docker and containerd give. */
   shmBytes?: number;
+  /** The OCI seccomp section (seccomp.ts); none runs the container unconfined. */
+  seccomp?: Record<string, unknown>;
 }
 
 /** Mount destinations, parents before children (a mount over a parent would hide the child). */
@@ -186,6 +193,7 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
     cgroupsPath: input.cgroupsPath,
     resources,
   };
+  if (input.seccomp) linux.seccomp = input.seccomp;
   if (!security.privileged) {
     linux.maskedPaths = maskedPaths;
     linux.readonlyPaths = readonlyPaths;

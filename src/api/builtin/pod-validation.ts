@@ -101,6 +101,32 @@ function checkVolumeMounts(value: unknown, path: string, volumes: Set<string>, e
   });
 }
 
+/**
+ * A seccompProfile (Pod or container securityContext): a known type, and a localhostProfile exactly when the type is
+ * Localhost, as a descending relative path (the kubelet reads it below its seccomp folder).
+ */
+function checkSeccompProfile(value: unknown, path: string, errs: FieldError[]): void {
+  if (value === undefined || value === null) return;
+  if (!isRecord(value)) {
+    errs.push(fieldErrors.typeInvalid(path, value, 'must be an object'));
+    return;
+  }
+  const types = ['Localhost', 'RuntimeDefault', 'Unconfined'];
+  const type = value.type;
+  if (type === undefined || type === null || type === '') errs.push(fieldErrors.required(`${path}.type`, 'type is required when seccompProfile is set'));
+  else if (typeof type !== 'string' || !types.includes(type)) errs.push(fieldErrors.notSupported(`${path}.type`, type, types));
+  const profile = value.localhostProfile;
+  if (type === 'Localhost') {
+    if (typeof profile !== 'string') errs.push(fieldErrors.required(`${path}.localhostProfile`, 'must be set when seccomp type is Localhost'));
+    else {
+      if (profile.startsWith('/')) errs.push(fieldErrors.invalid(`${path}.localhostProfile`, profile, 'must be a relative path'));
+      if (profile.split('/').includes('..')) errs.push(fieldErrors.invalid(`${path}.localhostProfile`, profile, "must not contain '..'"));
+    }
+  } else if (profile !== undefined && profile !== null) {
+    errs.push(fieldErrors.invalid(`${path}.localhostProfile`, profile, 'can only be set when seccomp type is Localhost'));
+  }
+}
+
 /** Checks one container; `names` holds the names seen so far, for uniqueness across containers and init containers. */
 function checkContainer(item: unknown, path: string, init: boolean, volumes: Set<string>, names: Set<string>, errs: FieldError[]): void {
   if (!isRecord(item)) {
@@ -118,6 +144,7 @@ function checkContainer(item: unknown, path: string, init: boolean, volumes: Set
   checkVolumeMounts(c.volumeMounts, `${path}.volumeMounts`, volumes, errs);
   errs.push(...checkOneOf(`${path}.imagePullPolicy`, c.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']));
   errs.push(...checkResourceRequirements(`${path}.resources`, c.resources));
+  if (isRecord(c.securityContext)) checkSeccompProfile(c.securityContext.seccompProfile, `${path}.securityContext.seccompProfile`, errs);
   if (c.restartPolicy !== undefined && c.restartPolicy !== null) {
     if (!init) errs.push(fieldErrors.forbidden(`${path}.restartPolicy`, 'may not be set for non-init containers'));
     else if (c.restartPolicy !== 'Always') errs.push(fieldErrors.notSupported(`${path}.restartPolicy`, c.restartPolicy, ['Always']));
@@ -142,6 +169,7 @@ export function validatePod(pod: KubeObject, old?: KubeObject): FieldError[] {
   if (containers.length === 0) errs.push(fieldErrors.required('spec.containers'));
   containers.forEach((c, i) => checkContainer(c, `spec.containers[${i}]`, false, volumes, names, errs));
   list(spec.initContainers).forEach((c, i) => checkContainer(c, `spec.initContainers[${i}]`, true, volumes, names, errs));
+  if (isRecord(spec.securityContext)) checkSeccompProfile(spec.securityContext.seccompProfile, 'spec.securityContext.seccompProfile', errs);
   errs.push(...checkOneOf('spec.restartPolicy', spec.restartPolicy, ['Always', 'OnFailure', 'Never']));
   errs.push(...checkOneOf('spec.dnsPolicy', spec.dnsPolicy, ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None']));
   const deadline = spec.activeDeadlineSeconds;
