@@ -17,8 +17,8 @@ function kubectlWith(floe: RunningFloe, args: string[], options: { env?: NodeJS.
   return runProcess('kubectl', ['--kubeconfig', floe.kubeconfig, '--cache-dir', join(floe.dataDir, 'kubectl-cache'), ...args], options);
 }
 
-/** A long-running kubectl (port-forward, attach): its output so far, and stop. */
-function kubectlLong(floe: RunningFloe, args: string[], env: NodeJS.ProcessEnv = {}): { output: () => string; exited: Promise<number>; stop: () => Promise<void> } {
+/** A long-running kubectl (port-forward, attach): its output so far, input to it, and stop. */
+function kubectlLong(floe: RunningFloe, args: string[], env: NodeJS.ProcessEnv = {}): { output: () => string; write: (text: string) => void; exited: Promise<number>; stop: () => Promise<void> } {
   const child = spawn('kubectl', ['--kubeconfig', floe.kubeconfig, '--cache-dir', join(floe.dataDir, 'kubectl-cache'), ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -26,6 +26,7 @@ function kubectlLong(floe: RunningFloe, args: string[], env: NodeJS.ProcessEnv =
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
   return {
     output: () => out,
+    write: (text) => child.stdin.write(text),
     exited,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -204,6 +205,33 @@ describe('kubectl exec, attach, cp and port-forward into host-process Pods', () 
     }
   });
 
+  test("attach -i writes the container's stdin: stdinOnce ends it with the first attach; without it the stream stays open", async () => {
+    const pod = (name: string, once: boolean, script: string): object => ({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, annotations: { 'floe.dev/runtime': 'process' } },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', stdin: true, stdinOnce: once, command: ['sh', '-c', script] }] },
+    });
+    await ok(floe, ['apply', '-f', '-'], [pod('once', true, 'while read l; do echo got=$l; done; echo eof'), pod('open', false, 'while read l; do echo got=$l; done; echo eof')].map((p) => JSON.stringify(p)).join('\n'));
+    await running(floe, ns, 'once');
+    await running(floe, ns, 'open');
+    const first = await kubectlWith(floe, ['-n', ns, 'attach', '-i', 'once'], { input: 'hello\nworld\n' });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /got=hello\ngot=world\neof/);
+    await waitFor(async () => (await kubectl(floe, ['-n', ns, 'get', 'pod', 'once', '-o', 'jsonpath={.status.phase}'])).stdout === 'Succeeded', { what: 'the stdinOnce Pod to end', timeoutMs: 30_000 });
+    // Two attaches to a stdin without stdinOnce: both inputs arrive, and the container keeps reading.
+    for (const word of ['one', 'two']) {
+      const attach = kubectlLong(floe, ['-n', ns, 'attach', '-i', 'open']);
+      try {
+        // kubectl holds what it reads until its stream is open.
+        attach.write(`${word}\n`);
+        await waitFor(async () => (await ok(floe, ['-n', ns, 'logs', 'open'])).includes(`got=${word}`), { what: `${word} through attach`, timeoutMs: 30_000 });
+      } finally {
+        await attach.stop();
+      }
+    }
+    assert.equal((await kubectl(floe, ['-n', ns, 'get', 'pod', 'open', '-o', 'jsonpath={.status.phase}'])).stdout, 'Running');
+    assert.doesNotMatch(await ok(floe, ['-n', ns, 'logs', 'open']), /eof/);
+  });
+
   for (const [transport, env] of [['SPDY in a WebSocket (SPDY/3.1+portforward.k8s.io)', {}], ['SPDY (the fallback)', noWebSockets]] as const) {
     test(`port-forward over ${transport} reaches the Pod's server`, async () => {
       const forward = kubectlLong(floe, ['-n', ns, 'port-forward', 'pod/web', `:${webPort}`], env);
@@ -312,6 +340,13 @@ describe('kubectl exec, cp and port-forward into container Pods (runc)', { skip:
     assert.equal(r.code, 5, r.output);
     assert.match(r.output, /\/dev\/pts\/\d+/);
     assert.match(r.output, /33 91/);
+  });
+
+  test('kubectl run -i: the input reaches the container\'s stdin and its end is the container\'s (stdinOnce)', async () => {
+    const r = await kubectlWith(floe, ['-n', ns, 'run', 'reader', `--image=${image}`, '--image-pull-policy=Never', '-i', '--restart=Never', '--command', '--', 'sh', '-c', 'while read l; do echo got=$l; done; echo eof'], { input: 'one\ntwo\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /got=one\ngot=two\neof/);
+    assert.equal(await ok(floe, ['-n', ns, 'logs', 'reader']), 'got=one\ngot=two\neof\n');
   });
 
   test('kubectl cp into the container and back', async () => {

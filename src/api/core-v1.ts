@@ -44,6 +44,10 @@ export interface ContainerSpec {
   volumeMounts?: VolumeMount[];
   resources?: { requests?: QuantityMap; limits?: QuantityMap };
   ports?: { containerPort?: number; name?: string; protocol?: string }[];
+  /** A stdin the container reads (`kubectl attach -i` writes it); `stdinOnce` ends it when the first attach detaches. */
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
 }
 
 export interface KeyToPath {

@@ -5,6 +5,11 @@ import type { Taint } from './types.js';
 export interface LocalEnvironment {
   pathPrepend?: string[];
   env?: Record<string, string>;
+  /**
+   * What the image would run (its entrypoint and cmd) for a container that sets no `command`; the container's `args`
+   * follow it. `$(VAR)` and mount paths are expanded as in a command. Without one, such a container cannot run.
+   */
+  command?: string[];
 }
 
 /**

@@ -406,11 +406,14 @@ export class ContainerStreams {
   }
 
   /**
-   * The container's output from now on (its log, which holds stdout and stderr together), until the run ends. The
-   * container's stdin is not connected (Floe starts containers without one): input sent to an attach is dropped.
+   * The container's output from now on (its log, which holds stdout and stderr together), until the run ends, and
+   * its stdin when it has one (`stdin: true`; with `stdinOnce` only the first attach writes it, and detaching ends it).
+   * Input to a container without stdin is dropped, as the kubelet drops it.
    */
   async attach(namespace: string, podName: string, request: AttachRequest): Promise<ExecSession> {
     const target = await this.target(namespace, podName, request.container);
+    const { worker } = await this.podOnNode(namespace, podName);
+    const input = request.stdin ? worker.attachStdin(target.container.name) : undefined;
     const abort = new AbortController();
     const source = this.options.logs(namespace, podName, { container: target.container.name, follow: true, tailLines: 0, signal: abort.signal });
     const stdout = Readable.from(source);
@@ -421,7 +424,7 @@ export class ContainerStreams {
     });
     const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
     return {
-      stdin: request.stdin ? sink : undefined,
+      stdin: request.stdin ? (input ?? sink) : undefined,
       stdout: request.stdout || request.stderr ? stdout : undefined,
       stderr: undefined,
       resize: () => undefined,
@@ -429,6 +432,8 @@ export class ContainerStreams {
       kill: () => {
         abort.abort();
         stdout.destroy();
+        // The attach is over: a stdinOnce stream ends with it (ContainerStdin decides).
+        if (input && !input.writableEnded) input.end();
       },
     };
   }

@@ -71,6 +71,11 @@ export class PodPaths {
     return join(this.root, 'exit', container, String(attempt));
   }
 
+  /** The FIFO a run with `stdin: true` reads (stdin.ts). */
+  stdinFifo(container: string, attempt: number): string {
+    return join(this.root, 'exit', container, `${attempt}.stdin`);
+  }
+
   logDir(container: string): string {
     return join(this.root, 'logs', container);
   }

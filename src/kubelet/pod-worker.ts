@@ -1,7 +1,8 @@
 // One Pod's lifecycle on this node: start init containers then containers as process groups, restart, kill, report.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { accessSync, appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { FloeError } from '../api/errors.js';
 import type { Logger } from '../api/logger.js';
@@ -12,6 +13,7 @@ import type { EventRecorder } from './events.js';
 import { findByCommandLine, isAlive, killByEnv, readProcStat, signalGroup } from './proc.js';
 import { killCgroupRound, recordedCgroups, releaseCgroups, type Cgroups, type RunLimits } from './cgroups.js';
 import { removeLogFiles, rotateLog, type LogRotation } from './logs.js';
+import { closeStdinFds, ContainerStdin } from './stdin.js';
 import { parseQuantity } from '../api/builtin/quantity.js';
 import { computePodStatus, outcome, type Waiting } from './pod-status.js';
 import { ContainerProbes, runProbe, type ProbeKind, type ProbeResult, type ProbeTarget } from './probes.js';
@@ -40,7 +42,7 @@ import type { ImageRecord } from '../images/index.js';
 const wrapper =
   'trap : TERM INT HUP QUIT; f=$1; n=$2; shift 2; ' +
   'while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || { echo "floe: cannot join cgroup $1" >&2; echo 128 > "$f.tmp" && mv -f "$f.tmp" "$f"; exit 128; }; shift; n=$((n - 1)); done; ' +
-  '"$@"; s=$?; echo $s > "$f.tmp" && mv -f "$f.tmp" "$f"; exit $s';
+  '"$@" 3>&-; s=$?; echo $s > "$f.tmp" && mv -f "$f.tmp" "$f"; exit $s';
 
 /** Without cgroups, every process of a run carries this variable, so a process that left the group is still found. */
 export const RunMarkerVariable = 'FLOE_CONTAINER_RUN';
@@ -144,6 +146,8 @@ export class PodWorker {
   private podRecord: PodRecord | undefined;
   private readonly records: Map<string, ContainerRecord>;
   private readonly children = new Map<string, ChildProcess>();
+  /** The stdin of each running container that asked for one (`stdin: true`), for `kubectl attach`. */
+  private readonly stdins = new Map<string, ContainerStdin>();
   private readonly waiting = new Map<string, Waiting>();
   private readonly warned = new Set<string>();
   private readonly logIndexed = new Map<string, number>();
@@ -199,7 +203,26 @@ export class PodWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // Floe's ends of the containers' stdins close; the wrappers keep theirs, and the next Floe opens them again.
+    for (const stdin of this.stdins.values()) stdin.detach();
+    this.stdins.clear();
     await this.syncing;
+  }
+
+  /**
+   * What `kubectl attach -i` writes into: the running container's stdin (reopened after a Floe restart); undefined when
+   * the container has none (`stdin` unset), or its `stdinOnce` stream went to an earlier attach.
+   */
+  attachStdin(name: string): Writable | undefined {
+    const run = this.records.get(name)?.running;
+    const container = this.containerSpec(name)?.container;
+    if (!run || container?.stdin !== true || this.done || this.stopped || this.terminating) return undefined;
+    let stdin = this.stdins.get(name);
+    if (!stdin) {
+      stdin = ContainerStdin.reopen(this.paths.stdinFifo(name, run.attempt), container.stdinOnce === true);
+      if (stdin) this.stdins.set(name, stdin);
+    }
+    return stdin?.attach();
   }
 
   kick(): void {
@@ -466,7 +489,7 @@ export class PodWorker {
     // Without cgroups the marker stands in for membership (see killMembers), and a prlimit prefix may bound processes.
     const env = cgroups.length > 0 ? launch.env : { ...launch.env, [RunMarkerVariable]: runMarkerValue(this.uid, container.name, attempt) };
     const argv = [...(cgroups.length > 0 && this.ctx.cgroups.status.pids ? [] : this.ctx.processBound()), ...launch.argv];
-    const pid = this.spawnRun(container.name, attempt, launch, ['-c', wrapper, 'floe-container', exitFile, String(cgroups.length), ...cgroups, ...argv], { cwd: launch.cwd, env });
+    const pid = this.spawnRun(container, attempt, launch, ['-c', wrapper, 'floe-container', exitFile, String(cgroups.length), ...cgroups, ...argv], { cwd: launch.cwd, env });
     if (pid === undefined) return;
     this.started(pod, container.name, record, record.running, pid, { attempt }, 'started container');
   }
@@ -496,20 +519,30 @@ export class PodWorker {
     const memory = containerMemoryLimit(container);
     if (memory !== undefined) limits.memoryBytes = memory;
     this.ctx.containers.writeConfig(bundle, { uid: this.uid, container: container.name, attempt, cgroups, limits });
-    const pid = this.spawnRun(container.name, attempt, launch, ['-c', wrapper, 'floe-container', exitFile, '0', ...bundle.argv], { cwd: bundle.dir, env: { PATH: runtimePath } });
+    const pid = this.spawnRun(container, attempt, launch, ['-c', wrapper, 'floe-container', exitFile, '0', ...bundle.argv], { cwd: bundle.dir, env: { PATH: runtimePath } });
     if (pid === undefined) return;
     this.started(pod, container.name, record, run, pid, { attempt, id: bundle.id }, 'started container in an OCI container');
   }
 
-  /** Spawns a run's wrapper (`/bin/sh` with `args`) in its own process group, its output into the run's log file. */
-  private spawnRun(name: string, attempt: number, launch: Launch, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): number | undefined {
+  /**
+   * Spawns a run's wrapper (`/bin/sh` with `args`) in its own process group, its output into the run's log file, its
+   * stdin a FIFO when the container asks for one (stdin.ts), else /dev/null.
+   */
+  private spawnRun(container: ContainerSpec, attempt: number, launch: Launch, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): number | undefined {
+    const name = container.name;
     const fd = openSync(this.openLog(name, attempt), 'a');
+    this.stdins.get(name)?.close();
+    this.stdins.delete(name);
+    const input = container.stdin === true ? ContainerStdin.create(this.paths.stdinFifo(name, attempt), container.stdinOnce === true) : undefined;
     let child: ChildProcess;
     try {
-      child = spawn('/bin/sh', args, { detached: true, cwd: options.cwd, env: options.env, stdio: ['ignore', fd, fd] });
+      const stdio: StdioOptions = input ? [input.fds.read, fd, fd, ...(input.fds.hold !== undefined ? [input.fds.hold] : [])] : ['ignore', fd, fd];
+      child = spawn('/bin/sh', args, { detached: true, cwd: options.cwd, env: options.env, stdio });
     } finally {
       closeSync(fd);
+      closeStdinFds(input?.fds);
     }
+    if (input) this.stdins.set(name, input.stdin);
     child.once('error', (err) => this.exited(name, attempt, { error: err }));
     if (child.pid === undefined) return undefined;
     child.once('exit', (code, signal) => this.exited(name, attempt, { code, signal }));
@@ -618,7 +651,8 @@ export class PodWorker {
     if (resolved.kind === 'unsupported') {
       throw new CannotRunError(`image "${image}" cannot run on this machine: it matches "${resolved.pattern}", which Floe's image table marks unsupported${resolved.reason ? ` (${resolved.reason})` : ''}`);
     }
-    if (!container.command || container.command.length === 0) {
+    const command = container.command && container.command.length > 0 ? container.command : resolved.env.command;
+    if (!command || command.length === 0) {
       throw new CannotRunError(
         `container "${container.name}" has no command: Floe runs containers as host processes and cannot run the entrypoint of image "${image}"; set command (and args) in the Pod spec`,
       );
@@ -633,7 +667,7 @@ export class PodWorker {
     env.PATH = [...(imageEnv.pathPrepend ?? []), imageEnv.env?.PATH ?? basePath].join(':');
     env.HOSTNAME = pod.spec.hostname ?? pod.metadata.name ?? '';
     const expandWith = { ...env, ...podEnv };
-    const argv = [...container.command, ...(container.args ?? [])].map((a) => mapMountPaths(expand(a, expandWith), mounts));
+    const argv = [...command, ...(container.args ?? [])].map((a) => mapMountPaths(expand(a, expandWith), mounts));
     for (const [k, v] of Object.entries(podEnv)) env[k] = mapMountPaths(v, mounts);
     for (const [name, dir] of dirs) env[volumeEnvName(name)] = dir;
     env.CUDA_VISIBLE_DEVICES = this.gpusFor(pod, container).join(',');
@@ -686,6 +720,8 @@ export class PodWorker {
     const run = record?.running;
     if (!record || !run || run.attempt !== attempt) return;
     this.children.delete(name);
+    this.stdins.get(name)?.close();
+    this.stdins.delete(name);
     let exitCode = readExitCode(this.paths.exitFile(name, attempt));
     if (info.error) exitCode ??= 128;
     else if (exitCode === undefined) {
@@ -782,6 +818,8 @@ export class PodWorker {
 
   /** The Pod is gone from the API: kill what is left and remove its state (logs and emptyDirs with it). */
   private teardown(): void {
+    for (const stdin of this.stdins.values()) stdin.close();
+    this.stdins.clear();
     const cgroups: string[] = [];
     for (const record of this.records.values()) {
       const run = record.running;
