@@ -11,6 +11,7 @@ import { containerSkipReason, floeImageLoad, writeTestImage } from '../test/help
 import { cgroupMembers } from '../src/kubelet/cgroups.js';
 import { ContainerRuntime, removePodCgroupFolders } from '../src/kubelet/container-runtime.js';
 import { ociSpec } from '../src/kubelet/oci-spec.js';
+import { runtimeDefaultProfile } from '../src/kubelet/seccomp.js';
 import { ImageStore, mountOverlay, overlayUnavailable, removeUnmounted } from '../src/images/index.js';
 import { arg, httpCall, percentile, sleep, startFloeUp } from './common.js';
 
@@ -62,7 +63,8 @@ async function runcAlone(dataDir: string, count: number): Promise<{ runMs: numbe
   for (let i = 0; i < count; i++) {
     const spec = ociSpec({
       argv: ['true'], env: { PATH: '/bin' }, cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, hostname: 'bench', root: 'rootfs',
-      security: { supplementalGroups: [], privileged: false, readOnlyRootFilesystem: false, capabilities: { add: [], drop: [] } }, binds: [], cgroupsPath: `floe/${group}/run-${i}`,
+      security: { supplementalGroups: [], privileged: false, readOnlyRootFilesystem: false, capabilities: { add: [], drop: [] }, seccomp: { type: 'RuntimeDefault' } }, binds: [], cgroupsPath: `floe/${group}/run-${i}`,
+      seccomp: runtimeDefaultProfile(),
     });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
     const t0 = performance.now();
