@@ -116,6 +116,7 @@ export const pipelineFields: ListFields = {
   description: { column: 'description', kind: 'string' },
   namespace: { column: 'namespace', kind: 'string' },
   created_at: { column: 'created_at', kind: 'time' },
+  tags: { column: "record, '$.tags'", kind: 'string', map: true },
 };
 
 export const versionFields: ListFields = {
@@ -126,6 +127,7 @@ export const versionFields: ListFields = {
   display_name: { column: 'display_name', kind: 'string' },
   description: { column: 'description', kind: 'string' },
   created_at: { column: 'created_at', kind: 'time' },
+  tags: { column: "record, '$.tags'", kind: 'string', map: true },
 };
 
 export const experimentFields: ListFields = {

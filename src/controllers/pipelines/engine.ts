@@ -4,7 +4,7 @@
 // All state lives in the run store, so a restart resumes every run where it was (Pods are adopted by their names).
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { isInside } from '../../api/paths.js';
 import { PodRef, type ContainerSpec as PodContainer, type EnvVar, type Pod, type Volume, type VolumeMount } from '../../api/core-v1.js';
 import { FloeError } from '../../api/errors.js';
@@ -15,8 +15,9 @@ import type { Artifact, Execution, ExecutionState, MetadataWriter, MlmdValue } f
 import { evaluateCondition, selectParameter, valueToText } from './cel.js';
 import { cacheKeyFingerprint } from './fingerprint.js';
 import type { ComponentSpec, ContainerSpec, DagSpec, ImporterSpec, JsonValue, KubernetesExecutorConfig, PipelineSpec, TaskInputParameterSpec, TaskSpec } from './ir.js';
-import { localPath, PlaceholderError, resolveCommand, resolveRunPlaceholders, type ExecutorInput, type RunPlaceholders, type RuntimeArtifact } from './placeholders.js';
+import { localPath, PlaceholderError, resolveCommand, resolveRunPlaceholders, resolveString, type ExecutorInput, type RunPlaceholders, type RuntimeArtifact } from './placeholders.js';
 import { finalStates, type RpcStatus, type RunEngine, type RunRecord, type RunStore, type RuntimeState, type TaskRecord } from './types.js';
+import { installTaskEnv, inTaskEnv, runsPython } from './task-env.js';
 import { coerceParameters } from './validate.js';
 
 export const RunIdLabel = 'pipeline/runid';
@@ -35,6 +36,11 @@ export interface PipelineEngineOptions {
   clock?: Clock;
   /** Runs reconciled at once. */
   workers?: number;
+  /**
+   * Gives each Python task its own environment layered over the one its image maps to (default true), so a component's
+   * `pip install` never writes Floe's environment. See task-env.ts.
+   */
+  isolatePythonTasks?: boolean;
 }
 
 type TaskKind = 'dag' | 'loop' | 'container' | 'importer';
@@ -95,6 +101,10 @@ export class PipelineEngine implements RunEngine {
   private readonly pods: Informer<Pod>;
   private running: Promise<void>[] = [];
   private readonly namespaces = new Set<string>();
+  /** Consecutive failed reconciles per run (see work()). */
+  private readonly failures = new Map<string, number>();
+  private readonly isolatePython: boolean;
+  private taskEnvScript = '';
 
   constructor(options: PipelineEngineOptions) {
     this.client = options.client;
@@ -105,6 +115,7 @@ export class PipelineEngine implements RunEngine {
     this.clock = options.clock ?? realClock();
     this.defaultNamespace = options.defaultNamespace ?? 'kubeflow';
     this.workers = options.workers ?? 4;
+    this.isolatePython = options.isolatePythonTasks ?? true;
     this.queue = new WorkQueue({ clock: this.clock });
     this.pods = new Informer<Pod>({
       client: this.client,
@@ -122,6 +133,7 @@ export class PipelineEngine implements RunEngine {
   /** Starts watching Pods and resumes every run that was not finished. */
   async open(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
+    if (this.isolatePython) this.taskEnvScript = installTaskEnv(this.dir);
     await this.ensureNamespace(this.defaultNamespace);
     this.pods.start();
     await this.pods.waitForSync();
@@ -191,14 +203,52 @@ export class PipelineEngine implements RunEngine {
       try {
         const wakeAt = await this.reconcile(runId);
         this.queue.forget(runId);
+        this.failures.delete(runId);
         if (wakeAt !== undefined) this.queue.addAfter(runId, Math.max(0, wakeAt - this.clock.now()));
       } catch (err) {
-        this.log.warn({ err, run: runId }, 'reconciling a run failed; retrying');
-        this.queue.addRateLimited(runId);
+        // A transient error (a conflict, the API server busy) is retried with backoff a few times; anything else, or
+        // one that keeps coming back, ends the run FAILED with the reason instead of leaving it RUNNING forever.
+        const count = (this.failures.get(runId) ?? 0) + 1;
+        this.failures.set(runId, count);
+        if (isTransient(err) && count < maxTransientFailures) {
+          this.log.warn({ err, run: runId, attempt: count }, 'reconciling a run failed; retrying');
+          this.queue.addRateLimited(runId);
+        } else {
+          this.failures.delete(runId);
+          this.queue.forget(runId);
+          try {
+            await this.failRun(runId, err);
+          } catch (failErr) {
+            this.log.error({ err: failErr, run: runId }, 'could not record a failed run; retrying');
+            this.queue.addRateLimited(runId);
+          }
+        }
       } finally {
         this.queue.done(runId);
       }
     }
+  }
+
+  /** Ends a run the engine cannot go on with: its Pods stopped, unfinished tasks FAILED, the run FAILED with why. */
+  private async failRun(runId: string, err: unknown): Promise<void> {
+    const run = this.store.getRun(runId);
+    if (!run || finalStates.includes(run.state)) return;
+    const reason = err instanceof Error ? err.message : String(err);
+    this.log.warn({ err, run: runId }, 'the run cannot go on; it fails');
+    const namespace = run.namespace || this.defaultNamespace;
+    for (const pod of this.pods.list({ namespace, labelSelector: `${RunIdLabel}=${runId}` })) {
+      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+      try {
+        await this.client.delete(PodRef, pod.metadata.name!, namespace);
+      } catch (deleteErr) {
+        if (!(deleteErr instanceof FloeError && deleteErr.reason === 'NotFound')) throw deleteErr;
+      }
+    }
+    const error: RpcStatus = { code: 13, message: `the pipeline engine could not run this pipeline: ${reason}` };
+    const now = this.now();
+    const open = this.store.listTasks(runId).filter((t) => !finalStates.includes(t.state));
+    this.store.putTasks(open.map((t) => ({ ...t, state: 'FAILED' as const, end_time: now, error })));
+    this.store.updateRun(runId, { state: 'FAILED', finished_at: now, error });
   }
 
   private now(): string {
@@ -226,7 +276,13 @@ export class PipelineEngine implements RunEngine {
       const params = coerceParameters(run.pipeline_spec, run.runtime_config.parameters ?? {});
       root = this.newTask(view, undefined, { path: 'root', kind: 'dag', key: '', component: '', params, artifacts: {} }, 'RUNNING', run.pipeline_spec.pipelineInfo.name);
       this.startDagExecution(view, root, undefined);
+      // {{$.workspace_path}} (PipelineConfig(workspace=…)): KFP mounts a PVC; here a folder of the run, made up front.
+      if (JSON.stringify(run.pipeline_spec).includes('{{$.workspace_path}}')) mkdirSync(this.runPlaceholders(view, '', '').workspace_path, { recursive: true });
       if (run.state !== 'RUNNING') this.store.updateRun(runId, { state: 'RUNNING' });
+      // The run is RUNNING in its own write before any task can finish it (a fully cached run included), so a
+      // client polling the run sees it, as it would on KFP.
+      this.flush(view);
+      return this.clock.now();
     }
     await this.reconcileDag(view, root, run.pipeline_spec.root);
     // A task that finished late in the pass may have made an earlier sibling ready: look again until nothing changes.
@@ -263,7 +319,7 @@ export class PipelineEngine implements RunEngine {
         const strategy = taskSpec?.triggerPolicy?.strategy ?? 'ALL_UPSTREAM_TASKS_SUCCEEDED';
         if (strategy !== 'ALL_UPSTREAM_TASKS_COMPLETED' && !seen.has(key)) {
           seen.add(key);
-          const upstream = (taskSpec?.dependentTasks ?? []).map((k) => statusOf(k, seen));
+          const upstream = (taskSpec ? upstreamOf(taskSpec) : []).map((k) => statusOf(k, seen));
           if (upstream.some((s) => s === 'FAILED' || s === 'CANCELED' || s === blocked)) status = blocked;
         }
       }
@@ -277,7 +333,7 @@ export class PipelineEngine implements RunEngine {
         if (statusOf(key) === blocked) continue;
         // Ready once every upstream task is done (a blocked one counts as done only under ALL_UPSTREAM_TASKS_COMPLETED,
         // which is the only strategy under which this task is not blocked by it).
-        const ready = (taskSpec.dependentTasks ?? []).every((k) => {
+        const ready = upstreamOf(taskSpec).every((k) => {
           const s = statusOf(k);
           return s === blocked || (s !== 'ABSENT' && finalStates.includes(s));
         });
@@ -332,7 +388,7 @@ export class PipelineEngine implements RunEngine {
     else if (this.executor(view, component).importer) base.kind = 'importer';
     let inputs: { params: Record<string, JsonValue>; artifacts: Record<string, RuntimeArtifact[]> };
     try {
-      inputs = this.resolveInputs(view, dag, taskSpec, component, base.kind === 'loop');
+      inputs = this.resolveInputs(view, dag, key, taskSpec, component, base.kind === 'loop');
     } catch (err) {
       const failed = this.newTask(view, dag, base, 'FAILED', name);
       failed.record.error = { code: 3, message: (err as Error).message };
@@ -428,7 +484,8 @@ export class PipelineEngine implements RunEngine {
     }
     const outParams: Record<string, JsonValue> = {};
     const outArtifacts: Record<string, RuntimeArtifact[]> = {};
-    for (const name of Object.keys(component.dag?.outputs?.parameters ?? {})) outParams[name] = iterations.map((t) => t.state.outParams?.[name] ?? null);
+    // dsl.Collected: iterations whose producer a condition skipped give no value and are left out, as in KFP.
+    for (const name of Object.keys(component.dag?.outputs?.parameters ?? {})) outParams[name] = iterations.flatMap((t) => (t.state.outParams?.[name] === undefined ? [] : [t.state.outParams[name]]));
     for (const name of Object.keys(component.dag?.outputs?.artifacts ?? {})) outArtifacts[name] = iterations.flatMap((t) => t.state.outArtifacts?.[name] ?? []);
     loop.state.outParams = outParams;
     loop.state.outArtifacts = outArtifacts;
@@ -462,12 +519,17 @@ export class PipelineEngine implements RunEngine {
 
   // ---- inputs ----------------------------------------------------------------------------------------------------
 
-  private resolveInputs(view: RunView, dag: Task, taskSpec: TaskSpec, component: ComponentSpec, isLoop: boolean): { params: Record<string, JsonValue>; artifacts: Record<string, RuntimeArtifact[]> } {
+  private resolveInputs(view: RunView, dag: Task, key: string, taskSpec: TaskSpec, component: ComponentSpec, isLoop: boolean): { params: Record<string, JsonValue>; artifacts: Record<string, RuntimeArtifact[]> } {
     const params: Record<string, JsonValue> = {};
     const artifacts: Record<string, RuntimeArtifact[]> = {};
-    const placeholders = this.runPlaceholders(view, dag.record.display_name, dag.record.task_id);
+    // Under ignore_upstream_failure (ALL_UPSTREAM_TASKS_COMPLETED) an output of a producer that failed or was skipped is
+    // absent, and the input takes its default, as in KFP.
+    const lenient = taskSpec.triggerPolicy?.strategy === 'ALL_UPSTREAM_TASKS_COMPLETED';
+    // {{$.pipeline_task_name}} as a parameter value is the DAG key of the task that receives it (KFP's driver gets
+    // the task's original name, not its display name).
+    const placeholders = this.runPlaceholders(view, key, dag.record.task_id);
     for (const [name, input] of Object.entries(taskSpec.inputs?.parameters ?? {})) {
-      const value = this.parameterValue(view, dag, name, input, placeholders);
+      const value = this.parameterValue(view, dag, name, input, placeholders, lenient);
       if (value !== undefined) params[name] = value;
     }
     for (const [name, input] of Object.entries(taskSpec.inputs?.artifacts ?? {})) {
@@ -478,6 +540,7 @@ export class PipelineEngine implements RunEngine {
         const { producerTask, outputArtifactKey } = input.taskOutputArtifact;
         const producer = view.tasks.get(`${dag.state.path}/${producerTask}`);
         const list = producer?.state.outArtifacts?.[outputArtifactKey];
+        if (!list && lenient && producer?.record.state !== 'SUCCEEDED') continue;
         if (!list) throw new Error(`inputs.artifacts.${name}: task ${producerTask} produced no artifact "${outputArtifactKey}"${producer ? ` (it is ${producer.record.state})` : ''}`);
         artifacts[name] = list;
       }
@@ -494,7 +557,7 @@ export class PipelineEngine implements RunEngine {
     return { params, artifacts };
   }
 
-  private parameterValue(view: RunView, dag: Task, name: string, input: TaskInputParameterSpec, placeholders: RunPlaceholders): JsonValue | undefined {
+  private parameterValue(view: RunView, dag: Task, name: string, input: TaskInputParameterSpec, placeholders: RunPlaceholders, lenient = false): JsonValue | undefined {
     let value: JsonValue | undefined;
     if (input.componentInputParameter !== undefined) {
       value = dag.state.params[input.componentInputParameter];
@@ -502,6 +565,7 @@ export class PipelineEngine implements RunEngine {
       const { producerTask, outputParameterKey } = input.taskOutputParameter;
       const producer = view.tasks.get(`${dag.state.path}/${producerTask}`);
       value = producer?.state.outParams?.[outputParameterKey];
+      if (value === undefined && lenient && producer?.record.state !== 'SUCCEEDED') return undefined;
       if (value === undefined) throw new Error(`inputs.parameters.${name}: task ${producerTask} produced no parameter "${outputParameterKey}"${producer ? ` (it is ${producer.record.state})` : ''}`);
     } else if (input.runtimeValue) {
       const c = input.runtimeValue.constant ?? constantValue(input.runtimeValue.constantValue);
@@ -523,9 +587,32 @@ export class PipelineEngine implements RunEngine {
   // ---- container tasks -------------------------------------------------------------------------------------------
 
   private async reconcileContainer(view: RunView, task: Task, taskSpec: TaskSpec): Promise<void> {
+    try {
+      await this.reconcileContainerTask(view, task, taskSpec);
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      // Refused for good (a placeholder, the Pod, a metadata write): the task fails with what was wrong.
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.warn({ run: view.run.run_id, task: task.record.display_name, err }, 'a task cannot run');
+      if (task.record.execution_id !== undefined) {
+        try {
+          this.metadata.putExecution({ id: task.record.execution_id, type: 'system.ContainerExecution', last_known_state: 'FAILED', custom_properties: this.execProps(task, this.parentOf(view, task)) }, [], view.contexts);
+        } catch {
+          // The metadata store may be what refused; the task's error says so.
+        }
+      }
+      this.finish(view, task, 'FAILED', { code: 3, message });
+    }
+  }
+
+  private async reconcileContainerTask(view: RunView, task: Task, taskSpec: TaskSpec): Promise<void> {
     const component = this.component(view, task.state.component);
     const container = this.executor(view, component).container!;
     const dag = this.parentOf(view, task);
+    if (container.image === CreatePvcImage || container.image === DeletePvcImage) {
+      await this.runPvcTask(view, task, container.image, dag);
+      return;
+    }
     if (task.record.state === 'PENDING') {
       if (task.state.retryAt !== undefined && task.state.retryAt > this.clock.now()) {
         view.wakeAt = Math.min(view.wakeAt ?? Infinity, task.state.retryAt);
@@ -568,6 +655,7 @@ export class PipelineEngine implements RunEngine {
       try {
         await this.client.create(pod);
       } catch (err) {
+        if (err instanceof FloeError && !err.retryable && err.reason !== 'AlreadyExists') throw new FloeError(err.reason, `task ${task.record.display_name}: the Pod ${pod.metadata.name!} was refused: ${err.message}`);
         if (!(err instanceof FloeError && err.reason === 'AlreadyExists')) throw err;
       }
       task.record.pod_name = pod.metadata.name!;
@@ -598,7 +686,13 @@ export class PipelineEngine implements RunEngine {
         this.failAttempt(view, task, taskSpec, (err as Error).message);
         return;
       }
-      const ids = this.recordOutputs(view, task, dag);
+      let ids: Record<string, { artifact_ids: number[] }>;
+      try {
+        ids = this.recordOutputs(view, task, dag);
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        throw new FloeError('BadRequest', `task ${task.record.display_name}: ML Metadata refused its outputs: ${(err as Error).message}`);
+      }
       task.record.outputs = ids;
       if (task.state.fingerprint) {
         this.store.cachePut({
@@ -745,7 +839,7 @@ export class PipelineEngine implements RunEngine {
   /** The task's Pod: resolved command, the IR's env and resources, and what the Kubernetes platform spec adds. */
   private podFor(view: RunView, task: Task, component: ComponentSpec, container: ContainerSpec, dag: Task | undefined): Pod {
     const input = task.state.executorInput!;
-    const placeholders = this.runPlaceholders(view, task.record.display_name, task.record.task_id);
+    const placeholders = this.runPlaceholders(view, task.state.key || task.record.display_name, task.record.task_id);
     let command: string[];
     let args: string[];
     try {
@@ -778,21 +872,33 @@ export class PipelineEngine implements RunEngine {
       volumes.push({ name: 'kfp-pipeline-root', hostPath: { path: localRoot, type: 'DirectoryOrCreate' } });
       mounts.push({ name: 'kfp-pipeline-root', mountPath: localRoot });
     }
+    /** A Secret or ConfigMap name from the platform spec; an optional one left unset is skipped (undefined). */
+    const objectName = (what: string, name: string | undefined, optional: boolean | undefined): string | undefined => {
+      if (name) return name;
+      if (optional) return undefined;
+      throw new FloeError('BadRequest', `task ${task.record.display_name}: the platform spec names no ${what} (the input that should give its name is empty)`);
+    };
     k8s.secretAsEnv?.forEach((s) => {
-      const secret = platformParam(s.secretNameParameter, s.secretName);
+      const secret = objectName('Secret', platformParam(s.secretNameParameter, s.secretName), s.optional);
+      if (secret === undefined) return;
       for (const k of s.keyToEnv ?? []) env.push({ name: k.envVar, valueFrom: { secretKeyRef: { name: secret ?? '', key: k.secretKey, ...(s.optional ? { optional: true } : {}) } } });
     });
     k8s.configMapAsEnv?.forEach((c) => {
-      const cm = platformParam(c.configMapNameParameter, c.configMapName);
+      const cm = objectName('ConfigMap', platformParam(c.configMapNameParameter, c.configMapName), c.optional);
+      if (cm === undefined) return;
       for (const k of c.keyToEnv ?? []) env.push({ name: k.envVar, valueFrom: { configMapKeyRef: { name: cm ?? '', key: k.configMapKey, ...(c.optional ? { optional: true } : {}) } } });
     });
     k8s.fieldPathAsEnv?.forEach((f) => env.push({ name: f.name, valueFrom: { fieldRef: { fieldPath: f.fieldPath } } }));
     k8s.secretAsVolume?.forEach((s, i) => {
-      volumes.push({ name: `secret-${i}`, secret: { secretName: platformParam(s.secretNameParameter, s.secretName) ?? '', ...(s.optional ? { optional: true } : {}) } });
+      const secret = objectName('Secret', platformParam(s.secretNameParameter, s.secretName), s.optional);
+      if (secret === undefined) return;
+      volumes.push({ name: `secret-${i}`, secret: { secretName: secret, ...(s.optional ? { optional: true } : {}) } });
       mounts.push({ name: `secret-${i}`, mountPath: s.mountPath });
     });
     k8s.configMapAsVolume?.forEach((c, i) => {
-      volumes.push({ name: `configmap-${i}`, configMap: { name: platformParam(c.configMapNameParameter, c.configMapName) ?? '', ...(c.optional ? { optional: true } : {}) } });
+      const cm = objectName('ConfigMap', platformParam(c.configMapNameParameter, c.configMapName), c.optional);
+      if (cm === undefined) return;
+      volumes.push({ name: `configmap-${i}`, configMap: { name: cm, ...(c.optional ? { optional: true } : {}) } });
       mounts.push({ name: `configmap-${i}`, mountPath: c.mountPath });
     });
     k8s.pvcMount?.forEach((p, i) => {
@@ -808,16 +914,31 @@ export class PipelineEngine implements RunEngine {
     const r = container.resources;
     const limits: Record<string, string> = {};
     const requests: Record<string, string> = {};
-    if (r?.resourceCpuLimit) limits.cpu = r.resourceCpuLimit;
+    // Limits given as pipeline inputs or task outputs are placeholders here; an empty value sets no limit.
+    const quantity = (v: string | number | undefined): string | undefined => {
+      if (v === undefined) return undefined;
+      const text = typeof v === 'string' ? resolveString(v, input, placeholders).trim() : String(v);
+      return text === '' ? undefined : text;
+    };
+    const cpuLimit = quantity(r?.resourceCpuLimit);
+    const memoryLimit = quantity(r?.resourceMemoryLimit);
+    const cpuRequest = quantity(r?.resourceCpuRequest);
+    const memoryRequest = quantity(r?.resourceMemoryRequest);
+    if (cpuLimit) limits.cpu = cpuLimit;
     else if (r?.cpuLimit) limits.cpu = String(r.cpuLimit);
-    if (r?.resourceMemoryLimit) limits.memory = r.resourceMemoryLimit;
+    if (memoryLimit) limits.memory = memoryLimit;
     else if (r?.memoryLimit) limits.memory = `${r.memoryLimit}G`;
-    if (r?.resourceCpuRequest) requests.cpu = r.resourceCpuRequest;
-    if (r?.resourceMemoryRequest) requests.memory = r.resourceMemoryRequest;
+    if (cpuRequest) requests.cpu = cpuRequest;
+    if (memoryRequest) requests.memory = memoryRequest;
     const accelerator = r?.accelerator;
-    const gpuType = accelerator?.resourceType ?? accelerator?.type;
-    const gpuCount = accelerator?.resourceCount ?? accelerator?.count;
+    const gpuType = quantity(accelerator?.resourceType ?? accelerator?.type);
+    const gpuCount = quantity(accelerator?.resourceCount ?? accelerator?.count);
     if (gpuType && gpuCount) limits[gpuType] = String(gpuCount);
+    if (this.taskEnvScript && command.length > 0 && runsPython([...command, ...args])) {
+      // The task's own environment, in its attempt folder (a retry starts from a fresh one).
+      command = inTaskEnv(this.taskEnvScript, join(dirname(input.outputs.outputFile), 'venv'), [...command, ...args]);
+      args = [];
+    }
     const main: PodContainer = {
       name: 'main',
       image: container.image,
@@ -841,12 +962,75 @@ export class PipelineEngine implements RunEngine {
         restartPolicy: 'Never',
         containers: [main],
         volumes,
-        ...(view.run.service_account ? { serviceAccountName: view.run.service_account } : {}),
+        // KFP's single-user default, pipeline-runner, is a name in the API; the Pod runs as the namespace's default.
+        ...(view.run.service_account && view.run.service_account !== DefaultRunnerServiceAccount ? { serviceAccountName: view.run.service_account } : {}),
         ...(k8s.nodeSelector?.labels ? { nodeSelector: k8s.nodeSelector.labels } : {}),
         ...(k8s.tolerations ? { tolerations: k8s.tolerations as NonNullable<Pod['spec']['tolerations']> } : {}),
         ...(k8s.activeDeadlineSeconds ? { activeDeadlineSeconds: k8s.activeDeadlineSeconds } : {}),
       },
     };
+  }
+
+  // ---- kfp-kubernetes CreatePVC / DeletePVC -----------------------------------------------------------------------
+
+  /**
+   * kfp-kubernetes compiles CreatePVC and DeletePVC to executors with the images `argostub/createpvc` and
+   * `argostub/deletepvc` and no command: KFP's driver makes or deletes the claim itself, as this does through the Client
+   * (the local-path provisioner binds it in embedded mode). CreatePVC's output `name` is the claim's name.
+   */
+  private async runPvcTask(view: RunView, task: Task, image: string, dag: Task | undefined): Promise<void> {
+    const p = task.state.params;
+    const namespace = view.run.namespace || this.defaultNamespace;
+    const text = (v: JsonValue | undefined): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : valueToText(v));
+    let name: string;
+    if (image === CreatePvcImage) {
+      name = text(p.pvc_name) || `${view.run.run_id}${text(p.pvc_name_suffix)}`;
+      const accessModes = Array.isArray(p.access_modes) ? p.access_modes.map(text) : [];
+      const size = text(p.size);
+      if (accessModes.length === 0 || !size) throw new FloeError('BadRequest', `task ${task.record.display_name}: CreatePVC needs access_modes and size`);
+      const annotations = p.annotations && typeof p.annotations === 'object' && !Array.isArray(p.annotations) ? Object.fromEntries(Object.entries(p.annotations).map(([k, v]) => [k, text(v)])) : undefined;
+      const dataSource = p.data_source && typeof p.data_source === 'object' && !Array.isArray(p.data_source) ? p.data_source : undefined;
+      const storageClass = text(p.storage_class_name);
+      const claim = {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name, namespace, ...(annotations ? { annotations } : {}), labels: { [RunIdLabel]: view.run.run_id } },
+        spec: {
+          accessModes,
+          resources: { requests: { storage: size } },
+          ...(storageClass ? { storageClassName: storageClass } : {}),
+          ...(text(p.volume_name) ? { volumeName: text(p.volume_name) } : {}),
+          ...(dataSource ? { dataSource } : {}),
+        },
+      };
+      await this.ensureNamespace(namespace);
+      try {
+        await this.client.create(claim);
+      } catch (err) {
+        if (!(err instanceof FloeError && err.reason === 'AlreadyExists')) {
+          if (err instanceof FloeError && !err.retryable) throw new FloeError(err.reason, `task ${task.record.display_name}: the PersistentVolumeClaim ${name} was refused: ${err.message}`);
+          throw err;
+        }
+      }
+    } else {
+      name = text(p.pvc_name);
+      if (!name) throw new FloeError('BadRequest', `task ${task.record.display_name}: DeletePVC names no claim`);
+      try {
+        await this.client.delete(PersistentVolumeClaimRef, name, namespace);
+      } catch (err) {
+        if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
+      }
+    }
+    task.state.outParams = image === CreatePvcImage ? { name } : {};
+    task.state.outArtifacts = {};
+    if (!task.record.start_time) task.record.start_time = this.now();
+    this.setState(view, task, 'RUNNING');
+    task.record.execution_id = this.metadata.putExecution(
+      { type: 'system.ContainerExecution', last_known_state: 'COMPLETE', custom_properties: { ...this.execProps(task, dag), inputs: { struct_value: p }, outputs: { struct_value: task.state.outParams } } },
+      [],
+      view.contexts,
+    ).execution_id;
+    this.finish(view, task, 'SUCCEEDED');
   }
 
   // ---- importer --------------------------------------------------------------------------------------------------
@@ -865,7 +1049,7 @@ export class PipelineEngine implements RunEngine {
       name: outputName,
       type: { schemaTitle: importer.typeSchema?.schemaTitle ?? 'system.Artifact', ...(importer.typeSchema?.schemaVersion ? { schemaVersion: importer.typeSchema.schemaVersion } : {}) },
       uri,
-      metadata: { ...(importer.metadata ?? {}) },
+      metadata: importerMetadata(importer.metadata ?? {}, base.params),
     };
     const result = this.metadata.putExecution(
       { type: 'system.ImporterExecution', last_known_state: 'COMPLETE', custom_properties: { ...this.execProps(task, dag), artifact_uri: { string_value: uri } } },
@@ -913,7 +1097,7 @@ export class PipelineEngine implements RunEngine {
       create_time: now,
       ...(initial !== 'PENDING' ? { start_time: now } : {}),
       state: initial,
-      state_history: [],
+      state_history: [{ update_time: now, state: initial }],
       engine: state as unknown as Record<string, unknown>,
     };
     const task = { record, state };
@@ -926,12 +1110,20 @@ export class PipelineEngine implements RunEngine {
     return task;
   }
 
+  /** A new state, kept in the task's state_history with its time even when the next one follows in the same pass. */
   private setState(view: RunView, task: Task, state: RuntimeState): void {
+    this.noteState(task, state);
     task.record.state = state;
     view.dirty.set(task.state.path, task);
   }
 
+  private noteState(task: Task, state: RuntimeState, error?: RpcStatus): void {
+    const history = task.record.state_history;
+    if (history[history.length - 1]?.state !== state) history.push({ update_time: this.now(), state, ...(error ? { error } : {}) });
+  }
+
   private finish(view: RunView, task: Task, state: RuntimeState, error?: RpcStatus): void {
+    this.noteState(task, state, error);
     task.record.state = state;
     task.record.end_time = this.now();
     if (error) task.record.error = error;
@@ -978,7 +1170,7 @@ export class PipelineEngine implements RunEngine {
     const runContext = this.metadata.putContext({
       name: run.run_id,
       type: 'system.PipelineRun',
-      custom_properties: { namespace: { string_value: run.namespace || this.defaultNamespace }, pipeline_root: { string_value: `${this.pipelineRoot(run)}/${run.pipeline_spec.pipelineInfo.name}/${run.run_id}` }, resource_name: { string_value: `run-${run.run_id}` } },
+      custom_properties: { namespace: { string_value: run.namespace || this.defaultNamespace }, pipeline_root: { string_value: `${this.pipelineRoot(run)}/${run.pipeline_spec.pipelineInfo.name}/${run.run_id}` }, resource_name: { string_value: jobResourceName(run) } },
     });
     this.metadata.putParentContext(runContext, pipeline);
     this.store.updateRun(run.run_id, { pipeline_context_id: pipeline, pipeline_run_context_id: runContext });
@@ -999,7 +1191,7 @@ export class PipelineEngine implements RunEngine {
   private runPlaceholders(view: RunView, taskName: string, taskUuid: string): RunPlaceholders {
     return {
       pipeline_job_name: view.run.display_name,
-      pipeline_job_resource_name: `run-${view.run.run_id}`,
+      pipeline_job_resource_name: jobResourceName(view.run),
       pipeline_job_uuid: view.run.run_id,
       pipeline_task_name: taskName,
       pipeline_task_uuid: taskUuid,
@@ -1040,6 +1232,59 @@ export class PipelineEngine implements RunEngine {
   }
 }
 
+const CreatePvcImage = 'argostub/createpvc';
+const DeletePvcImage = 'argostub/deletepvc';
+const PersistentVolumeClaimRef = { apiVersion: 'v1', kind: 'PersistentVolumeClaim' } as const;
+
+/** KFP's single-user runner ServiceAccount (rest.ts gives runs that name none this one). */
+const DefaultRunnerServiceAccount = 'pipeline-runner';
+
+/**
+ * An importer's metadata with `{{$.inputs.parameters['x']}}` resolved in keys and values (dsl.importer(metadata=…) from
+ * pipeline inputs), as KFP's driver does: a value that is just the placeholder takes the parameter's value and type.
+ */
+function importerMetadata(metadata: Record<string, JsonValue>, params: Record<string, JsonValue>): Record<string, JsonValue> {
+  const one = /^\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}$/;
+  const any = /\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}/g;
+  const text = (s: string): string => s.replace(any, (whole, name: string) => (name in params ? valueToText(params[name]!) : whole));
+  const value = (v: JsonValue): JsonValue => {
+    if (typeof v === 'string') {
+      const m = one.exec(v);
+      return m && m[1]! in params ? params[m[1]!]! : text(v);
+    }
+    if (Array.isArray(v)) return v.map(value);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), value(x)]));
+    return v;
+  };
+  return value(metadata) as Record<string, JsonValue>;
+}
+
+/** How many times in a row a run's reconcile may fail on transient errors before the run fails (the queue backs off
+ * from 5 ms, doubling: about five minutes in all). */
+const maxTransientFailures = 16;
+
+/** An error worth retrying: the API server busy or a conflict. Refusals (an invalid Pod, a bad placeholder, a metadata
+ * write refused, a pipeline root Floe cannot use) never heal by themselves. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof FloeError) return err.retryable;
+  if (err instanceof PlaceholderError) return false;
+  if (err instanceof Error && (err.name === 'MetadataError' || err.name === 'KfpError')) return false;
+  // Anything else (I/O, a store busy): retried a few times.
+  return true;
+}
+
+/** The tasks a task waits for: its dependentTasks and every task whose output it takes (data makes an edge, with or
+ * without .after()). */
+function upstreamOf(taskSpec: TaskSpec): string[] {
+  const out = new Set(taskSpec.dependentTasks ?? []);
+  for (const p of Object.values(taskSpec.inputs?.parameters ?? {})) {
+    if (p.taskOutputParameter?.producerTask) out.add(p.taskOutputParameter.producerTask);
+    if (p.taskFinalStatus?.producerTask) out.add(p.taskFinalStatus.producerTask);
+  }
+  for (const a of Object.values(taskSpec.inputs?.artifacts ?? {})) if (a.taskOutputArtifact?.producerTask) out.add(a.taskOutputArtifact.producerTask);
+  return [...out];
+}
+
 function executionType(kind: TaskKind): string {
   return kind === 'container' ? 'system.ContainerExecution' : kind === 'importer' ? 'system.ImporterExecution' : 'system.DAGExecution';
 }
@@ -1066,15 +1311,30 @@ function mlmdState(state: RuntimeState): ExecutionState {
 
 function artifactFor(a: RuntimeArtifact, outputName: string): Artifact {
   const custom: Record<string, MlmdValue> = { display_name: { string_value: outputName } };
-  for (const [k, v] of Object.entries(a.metadata)) custom[k] = mlmdValue(v);
+  for (const [k, v] of Object.entries(a.metadata)) {
+    const value = mlmdValue(v);
+    if (value) custom[k] = value;
+  }
   return { type: a.type.schemaTitle ?? 'system.Artifact', uri: a.uri, state: 'LIVE', custom_properties: custom };
 }
 
-export function mlmdValue(v: JsonValue): MlmdValue {
-  if (typeof v === 'number') return Number.isInteger(v) ? { int_value: v } : { double_value: v };
+/** Artifact metadata as an MLMD value. A list (log_roc_curve, confusion matrices) is wrapped as KFP's launcher wraps
+ * it, `struct_value: {list: [...]}`, since an MLMD Struct cannot be a list; null has no MLMD value. */
+export function mlmdValue(v: JsonValue): MlmdValue | undefined {
+  if (v === null) return undefined;
+  // An integer beyond 2^53 is a double as KFP stores every number (MLMD's int_value would refuse it).
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? { int_value: v } : { double_value: v };
   if (typeof v === 'string') return { string_value: v };
   if (typeof v === 'boolean') return { bool_value: v };
+  if (Array.isArray(v)) return { struct_value: { list: v } };
   return { struct_value: v };
+}
+
+/** {{$.pipeline_job_resource_name}}: KFP's is the Argo Workflow's name, the pipeline name and a 5-character suffix;
+ * Floe's takes the suffix from the run id, so it is the same after a restart. */
+export function jobResourceName(run: RunRecord): string {
+  const base = (run.pipeline_spec.pipelineInfo.name.split('/').pop() ?? 'pipeline').toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 57);
+  return `${base}-${run.run_id.replace(/-/g, '').slice(0, 5).toLowerCase()}`;
 }
 
 function artifactIds(artifacts: Record<string, RuntimeArtifact[]>): Record<string, { artifact_ids: number[] }> {

@@ -8,6 +8,11 @@ export type FieldKind = 'string' | 'time' | 'number';
 export interface ListField {
   column: string;
   kind: FieldKind;
+  /**
+   * A map of strings held as JSON in `column` (KFP's pipeline and version tags): the filter key `<prefix>.<key>` matches
+   * entries of the map, with EQUALS on a string value only, as KFP's API server allows. Never a sort key.
+   */
+  map?: true;
   /** Maps a filter value to the stored form (enums written several ways). */
   normalize?: (value: string) => string;
 }
@@ -102,6 +107,8 @@ function sortExpression(f: ListField): string {
 /** Converts one filter value to the column's stored form. */
 function convert(value: unknown, from: ValueField, field: ListField, where: string): SqlValue {
   if (field.kind === 'time') {
+    // A string of digits is Unix seconds (KFP's clients send created_at filters that way); other strings RFC 3339.
+    if (from === 'string_value' && typeof value === 'string' && /^-?\d+$/.test(value.trim())) return Number(value) * 1000;
     if (from === 'timestamp_value' || from === 'string_value') {
       const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
       if (Number.isNaN(ms)) throw new ListQueryError('filter', `${where}: ${JSON.stringify(value)} is not an RFC 3339 timestamp`);
@@ -150,8 +157,19 @@ export function compileFilter(text: string, fields: ListFields): { where: string
       throw new ListQueryError('filter', `${at}.operation: unknown operation ${JSON.stringify(p.operation)} (EQUALS, NOT_EQUALS, GREATER_THAN, GREATER_THAN_EQUALS, LESS_THAN, LESS_THAN_EQUALS, IN, IS_SUBSTRING)`);
     }
     if (typeof p.key !== 'string' || p.key === '') throw new ListQueryError('filter', `${at}.key: required`);
+    const dot = p.key.indexOf('.');
+    const mapField = dot > 0 ? fields[p.key.slice(0, dot)] : undefined;
+    if (mapField?.map) {
+      // KFP's messages (pipeline_server.go extractTagFiltersFromFilterSpec).
+      if (op !== 'EQUALS') throw new ListQueryError('filter', `only EQUALS operation is supported for tag filtering, got ${op} for key "${p.key}"`);
+      const value = p.string_value ?? p.stringValue;
+      if (typeof value !== 'string') throw new ListQueryError('filter', `tag filter value must be a string for key "${p.key}"`);
+      where.push(`EXISTS (SELECT 1 FROM json_each(${mapField.column}) WHERE json_each.key = ? AND json_each.value = ?)`);
+      params.push(p.key.slice(dot + 1), value);
+      return;
+    }
     const field = fields[p.key];
-    if (!field) throw new ListQueryError('filter', `${at}.key: unknown key "${p.key}" (one of ${Object.keys(fields).join(', ')})`);
+    if (!field || field.map) throw new ListQueryError('filter', `${at}.key: unknown key "${p.key}" (one of ${Object.keys(fields).filter((k) => !fields[k]!.map).join(', ')})`);
     const given = valueFields.filter(([snake, camel]) => p[snake] !== undefined || p[camel] !== undefined);
     if (given.length !== 1) throw new ListQueryError('filter', `${at}: exactly one value field is required (${valueFields.map(([s]) => s).join(', ')})`);
     const [name, camel] = given[0]!;
@@ -200,7 +218,7 @@ function parseSort(sortBy: string, fields: ListFields): { key: string; desc: boo
   const parts = sortBy.trim().split(/\s+/);
   const [key = '', dir = 'asc', extra] = parts;
   if (extra !== undefined || !['asc', 'desc'].includes(dir.toLowerCase())) throw new ListQueryError('sort_by', `sort_by: "${sortBy}" is not "<field>" or "<field> desc"`);
-  if (!fields[key]) throw new ListQueryError('sort_by', `sort_by: unknown field "${key}" (one of ${Object.keys(fields).join(', ')})`);
+  if (!fields[key] || fields[key].map) throw new ListQueryError('sort_by', `sort_by: unknown field "${key}" (one of ${Object.keys(fields).join(', ')})`);
   return { key, desc: dir.toLowerCase() === 'desc' };
 }
 

@@ -43,8 +43,24 @@ export function resolveCommand(items: readonly CommandItem[] | undefined, input:
   return (items ?? []).flatMap((item) => resolveItem(item, input, run));
 }
 
+/** The compiler writes Concat and IfPresent placeholders as JSON text in a string (`'{"IfPresent": {...}}'`). */
+function structuredItem(text: string): CommandItem | undefined {
+  const t = text.trim();
+  if (!t.startsWith('{"Concat"') && !t.startsWith('{"IfPresent"')) return undefined;
+  try {
+    const parsed = JSON.parse(t) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && ('Concat' in parsed || 'IfPresent' in parsed)) return parsed as CommandItem;
+  } catch {
+    // Not JSON: an ordinary argument that happens to start that way.
+  }
+  return undefined;
+}
+
 function resolveItem(item: CommandItem, input: ExecutorInput, run: RunPlaceholders): string[] {
-  if (typeof item === 'string') return [resolveString(item, input, run)];
+  if (typeof item === 'string') {
+    const structured = structuredItem(item);
+    return structured ? resolveItem(structured, input, run) : [resolveString(item, input, run)];
+  }
   if ('Concat' in item) return [item.Concat.flatMap((part) => resolveItem(part, input, run)).join('')];
   if ('IfPresent' in item) {
     const { InputName, Then, Else } = item.IfPresent;

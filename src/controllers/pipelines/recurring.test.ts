@@ -144,6 +144,16 @@ describe('RecurringRunScheduler', () => {
     db.close();
   });
 
+  test('a start time already past is caught up from that time (KFP ScheduledWorkflow); no_catchup fires only the latest slot', () => {
+    const db = open();
+    // Created at 10:20:30 with a start at 07:00 and an hourly cron: 08:00, 09:00 and 10:00 are due at once.
+    const rr = recurring(db, { cron_schedule: { cron: '0 0 * * * *', start_time: '2024-01-01T07:00:00Z' } });
+    const lazy = recurring(db, { cron_schedule: { cron: '0 0 * * * *', start_time: '2024-01-01T07:00:00Z' } }, { display_name: 'lazy', no_catchup: true });
+    scheduler(db).tick();
+    assert.deepEqual(scheduled(db, rr.recurring_run_id), ['08:00:00', '09:00:00', '10:00:00']);
+    assert.deepEqual(scheduled(db, lazy.recurring_run_id), ['10:00:00']);
+  });
+
   test('a recurring run on a pipeline without a version runs the latest version at each firing', () => {
     const db = open();
     const { pipeline, version } = db.createPipelineAndVersion({ name: 'p', display_name: 'p', namespace: '' }, { name: 'v1', display_name: 'v1', pipeline_spec: spec });

@@ -83,8 +83,9 @@ export class RecurringRunScheduler {
     const window = windowOf(rr.trigger);
     const startMs = window.start_time ? Date.parse(window.start_time) : Number.NEGATIVE_INFINITY;
     const endMs = window.end_time ? Date.parse(window.end_time) : Number.POSITIVE_INFINITY;
-    // Before the first firing the schedule counts from its creation or its start time, whichever is later.
-    const cursor = new Date(Math.max(Date.parse(rr.last_fired_at ?? rr.created_at), startMs));
+    // Before the first firing the schedule counts from its start time (a past one is caught up, as KFP's
+    // ScheduledWorkflow does, unless no_catchup), or from its creation when it has none.
+    const cursor = new Date(rr.last_fired_at ? Math.max(Date.parse(rr.last_fired_at), startMs) : Number.isFinite(startMs) ? startMs : Date.parse(rr.created_at));
     const until = new Date(Math.min(now.getTime(), endMs));
     const slots = dueSlots(scheduleOf(rr.trigger), cursor, until, rr.no_catchup ? 1 : this.maxCatchup);
     const started: string[] = [];

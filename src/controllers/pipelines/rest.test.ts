@@ -330,6 +330,18 @@ describe('KFP REST API v2beta1', () => {
     const camel = await call('POST', '/recurringruns', { displayName: 'camel', pipelineSpec: tinySpec, runtimeConfig: { parameters: { n: 1 } }, maxConcurrency: '3', trigger: { cronSchedule: { cron: '@every 90s' } } });
     assert.equal(camel.status, 200, JSON.stringify(camel.json));
     assert.equal(camel.json.max_concurrency, '3');
+    // The Go client sends unset times as 0001-01-01T00:00:00Z: they mean "none", not a window from year 1.
+    const goZero = await call('POST', '/recurringruns', {
+      display_name: 'go-client',
+      pipeline_spec: tinySpec,
+      runtime_config: { parameters: { n: 1 } },
+      trigger: { periodic_schedule: { interval_second: '3600', start_time: '0001-01-01T00:00:00Z', end_time: '0001-01-01T00:00:00Z' } },
+    });
+    assert.equal(goZero.status, 200, JSON.stringify(goZero.json));
+    assert.deepEqual(goZero.json.trigger, { periodic_schedule: { interval_second: '3600' } });
+    const noTrigger = await call('POST', '/recurringruns', { display_name: 'r', pipeline_spec: tinySpec, runtime_config: { parameters: { n: 1 } } });
+    assert.equal(noTrigger.status, 400);
+    assert.match(String(noTrigger.json.message), /API Trigger cannot be nil/);
 
     assert.equal((await call('GET', '/nothing-here')).status, 404);
     assert.equal((await call('PUT', '/runs')).status, 405);

@@ -2,7 +2,6 @@
 // (proto field names, enums as strings, int64 as strings, unset fields left out), so that kfp.Client works unchanged.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseAllDocuments } from 'yaml';
 import type { Caller } from '../../controller/index.js';
 import type { AccessReviewer } from '../profiles/access.js';
 import { CronError, parseCron } from './cron.js';
@@ -10,6 +9,7 @@ import { KfpError, type ExperimentRecord, type KfpErrorCode, type ListResult, ty
 import { ListQueryError, type ListRequest } from './filter.js';
 import type { JsonValue, PipelineSpec, PlatformSpec } from './ir.js';
 import { packageFetcher } from './package-url.js';
+import { parseYamlDocuments } from './validate.js';
 import { multipartBoundary, packageText, parseMultipart } from './multipart.js';
 import { finalStates, type RunEngine, type RunRecord, type RuntimeConfig, type TaskRecord } from './types.js';
 
@@ -40,6 +40,8 @@ export const KfpRbacGroup = 'pipelines.kubeflow.org';
 export const KfpRbacVersion = 'v1beta1';
 /** The ServiceAccount runs use in multi-user mode when they name none (KFP's default-editor in profile namespaces). */
 export const MultiUserRunnerServiceAccount = 'default-editor';
+/** The ServiceAccount runs use in single-user mode when they name none (KFP's DefaultPipelineRunnerServiceAccount). */
+export const DefaultRunnerServiceAccount = 'pipeline-runner';
 
 /** A route's handler: the response body (or a promise of it); a KfpError for an error. */
 type Handler = (req: IncomingMessage, url: URL, params: string[], caller: Caller | undefined) => unknown;
@@ -98,11 +100,15 @@ function optString(v: unknown, field: string): string | undefined {
   return v;
 }
 
+/** The zero time.Time the Go client sends for an unset timestamp (0001-01-01T00:00:00Z): it means "none". */
+const goZeroTime = Date.parse('0001-01-01T00:00:00Z');
+
 function optTime(v: unknown, field: string): string | undefined {
   const s = optString(v, field);
   if (s === undefined) return undefined;
   const t = Date.parse(s);
   if (Number.isNaN(t)) throw invalid(`${field}: "${s}" is not an RFC 3339 timestamp`);
+  if (t <= goZeroTime || t === 0) return undefined;
   return new Date(t).toISOString();
 }
 
@@ -113,10 +119,31 @@ function int64(v: unknown, field: string): number | undefined {
   return n;
 }
 
-function tags(v: unknown, field: string): Record<string, string> | undefined {
+/** KFP's limits on tags (model/pipeline_tags.go): keys and values up to 63 characters, keys non-empty without ".". */
+const maxTagLength = 63;
+const maxTags = 20;
+
+/** Tags as KFP validates them, with its messages; `{}` is kept (an update with `{}` clears every tag). */
+export function tags(v: unknown, field: string): Record<string, string> | undefined {
   if (v === undefined) return undefined;
   if (!isRecord(v) || Object.values(v).some((x) => typeof x !== 'string')) throw invalid(`${field}: must be a map of strings`);
+  const entries = Object.entries(v as Record<string, string>);
+  if (entries.length > maxTags) throw invalid(`number of tags (${entries.length}) exceeds maximum of ${maxTags} per entity`);
+  for (const [key, value] of entries) {
+    if (key === '') throw invalid('tag key cannot be empty');
+    if (key.includes('.')) throw invalid(`tag key ${JSON.stringify(key)} must not contain '.' character`);
+    if ([...key].length > maxTagLength) throw invalid(`tag key ${JSON.stringify(key)} exceeds maximum length of ${maxTagLength} characters`);
+    if ([...value].length > maxTagLength) throw invalid(`tag value ${JSON.stringify(value)} for key ${JSON.stringify(key)} exceeds maximum length of ${maxTagLength} characters`);
+  }
   return v as Record<string, string>;
+}
+
+/** KFP's column limits (apiserver/validation/length.go), checked before anything is stored. */
+const lengthLimits = { 'Pipeline.Name': 128, 'Pipeline.Namespace': 63, 'PipelineVersion.Name': 127, 'Experiment.Name': 128, 'Experiment.Namespace': 63, 'Run.Namespace': 63 } as const;
+
+function checkLength(what: keyof typeof lengthLimits, value: string | undefined): void {
+  const max = lengthLimits[what];
+  if (value !== undefined && Buffer.byteLength(value, 'utf8') > max) throw invalid(`${what} length cannot exceed ${max}`);
 }
 
 const pipelineKeys = ['pipeline_id', 'name', 'display_name', 'description', 'created_at', 'namespace', 'error', 'tags'] as const;
@@ -150,7 +177,7 @@ function inlineSpec(value: unknown, field: string): { spec: unknown; platform?: 
 
 /** The documents of a compiled pipeline file: the IR, then (merged) the platform spec. */
 function specFromText(text: string, field: string): { spec: unknown; platform?: unknown } {
-  const docs = parseAllDocuments(text);
+  const docs = parseYamlDocuments(text);
   if (!Array.isArray(docs)) throw invalid(`${field}: not a YAML document`);
   const values: unknown[] = [];
   for (const d of docs) {
@@ -241,7 +268,8 @@ export function runToApi(r: RunRecord, tasks: readonly TaskRecord[]): unknown {
     storage_state: r.storage_state,
     description: r.description,
     ...(r.pipeline_version_reference ? { pipeline_version_reference: r.pipeline_version_reference } : { pipeline_spec: specOut(r.pipeline_spec, r.platform_spec) }),
-    runtime_config: r.runtime_config,
+    // KFP leaves runtime_config out when it holds neither parameters nor a pipeline root.
+    runtime_config: r.runtime_config.parameters !== undefined || r.runtime_config.pipeline_root ? r.runtime_config : undefined,
     service_account: r.service_account,
     created_at: r.created_at,
     scheduled_at: r.scheduled_at,
@@ -409,8 +437,10 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     try {
       parsed = JSON.parse(t);
     } catch {
-      throw invalid('tags: must be a JSON object of strings');
+      throw invalid('Failed to parse tags query parameter. Expected JSON object with string keys and values');
     }
+    if (parsed === null) return undefined;
+    if (!isRecord(parsed) || Object.values(parsed).some((x) => typeof x !== 'string')) throw invalid('Failed to parse tags query parameter. Expected JSON object with string keys and values');
     return tags(parsed, 'tags');
   }
 
@@ -422,6 +452,12 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     const p = db.getPipeline(id);
     if (!p) throw notFound(`pipeline ${id} not found`);
     return p;
+  }
+
+  function versionOrThrow(id: string): PipelineVersionRecord {
+    const v = db.getVersion(id);
+    if (!v) throw notFound(`pipeline version ${id} not found`);
+    return v;
   }
 
   function experimentFor(id: string | undefined, field: string): ExperimentRecord {
@@ -449,6 +485,7 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
   function versionFields(body: Record<string, unknown>, field: string, spec: PipelineSpec, fallbackName: string) {
     const name = optString(body.name, `${field}.name`) ?? optString(body.display_name, `${field}.display_name`) ?? (fallbackName || spec.pipelineInfo?.name);
     if (!name) throw invalid(`${field}.name: required`);
+    checkLength('PipelineVersion.Name', name);
     const description = optString(body.description, `${field}.description`);
     const codeSource = optString(body.code_source_url, `${field}.code_source_url`);
     const t = tags(body.tags, `${field}.tags`);
@@ -494,6 +531,7 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
   }
 
   function trigger(value: unknown, field: string): Trigger {
+    if (value === undefined || value === null) throw invalid(`${field}: API Trigger cannot be nil`);
     const t = message(value, field, ['cron_schedule', 'periodic_schedule']);
     if ((t.cron_schedule === undefined) === (t.periodic_schedule === undefined)) throw invalid(`${field}: exactly one of cron_schedule and periodic_schedule is required`);
     const kind = t.cron_schedule !== undefined ? 'cron_schedule' : 'periodic_schedule';
@@ -529,6 +567,8 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
         const b = message(await jsonBody(req), 'pipeline', pipelineKeys);
         const name = optString(b.name, 'pipeline.name') ?? optString(b.display_name, 'pipeline.display_name');
         if (!name) throw invalid('pipeline.name: required');
+        checkLength('Pipeline.Name', name);
+        checkLength('Pipeline.Namespace', optString(b.namespace, 'pipeline.namespace'));
         await authorize(caller, 'pipelines', 'create', optString(b.namespace, 'pipeline.namespace') ?? '', name, true);
         const description = optString(b.description, 'pipeline.description');
         const t = tags(b.tags, 'pipeline.tags');
@@ -553,13 +593,24 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
         const spec = await versionSpec(v, 'pipeline_version');
         const name = optString(p.name, 'pipeline.name') ?? optString(p.display_name, 'pipeline.display_name') ?? spec.spec.pipelineInfo?.name;
         if (!name) throw invalid('pipeline.name: required');
+        checkLength('Pipeline.Name', name);
+        checkLength('Pipeline.Namespace', optString(p.namespace, 'pipeline.namespace'));
         await authorize(caller, 'pipelines', 'create', optString(p.namespace, 'pipeline.namespace') ?? '', name, true);
         const description = optString(p.description, 'pipeline.description');
         const t = tags(p.tags, 'pipeline.tags');
+        const versionTags = tags(v.tags, 'pipeline_version.tags');
+        const displayName = optString(p.display_name, 'pipeline.display_name') ?? name;
+        const codeSource = optString(v.code_source_url, 'pipeline_version.code_source_url');
+        // As KFP does, the first version takes the pipeline's name, display name and description; of the version
+        // body only its source, code_source_url and tags are used.
         const created = db.createPipelineAndVersion(
-          { name, display_name: optString(p.display_name, 'pipeline.display_name') ?? name, namespace: optString(p.namespace, 'pipeline.namespace') ?? '', ...(description ? { description } : {}), ...(t ? { tags: t } : {}) },
+          { name, display_name: displayName, namespace: optString(p.namespace, 'pipeline.namespace') ?? '', ...(description ? { description } : {}), ...(t ? { tags: t } : {}) },
           {
-            ...versionFields(v, 'pipeline_version', spec.spec, name),
+            name,
+            display_name: displayName,
+            ...(description ? { description } : {}),
+            ...(codeSource ? { code_source_url: codeSource } : {}),
+            ...(versionTags ? { tags: versionTags } : {}),
             pipeline_spec: spec.spec,
             ...(spec.platform ? { platform_spec: spec.platform } : {}),
             ...(spec.package_url ? { package_url: spec.package_url } : {}),
@@ -578,6 +629,8 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
         const pair = checked(specFromText(file.text, 'uploadfile'), 'uploadfile');
         const name = q.get('name') || q.get('display_name') || baseName(file.filename) || pair.spec.pipelineInfo?.name;
         if (!name) throw invalid('name: required');
+        checkLength('Pipeline.Name', name);
+        checkLength('Pipeline.Namespace', q.get('namespace') ?? undefined);
         const displayName = q.get('display_name') || name;
         const description = q.get('description') || undefined;
         const t = queryTags(url);
@@ -600,6 +653,7 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
         const pair = checked(specFromText(file.text, 'uploadfile'), 'uploadfile');
         const name = q.get('name') || q.get('display_name') || baseName(file.filename) || pair.spec.pipelineInfo?.name;
         if (!name) throw invalid('name: required');
+        checkLength('PipelineVersion.Name', name);
         const description = q.get('description') || undefined;
         const t = queryTags(url);
         const v = db.createVersion({
@@ -662,7 +716,8 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
       /^\/pipelines\/([^/]+)$/,
       async (_req, url, [id], caller) => {
         if (multiUser) await canAccessPipeline(caller, pipelineOrThrow(id!), 'delete');
-        db.deletePipeline(id!, url.searchParams.get('cascade') === 'true');
+        // grpc-gateway reads a bool query parameter with Go's strconv.ParseBool (kfp_server_api sends "True").
+        db.deletePipeline(id!, ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(url.searchParams.get('cascade') ?? ''));
         return {};
       },
     ],
@@ -674,8 +729,7 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
       async (req, _url, [pipelineId], caller) => {
         if (multiUser) await canAccessPipeline(caller, pipelineOrThrow(pipelineId!), 'create', 'pipelineversions');
         const b = message(await jsonBody(req), 'pipeline_version', versionKeys);
-        const bodyPipeline = optString(b.pipeline_id, 'pipeline_version.pipeline_id');
-        if (bodyPipeline && bodyPipeline !== pipelineId) throw invalid(`pipeline_version.pipeline_id: ${bodyPipeline} differs from the pipeline in the path, ${pipelineId}`);
+        // The pipeline in the path wins over one in the body, as in KFP's CreatePipelineVersion.
         pipelineOrThrow(pipelineId!);
         const spec = await versionSpec(b, 'pipeline_version');
         const v = db.createVersion({
@@ -699,20 +753,19 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'GET',
       /^\/pipelines\/([^/]+)\/versions\/([^/]+)$/,
-      async (_req, _url, [pipelineId, versionId], caller) => {
-        const v = db.getVersion(versionId!);
-        if (!v || v.pipeline_id !== pipelineId) throw notFound(`pipeline version ${versionId} not found in pipeline ${pipelineId}`);
-        await canAccessPipeline(caller, pipelineOrThrow(pipelineId), 'get', 'pipelineversions');
+      async (_req, _url, [, versionId], caller) => {
+        // As KFP: the version by its id, whatever pipeline the path names.
+        const v = versionOrThrow(versionId!);
+        await canAccessPipeline(caller, pipelineOrThrow(v.pipeline_id), 'get', 'pipelineversions');
         return versionToApi(v);
       },
     ],
     [
       'PATCH',
       /^\/pipelines\/([^/]+)\/versions\/([^/]+)$/,
-      async (req, _url, [pipelineId, versionId], caller) => {
-        const v = db.getVersion(versionId!);
-        if (!v || v.pipeline_id !== pipelineId) throw notFound(`pipeline version ${versionId} not found in pipeline ${pipelineId}`);
-        await canAccessPipeline(caller, pipelineOrThrow(pipelineId), 'update', 'pipelineversions');
+      async (req, _url, [, versionId], caller) => {
+        const v = versionOrThrow(versionId!);
+        await canAccessPipeline(caller, pipelineOrThrow(v.pipeline_id), 'update', 'pipelineversions');
         const b = message(await jsonBody(req), 'pipeline_version', versionKeys);
         const displayName = optString(b.display_name, 'pipeline_version.display_name');
         const description = optString(b.description, 'pipeline_version.description');
@@ -723,10 +776,10 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     [
       'DELETE',
       /^\/pipelines\/([^/]+)\/versions\/([^/]+)$/,
-      async (_req, _url, [pipelineId, versionId], caller) => {
-        const v = db.getVersion(versionId!);
-        if (!v || v.pipeline_id !== pipelineId) throw notFound(`pipeline version ${versionId} not found in pipeline ${pipelineId}`);
-        await canAccessPipeline(caller, pipelineOrThrow(pipelineId), 'delete', 'pipelineversions');
+      async (_req, _url, [, versionId], caller) => {
+        // KFP deletes the version named even when the path's pipeline is another one.
+        const v = versionOrThrow(versionId!);
+        await canAccessPipeline(caller, pipelineOrThrow(v.pipeline_id), 'delete', 'pipelineversions');
         db.deleteVersion(versionId!);
         return {};
       },
@@ -740,7 +793,9 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
         const b = message(await jsonBody(req), 'experiment', experimentKeys);
         const name = optString(b.display_name, 'experiment.display_name');
         if (!name) throw invalid('experiment.display_name: required');
+        checkLength('Experiment.Name', name);
         const namespace = optString(b.namespace, 'experiment.namespace') ?? '';
+        checkLength('Experiment.Namespace', namespace);
         await authorize(caller, 'experiments', 'create', namespace, name);
         const description = optString(b.description, 'experiment.description');
         return experimentToApi(db.createExperiment({ display_name: name, namespace, ...(description ? { description } : {}) }));
@@ -807,7 +862,7 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
         const source = pipelineSource(b, 'run', rc.parameters ?? {});
         if (multiUser && source.ref) await canAccessPipeline(caller, pipelineOrThrow(source.ref.pipeline_id), 'get');
         const description = optString(b.description, 'run.description');
-        const sa = optString(b.service_account, 'run.service_account') ?? (multiUser ? MultiUserRunnerServiceAccount : undefined);
+        const sa = optString(b.service_account, 'run.service_account') ?? (multiUser ? MultiUserRunnerServiceAccount : DefaultRunnerServiceAccount);
         const created = now().toISOString();
         const run: RunRecord = {
           run_id: randomUUID(),
@@ -912,7 +967,7 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
         const refBody = message(b.pipeline_version_reference, 'recurring_run.pipeline_version_reference', ['pipeline_id', 'pipeline_version_id']);
         const followsLatest = source.ref !== undefined && !refBody.pipeline_version_id && !b.pipeline_version_id;
         const description = optString(b.description, 'recurring_run.description');
-        const sa = optString(b.service_account, 'recurring_run.service_account') ?? (multiUser ? MultiUserRunnerServiceAccount : undefined);
+        const sa = optString(b.service_account, 'recurring_run.service_account') ?? (multiUser ? MultiUserRunnerServiceAccount : DefaultRunnerServiceAccount);
         const rr = db.createRecurringRun({
           display_name: displayName,
           ...(description ? { description } : {}),

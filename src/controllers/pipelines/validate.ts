@@ -37,7 +37,7 @@ const triggerStrategies = ['TRIGGER_STRATEGY_UNSPECIFIED', 'ALL_UPSTREAM_TASKS_S
  * column of a syntax error.
  */
 export function parsePipelineYaml(text: string): ParsedPipeline {
-  const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: false });
+  const docs = parseYamlDocuments(text, { prettyErrors: true, uniqueKeys: false });
   if (!Array.isArray(docs)) throw new PipelineYamlError('pipeline YAML is empty');
   const values: unknown[] = [];
   for (const [i, doc] of docs.entries()) {
@@ -55,6 +55,60 @@ export function parsePipelineYaml(text: string): ParsedPipeline {
   }
   if (values.length === 1) return splitPipelineAndPlatform(values[0]);
   return { spec: values[0], platform: values[1] };
+}
+
+/**
+ * The documents of a YAML text. A quoted scalar continued on lines at (or left of) the indent of the block it is in, as
+ * other emitters write it after a list item's `- `, is accepted as PyYAML and Go's yaml.v3 accept it: when the strict
+ * parse fails, such continuation lines are indented under their item and the text is parsed again (leading spaces of a
+ * quoted scalar's continuation lines are folded away, so the value is unchanged).
+ */
+export function parseYamlDocuments(text: string, options: Parameters<typeof parseAllDocuments>[1] = {}): ReturnType<typeof parseAllDocuments> {
+  const docs = parseAllDocuments(text, options);
+  if (!Array.isArray(docs) || !docs.some((d) => d.errors.length > 0)) return docs;
+  const fixed = indentQuotedContinuations(text);
+  if (fixed === text) return docs;
+  const again = parseAllDocuments(fixed, options);
+  return Array.isArray(again) && !again.some((d) => d.errors.length > 0) ? again : docs;
+}
+
+/** Indents the continuation lines of multi-line quoted scalars that start a block value (`- '…`, `key: "…`). */
+export function indentQuotedContinuations(text: string): string {
+  const lines = text.split('\n');
+  let open: { quote: string; indent: number } | undefined;
+  /** Scans `s` from `from` inside a scalar quoted with `quote`; the index after its closing quote, or -1. */
+  const closeAt = (s: string, from: number, quote: string): number => {
+    for (let i = from; i < s.length; i++) {
+      const c = s[i];
+      if (quote === '"' && c === '\\') {
+        i++;
+        continue;
+      }
+      if (c === quote) {
+        if (quote === "'" && s[i + 1] === "'") {
+          i++;
+          continue;
+        }
+        return i + 1;
+      }
+    }
+    return -1;
+  };
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n]!;
+    if (open) {
+      if (line.trim() === '') continue;
+      const body = line.trimStart();
+      lines[n] = `${' '.repeat(open.indent + 2)}${body}`;
+      if (closeAt(body, 0, open.quote) >= 0) open = undefined;
+      continue;
+    }
+    const m = /^(\s*)(?:- +|[^\s#'"][^#]*?: +|- +[^\s#'"][^#]*?: +)(['"])/.exec(line);
+    if (!m) continue;
+    const start = m[0].length;
+    if (closeAt(line, start, m[2]!) < 0) open = { quote: m[2]!, indent: m[1]!.length };
+  }
+  return lines.join('\n');
 }
 
 /** Unwraps `{pipeline_spec, platform_spec}` (the REST API's nesting) into its two parts; anything else is the spec. */
