@@ -3,7 +3,7 @@
 // here (the XGBoost objective in one Python worker, bench/katib/objectives.py); Optuna's in bench/katib/optuna_bench.py.
 // Writes bench/results/katib-optuna.json and bench/results/katib-optuna.md.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,6 +33,12 @@ interface Config {
   latencySizes: number[];
   latencyReps: number;
   latencyLimitSeconds: number;
+  /**
+   * Keep from the previous results file what this run does not redo: other algorithms' figures, and (when set)
+   * Optuna's quality runs, which depend on the seeds alone. For re-running one algorithm after a change.
+   */
+  merge: boolean;
+  reuseOptunaQuality: boolean;
 }
 
 function parseConfig(env: NodeJS.ProcessEnv): Config {
@@ -59,6 +65,8 @@ function parseConfig(env: NodeJS.ProcessEnv): Config {
     latencySizes: list('KATIB_BENCH_LATENCY_SIZES', ['50', '200', '500']).map(Number),
     latencyReps: int('KATIB_BENCH_LATENCY_REPS', 5),
     latencyLimitSeconds: 60,
+    merge: env.KATIB_BENCH_MERGE === '1',
+    reuseOptunaQuality: env.KATIB_BENCH_REUSE_OPTUNA_QUALITY === '1',
   };
 }
 
@@ -247,6 +255,7 @@ async function floeRun(alg: Algorithm, problem: Problem, seed: number, cfg: Conf
 
 interface LatencyCell {
   medianMs?: number;
+  cpuMedianMs?: number;
   runsMs?: number[];
   skipped?: string;
   overLimit?: string;
@@ -274,18 +283,22 @@ function floeLatency(alg: Algorithm, parameters: ParameterSpec[], history: Trial
       continue;
     }
     const times: number[] = [];
+    const cpu: number[] = [];
     let spent = 0;
     for (let rep = 0; rep < cfg.latencyReps; rep++) {
       const req = request(n, rep + 1);
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       alg.suggest(req);
       const dt = performance.now() - t0;
+      cpu.push(process.cpuUsage(c0).user / 1000);
       times.push(dt);
       spent += dt / 1000;
       if (spent > cfg.latencyLimitSeconds) break;
     }
     const med = median(times);
-    out[String(n)] = { medianMs: round3(med), runsMs: times.map(round3), ...(med > cfg.latencyLimitSeconds * 1000 ? { overLimit: `a suggestion took over ${cfg.latencyLimitSeconds} s` } : {}) };
+    // CPU time of this process (user), next to wall time: on a shared, loaded machine wall time mostly measures waiting.
+    out[String(n)] = { medianMs: round3(med), runsMs: times.map(round3), cpuMedianMs: round3(median(cpu)), ...(med > cfg.latencyLimitSeconds * 1000 ? { overLimit: `a suggestion took over ${cfg.latencyLimitSeconds} s` } : {}) };
     previous = [n, med / 1000];
     progress(`latency Floe ${alg.name} at ${n} trials: median ${med.toFixed(1)} ms of ${times.length}`);
   }
@@ -350,8 +363,8 @@ function cell(s: Summary | undefined, problem: string): string {
 function latencyText(c: LatencyCell | undefined): string {
   if (!c) return '—';
   if (c.skipped) return `skipped (${c.skipped})`;
-  const ms = c.medianMs!;
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(2)} ms`;
+  const text = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(2)} ms`);
+  return c.cpuMedianMs !== undefined ? `${text(c.medianMs!)} (CPU ${text(c.cpuMedianMs)})` : text(c.medianMs!);
 }
 
 function markdown(result: {
@@ -406,6 +419,42 @@ function markdown(result: {
   return `${lines.join('\n')}\n`;
 }
 
+// ---- earlier results -------------------------------------------------------------------------------------------
+
+interface PreviousResults {
+  versions: Record<string, string | null>;
+  parameters: { trials: number; seeds: number[]; checkpoints: number[] };
+  quality: Record<string, Record<string, PairResult>>;
+  latency: { floe: Record<string, Record<string, LatencyCell> | { skipped: string }>; optuna: Record<string, Record<string, LatencyCell>> };
+}
+
+/** Optuna's quality runs of the previous file, when it has every problem × algorithm of this run. */
+function previousOptunaQuality(previous: PreviousResults, problems: readonly Problem[], pairs: readonly { algorithm: string; sampler: string }[]): OptunaQuality | undefined {
+  const quality: OptunaQuality['quality'] = {};
+  for (const problem of problems) {
+    for (const pair of pairs) {
+      const entry = previous.quality[problem.name]?.[pair.algorithm];
+      if (!entry) return undefined;
+      (quality[problem.name] ??= {})[pair.algorithm] = { sampler: entry.sampler, runs: entry.optuna.runs };
+    }
+  }
+  const versions = Object.fromEntries(Object.entries(previous.versions).filter(([k]) => k !== 'floe'));
+  return { versions, quality };
+}
+
+/** An algorithm's medians in the previous file: latency per size, and best value per problem and checkpoint. */
+function previousFigures(previous: PreviousResults, algorithm: string): Record<string, unknown> {
+  const lat = previous.latency.floe[algorithm];
+  const latency = lat && !('skipped' in lat && typeof lat.skipped === 'string') ? Object.fromEntries(Object.entries(lat as Record<string, LatencyCell>).map(([n, c]) => [n, c.medianMs ?? null])) : null;
+  const quality = Object.fromEntries(
+    Object.entries(previous.quality).map(([problem, byAlgorithm]) => {
+      const f = byAlgorithm[algorithm]?.floe;
+      return [problem, f && 'summary' in f ? Object.fromEntries(Object.entries(f.summary).map(([c, sm]) => [c, sm.median])) : null];
+    }),
+  );
+  return { latencyMedianMs: latency, qualityMedian: quality };
+}
+
 // ---- main -----------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -449,7 +498,16 @@ async function main(): Promise<void> {
 
     // 1. Quality. Optuna's runs go in their own process while Floe's run here: the values do not depend on timing.
     const t0 = performance.now();
-    const optunaQuality = runOptuna<OptunaQuality>(cfg, {
+    const resultsFile = join(root, 'bench', 'results', 'katib-optuna.json');
+    const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as PreviousResults) : undefined;
+    const comparable =
+      previous !== undefined &&
+      previous.parameters.trials === cfg.trials &&
+      JSON.stringify(previous.parameters.seeds) === JSON.stringify(cfg.seeds) &&
+      JSON.stringify(previous.parameters.checkpoints) === JSON.stringify(cfg.checkpoints);
+    const reused = cfg.reuseOptunaQuality && comparable ? previousOptunaQuality(previous, problems, pairs) : undefined;
+    if (cfg.reuseOptunaQuality && !reused) progress('KATIB_BENCH_REUSE_OPTUNA_QUALITY: the previous results do not cover this run; running Optuna\'s side');
+    const optunaQuality = reused ? Promise.resolve(reused) : runOptuna<OptunaQuality>(cfg, {
       mode: 'quality',
       algorithms: pairs.map((p) => p.algorithm),
       seeds: cfg.seeds,
@@ -525,11 +583,33 @@ async function main(): Promise<void> {
     }
 
     const versions = { floe: commit ?? null, ...oq.versions };
+    // What an earlier run measured for the algorithms this run redid (before/after), and the others carried over.
+    const before: Record<string, unknown> = {};
+    const carried: string[] = [];
+    if (previous && comparable) {
+      for (const pair of pairs) before[pair.algorithm] = previousFigures(previous, pair.algorithm);
+      if (cfg.merge) {
+        for (const [problem, byAlgorithm] of Object.entries(previous.quality)) {
+          if (!quality[problem]) continue;
+          for (const [algorithm, entry] of Object.entries(byAlgorithm)) {
+            if (quality[problem][algorithm]) continue;
+            quality[problem][algorithm] = entry;
+            if (!carried.includes(algorithm)) carried.push(algorithm);
+          }
+        }
+        // In the usual order, as a full run writes them.
+        for (const [problem, byAlgorithm] of Object.entries(quality)) {
+          quality[problem] = Object.fromEntries(PAIRS.flatMap((p) => (byAlgorithm[p.algorithm] ? [[p.algorithm, byAlgorithm[p.algorithm]!]] : [])));
+        }
+        for (const [algorithm, cells] of Object.entries(previous.latency.floe)) floeLat[algorithm] ??= cells;
+        for (const [algorithm, cells] of Object.entries(previous.latency.optuna)) if (optunaLat && !optunaLat.latency[algorithm]) optunaLat.latency[algorithm] = { sampler: '', sizes: cells };
+      }
+    }
     const result = {
       machine,
       versions,
-      parameters: cfg,
-      floeAlgorithms: pairs.filter((p) => p.algorithm in algorithms).map((p) => p.algorithm),
+      parameters: carried.length > 0 ? { ...cfg, algorithms: PAIRS.map((p) => p.algorithm).filter((a) => cfg.algorithms.includes(a) || carried.includes(a)) } : cfg,
+      floeAlgorithms: PAIRS.map((p) => p.algorithm).filter((a) => a in algorithms && (cfg.algorithms.includes(a) || carried.includes(a))),
       missingFromFloe: missing,
       problems: problems.map((p) => ({ name: p.name, title: p.title, parameters: p.parameters, ...(p.knownMinimum !== undefined ? { knownMinimum: p.knownMinimum } : {}) })),
       quality,
@@ -544,7 +624,11 @@ async function main(): Promise<void> {
         'Branin and Hartmann6 are evaluated in TypeScript for Floe and in Python for Optuna (checked equal at 20 random points a run); the XGBoost objective runs in bench/katib/objectives.py for both.',
         'Latency: one suggestion on a fresh state holding the first N trials of one history of random Hartmann6 points (Optuna: study.add_trials, then timed study.ask() and suggest_float calls; Floe: algorithm.suggest). One warm-up call untimed. Repetitions stop once they take over 60 s together; a size is skipped when cubic growth from the previous size predicts over 300 s.',
         'Quality-phase seconds per run are wall time while the other side ran concurrently on the same two cores.',
+        'Latency cells carry cpuMedianMs (Floe: user CPU time of the process) beside the wall-time medianMs.',
+        ...(reused ? ['Optuna\'s quality runs are the previous results file\'s (same seeds and budgets; they depend on nothing else).'] : []),
+        ...(carried.length > 0 ? [`Carried over unchanged from the previous results file (Floe ${String(previous?.versions.floe)}): ${carried.join(', ')}.`] : []),
       ],
+      ...(Object.keys(before).length > 0 ? { previousRun: { floe: previous?.versions.floe ?? null, figures: before } } : {}),
     };
     const dir = join(root, 'bench', 'results');
     mkdirSync(dir, { recursive: true });

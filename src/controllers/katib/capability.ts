@@ -4,6 +4,7 @@ import type { Capability } from '../../controller/index.js';
 import { SuggestionRunner } from './algorithms/runner.js';
 import { katibCrds } from './crds.js';
 import { ObservationDb } from './db.js';
+import { installTrialTemplates } from './trial-templates.js';
 import { addKatibControllers, admitKatib, KatibGroup, katibKinds, observationLogRoute } from './index.js';
 
 /** Where Push trials report: `<url>/katib/v1beta1/namespaces/NS/trials/TRIAL/observationlog`. */
@@ -18,7 +19,10 @@ export const katibCapability: Capability = {
   admission: [{ handles: (type) => type.group === KatibGroup && katibKinds.includes(type.kind), admit: admitKatib }],
   // StdOut reads trial Pods' logs; File and TensorFlowEvent read their metrics volume on this machine.
   needs: ['podLogs', 'volumeDirs'],
-  start(ctx) {
+  async start(ctx) {
+    // Katib's standard trial templates (kubeflow/trial-templates), as its manifests install them.
+    // On a cluster whose RBAC keeps the controller out of `kubeflow`, Katib still runs; the templates are missing.
+    await installTrialTemplates(ctx.client).catch((err: unknown) => ctx.logger.warn({ err }, 'cannot install the kubeflow/trial-templates ConfigMap'));
     // Katib's DB manager: observation logs in their own SQLite file.
     const db = new ObservationDb(join(ctx.dataDir, 'katib.db'));
     const runner = new SuggestionRunner();
@@ -32,7 +36,7 @@ export const katibCapability: Capability = {
       ...(node ? { pods: { log: (namespace, pod, container) => node.podLog(namespace, pod, container), ...(node.volumeDir ? { volumeDir: node.volumeDir.bind(node) } : {}) } } : {}),
     });
     const route = observationLogRoute(db);
-    return Promise.resolve({
+    return {
       routes: [
         {
           prefix: KatibPrefix,
@@ -52,6 +56,6 @@ export const katibCapability: Capability = {
         await runner.stop();
         db.close();
       },
-    });
+    };
   },
 };

@@ -156,6 +156,7 @@ export class ExperimentReconciler implements Reconciler {
       await this.fail(ctx, experiment, `cannot render the trial template: ${(err as Error).message}`, now);
       throw new TerminalError((err as Error).message, { reason: 'InvalidTrialTemplate' });
     }
+    await this.ensureServed(ctx, experiment, runSpec, now);
     defaultTrialConditions(template, runSpec.kind);
     const trial: Trial = {
       apiVersion: TrialRef.apiVersion,
@@ -186,6 +187,26 @@ export class ExperimentReconciler implements Reconciler {
     } catch (err) {
       if (!(err instanceof FloeError && err.reason === 'AlreadyExists')) throw err;
     }
+  }
+
+  /**
+   * A trial whose kind the API does not serve (an Argo Workflow or Tekton PipelineRun without its CRD, a CRD never
+   * installed) could never start: the experiment fails at once with a condition naming the kind, instead of stalling.
+   */
+  private async ensureServed(ctx: ReconcileContext, experiment: Experiment, runSpec: KubeObject, now: number): Promise<void> {
+    const ref = { apiVersion: runSpec.apiVersion ?? '', kind: runSpec.kind ?? '' };
+    try {
+      await ctx.client.list(ref, { namespace: experiment.metadata.namespace ?? '', limit: 1 });
+      return;
+    } catch (err) {
+      if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
+    }
+    const [group, version] = ref.apiVersion.includes('/') ? ref.apiVersion.split('/') : ['', ref.apiVersion];
+    const gvk = [ref.kind, version, group].filter(Boolean).join('.');
+    const message = `Experiment has failed because its trial kind ${gvk} is not served: no CustomResourceDefinition declares ${ref.kind} in ${ref.apiVersion}, so its trials cannot run (install the CRD and its controller, then create the experiment again)`;
+    ctx.recorder.event(experiment, 'Warning', 'TrialKindNotServed', message);
+    await this.fail(ctx, experiment, message, now);
+    throw new TerminalError(message, { reason: 'TrialKindNotServed' });
   }
 
   private async templateFromConfigMap(ctx: ReconcileContext, experiment: Experiment): Promise<KubeObject> {

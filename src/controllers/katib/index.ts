@@ -50,8 +50,13 @@ export function addKatibControllers(manager: Manager, options: KatibControllerOp
     const name = o.metadata.labels?.[Labels.experiment];
     return name ? [{ namespace: o.metadata.namespace ?? '', name }] : [];
   };
+  // A claim's host folder, as the local runtime mounts it for any Pod of the namespace.
+  const volumeDir = options.pods?.volumeDir?.bind(options.pods);
+  const claimDir = volumeDir
+    ? (namespace: string, claim: string): string | undefined => volumeDir({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace, name: 'katib-suggestion', uid: '' }, spec: { containers: [], volumes: [{ name: 'claim', persistentVolumeClaim: { claimName: claim } }] } }, 'claim')
+    : undefined;
   const experiments = manager.controller('experiment-controller').for(ExperimentRef).owns(TrialRef).owns(SuggestionRef).withConcurrency(2).complete(new ExperimentReconciler(clock));
-  const suggestions = manager.controller('suggestion-controller').for(SuggestionRef).watches(TrialRef, byExperiment).withConcurrency(2).complete(new SuggestionReconciler({ db: options.db, ...clock, ...(options.runner ? { runner: options.runner } : {}) }));
+  const suggestions = manager.controller('suggestion-controller').for(SuggestionRef).watches(TrialRef, byExperiment).withConcurrency(2).complete(new SuggestionReconciler({ db: options.db, ...clock, ...(options.runner ? { runner: options.runner } : {}), ...(claimDir ? { claimDir } : {}) }));
   let trials = manager.controller('trial-controller').for(TrialRef);
   const byTrial = (o: KubeObject): { namespace: string; name: string }[] => {
     const name = o.metadata.labels?.[Labels.trial];

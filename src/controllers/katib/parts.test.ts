@@ -134,10 +134,15 @@ describe('defaults and validation', () => {
     const old = defaultExperiment(exp({ maxTrialCount: 5 }));
     assert.deepEqual(validateExperiment(defaultExperiment(exp({ maxTrialCount: 8 })), old), []);
     assert.deepEqual(validateExperiment(defaultExperiment(exp({ maxTrialCount: 5, algorithm: { algorithmName: 'grid' } })), old).map((e) => e.field).at(-1), 'spec');
-    const finished = { ...old, status: { conditions: [{ type: 'Succeeded', status: 'True' as const }] } };
-    assert.deepEqual(validateExperiment(defaultExperiment(exp({ maxTrialCount: 8 })), finished).map((e) => e.field), ['spec.maxTrialCount'], 'resumePolicy Never: no restart');
+    const finished = { ...old, status: { conditions: [{ type: 'Succeeded', status: 'True' as const, reason: 'ExperimentMaxTrialsReached' }] } };
+    // Katib names resumePolicy: any change to a finished, non-restartable experiment is refused.
+    assert.deepEqual(validateExperiment(defaultExperiment(exp({ maxTrialCount: 8 })), finished).map((e) => e.field), ['spec.resumePolicy'], 'resumePolicy Never: no restart');
+    assert.deepEqual(validateExperiment(defaultExperiment(exp({ maxTrialCount: 5 })), finished), [], 'an unchanged spec passes');
     const longRunning = defaultExperiment(exp({ maxTrialCount: 5, resumePolicy: 'LongRunning' }));
     assert.deepEqual(validateExperiment(defaultExperiment(exp({ maxTrialCount: 8, resumePolicy: 'LongRunning' })), { ...longRunning, status: finished.status }), []);
+    // The budget must exceed the trials already made.
+    const withTrials = { ...longRunning, status: { ...finished.status, trials: 5 } };
+    assert.deepEqual(validateExperiment(defaultExperiment(exp({ maxTrialCount: 4, resumePolicy: 'LongRunning' })), withTrials).map((e) => e.field), ['spec.maxTrialCount']);
   });
 });
 

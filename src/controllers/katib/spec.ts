@@ -94,7 +94,8 @@ function validateParameters(parameters: ParameterSpec[] | undefined, errors: Fie
           else if (!isNum(v)) errors.push(fieldErrors.invalid(`${path}.feasibleSpace.${bound}`, v, 'must be a number'));
           else if (p.parameterType === 'int' && !Number.isInteger(Number(v))) errors.push(fieldErrors.invalid(`${path}.feasibleSpace.${bound}`, v, 'must be an integer'));
         }
-        if (isNum(fs.min) && isNum(fs.max) && Number(fs.min) >= Number(fs.max)) errors.push(fieldErrors.invalid(`${path}.feasibleSpace.max`, fs.max, `must be greater than min (${fs.min})`));
+        // min == max is one value (Katib's hyperband example pins num-epochs so); min > max is an empty space.
+        if (isNum(fs.min) && isNum(fs.max) && Number(fs.min) > Number(fs.max)) errors.push(fieldErrors.invalid(`${path}.feasibleSpace.max`, fs.max, `must not be less than min (${fs.min})`));
         if (fs.step !== undefined && fs.step !== '' && !(isNum(fs.step) && Number(fs.step) > 0)) errors.push(fieldErrors.invalid(`${path}.feasibleSpace.step`, fs.step, 'must be a positive number'));
         if (fs.list !== undefined && fs.list.length > 0) errors.push(fieldErrors.invalid(`${path}.feasibleSpace.list`, fs.list, `a ${p.parameterType} parameter takes min and max, not a list`));
         const dist = fs.distribution ?? 'uniform';
@@ -143,8 +144,10 @@ function validateCollector(mc: MetricsCollectorSpec | undefined, errors: FieldEr
       errors.push(fieldErrors.invalid(field, format, `not a valid regular expression: ${compiled.error}`));
       return;
     }
+    // Katib takes the first two groups as name and value and ignores the rest, so nested value groups such as
+    // `((-?\d+)(\.\d+)?)` are fine; fewer than two cannot name a metric.
     const groups = (compiled.matchAll('')[0]?.length ?? 1) - 1;
-    if (groups !== 2) errors.push(fieldErrors.invalid(field, format, `must have exactly 2 capture groups (name, value), has ${groups}`));
+    if (groups < 2) errors.push(fieldErrors.invalid(field, format, `two top subexpressions are required: at least 2 capture groups (the first is the metric name, the second its value), has ${groups}`));
   });
 }
 
@@ -234,14 +237,57 @@ export function validateExperiment(experiment: Experiment, old?: Experiment): Fi
   if (spec.earlyStopping) errors.push(...validateEarlyStopping(spec.earlyStopping.algorithmName, settingsMap(spec.earlyStopping.algorithmSettings), 'spec.earlyStopping'));
   validateCollector(spec.metricsCollectorSpec, errors);
   validateTemplate(spec, errors);
-  if (old) {
-    const finished = old.status?.conditions?.some((c) => (c.type === 'Succeeded' || c.type === 'Failed') && c.status === 'True');
-    if (finished && (old.spec?.resumePolicy ?? 'Never') === 'Never' && spec.maxTrialCount !== old.spec?.maxTrialCount) {
-      errors.push(fieldErrors.forbidden('spec.maxTrialCount', 'the experiment has finished and its resumePolicy is Never, so it cannot be restarted'));
-    }
-    // Like Katib: only the trial budget can change once an experiment exists (that is how it is restarted).
-    const frozen = (s: ExperimentSpec): string => JSON.stringify({ ...s, maxTrialCount: 0, parallelTrialCount: 0, maxFailedTrialCount: 0 });
-    if (frozen(spec) !== frozen(old.spec ?? {})) errors.push(fieldErrors.forbidden('spec', 'only maxTrialCount, parallelTrialCount and maxFailedTrialCount may change'));
+  if (old) errors.push(...validateUpdate(spec, old));
+  return errors;
+}
+
+/**
+ * Deep equality of decoded JSON, as Go's equality.Semantic.DeepEqual sees two decoded specs: object keys in any order,
+ * a key whose value is undefined the same as a missing key.
+ */
+export function semanticEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => semanticEqual(v, b[i]));
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
+  for (const k of keys) if (!semanticEqual(ra[k], rb[k])) return false;
+  return true;
+}
+
+const isCompleted = (e: Experiment): boolean => (e.status?.conditions ?? []).some((c) => (c.type === 'Succeeded' || c.type === 'Failed') && c.status === 'True');
+
+/** Katib: a completed experiment restarts only when it reached maxTrialCount and its resumePolicy is LongRunning or FromVolume. */
+function restartable(e: Experiment): boolean {
+  const succeeded = e.status?.conditions?.find((c) => c.type === 'Succeeded' && c.status === 'True');
+  return succeeded?.reason === 'ExperimentMaxTrialsReached' && (e.spec?.resumePolicy === 'LongRunning' || e.spec?.resumePolicy === 'FromVolume');
+}
+
+/**
+ * Katib's update rules: only the trial budget may change (that is how an experiment is restarted), compared
+ * semantically, so `kubectl get -o yaml | kubectl replace` of an unchanged spec passes whatever order its keys come in.
+ */
+function validateUpdate(spec: ExperimentSpec, old: Experiment): FieldError[] {
+  const errors: FieldError[] = [];
+  const before = old.spec ?? {};
+  if (semanticEqual(spec, before)) return errors;
+  if (isCompleted(old) && !restartable(old)) {
+    errors.push(
+      fieldErrors.invalid(
+        'spec.resumePolicy',
+        spec.resumePolicy,
+        'Experiment can be restarted if it is in succeeded state by reaching max trials and spec.resumePolicy = LongRunning or spec.resumePolicy = FromVolume, when experiment is completed',
+      ),
+    );
+  }
+  const trials = old.status?.trials ?? 0;
+  if (spec.maxTrialCount !== undefined && spec.maxTrialCount <= trials) errors.push(fieldErrors.invalid('spec.maxTrialCount', spec.maxTrialCount, 'must be greater than status.trials count'));
+  const budget = { maxTrialCount: undefined, parallelTrialCount: undefined, maxFailedTrialCount: undefined };
+  if (!semanticEqual({ ...spec, ...budget }, { ...before, ...budget })) {
+    errors.push(fieldErrors.forbidden('spec', 'only spec.parallelTrialCount, spec.maxTrialCount and spec.maxFailedTrialCount are editable'));
   }
   return errors;
 }

@@ -2,11 +2,10 @@
 // experiment's algorithm in-process over the trials so far and appends the new assignments, named, with the current
 // early-stopping rules. Katib runs one suggestion Deployment per experiment and calls it over gRPC; the contract
 // (requests, suggestions, stored algorithmSettings) is the same.
-import { cpSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { FloeError } from '../../api/errors.js';
 import { kubeTime, realClock, type Clock, type ReconcileContext, type Reconciler, type Request } from '../../controller/index.js';
-import { algorithms, PbtLabels } from './algorithms/index.js';
+import { algorithms } from './algorithms/index.js';
+import { claimName, desiredClaim, prepareFolders, trialDirOf } from './checkpoints.js';
 import { mixSeed } from './algorithms/rng.js';
 import type { SuggestionRunner } from './algorithms/runner.js';
 import type { TrialRecord } from './algorithms/types.js';
@@ -29,12 +28,17 @@ export class SuggestionReconciler implements Reconciler {
   private readonly db: ObservationDb;
   private readonly clock: Clock;
   private readonly runner: SuggestionRunner | undefined;
+  private readonly claimDir: ((namespace: string, claim: string) => string | undefined) | undefined;
 
-  /** With a runner, algorithms run on its worker thread; without, inline. */
-  constructor(options: { db: ObservationDb; clock?: Clock; runner?: SuggestionRunner }) {
+  /**
+   * With a runner, algorithms run on its worker thread; without, inline. `claimDir` is the host folder of a claim (the
+   * local runtime's), where pbt prepares each trial's checkpoint folder.
+   */
+  constructor(options: { db: ObservationDb; clock?: Clock; runner?: SuggestionRunner; claimDir?: (namespace: string, claim: string) => string | undefined }) {
     this.db = options.db;
     this.clock = options.clock ?? realClock();
     this.runner = options.runner;
+    this.claimDir = options.claimDir;
   }
 
   async reconcile(ctx: ReconcileContext, request: Request): Promise<void> {
@@ -88,7 +92,11 @@ export class SuggestionReconciler implements Reconciler {
         ...(rules.length > 0 ? { earlyStoppingRules: rules } : {}),
         ...(s.labels ? { labels: s.labels } : {}),
       }));
-      if (experiment.spec.algorithm?.algorithmName === 'pbt') copyCheckpoints(settings['suggestion_trial_dir'] ?? '', added);
+      if (trialDirOf(suggestion) && added.length > 0) {
+        await this.ensureClaim(ctx, suggestion);
+        const dir = this.claimDir?.(suggestion.metadata.namespace ?? '', claimName(suggestion));
+        if (dir) prepareFolders(dir, experiment, added);
+      }
       items.push(...added);
       status.suggestionCount = items.length;
       if (out.settings) status.algorithmSettings = Object.entries({ ...settingsMap(status.algorithmSettings), ...out.settings }).map(([name, value]) => ({ name, value }));
@@ -103,24 +111,26 @@ export class SuggestionReconciler implements Reconciler {
     if (JSON.stringify(status) !== before) await ctx.client.updateStatus<Suggestion>({ ...suggestion, status });
   }
 
+  /**
+   * The claim holding the trials' checkpoint folders (Katib's suggestion PVC), owned by the Suggestion. A controller
+   * not allowed to create claims (a cluster role without them) runs pbt without checkpoint folders: trials mount a
+   * claim only when it exists.
+   */
+  private async ensureClaim(ctx: ReconcileContext, suggestion: Suggestion): Promise<void> {
+    try {
+      await ctx.client.create(desiredClaim(suggestion));
+    } catch (err) {
+      if (err instanceof FloeError && err.reason === 'Forbidden') {
+        ctx.recorder.event(suggestion, 'Warning', 'CheckpointClaimForbidden', `cannot create PersistentVolumeClaim ${claimName(suggestion)}: ${err.message}; trials run without checkpoint folders`);
+        return;
+      }
+      if (!(err instanceof FloeError && err.reason === 'AlreadyExists')) throw err;
+    }
+  }
+
   private stoppingRules(experiment: Experiment, records: TrialRecord[]): ReturnType<typeof medianStopRules> {
     const metric = experiment.spec.objective?.objectiveMetricName ?? '';
     const succeeded = records.filter((r) => r.state === 'Succeeded').map((r) => this.db.get(experiment.metadata.namespace ?? '', r.name, { metricName: metric }).map((l) => l.value));
     return medianStopRules({ objective: experiment.spec.objective?.type ?? 'minimize', metricName: metric, settings: settingsMap(experiment.spec.earlyStopping?.algorithmSettings), succeeded });
   }
-}
-
-/** pbt: a new member starts from its parent's checkpoint folder (`<suggestion_trial_dir>/<trial>`). */
-function copyCheckpoints(dir: string, added: SuggestionItem[]): void {
-  if (!dir) return;
-  for (const item of added) {
-    const parent = item.labels?.[PbtLabels.parent];
-    // Both are trial names (one path segment); a label value with "/" or ".." must not copy folders from elsewhere.
-    if (!parent || !isTrialName(parent) || !isTrialName(item.name)) continue;
-    if (existsSync(join(dir, parent))) cpSync(join(dir, parent), join(dir, item.name), { recursive: true });
-  }
-}
-
-function isTrialName(name: string): boolean {
-  return /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) && !name.includes('..');
 }

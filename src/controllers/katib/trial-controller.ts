@@ -14,7 +14,11 @@ import { holds } from '../../api/gjson.js';
 import { parseJsonLines, parseText, summarize, type MetricLog } from './metrics.js';
 import { isFinished, isTrue, mark } from './status.js';
 import { readEventDir } from './tfevents.js';
-import { Labels, TrialRef, type Trial } from './types.js';
+import { Labels, SuggestionRef, TrialRef, type Suggestion, type Trial } from './types.js';
+import { PbtLabels } from './algorithms/index.js';
+import { ClaimRef, claimName, mountCheckpoint, trialDirOf, trialFolder } from './checkpoints.js';
+
+type CheckpointMount = { claim: string; mountPath: string; subPath: string };
 
 /** Where a trial's Pods can be read from: their logs, and (on the local runtime) their volumes' host folders. */
 export interface TrialPods {
@@ -107,7 +111,7 @@ export class TrialReconciler implements Reconciler {
         await write();
         return;
       }
-      await ctx.client.create(this.prepareRun(trial));
+      await ctx.client.create(this.prepareRun(trial, await this.checkpointMount(ctx, trial)));
       status.startTime ??= kubeTime(now);
       mark(conditions, 'Created', 'True', 'TrialCreated', 'Trial is created', now);
       ctx.recorder.event(trial, 'Normal', 'JobCreated', `${run.kind} ${name} created`);
@@ -154,8 +158,34 @@ export class TrialReconciler implements Reconciler {
     if ((trial.spec.earlyStoppingRules ?? []).length > 0) return { requeueAfterMs: this.options.pollMs ?? 1000 };
   }
 
+  /**
+   * pbt trials (those the suggestion labelled with a generation) whose algorithm names `suggestion_trial_dir`: the
+   * suggestion's claim, mounted there with the trial's own folder as subPath (Katib's Pod webhook does the same).
+   */
+  private async checkpointMount(ctx: ReconcileContext, trial: Trial): Promise<CheckpointMount | undefined> {
+    const experiment = trial.metadata.labels?.[Labels.experiment];
+    if (!experiment || trial.metadata.labels?.[PbtLabels.generation] === undefined) return undefined;
+    let suggestion: Suggestion;
+    try {
+      suggestion = await ctx.client.get<Suggestion>(SuggestionRef, experiment, trial.metadata.namespace);
+    } catch (err) {
+      if (err instanceof FloeError && err.reason === 'NotFound') return undefined;
+      throw err;
+    }
+    const mountPath = trialDirOf(suggestion);
+    if (!mountPath) return undefined;
+    try {
+      await ctx.client.get(ClaimRef, claimName(suggestion), trial.metadata.namespace);
+    } catch (err) {
+      // No claim (the controller may not create claims on this cluster): the trial runs without a checkpoint folder.
+      if (err instanceof FloeError && (err.reason === 'NotFound' || err.reason === 'Forbidden')) return undefined;
+      throw err;
+    }
+    return { claim: claimName(suggestion), mountPath, subPath: trialFolder(experiment, trial.metadata.name ?? '') };
+  }
+
   /** The run object with the trial's labels, KATIB_TRIAL_NAME and what its collector needs, owned by the trial. */
-  prepareRun(trial: Trial): KubeObject {
+  prepareRun(trial: Trial, checkpoint?: CheckpointMount): KubeObject {
     const run = structuredClone(trial.spec.runSpec!);
     const name = trial.metadata.name ?? '';
     const labels = { [Labels.trial]: name, ...(trial.metadata.labels?.[Labels.experiment] ? { [Labels.experiment]: trial.metadata.labels[Labels.experiment] } : {}) };
@@ -184,6 +214,7 @@ export class TrialReconciler implements Reconciler {
         }
       }
       primary.env = env;
+      if (checkpoint) mountCheckpoint(spec, trial.spec.primaryContainerName ?? '', checkpoint);
       if (mountPath) {
         spec.volumes = [...(spec.volumes ?? []).filter((v) => v.name !== MetricsVolume), { name: MetricsVolume, emptyDir: {} }];
         primary.volumeMounts = [...(primary.volumeMounts ?? []).filter((m) => m.name !== MetricsVolume), { name: MetricsVolume, mountPath }];

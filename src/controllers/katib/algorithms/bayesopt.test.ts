@@ -47,6 +47,17 @@ describe('GaussianProcess', () => {
     assert.ok(gp.params.noise < 1e-3, `noise ${gp.params.noise}`);
   });
 
+  test('a warm fit from the last kernel (θ) lands on the same kernel as a cold fit', () => {
+    const xs = points(40, 3, 4);
+    const y = xs.map((x) => Math.sin(5 * x[0]!) + x[1]! * x[2]!);
+    const cold = GaussianProcess.fit({ x: xs, y, categorical: [false, false, false], rng: new Rng(4) });
+    assert.equal(cold.theta.length, 5);
+    const warm = GaussianProcess.fit({ x: xs, y, categorical: [false, false, false], rng: new Rng(5), warm: cold.theta });
+    cold.params.lengthScales.forEach((l, j) => assert.ok(Math.abs(Math.log(warm.params.lengthScales[j]!) - Math.log(l)) < 0.2, `length scale ${j}: ${warm.params.lengthScales[j]} vs ${l}`));
+    const probe = [0.3, 0.6, 0.2];
+    assert.ok(Math.abs(warm.predict(probe).mean - cold.predict(probe).mean) < 0.05);
+  });
+
   test('gradients of the marginal likelihood and of the posterior match finite differences', () => {
     const xs = points(15, 3, 3).map((x) => [x[0]!, x[1]!, (Math.floor(x[2]! * 3) + 0.5) / 3]);
     const y = Float64Array.from(xs, (x) => f(x) + (x[2]! > 0.5 ? 1 : 0));
@@ -99,6 +110,23 @@ describe('bayesianoptimization', () => {
     const space = new SearchSpace(braninSpace);
     const u = s.map((x) => space.encode(x.assignments)!);
     for (let j = 0; j < 2; j++) assert.deepEqual(u.map((x) => Math.floor(x[j]! * 10)).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test('keeps the fitted kernel in its settings, and the next call starts from it', () => {
+    const parameters = braninSpace;
+    const trials: TrialRecord[] = Array.from({ length: 15 }, (_, i) => {
+      const assignments: Assignment[] = [
+        { name: 'x1', value: String(-5 + i) },
+        { name: 'x2', value: String((i * 7) % 15) },
+      ];
+      return { name: `t${i}`, assignments, state: 'Succeeded' as const, value: branin(assignments) };
+    });
+    const first = bayesianoptimization.suggest(input(parameters, trials, { settings: { random_state: '3' } }));
+    const theta = first.settings?.['gp_log_hyperparameters'];
+    assert.ok(theta && theta.split(',').length === 4 && theta.split(',').every((v) => Number.isFinite(Number(v))), String(theta));
+    const next = bayesianoptimization.suggest(input(parameters, trials, { settings: { random_state: '3', gp_log_hyperparameters: theta } }));
+    assert.equal(next.suggestions.length, 1);
+    assert.ok(next.settings?.['gp_log_hyperparameters']);
   });
 
   test('is deterministic under random_state, and random_state matters', () => {

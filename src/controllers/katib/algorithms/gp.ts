@@ -1,7 +1,7 @@
 // A Gaussian-process regressor on the unit cube for Bayesian optimisation: Matern 5/2 ARD kernel (a Hamming distance on
 // categorical coordinates, as Optuna's GPSampler), standardised targets, and kernel hyperparameters fitted by maximising
 // the log marginal likelihood plus mild priors with a box-bounded L-BFGS in log space, from a few starts.
-import { cholesky, inverseFromCholesky, solveLower, solveUpperT, type Square } from './linalg.js';
+import { choleskyLower, cholesky, inverseLowerInto, solveLower, solveUpperT, type Square } from './linalg.js';
 import type { Rng } from './rng.js';
 
 const SQRT5 = Math.sqrt(5);
@@ -13,6 +13,12 @@ function matern(r2: number): { m: number; dm: number } {
   const r = Math.sqrt(r2);
   const e = Math.exp(-SQRT5 * r);
   return { m: (1 + SQRT5 * r + (5 / 3) * r2) * e, dm: -(5 / 6) * (1 + SQRT5 * r) * e };
+}
+
+/** Matern 5/2 alone (no derivative, no allocation), for the kernel matrix and predictions. */
+function maternValue(r2: number): number {
+  const r = Math.sqrt(r2);
+  return (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
 }
 
 /** Per-dimension distance term: squared difference, or 1 for different categories. */
@@ -52,6 +58,11 @@ export interface FitOptions {
   fitCap?: number;
   /** Random starts in addition to the two fixed ones. */
   randomStarts?: number;
+  /**
+   * θ of an earlier fit to (mostly) the same data: the fit starts there alone, which converges in a few steps, instead
+   * of screening the fixed and random starts. Ignored unless it has d + 2 finite values.
+   */
+  warm?: readonly number[];
 }
 
 /** Log prior of the (log) hyperparameters and its gradient: Optuna's GPSampler priors, mild enough for the data to win. */
@@ -75,62 +86,113 @@ function logPrior(theta: Float64Array, d: number, grad: Float64Array): number {
 
 /**
  * The negative log marginal likelihood (plus negative log prior) of standardised targets and its gradient in
- * θ = (log ℓ₁…log ℓ_d, log signal, log noise). `dist[j]` holds the per-dimension distance terms (n×n).
+ * θ = (log ℓ₁…log ℓ_d, log signal, log noise), for one data set: the fit evaluates it a hundred times or so, so its
+ * n×n buffers are allocated once and only lower triangles are computed (every matrix here is symmetric).
  */
-export function negLogPosterior(theta: Float64Array, dist: Float64Array[], y: Float64Array, grad: Float64Array): number {
-  const n = y.length;
-  const d = dist.length;
-  const w = Array.from({ length: d }, (_, j) => Math.exp(-2 * theta[j]!));
-  const s = Math.exp(theta[d]!);
-  const noise = Math.exp(theta[d + 1]!) + MIN_NOISE;
-  const k = new Float64Array(n * n);
-  const dm = new Float64Array(n * n);
-  for (let a = 0; a < n; a++) {
-    for (let b = 0; b <= a; b++) {
-      const idx = a * n + b;
-      let r2 = 0;
-      for (let j = 0; j < d; j++) r2 += w[j]! * dist[j]![idx]!;
-      const mt = matern(r2);
-      k[idx] = s * mt.m;
-      k[b * n + a] = s * mt.m;
-      dm[idx] = s * mt.dm;
-      dm[b * n + a] = s * mt.dm;
-    }
+export class Posterior {
+  private readonly n: number;
+  private readonly d: number;
+  private readonly dist: Float64Array[];
+  private readonly y: Float64Array;
+  private readonly kf: Float64Array;
+  private readonly dm: Float64Array;
+  private readonly l: Float64Array;
+  private readonly inv: Float64Array;
+  private readonly kinv: Float64Array;
+  private readonly alpha: Float64Array;
+  private readonly w: Float64Array;
+  private readonly acc: Float64Array;
+  private readonly pg: Float64Array;
+
+  /** `dist[j]` holds the per-dimension distance terms (n×n, lower triangle read). */
+  constructor(dist: Float64Array[], y: Float64Array) {
+    const n = y.length;
+    this.n = n;
+    this.d = dist.length;
+    this.dist = dist;
+    this.y = y;
+    this.kf = new Float64Array(n * n);
+    this.dm = new Float64Array(n * n);
+    this.l = new Float64Array(n * n);
+    this.inv = new Float64Array(n * n);
+    this.kinv = new Float64Array(n * n);
+    this.alpha = new Float64Array(n);
+    this.w = new Float64Array(this.d);
+    this.acc = new Float64Array(this.d);
+    this.pg = new Float64Array(this.d + 2);
   }
-  const kf = Float64Array.from(k); // noise-free kernel, for ∂K/∂log s
-  for (let a = 0; a < n; a++) k[a * n + a]! += noise;
-  const l = cholesky({ n, a: k }, 1e-10, 3);
-  if (!l) return Infinity;
-  const alpha = solveUpperT(l, solveLower(l, Float64Array.from(y)));
-  let nll = 0;
-  for (let a = 0; a < n; a++) nll += 0.5 * y[a]! * alpha[a]! + Math.log(l.a[a * n + a]!);
-  nll += 0.5 * n * Math.log(2 * Math.PI);
-  // ∂LML/∂θ = ½ tr((ααᵀ − K⁻¹) ∂K/∂θ); W = ααᵀ − K⁻¹.
-  const kinv = inverseFromCholesky(l).a;
-  const wm = new Float64Array(n * n);
-  let gs = 0;
-  let gn = 0;
-  for (let a = 0; a < n; a++) {
-    for (let b = 0; b < n; b++) {
-      const idx = a * n + b;
-      const v = alpha[a]! * alpha[b]! - kinv[idx]!;
-      wm[idx] = v * dm[idx]!;
-      gs += v * kf[idx]!;
+
+  /** The value at θ, and its gradient into `grad` when given (without one, no K⁻¹ is formed: a third of the cost). */
+  value(theta: Float64Array, grad?: Float64Array): number {
+    const { n, d, dist, y, kf, dm, l, w, acc } = this;
+    for (let j = 0; j < d; j++) w[j] = Math.exp(-2 * theta[j]!);
+    const s = Math.exp(theta[d]!);
+    const noise = Math.exp(theta[d + 1]!) + MIN_NOISE;
+    let scale = 0;
+    for (let a = 0; a < n; a++) {
+      const ra = a * n;
+      for (let b = 0; b <= a; b++) {
+        const idx = ra + b;
+        let r2 = 0;
+        for (let j = 0; j < d; j++) r2 += w[j]! * dist[j]![idx]!;
+        const r = Math.sqrt(r2);
+        const e = Math.exp(-SQRT5 * r);
+        kf[idx] = s * (1 + SQRT5 * r + (5 / 3) * r2) * e;
+        dm[idx] = -s * (5 / 6) * (1 + SQRT5 * r) * e;
+      }
+      scale = Math.max(scale, kf[ra + a]! + noise);
     }
-    gn += alpha[a]! * alpha[a]! - kinv[a * n + a]!;
-  }
-  const pg = new Float64Array(d + 2);
-  const lp = logPrior(theta, d, pg);
-  for (let j = 0; j < d; j++) {
-    let acc = 0;
-    const dj = dist[j]!;
-    for (let i = 0; i < n * n; i++) acc += wm[i]! * dj[i]!;
+    // Jitter ×10 per try (at most three), as cholesky() does, when rounding leaves K just short of positive definite.
+    let factored = false;
+    for (let t = 0; t <= 3 && !factored; t++) {
+      const extra = t === 0 ? 0 : 1e-10 * 10 ** (t - 1) * scale;
+      for (let a = 0; a < n; a++) {
+        const ra = a * n;
+        for (let b = 0; b < a; b++) l[ra + b] = kf[ra + b]!;
+        l[ra + a] = kf[ra + a]! + noise + extra;
+      }
+      factored = choleskyLower(l, n);
+    }
+    if (!factored) return Infinity;
+    const sq: Square = { n, a: l };
+    const alpha = this.alpha;
+    alpha.set(y);
+    solveUpperT(sq, solveLower(sq, alpha));
+    let nll = 0;
+    for (let a = 0; a < n; a++) nll += 0.5 * y[a]! * alpha[a]! + Math.log(l[a * n + a]!);
+    nll += 0.5 * n * Math.log(2 * Math.PI);
+    if (!grad) return nll - logPrior(theta, d, this.pg);
+    // ∂LML/∂θ = ½ tr((ααᵀ − K⁻¹) ∂K/∂θ), summed over the lower triangle with off-diagonal terms twice.
+    inverseLowerInto(l, n, this.inv, this.kinv);
+    const kinv = this.kinv;
+    acc.fill(0);
+    let gs = 0;
+    let gn = 0;
+    for (let a = 0; a < n; a++) {
+      const ra = a * n;
+      const aa = alpha[a]!;
+      for (let b = 0; b <= a; b++) {
+        const idx = ra + b;
+        const v = (aa * alpha[b]! - kinv[idx]!) * (a === b ? 1 : 2);
+        gs += v * kf[idx]!;
+        const wv = v * dm[idx]!;
+        for (let j = 0; j < d; j++) acc[j]! += wv * dist[j]![idx]!;
+      }
+      gn += aa * aa - kinv[ra + a]!;
+    }
+    const pg = this.pg;
+    const lp = logPrior(theta, d, pg);
     // ∂K/∂θⱼ = s·m'(r²)·Dⱼ·(−2wⱼ)
-    grad[j] = -(0.5 * acc * -2 * w[j]! + pg[j]!);
+    for (let j = 0; j < d; j++) grad[j] = -(0.5 * acc[j]! * -2 * w[j]! + pg[j]!);
+    grad[d] = -(0.5 * gs + pg[d]!);
+    grad[d + 1] = -(0.5 * gn * (noise - MIN_NOISE) + pg[d + 1]!);
+    return nll - lp;
   }
-  grad[d] = -(0.5 * gs + pg[d]!);
-  grad[d + 1] = -(0.5 * gn * (noise - MIN_NOISE) + pg[d + 1]!);
-  return nll - lp;
+}
+
+/** One evaluation of Posterior (tests and one-off callers). */
+export function negLogPosterior(theta: Float64Array, dist: Float64Array[], y: Float64Array, grad: Float64Array): number {
+  return new Posterior(dist, y).value(theta, grad);
 }
 
 export interface MinimizeOptions {
@@ -241,6 +303,10 @@ export class GaussianProcess {
   private readonly yScale: number;
   private readonly l: Square;
   private readonly alpha: Float64Array;
+  /** k(x, X) for predict(): one buffer, reused (predict is called thousands of times per suggestion). */
+  private readonly scratch: Float64Array;
+  /** Whether any coordinate is categorical (else predictions take the squared-difference path only). */
+  private readonly mixed: boolean;
 
   private constructor(
     x: readonly (readonly number[])[],
@@ -261,10 +327,12 @@ export class GaussianProcess {
     this.yMean = yMean;
     this.yScale = yScale;
     const n = this.n;
+    this.scratch = new Float64Array(n);
+    this.mixed = categorical.some(Boolean);
     const k = new Float64Array(n * n);
     for (let a = 0; a < n; a++) {
       for (let b = 0; b <= a; b++) {
-        const v = params.signal * matern(this.r2(this.xs, a * this.d, b)).m;
+        const v = params.signal * maternValue(this.r2(this.xs, a * this.d, b));
         k[a * n + b] = v;
         k[b * n + a] = v;
       }
@@ -278,7 +346,7 @@ export class GaussianProcess {
 
   /** Fits the kernel hyperparameters to (x, y) and conditions on all of it. Needs at least one point. */
   static fit(options: FitOptions): GaussianProcess {
-    const { x, y, categorical, rng, fitCap = 100, randomStarts = 1 } = options;
+    const { x, y, categorical, rng, fitCap = 100, randomStarts = 4, warm } = options;
     const d = categorical.length;
     const n = y.length;
     const yMean = y.reduce((a, b) => a + b, 0) / n;
@@ -314,18 +382,41 @@ export class GaussianProcess {
     for (let r = 0; r < randomStarts; r++) {
       starts.push([...Array.from({ length: d }, () => rng.between(Math.log(0.05), Math.log(2))), rng.between(-1, 1), rng.between(Math.log(1e-6), Math.log(0.1))]);
     }
-    let best: { x: Float64Array; f: number } | undefined;
-    for (const s of starts) {
-      const r = minimizeBox((t, g) => negLogPosterior(t, dist, ySub, g), s, lo, hi, { maxIter: 60, gtol: 1e-4, ftol: 1e-7 });
-      if (Number.isFinite(r.f) && (!best || r.f < best.f)) best = r;
+    const posterior = new Posterior(dist, ySub);
+    const objective = (t: Float64Array, g: Float64Array): number => posterior.value(t, g);
+    // Optuna's GPSampler stops its L-BFGS-B at gtol 1e-2: hyperparameters need no more precision than that.
+    const full = { maxIter: 60, gtol: 1e-2, ftol: 1e-4 };
+    type Found = { x: Float64Array; f: number } | undefined;
+    const better = (a: Found, b: Found): Found => (b && Number.isFinite(b.f) && (!a || b.f < a.f) ? b : a);
+    let found: Found;
+    if (warm && warm.length === d + 2 && warm.every(Number.isFinite)) {
+      found = better(undefined, minimizeBox(objective, warm, lo, hi, full));
+    } else {
+      // Fewer restarts: the starts are screened by their value alone (no gradient, so no K⁻¹), and only the most
+      // promising one is run to convergence; the marginal likelihood has few basins over these bounds.
+      let start = starts[0]!;
+      let startValue = Infinity;
+      for (const s of starts) {
+        const v = posterior.value(Float64Array.from(s, (t, i) => Math.min(hi[i]!, Math.max(lo[i]!, t))));
+        if (v < startValue) {
+          start = s;
+          startValue = v;
+        }
+      }
+      found = better(undefined, minimizeBox(objective, start, lo, hi, full));
     }
-    const theta = best?.x ?? Float64Array.from(starts[0]!);
+    const theta = found?.x ?? Float64Array.from(starts[0]!);
     const params: KernelParams = {
       lengthScales: Array.from({ length: d }, (_, j) => Math.exp(theta[j]!)),
       signal: Math.exp(theta[d]!),
       noise: Math.exp(theta[d + 1]!),
     };
     return new GaussianProcess(x, yStd, categorical, params, yMean, yScale);
+  }
+
+  /** θ = (log ℓ₁…log ℓ_d, log signal, log noise) of the kernel, to warm-start the next fit. */
+  get theta(): number[] {
+    return [...this.params.lengthScales.map(Math.log), Math.log(this.params.signal), Math.log(this.params.noise)];
   }
 
   /** The same kernel and standardisation, conditioned on more points (fantasies for batch suggestions). */
@@ -351,17 +442,44 @@ export class GaussianProcess {
 
   /** Posterior mean and variance of the latent function (no observation noise), in the targets' units. */
   predict(x: readonly number[]): Prediction {
-    const k = new Float64Array(this.n);
+    const out = new Float64Array(2);
+    this.predictInto(x, out);
+    return { mean: out[0]!, variance: out[1]! };
+  }
+
+  /** predict() into out = [mean, variance], allocating nothing: candidate scoring calls it thousands of times. */
+  predictInto(x: readonly number[], out: Float64Array): void {
+    const { n, d, w, xs, categorical, alpha } = this;
+    const k = this.scratch;
+    const signal = this.params.signal;
     let mean = 0;
-    for (let i = 0; i < this.n; i++) {
-      k[i] = this.params.signal * matern(this.r2(x, 0, i)).m;
-      mean += k[i]! * this.alpha[i]!;
+    const mixed = this.mixed;
+    for (let i = 0; i < n; i++) {
+      let r2 = 0;
+      const base = i * d;
+      for (let j = 0; j < d; j++) {
+        const diff = x[j]! - xs[base + j]!;
+        r2 += w[j]! * (mixed && categorical[j] ? (Math.abs(diff) > 1e-9 ? 1 : 0) : diff * diff);
+      }
+      const r = Math.sqrt(r2);
+      const kv = signal * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
+      k[i] = kv;
+      mean += kv * alpha[i]!;
     }
-    const v = solveLower(this.l, k);
+    // q = |L⁻¹k|², solving in place.
+    const a = this.l.a;
     let q = 0;
-    for (let i = 0; i < this.n; i++) q += v[i]! * v[i]!;
+    for (let i = 0; i < n; i++) {
+      let s = k[i]!;
+      const r = i * n;
+      for (let j = 0; j < i; j++) s -= a[r + j]! * k[j]!;
+      const v = s / a[r + i]!;
+      k[i] = v;
+      q += v * v;
+    }
     const variance = Math.max(this.params.signal - q, 1e-12 * this.params.signal);
-    return { mean: this.yMean + this.yScale * mean, variance: this.yScale * this.yScale * variance };
+    out[0] = this.yMean + this.yScale * mean;
+    out[1] = this.yScale * this.yScale * variance;
   }
 
   /** predict() with the gradient along the continuous coordinates. */

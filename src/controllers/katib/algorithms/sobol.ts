@@ -101,6 +101,22 @@ const DIRECTIONS: readonly Uint32Array[] = (() => {
 /** The most parameters the table covers. */
 export const SOBOL_MAX_DIMENSIONS = DIRECTIONS.length;
 
+/**
+ * Points 1…count of the unscrambled sequence (the origin skipped), as 32-bit fractions: the Gray-code recurrence flips
+ * one direction number per dimension from one point to the next, so the whole run costs O(count · dims).
+ */
+export function sobolPoints(count: number, dims: number): Uint32Array[] {
+  const x = new Uint32Array(dims);
+  const out: Uint32Array[] = [];
+  for (let i = 1; i <= count; i++) {
+    // The bit that changes between gray(i − 1) and gray(i): the lowest set bit of i.
+    const k = 31 - Math.clz32(i & -i) + 1;
+    for (let d = 0; d < dims; d++) x[d] = (x[d]! ^ DIRECTIONS[d]![k]!) >>> 0;
+    out.push(Uint32Array.from(x));
+  }
+  return out;
+}
+
 /** Point `index` (0 = the origin) of the unscrambled sequence, as 32-bit fractions, one per dimension. */
 export function sobolPoint(index: number, dims: number): number[] {
   const gray = (index ^ (index >>> 1)) >>> 0;

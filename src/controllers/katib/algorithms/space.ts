@@ -57,7 +57,8 @@ function rangeDimension(spec: ParameterSpec): Dimension {
   const sigma = (hi - lo) / 6;
   // u -> the distribution's value in its (log) space, and back.
   const warp = (u: number): number => (normal ? mu + sigma * normInv(clamp(u, EPS, 1 - EPS)) : lo + u * (hi - lo));
-  const unwarp = (x: number): number => (normal ? normCdf((x - mu) / sigma) : hi === lo ? 0.5 : (x - lo) / (hi - lo));
+  // min == max (Katib accepts it: its hyperband example pins num-epochs that way) has one value, in the middle.
+  const unwarp = (x: number): number => (hi === lo ? 0.5 : normal ? normCdf((x - mu) / sigma) : (x - lo) / (hi - lo));
   const raw = (u: number): number => clamp(log ? Math.exp(warp(u)) : warp(u), min, max);
   const format = (x: number): string => (isInt ? String(Math.round(x)) : formatDouble(x));
   const toUnitOf = (x: number): number => {
