@@ -4,7 +4,8 @@
 //  - Floe → the kserve-mlserver runtime (scikit-learn logistic regression on iris) through the ingress,
 //  - that MLServer process directly (its own port: MLServer alone),
 //  - the same iris model on kserve-sklearnserver (Floe's server on the kserve SDK's Python ModelServer) through the
-//    ingress and directly (the kserve Python ModelServer alone),
+//    ingress and directly (the kserve Python ModelServer alone), and an XGBoost and a LightGBM booster on iris on
+//    kserve-xgbserver and kserve-lgbserver (V1, through the ingress and alone),
 // at a fixed concurrency: throughput and p50/p99 latency, and the ingress's added latency (Floe → MLServer minus
 // MLServer alone), the same ONNX load through a 90/10 canary split, the time from zero replicas to the first answer,
 // a bounded burst that meets the 90/10 canary at zero replicas, and a bounded load that makes a Pod runtime scale
@@ -79,6 +80,9 @@ async function main(): Promise<void> {
   mkdirSync(join(models, 'iris-onnx'), { recursive: true });
   execFileSync(torchPython, ['-c', 'import torch, sys; torch.manual_seed(0); m = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)); torch.onnx.export(m, torch.zeros(1, 4), sys.argv[1], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}}, dynamo=False); torch.manual_seed(1); m2 = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)); torch.onnx.export(m2, torch.zeros(1, 4), sys.argv[2], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}}, dynamo=False)', join(models, 'mlp', 'model.onnx'), join(models, 'mlp2', 'model.onnx')]);
   execFileSync(mlserverPython, ['-c', 'import sys, joblib; from sklearn.datasets import load_iris; from sklearn.linear_model import LogisticRegression; X, y = load_iris(return_X_y=True); joblib.dump(LogisticRegression(max_iter=500).fit(X, y), sys.argv[1])', join(models, 'iris', 'model.joblib')]);
+  // Boosters for kserve-xgbserver and kserve-lgbserver, 10 rounds each on iris, trained with the kserve environment's libraries.
+  for (const dir of ['iris-xgb', 'iris-lgb']) mkdirSync(join(models, dir), { recursive: true });
+  execFileSync(kservePython, ['-c', 'import sys, xgboost as xgb, lightgbm as lgb; from sklearn.datasets import load_iris; X, y = load_iris(return_X_y=True); xgb.train({"objective": "multi:softmax", "num_class": 3, "nthread": 1}, xgb.DMatrix(X, label=y), num_boost_round=10).save_model(sys.argv[1]); lgb.train({"objective": "multiclass", "num_class": 3, "verbose": -1, "num_threads": 1}, lgb.Dataset(X, label=y), num_boost_round=10).save_model(sys.argv[2])', join(models, 'iris-xgb', 'model.bst'), join(models, 'iris-lgb', 'model.bst')], { stdio: 'pipe' });
   // That very model (the joblib file MLServer and the kserve ModelServer load) exported to ONNX for Floe's runtime.
   const skl2onnxPython = benchVenv(skl2onnxVenv, skl2onnxRequirements, process.env['BENCH_SKL2ONNX_PYTHON'] ?? 'python3.11', progress);
   execFileSync(skl2onnxPython, [join(root, 'bench', 'serving', 'export_iris_onnx.py'), join(models, 'iris', 'model.joblib'), join(models, 'iris-onnx', 'model.onnx')]);
@@ -133,6 +137,15 @@ async function main(): Promise<void> {
     progress(`kserve ModelServer alone V2: ${JSON.stringify(kserveAlone)}`);
     const kserveAloneV1 = await load(`${kserve.status!.components!.predictor!.address!.url!}/v1/models/iris-kserve:predict`, { instances: [row] });
     progress(`kserve ModelServer alone V1: ${JSON.stringify(kserveAloneV1)}`);
+    // One row per booster runtime: through the ingress and the same server alone, V1 (KServe's pick for these formats).
+    const boosters: Record<string, { viaFloeV1: LoadResult; aloneV1: LoadResult }> = {};
+    for (const [name, format, runtime] of [['iris-xgb', 'xgboost', 'kserveXgbserver'], ['iris-lgb', 'lightgbm', 'kserveLgbserver']] as const) {
+      const isvc = await create(name, { modelFormat: { name: format }, storageUri: join(models, name) }, { minReplicas: 1, maxReplicas: 1 });
+      const viaFloeV1 = await load(`${isvc.status!.url!}/v1/models/${name}:predict`, { instances: [row] });
+      const aloneV1 = await load(`${isvc.status!.components!.predictor!.address!.url!}/v1/models/${name}:predict`, { instances: [row] });
+      progress(`${runtime} V1 via Floe / alone: ${JSON.stringify(viaFloeV1)} / ${JSON.stringify(aloneV1)}`);
+      boosters[runtime] = { viaFloeV1, aloneV1 };
+    }
     // A 90/10 canary between two ONNX revisions: the split's own cost next to the single-revision figure above.
     const current = JSON.parse((await httpCall(agent, isvcPath('mlp'), 'GET')).body) as Isvc & { metadata: Record<string, unknown>; spec: { predictor: { model: Record<string, unknown> } } };
     await httpCall(agent, isvcPath('mlp'), 'PUT', { ...current, spec: { predictor: { model: { ...current.spec.predictor.model, storageUri: join(models, 'mlp2') } , canaryTrafficPercent: 10 } } });
@@ -263,6 +276,7 @@ async function main(): Promise<void> {
       floeToKserveV2: viaFloeKserve,
       kserveModelServerAloneV2: kserveAlone,
       kserveModelServerAloneV1: kserveAloneV1,
+      boosterRuntimesV1: boosters,
       floeOnnxCanary9010V2: canary,
       zeroToFirstAnswerMs: { onnxInProcess: onnxCold, mlserverPod: mlserverCold },
       floeOnnxCanary9010FromZeroV2: canaryFromZero,

@@ -228,8 +228,7 @@ describe('ModelServer over HTTP with ONNX models', { skip }, () => {
       ['POST', '/v2/models/linear/infer', { inputs: [{ name: 'z', datatype: 'FP32', shape: [1], data: [1] }] }, 400, /model linear has no input "z" \(inputs: x\)/],
       ['POST', '/v2/models/linear/infer', { ...x('FP32', [1, 4], [1, 2, 3, 4]), outputs: [{ name: 'q' }] }, 400, /model linear has no output "q" \(outputs: y, y_sum\)/],
       ['POST', '/v2/models/intbool/infer', { inputs: [{ name: 'a', datatype: 'INT64', shape: [1, 3], data: [1, 2, 3] }] }, 400, /model intbool needs input "mask"/],
-      ['POST', '/v2/models/linear/infer', '{"inputs": [', 400, /^Unrecognized request format: /],
-      ['POST', '/v2/models/linear/infer', '', 400, /^Unrecognized request format: /],
+      ['POST', '/v1/models/linear:predict', '{"instances": [', 400, /^Unrecognized request format: /],
       ['POST', '/v2/models/linear/versions/2/infer', x('FP32', [1, 4], [1, 2, 3, 4]), 404, /^Model with name linear version 2 does not exist\.$/],
       ['POST', '/v2/models/intbool/versions/1/infer', {}, 501, /^Model versioning not supported yet\.$/],
       ['POST', '/v2/repository/models/nope/unload', undefined, 404, /does not exist/],
@@ -242,6 +241,19 @@ describe('ModelServer over HTTP with ONNX models', { skip }, () => {
       assert.match(r.body.error, message, `${method} ${path}`);
     }
     assert.equal((await call('GET', '/v2/models/linear/infer')).headers.get('allow'), 'POST');
+    // A V2 body that is not an inference request is FastAPI's 422 {"detail": [...]}, as the kserve SDK answers.
+    const detail = async (body: unknown): Promise<unknown> => {
+      const r = await call('POST', '/v2/models/linear/infer', body);
+      assert.equal(r.status, 422, r.text);
+      return (JSON.parse(r.text) as { detail: unknown }).detail;
+    };
+    assert.deepEqual(await detail('{"inputs": ['), [{ type: 'json_invalid', loc: ['body', 12], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }]);
+    assert.deepEqual(await detail(''), [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }]);
+    assert.deepEqual(await detail({ inputs: [{ name: 'x', shape: [1.5], datatype: 'FP32', data: [1] }], outputs: 5 }), [
+      { type: 'int_from_float', loc: ['body', 'InferenceRequest', 'inputs', 0, 'shape', 0], msg: 'Input should be a valid integer, got a number with a fractional part', input: 1.5 },
+      { type: 'list_type', loc: ['body', 'InferenceRequest', 'outputs'], msg: 'Input should be a valid list', input: 5 },
+      { type: 'bytes_type', loc: ['body', 'bytes'], msg: 'Input should be a valid bytes', input: { inputs: [{ name: 'x', shape: [1.5], datatype: 'FP32', data: [1] }], outputs: 5 } },
+    ]);
     const large = await call('POST', '/v2/models/linear/infer', 'x'.repeat(2 * 1024 * 1024));
     assert.equal(large.status, 413);
     assert.match(large.body.error, /larger than 1048576 bytes/);

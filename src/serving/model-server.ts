@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { ServedModel } from './model.js';
-import { ProtocolError, decodeInferRequest, encodeInferResponse, errorResponse, stringifyJson } from './v2.js';
+import { ProtocolError, decodeInferRequest, encodeInferResponse, errorResponse, inferRequestProblems, jsonInvalid, stringifyJson } from './v2.js';
 
 /** Makes a model by name for `POST /v2/repository/models/{name}/load`. */
 export type ModelLoader = (name: string) => Promise<ServedModel>;
@@ -245,7 +245,12 @@ export class ModelServer {
         if (req.headers['inference-header-content-length'] !== undefined) {
           throw ProtocolError.notImplemented('the binary tensor data extension is not supported; send tensors as JSON');
         }
-        const request = decodeInferRequest(await this.#readJson(req));
+        const body = await this.#readJson(req, true);
+        // The kserve SDK takes a JSON string body as binary tensor data without its header (400).
+        if (typeof body === 'string') throw ProtocolError.invalidInput("received byte inputs, but the'inference-header-content-length' header is missing.");
+        const problems = inferRequestProblems(body);
+        if (problems.length > 0) throw ProtocolError.requestValidation(problems);
+        const request = decodeInferRequest(body);
         const response = await this.#timed(name, () => model.infer(request));
         if (response.id === undefined) response.id = this.#newId();
         send(res, 200, encodeInferResponse(response));
@@ -320,7 +325,8 @@ export class ModelServer {
     }
   }
 
-  async #readJson(req: IncomingMessage): Promise<unknown> {
+  /** The body as JSON; one that is not is a 400 (V1: KServe's words) or, for a V2 request, FastAPI's 422. */
+  async #readJson(req: IncomingMessage, v2 = false): Promise<unknown> {
     const limit = this.#maxBodyBytes;
     // Events rather than for-await: leaving a for-await loop early destroys the socket, and the 413 with it.
     const text = await new Promise<string>((resolve, reject) => {
@@ -342,6 +348,7 @@ export class ModelServer {
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {
+      if (v2) throw ProtocolError.requestValidation(jsonInvalid(text, err));
       // KServe's words for a body it cannot parse.
       throw ProtocolError.invalidInput(`Unrecognized request format: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -15,6 +15,8 @@ export const errorStatus = {
   InternalError: 500,
   /** Not KServe's: a request body over the server's size limit. */
   PayloadTooLarge: 413,
+  /** FastAPI's answer to a V2 body that is not an inference request: `{"detail": [...]}`, not `{"error": ...}`. */
+  RequestValidation: 422,
 } as const;
 export type ErrorKind = keyof typeof errorStatus;
 
@@ -25,12 +27,19 @@ export type ErrorKind = keyof typeof errorStatus;
 export class ProtocolError extends Error {
   readonly kind: ErrorKind;
   readonly status: number;
+  /** RequestValidation only: FastAPI's list of what is wrong, the body's `detail`. */
+  readonly detail: ValidationDetail[] | undefined;
 
-  constructor(kind: ErrorKind, message: string, options: { cause?: unknown } = {}) {
+  constructor(kind: ErrorKind, message: string, options: { cause?: unknown; detail?: ValidationDetail[] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProtocolError';
     this.kind = kind;
     this.status = errorStatus[kind];
+    this.detail = options.detail;
+  }
+
+  static requestValidation(detail: ValidationDetail[]): ProtocolError {
+    return new ProtocolError('RequestValidation', detail.map((d) => `${d.loc.join('.')}: ${d.msg}`).join('; '), { detail });
   }
 
   static invalidInput(message: string): ProtocolError {
@@ -63,9 +72,18 @@ export interface ErrorBody {
   error: string;
 }
 
+/** One entry of FastAPI's 422 `detail`, as pydantic reports it. */
+export interface ValidationDetail {
+  type: string;
+  loc: (string | number)[];
+  msg: string;
+  input: unknown;
+  ctx?: Record<string, string>;
+}
+
 /** The status and body any thrown value is answered with; unknown errors read like KServe's generic handler. */
-export function errorResponse(err: unknown): { status: number; kind: ErrorKind; body: ErrorBody } {
-  if (err instanceof ProtocolError) return { status: err.status, kind: err.kind, body: { error: err.message } };
+export function errorResponse(err: unknown): { status: number; kind: ErrorKind; body: ErrorBody | { detail: ValidationDetail[] } } {
+  if (err instanceof ProtocolError) return { status: err.status, kind: err.kind, body: err.detail ? { detail: err.detail } : { error: err.message } };
   const message = err instanceof Error ? `${err.name} : ${err.message}` : String(err);
   return { status: 500, kind: 'InternalError', body: { error: message } };
 }
@@ -368,6 +386,85 @@ export function decodeInferRequest(body: unknown): InferRequest {
     });
   }
   return req;
+}
+
+/**
+ * What FastAPI answers (422) for a V2 body that does not fit the kserve SDK's InferenceRequest model, entry for entry
+ * as pydantic reports it (fields in the model's order: id, parameters, inputs, outputs; an input's name, shape,
+ * datatype, parameters, data), ending with the SDK's `bytes` alternative; empty when the body fits the model.
+ */
+export function inferRequestProblems(body: unknown): ValidationDetail[] {
+  const root = ['body', 'InferenceRequest'];
+  const out: ValidationDetail[] = [];
+  const problem = (type: string, loc: (string | number)[], msg: string, input: unknown): void => {
+    out.push({ type, loc, msg, input });
+  };
+  const notObject = (v: unknown, loc: (string | number)[]): boolean => {
+    if (isObject(v)) return false;
+    problem('model_attributes_type', loc, 'Input should be a valid dictionary or object to extract fields from', v);
+    return true;
+  };
+  const string = (o: Record<string, unknown>, key: string, loc: (string | number)[], required: boolean): void => {
+    if (!(key in o)) {
+      if (required) problem('missing', [...loc, key], 'Field required', o);
+    } else if (typeof o[key] !== 'string' && !(o[key] === null && !required)) problem('string_type', [...loc, key], 'Input should be a valid string', o[key]);
+  };
+  const dict = (o: Record<string, unknown>, key: string, loc: (string | number)[]): void => {
+    if (key in o && o[key] !== null && !isObject(o[key])) problem('dict_type', [...loc, key], 'Input should be a valid dictionary', o[key]);
+  };
+  const list = (o: Record<string, unknown>, key: string, loc: (string | number)[], required: boolean): unknown[] | undefined => {
+    if (!(key in o)) {
+      if (required) problem('missing', [...loc, key], 'Field required', o);
+      return undefined;
+    }
+    const value: unknown = o[key];
+    if (Array.isArray(value)) return value as unknown[];
+    if (o[key] !== null || required) problem('list_type', [...loc, key], 'Input should be a valid list', o[key]);
+    return undefined;
+  };
+  if (!notObject(body, root)) {
+    const request = body as Record<string, unknown>;
+    string(request, 'id', root, false);
+    dict(request, 'parameters', root);
+    list(request, 'inputs', root, true)?.forEach((input, i) => {
+      const loc = [...root, 'inputs', i];
+      if (notObject(input, loc)) return;
+      const t = input as Record<string, unknown>;
+      string(t, 'name', loc, true);
+      list(t, 'shape', loc, true)?.forEach((d, j) => {
+        const at = [...loc, 'shape', j];
+        if (typeof d === 'boolean' || (typeof d === 'number' && Number.isInteger(d))) return;
+        if (typeof d === 'number') problem('int_from_float', at, 'Input should be a valid integer, got a number with a fractional part', d);
+        else if (typeof d === 'string') {
+          if (!/^\s*[-+]?\d+\s*$/.test(d)) problem('int_parsing', at, 'Input should be a valid integer, unable to parse string as an integer', d);
+        } else problem('int_type', at, 'Input should be a valid integer', d);
+      });
+      string(t, 'datatype', loc, true);
+      dict(t, 'parameters', loc);
+      list(t, 'data', loc, true);
+    });
+    list(request, 'outputs', root, false)?.forEach((output, i) => {
+      const loc = [...root, 'outputs', i];
+      if (notObject(output, loc)) return;
+      string(output as Record<string, unknown>, 'name', loc, true);
+      dict(output as Record<string, unknown>, 'parameters', loc);
+    });
+  }
+  if (out.length > 0) problem('bytes_type', ['body', 'bytes'], 'Input should be a valid bytes', body);
+  return out;
+}
+
+/**
+ * FastAPI's 422 for a V2 body that is not JSON: pydantic's `json_invalid` at the character where parsing stopped, with
+ * Python's words for why (Node's parser words it differently; the position is the same where Node gives one).
+ */
+export function jsonInvalid(text: string, err: unknown): ValidationDetail[] {
+  if (text.length === 0) return [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }];
+  const message = err instanceof Error ? err.message : String(err);
+  const at = /position (\d+)/.exec(message)?.[1];
+  const position = at !== undefined ? Number(at) : /end of JSON input/.test(message) ? text.length : 0;
+  const why = /property name/.test(message) ? 'Expecting property name enclosed in double quotes' : /Expected ','/.test(message) ? "Expecting ',' delimiter" : /Expected ':'/.test(message) ? "Expecting ':' delimiter" : 'Expecting value';
+  return [{ type: 'json_invalid', loc: ['body', position], msg: 'JSON decode error', input: {}, ctx: { error: why } }];
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { builtinRuntimes } from './builtin-runtimes.js';
 import { servingCrds } from './crds.js';
 import { ServingIngress, ServingPrefix } from './dataplane.js';
 import { addServingControllers } from './index.js';
-import { ActivatedAtAnnotation, type InProcessModel } from './isvc-controller.js';
+import { ActivatedAtAnnotation, type InProcessModel, type InProcessSettings } from './isvc-controller.js';
 import { Group, InferenceServiceRef } from './types.js';
 
 export const servingCapability: Capability = {
@@ -27,7 +27,7 @@ export const servingCapability: Capability = {
           .catch((err: unknown) => ctx.logger.warn({ err, namespace, name }, 'cannot wake an InferenceService scaled to zero'));
       },
     });
-    const controllers = addServingControllers(ctx.manager, { ingress, ingressUrl: ctx.url, loaders: { onnxruntime: loadOnnx } });
+    const controllers = addServingControllers(ctx.manager, { ingress, ingressUrl: ctx.url, loaders: { onnxruntime: loadOnnx }, stagingDir: join(ctx.dataDir, 'serving', 'models') });
     return Promise.resolve({
       routes: [
         {
@@ -51,9 +51,9 @@ export const servingCapability: Capability = {
 };
 
 /** The in-process ONNX runtime: one model server per InferenceService, the model from a .onnx file or a folder holding one. */
-async function loadOnnx(name: string, path: string): Promise<InProcessModel> {
+async function loadOnnx(name: string, path: string, settings: InProcessSettings = {}): Promise<InProcessModel> {
   const file = onnxFile(path);
-  const server = new ModelServer({ name: 'floe-onnxruntime' });
+  const server = new ModelServer({ name: 'floe-onnxruntime', ...(settings.maxBodyBytes !== undefined ? { maxBodyBytes: settings.maxBodyBytes } : {}) });
   await server.add(await OnnxModel.load(name, file));
   return {
     handle: (req, res, p) => server.handle(req, res, p),

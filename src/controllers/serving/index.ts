@@ -23,6 +23,8 @@ export interface ServingControllerOptions {
   ingressUrl: string;
   loaders: Record<string, InProcessLoader>;
   clock?: Clock;
+  /** Where single-file storageUris are laid out as /mnt/models/<file> (IsvcControllerOptions.stagingDir). */
+  stagingDir?: string;
 }
 
 export function addServingControllers(manager: Manager, options: ServingControllerOptions): { controllers: Controller[]; close(): Promise<void> } {

@@ -4,18 +4,19 @@
 // SDK) — and the transformer in front of it; routes `/serving/<ns>/<name>` to them, scales the replicas on the load the
 // ingress measures (Knative's autoscaler rules) and reports KServe's status.
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FloeError } from '../../api/errors.js';
 import { hostPorts } from '../../api/host-ports.js';
 import { PodRef, ServiceRef, type ContainerSpec, type Pod, type Service, type Volume } from '../../api/core-v1.js';
 import { controllerReference, isControlledBy, kubeTime, realClock, type Clock, type ReconcileContext, type ReconcileResult, type Reconciler, type Request } from '../../controller/index.js';
 import { decide, freshScaleState, scaleSettings, type ScaleState } from './autoscaler.js';
-import { mlserverImplementations } from './builtin-runtimes.js';
+import { fillPlaceholders, mergeRuntimeContainer } from './container-merge.js';
 import { ServingIngress, type LocalEndpoint, type Target } from './dataplane.js';
-import { predictorModel, selectRuntime, type Selection } from './runtimes.js';
-import { ClusterServingRuntimeRef, InferenceServiceRef, InProcessAnnotation, ServingRuntimeRef, type ComponentStatus, type Condition, type InferenceService, type ModelSpec, type PredictorSpec, type ServingRuntime } from './types.js';
+import { mlserverModelClasses, predictorModel, runtimeDefaults, selectRuntime, serverType, type Selection } from './runtimes.js';
+import { ClusterServingRuntimeRef, DeploymentModeAnnotation, InferenceServiceRef, InProcessAnnotation, MaxRequestBytesAnnotation, ServingRuntimeRef, UnavailableAnnotation, type ComponentStatus, type Condition, type InferenceService, type ModelSpec, type PredictorSpec, type ServingRuntime } from './types.js';
 
 export const Labels = {
   isvc: 'serving.kserve.io/inferenceservice',
@@ -36,8 +37,13 @@ export interface InProcessModel extends LocalEndpoint {
   models?(): string[];
 }
 
+/** How an in-process runtime serves: the largest request body it reads (413 above it; its own default when absent). */
+export interface InProcessSettings {
+  maxBodyBytes?: number;
+}
+
 /** Loads a model of an in-process runtime from a local path (a file or a folder). */
-export type InProcessLoader = (modelName: string, path: string) => Promise<InProcessModel>;
+export type InProcessLoader = (modelName: string, path: string, settings?: InProcessSettings) => Promise<InProcessModel>;
 
 export interface IsvcControllerOptions {
   ingress: ServingIngress;
@@ -47,6 +53,11 @@ export interface IsvcControllerOptions {
   clock?: Clock;
   /** The most replicas a revision gets when `maxReplicas` is not set (unbounded in Knative): the CPU count unless given. */
   defaultMaxReplicas?: number;
+  /**
+   * Where a storageUri naming one file is laid out as KServe's storage initializer leaves it (`/mnt/models/<file>`): a
+   * folder per revision holding a link to (or a copy of) the file. Without it, the file's own folder is mounted.
+   */
+  stagingDir?: string;
 }
 
 /** storageUri → a local path: `file:///p`, or a plain absolute path. Anything else is not reachable from here. */
@@ -176,6 +187,7 @@ export class InferenceServiceReconciler implements Reconciler {
       this.forgetScaling(request.namespace ?? '', request.name, new Set());
       this.activeSince.delete(key);
       this.zeroSince.delete(key);
+      if (this.options.stagingDir) rmSync(join(this.options.stagingDir, request.namespace ?? '', request.name), { recursive: true, force: true });
       return;
     }
     if (isvc.metadata.deletionTimestamp) return;
@@ -190,14 +202,19 @@ export class InferenceServiceReconciler implements Reconciler {
       status.observedGeneration = isvc.metadata.generation ?? 1;
       if (JSON.stringify(status) !== before) await ctx.client.updateStatus<InferenceService>({ ...isvc, status });
     };
-    const failed = async (reason: string, message: string, condition: 'PredictorReady' | 'TransformerReady' = 'PredictorReady'): Promise<void> => {
+    /** `failureInfo`: KServe's fixed message for modelStatus.lastFailureInfo where it has one (the condition says more). */
+    const failed = async (reason: string, message: string, condition: 'PredictorReady' | 'TransformerReady' = 'PredictorReady', failureInfo = message): Promise<void> => {
       setCondition(conditions, condition, 'False', now, reason, message);
       setCondition(conditions, 'Ready', 'False', now, reason, message);
-      status.modelStatus = { transitionStatus: reason === 'ModelLoadFailed' ? 'BlockedByFailedLoad' : 'InvalidSpec', states: { activeModelState: 'FailedToLoad', targetModelState: 'FailedToLoad' }, lastFailureInfo: { reason, message, modelRevisionName: revision, time: kubeTime(now) } };
-      ctx.recorder.event(isvc, 'Warning', reason, message);
+      const last = status.modelStatus?.lastFailureInfo;
+      const same = last?.reason === reason && last.message === failureInfo && last.modelRevisionName === revision;
+      status.modelStatus = { transitionStatus: reason === 'ModelLoadFailed' || reason === 'RuntimeUnavailable' ? 'BlockedByFailedLoad' : 'InvalidSpec', states: { activeModelState: 'FailedToLoad', targetModelState: 'FailedToLoad' }, lastFailureInfo: { reason, message: failureInfo, modelRevisionName: revision, time: same ? (last.time ?? kubeTime(now)) : kubeTime(now) } };
+      if (!same) ctx.recorder.event(isvc, 'Warning', reason, message);
       await write();
     };
-    status.deploymentMode = 'Standard';
+    // Floe runs every InferenceService the Knative way (revisions, traffic split, scale to zero): that is its mode,
+    // whatever the annotation asks (KServe's Standard mode, Deployments and HPAs, is not implemented here).
+    status.deploymentMode = 'Knative';
 
     // `serving.kserve.io/stop: "true"` takes every revision down and keeps the object.
     if (isvc.metadata.annotations?.[StopAnnotation] === 'true') {
@@ -220,12 +237,23 @@ export class InferenceServiceReconciler implements Reconciler {
       const selection = await this.select(ctx, model, namespace);
       if (!selection.ok) {
         // A runtime may be created later: look again.
-        await failed(selection.reason, selection.message);
+        await failed(selection.reason, selection.detail, 'PredictorReady', selection.message);
         return { requeueAfterMs: 10_000 };
       }
       const runtime = selection.choice.runtime;
-      if (selection.choice.cluster) status.clusterServingRuntimeName = runtime.metadata.name ?? '';
-      else status.servingRuntimeName = runtime.metadata.name ?? '';
+      if (selection.choice.cluster) {
+        status.clusterServingRuntimeName = runtime.metadata.name ?? '';
+        delete status.servingRuntimeName;
+      } else {
+        status.servingRuntimeName = runtime.metadata.name ?? '';
+        delete status.clusterServingRuntimeName;
+      }
+      const unavailable = runtime.metadata.annotations?.[UnavailableAnnotation];
+      if (unavailable) {
+        const kind = selection.choice.cluster ? 'ClusterServingRuntime' : 'ServingRuntime';
+        await failed('RuntimeUnavailable', `the ${kind} ${runtime.metadata.name ?? ''} serves model format ${model.modelFormat?.name ?? ''}, but it cannot run on this machine: ${unavailable}`);
+        return { requeueAfterMs: 30_000 };
+      }
       try {
         const path = localStorage(model.storageUri ?? '');
         if (!existsSync(path)) throw new FloeError('Invalid', `storageUri ${model.storageUri ?? ''}: ${path} does not exist`);
@@ -257,6 +285,10 @@ export class InferenceServiceReconciler implements Reconciler {
       book.revisions[revisionOf(name, book.latest)] = wanted;
       await this.saveBook(ctx, isvc, book);
       ctx.recorder.event(isvc, 'Normal', 'RevisionCreated', `predictor revision ${revisionOf(name, book.latest)} created`);
+      const mode = isvc.metadata.annotations?.[DeploymentModeAnnotation];
+      if (mode !== undefined && mode !== 'Knative' && mode !== 'Serverless') {
+        ctx.recorder.event(isvc, 'Warning', 'DeploymentModeNotSupported', `${DeploymentModeAnnotation}: ${mode} is not implemented by Floe's embedded serving: the predictor runs as Knative-mode revisions (status.deploymentMode Knative)`);
+      }
       return; // the update brings this object back with the revision recorded
     }
     revision = revisionOf(name, book.latest);
@@ -434,7 +466,7 @@ export class InferenceServiceReconciler implements Reconciler {
     let template: PodTemplate;
     if (entry.container) {
       const storage = entry.container.env?.find((e) => e.name === 'STORAGE_URI')?.value;
-      const models = storage === undefined ? undefined : localStorage(storage);
+      const models = storage === undefined ? undefined : this.modelFolder(localStorage(storage), namespace, name, revision);
       template = { component: 'predictor', container: { ...entry.container, name: 'kserve-container' }, volumes: entry.volumes ?? [], ...(models ? { models } : {}) };
     } else {
       const ref = entry.cluster ? ClusterServingRuntimeRef : ServingRuntimeRef;
@@ -455,8 +487,13 @@ export class InferenceServiceReconciler implements Reconciler {
         if (!loadedModel) {
           const load = this.options.loaders[loader];
           if (!load) return { failed: `runtime ${entry.runtime ?? ''} asks for in-process loader ${loader}, which this Floe does not have`, reason: 'RuntimeNotRecognized' };
+          const limit = isvc.metadata.annotations?.[MaxRequestBytesAnnotation] ?? runtime.metadata.annotations?.[MaxRequestBytesAnnotation];
+          const maxBodyBytes = limit === undefined ? undefined : Number(limit);
+          if (maxBodyBytes !== undefined && !(Number.isInteger(maxBodyBytes) && maxBodyBytes > 0)) {
+            return { failed: `annotation ${MaxRequestBytesAnnotation} must be a positive whole number of bytes, not ${JSON.stringify(limit)}`, reason: 'InvalidPredictorSpec' };
+          }
           try {
-            loadedModel = draining(await load(name, path));
+            loadedModel = draining(await load(name, path, maxBodyBytes === undefined ? {} : { maxBodyBytes }));
           } catch (err) {
             return { failed: `cannot load ${path}: ${(err as Error).message}`, reason: 'ModelLoadFailed' };
           }
@@ -464,9 +501,10 @@ export class InferenceServiceReconciler implements Reconciler {
         }
         return { target: { kind: 'local', endpoint: loadedModel }, address: ServingIngress.urlOf(this.options.ingressUrl, namespace, name) };
       }
-      const container = structuredClone(runtime.spec.containers?.[0]);
-      if (!container) return { failed: `runtime ${runtime.metadata.name ?? ''} has no container`, reason: 'RuntimeNotRecognized' };
-      template = { component: 'predictor', container: { ...container, ...containerOverrides(model, container), name: 'kserve-container' }, volumes: runtime.spec.volumes ?? [], models: statSync(path).isDirectory() ? path : `${path}/..` };
+      const containers = runtime.spec.containers ?? [];
+      const container = structuredClone(containers.find((c) => c.name === 'kserve-container') ?? containers[0]);
+      if (!container) return { failed: `runtime ${runtime.metadata.name ?? ''} has no container`, reason: 'InvalidPredictorSpec' };
+      template = { component: 'predictor', container: predictorContainer(container, model, runtime, isvc), volumes: runtime.spec.volumes ?? [], models: this.modelFolder(path, namespace, name, revision) };
     }
     const scale = await this.podRevision(ctx, isvc, revision, template, isvc.spec.predictor ?? {});
     if (scale.set.ready.length === 0) return { failed: scale.set.failed, reason: 'ModelLoadFailed' };
@@ -609,6 +647,26 @@ export class InferenceServiceReconciler implements Reconciler {
     }
   }
 
+  /**
+   * The host folder mounted at /mnt/models: the storage folder itself, or for a single file a folder of this revision
+   * holding just that file (a hard link, else a copy), as KServe's storage initializer leaves `/mnt/models/<file>`.
+   */
+  private modelFolder(path: string, namespace: string, name: string, revision: string): string {
+    if (statSync(path).isDirectory()) return path;
+    if (!this.options.stagingDir) return dirname(path);
+    const folder = join(this.options.stagingDir, namespace, name, revision);
+    const target = join(folder, basename(path));
+    if (!existsSync(target)) {
+      mkdirSync(folder, { recursive: true });
+      try {
+        linkSync(path, target);
+      } catch {
+        copyFileSync(path, target);
+      }
+    }
+    return folder;
+  }
+
   private async select(ctx: ReconcileContext, model: ModelSpec, namespace: string): Promise<Selection> {
     const [namespaced, clustered] = await Promise.all([
       ctx.client.list<ServingRuntime>(ServingRuntimeRef, { namespace }),
@@ -734,19 +792,20 @@ function draining(model: InProcessModel): InProcessModel {
   };
 }
 
-/** The container fields a ModelSpec may set over the runtime's (image, args, env, resources…). */
-function containerOverrides(model: ModelSpec, template: ContainerSpec): Partial<ContainerSpec> {
-  const out: Partial<ContainerSpec> = {};
-  // KServe's controller tells MLServer which runtime class loads the model format (SetMlServerDefaults).
-  const implementation = mlserverImplementations[model.modelFormat?.name ?? ''];
-  if (template.image?.includes('mlserver') && implementation && !template.env?.some((e) => e.name === 'MLSERVER_MODEL_IMPLEMENTATION')) {
-    out.env = [...(template.env ?? []), { name: 'MLSERVER_MODEL_IMPLEMENTATION', value: implementation }];
+/**
+ * The predictor container as KServe builds it: the runtime's server-type defaults applied to the model, the model's
+ * container fields merged onto the runtime's container (args appended, env merged by name), and the template's
+ * placeholders filled from the InferenceService (with the labels those defaults add, e.g. MLServer's modelClass).
+ */
+function predictorContainer(container: ContainerSpec, model: ModelSpec, runtime: ServingRuntime, isvc: InferenceService): ContainerSpec {
+  const defaults = runtimeDefaults(model, runtime, isvc.metadata.name ?? '');
+  const merged = mergeRuntimeContainer(container, defaults.model);
+  // A kserve-mlserver runtime written without KServe's MLSERVER_MODEL_IMPLEMENTATION template still gets the class.
+  if (serverType(runtime) === 'mlserver' && !merged.env?.some((e) => e.name === 'MLSERVER_MODEL_IMPLEMENTATION')) {
+    merged.env = [...(merged.env ?? []), { name: 'MLSERVER_MODEL_IMPLEMENTATION', value: mlserverModelClasses[model.modelFormat?.name ?? ''] ?? mlserverModelClasses['sklearn']! }];
   }
-  if (model.image) out.image = model.image;
-  if (model.args) out.args = model.args;
-  if (model.command) out.command = model.command;
-  if (model.resources) out.resources = model.resources;
-  return out;
+  const meta = { name: isvc.metadata.name ?? '', namespace: isvc.metadata.namespace ?? '', labels: { ...(isvc.metadata.labels ?? {}), ...defaults.labels }, annotations: isvc.metadata.annotations ?? {} };
+  return { ...fillPlaceholders(merged, meta), name: 'kserve-container' };
 }
 
 /** `{{.Name}}` → the model name; each declared container port (as a whole value, `=P` or `:P`) → its host port. */

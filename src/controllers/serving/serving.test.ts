@@ -351,7 +351,7 @@ describe('KServe (embedded)', () => {
     const done = await waitFor(async () => {
       const i = await get(ns, 'iris');
       return ready(i) ? i : undefined;
-    }, { what: 'the MLServer InferenceService to be Ready', timeoutMs: 120_000 });
+    }, { what: 'the MLServer InferenceService to be Ready', timeoutMs: 240_000 });
     assert.equal(done.status?.clusterServingRuntimeName, 'kserve-mlserver');
     const pod = await client.get<{ spec: { containers: { env?: { name: string; value?: string }[] }[] } } & InferenceService>({ apiVersion: 'v1', kind: 'Pod' }, 'iris-predictor-00001', ns);
     const env = Object.fromEntries((pod.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
@@ -387,17 +387,19 @@ describe('KServe (embedded)', () => {
     assert.equal(sdk.id, 'sdk-1');
     assert.equal(sdk.model, 'iris');
     assert.deepEqual(sdk.outputs, [{ name: 'output-0', shape: [2], datatype: 'INT64', data: [0, 2] }]);
-    assert.equal(sdk.bad?.status, 400, 'a shape that does not fit the data');
+    // What the model refuses is KServe's InferenceError, as its sklearnserver answers: 500 with {"error": <message>}.
+    assert.equal(sdk.bad?.status, 500, 'a shape that does not fit the data');
     assert.match(sdk.bad?.body.error ?? '', /reshape/);
-    // The same errors over plain HTTP: V2's {"error": …} with 400 (invalid input) or 404 (unknown model), V1's too.
+    // The same errors over plain HTTP: {"error": …} with 500 (the model failed), 400 (the SDK's own V1 checks) or 404.
     const v2 = (inputs: unknown): Promise<{ status: number; body: Record<string, unknown> }> => post(`${base}/v2/models/iris/infer`, { inputs });
     const wrongType = await v2([{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: ['a', 'b', 'c', 'd'] }]);
-    assert.equal(wrongType.status, 400);
-    assert.match(String(wrongType.body['error']), /string|float/);
+    assert.equal(wrongType.status, 500);
+    assert.equal(typeof wrongType.body['error'], 'string');
     const unknownType = await v2([{ name: 'input-0', shape: [1, 4], datatype: 'FP99', data: [1, 2, 3, 4] }]);
-    assert.equal(unknownType.status, 400);
+    assert.equal(unknownType.status, 500);
+    assert.match(String(unknownType.body['error']), /datatype/);
     const wrongWidth = await post(`${base}/v1/models/iris:predict`, { instances: [[1, 2, 3]] });
-    assert.deepEqual(wrongWidth, { status: 400, body: { error: 'the model takes 4 features per row, got 3' } });
+    assert.deepEqual(wrongWidth, { status: 500, body: { error: 'X has 3 features, but LogisticRegression is expecting 4 features as input.' } });
     assert.deepEqual(await post(`${base}/v1/models/iris:predict`, { instances: 5 }), { status: 400, body: { error: 'Expected "instances" to be a list' } });
     const unknown = await post(`${base}/v2/models/nope/infer`, { inputs: [] });
     assert.equal(unknown.status, 404);
@@ -499,10 +501,10 @@ ModelServer().start([MillimetresToCentimetres(args.model_name)])
     assert.deepEqual(await viaTransformer.json(), { predictions: [0, 2] }, 'millimetres scaled to centimetres before the model');
     const direct = await post(`${done.status.components['predictor'].url}/v1/models/iris-mm:predict`, { instances: [[5.1, 3.5, 1.4, 0.2]] });
     assert.deepEqual(direct.body, { predictions: [0] }, 'the predictor answers on its own URL too');
-    // The kserve SDK's transformer reports a predictor's 4xx as its own 500, naming the predictor's error (as in KServe).
+    // The kserve SDK's transformer reports a predictor's error as its own 500, naming the predictor's error (as in KServe).
     const bad = await post(`${done.status.url!}/v1/models/iris-mm:predict`, { instances: [[1, 2, 3]] });
     assert.equal(bad.status, 500, JSON.stringify(bad.body));
-    assert.match(String(bad.body['error']), /the model takes 4 features per row, got 3.*400/);
+    assert.match(String(bad.body['error']), /X has 3 features, but LogisticRegression is expecting 4 features as input.*500/);
 
     // minReplicas 0: the predictor and the transformer go to zero together and come back for the next request.
     const current = await get(ns, 'iris-mm');
@@ -510,7 +512,7 @@ ModelServer().start([MillimetresToCentimetres(args.model_name)])
     await waitFor(async () => ((await client.list<{ reason?: string } & InferenceService>({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns })).items.some((e) => e.reason === 'ScaledToZero') ? true : undefined), { what: 'scaled to zero', timeoutMs: 60_000 });
     await waitFor(async () => ((await client.list({ apiVersion: 'v1', kind: 'Pod' }, { namespace: ns })).items.length === 0 ? true : undefined), { what: 'no Pod left', timeoutMs: 60_000 });
     const woken = await fetch(`${done.status.url!}/v1/models/iris-mm:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [[51, 35, 14, 2]] }) });
-    assert.equal(woken.status, 200);
+    assert.equal(woken.status, 200, await woken.clone().text());
     assert.equal(woken.headers.get('x-floe-activated'), '1');
     assert.deepEqual(await woken.json(), { predictions: [0] });
   });
@@ -572,9 +574,17 @@ ModelServer().start([MillimetresToCentimetres(args.model_name)])
     await client.create(isvc(ns, 'tf', { model: { modelFormat: { name: 'tensorflow' }, storageUri: '/tmp' } }));
     await client.create(isvc(ns, 'remote', { model: { modelFormat: { name: 'onnx' }, storageUri: 'gs://kfserving-examples/models/onnx' } }));
     await client.create(isvc(ns, 'junk', { model: { modelFormat: { name: 'onnx' }, storageUri: join(dataDir, 'floe.db') } }));
+    await client.create(isvc(ns, 'mlflow-v1', { model: { modelFormat: { name: 'mlflow' }, storageUri: '/tmp' } }));
+    // TensorFlow Serving is listed as KServe lists it, and says why it cannot run here.
     const tf = await until(ns, 'tf', (i) => condition(i, 'Ready')?.status === 'False', 'tf to fail');
-    assert.equal(condition(tf, 'PredictorReady')?.reason, 'NoSupportingRuntime');
-    assert.match(condition(tf, 'PredictorReady')?.message ?? '', /tensorflow/);
+    assert.equal(condition(tf, 'PredictorReady')?.reason, 'RuntimeUnavailable');
+    assert.equal(tf.status?.clusterServingRuntimeName, 'kserve-tensorflow-serving');
+    assert.match(condition(tf, 'PredictorReady')?.message ?? '', /tensorflow_model_server/);
+    // MLflow models need the v2 protocol (MLServer only): on v1 no runtime supports them, as in KServe.
+    const mlflow = await until(ns, 'mlflow-v1', (i) => condition(i, 'Ready')?.status === 'False', 'mlflow on v1 to fail');
+    assert.equal(condition(mlflow, 'PredictorReady')?.reason, 'NoSupportingRuntime');
+    assert.equal(mlflow.status?.modelStatus?.lastFailureInfo?.message, 'No runtime found to support specified framework/version');
+    assert.match(condition(mlflow, 'PredictorReady')?.message ?? '', /mlflow/);
     const remote = await until(ns, 'remote', (i) => condition(i, 'Ready')?.status === 'False', 'remote to fail');
     assert.match(condition(remote, 'Ready')?.message ?? '', /gs:\/\//);
     const junk = await until(ns, 'junk', (i) => condition(i, 'Ready')?.status === 'False', 'junk to fail');

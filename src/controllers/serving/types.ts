@@ -12,6 +12,14 @@ export const TrainedModelRef = { apiVersion: 'serving.kserve.io/v1alpha1', kind:
 
 /** A runtime served inside Floe names its loader in this annotation (`onnxruntime`). */
 export const InProcessAnnotation = 'serving.floe.dev/in-process';
+/** KServe's annotation naming a runtime's server (`mlserver`, `torchserve`, …): which defaults its controller applies. */
+export const ServerTypeAnnotation = 'serving.kserve.io/server-type';
+/** On a runtime Floe lists but cannot run on this machine: why, in words (an InferenceService that selects it says so). */
+export const UnavailableAnnotation = 'serving.floe.dev/unavailable';
+/** KServe's deployment mode annotation on an InferenceService (`Knative`, `Standard`; legacy `Serverless`, `RawDeployment`). */
+export const DeploymentModeAnnotation = 'serving.kserve.io/deploymentMode';
+/** Largest request body the in-process runtime reads, in bytes (on the InferenceService, else on its runtime): 64 MiB unless given. */
+export const MaxRequestBytesAnnotation = 'serving.floe.dev/max-request-bytes';
 
 export type ProtocolVersion = 'v1' | 'v2' | 'grpc-v1' | 'grpc-v2';
 
