@@ -7,13 +7,14 @@ import { installCrds, type Clock, type Controller, type Manager } from '../../co
 import { trainingCrds } from './crds.js';
 import { frameworkOf, frameworks } from './frameworks.js';
 import { TrainingJobReconciler } from './reconciler.js';
-import { validateJob, withDefaults } from './spec.js';
+import { validateJob, validateRunPolicyUpdate, withDefaults } from './spec.js';
 import { ApiVersion, Group, type TrainingJob } from './types.js';
 
 export { trainingCrd, trainingCrds } from './crds.js';
 export { frameworkOf, frameworks, mxnet, pytorch, tensorflow, xgboost } from './frameworks.js';
 export type { Framework } from './framework.js';
 export { replicaName } from './framework.js';
+export { ExternalManagers, isManagedElsewhere } from './spec.js';
 export { ApiVersion as TrainingApiVersion, Labels as TrainingLabels, type JobStatus, type TrainingJob } from './types.js';
 
 export interface TrainingControllerOptions {
@@ -35,11 +36,25 @@ export function addTrainingControllers(manager: Manager, options: TrainingContro
   );
 }
 
-/** Semantic checks of a training job as admission runs them (`[]` for other kinds). */
-export function validateTrainingJob(object: KubeObject): FieldError[] {
+/** Semantic checks of a training job as admission runs them (`[]` for other kinds); `old` on an update. */
+export function validateTrainingJob(object: KubeObject, old?: KubeObject): FieldError[] {
   if (object.apiVersion !== ApiVersion) return [];
   const fw = frameworkOf(object.kind ?? '');
-  return fw ? validateJob(fw, withDefaults(fw, object as TrainingJob)) : [];
+  if (!fw) return [];
+  const job = withDefaults(fw, object as TrainingJob);
+  return [...validateJob(fw, job), ...validateRunPolicyUpdate(job, old as TrainingJob | undefined)];
+}
+
+/**
+ * The training operator's defaults (SetDefaults_<Kind>: cleanPodPolicy None, replicas 1, the kind's restartPolicy, the
+ * framework port on its container, CamelCase replica keys, the kind's own such as PyTorch's nprocPerNode "auto"), written
+ * into the object being stored. Mutates `object`; a no-op for other kinds.
+ */
+export function defaultTrainingJob(object: KubeObject): void {
+  if (object.apiVersion !== ApiVersion) return;
+  const fw = frameworkOf(object.kind ?? '');
+  if (!fw || typeof object['spec'] !== 'object' || object['spec'] === null) return;
+  object['spec'] = withDefaults(fw, object as TrainingJob).spec;
 }
 
 export const trainingKinds: readonly string[] = frameworks.map((f) => f.kind);

@@ -17,7 +17,7 @@ import {
   setJobCondition,
   viewReplicas,
 } from './plan.js';
-import { replicaSpecs, validateJob, withDefaults } from './spec.js';
+import { isManagedElsewhere, replicaSpecs, validateJob, withDefaults } from './spec.js';
 import { ApiVersion, Labels, RecreationsAnnotation, type JobStatus, type TrainingJob } from './types.js';
 
 export interface TrainingJobReconcilerOptions {
@@ -54,6 +54,8 @@ export class TrainingJobReconciler implements Reconciler {
     }
     // Children carry ownerReferences: garbage collection removes them with the job.
     if (stored.metadata.deletionTimestamp) return;
+    // Managed by another controller (Kueue's MultiKueue): it runs the job and writes its status, not this operator.
+    if (isManagedElsewhere(stored)) return;
     const job = withDefaults(fw, stored);
     const name = request.name;
     const ns = request.namespace;

@@ -1,4 +1,4 @@
-// Pure: a job's defaults (training-operator's defaulting, applied in memory) and its semantic checks, every bad field at once.
+// Pure: a job's defaults (training-operator's defaulting; admission stores them) and its semantic checks, every bad field at once.
 import { fieldErrors, type FieldError } from '../../api/errors.js';
 import { checkDns1035Label } from '../../api/names.js';
 import type { ContainerSpec } from '../../api/core-v1.js';
@@ -38,6 +38,8 @@ export function withDefaults(fw: Framework, job: TrainingJob): TrainingJob {
   out.spec[fw.replicaSpecsField] = normalized;
   out.spec.runPolicy ??= {};
   out.spec.runPolicy.cleanPodPolicy ??= fw.defaultCleanPodPolicy;
+  // The CRD's own default (+kubebuilder:default=false), which kube-apiserver stores.
+  out.spec.runPolicy.suspend ??= false;
   fw.setDefaults?.(out);
   return out;
 }
@@ -80,6 +82,27 @@ export function validateJob(fw: Framework, job: TrainingJob): FieldError[] {
     });
   }
   for (const type of fw.required) if (!specs[type]) errs.push(fieldErrors.required(`${field}[${type}]`, `a ${fw.kind} needs a ${type} replica`));
+  const manager = job.spec?.runPolicy?.managedBy;
+  if (manager !== undefined && !ExternalManagers.includes(manager)) {
+    errs.push(fieldErrors.notSupported('spec.runPolicy.managedBy', manager, [...ExternalManagers]));
+  }
   errs.push(...(fw.validate?.(job, specs) ?? []));
   return errs;
+}
+
+/** runPolicy.managedBy values the training operator accepts: itself, or Kueue's MultiKueue (which then runs the job). */
+export const ExternalManagers: readonly string[] = ['kueue.x-k8s.io/multikueue', 'kubeflow.org/training-operator'];
+
+/** Whether another controller runs the job: the operator then creates no Pods and writes no status (training-operator's ManagedByExternalController). */
+export function isManagedElsewhere(job: TrainingJob): boolean {
+  const manager = job.spec?.runPolicy?.managedBy;
+  return manager !== undefined && manager !== 'kubeflow.org/training-operator';
+}
+
+/** runPolicy.managedBy cannot change once the job exists (apimachinery's ValidateImmutableField). */
+export function validateRunPolicyUpdate(job: TrainingJob, old: TrainingJob | undefined): FieldError[] {
+  if (!old) return [];
+  const now = job.spec?.runPolicy?.managedBy;
+  const before = old.spec?.runPolicy?.managedBy;
+  return now === before ? [] : [fieldErrors.invalid('spec.runPolicy.managedBy', now ?? null, 'field is immutable')];
 }
