@@ -74,9 +74,10 @@ describe('capabilities', () => {
     const one: Capability = { name: 'x', modes: ['embedded'], start: () => Promise.resolve({}) };
     assert.throws(() => capabilitiesFor('embedded', [one, { ...one }]), /two capabilities are named x/);
     const all = floeCapabilities({ allowPackageUrls: [] });
-    assert.deepEqual(capabilitiesFor('embedded', all).map((c) => c.name), ['training', 'batch', 'apps', 'storage', 'katib', 'serving', 'profiles', 'pipelines']);
-    assert.deepEqual(capabilitiesFor('cluster', all).map((c) => c.name), ['training', 'katib', 'profiles']);
-    // Admission runs in list order: the training operator's webhook, the DefaultStorageClass step, then Katib's.
-    assert.equal(admissionOf(all).length, 3);
+    assert.deepEqual(capabilitiesFor('embedded', all).map((c) => c.name), ['training', 'batch', 'trainer', 'apps', 'storage', 'katib', 'serving', 'notebooks', 'profiles', 'pipelines', 'dashboard']);
+    assert.deepEqual(capabilitiesFor('cluster', all).map((c) => c.name), ['training', 'trainer', 'katib', 'notebooks', 'profiles']);
+    // Admission runs in list order: the training operator's webhooks (v1 jobs, MPIJob), Trainer v2's (JobSet, the
+    // runtimes, TrainJob), the DefaultStorageClass step, Katib's, then the PodDefault webhook.
+    assert.equal(admissionOf(all).length, 8);
   });
 });

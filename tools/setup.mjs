@@ -1,7 +1,7 @@
 // Installs what `npm start` / `npm test` need and is missing, then builds. Node built-ins only.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,6 +49,10 @@ if (process.argv.includes('--with-kubectl') || process.env.npm_lifecycle_event =
     ...(has('runc') || existsSync('/usr/sbin/runc') ? [] : ['runc']),
     ...(forTests && !existsSync('/usr/bin/busybox') ? ['busybox-static'] : []),
     ...(forTests && !has('prometheus') ? ['prometheus'] : []),
+    // Open MPI for MPIJobs (mpirun, orted) and for building mpi4py in python/envs/mpi.
+    ...(has('mpirun') && has('mpicc') ? [] : ['openmpi-bin', 'libopenmpi-dev']),
+    // Debian's chromium, which the dashboard's browser tests (test/browser) drive through playwright-core.
+    ...(forTests && !existsSync('/usr/bin/chromium') ? ['chromium'] : []),
   ];
   if (wanted.length > 0 && process.getuid?.() === 0) {
     step(`installing Debian ${wanted.join(' ')} (container Pods)`);
@@ -144,6 +148,44 @@ try {
 } catch {
   step('better-sqlite3 does not load; rebuilding it');
   run('npm', ['rebuild', 'better-sqlite3']);
+}
+// 6b. The dashboard (web/, its own package; docs/adr/0013): `npm ci` when web/package-lock.json changes, `vite build`
+//     into web/dist when its sources change. A failure leaves Floe usable: /ui/ then says the dashboard is not built.
+{
+  const web = join(root, 'web');
+  const hashOf = (paths) => {
+    const h = createHash('sha256');
+    const walk = (p) => {
+      if (!existsSync(p)) return;
+      if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(join(p, e));
+      else h.update(p.slice(web.length)).update(readFileSync(p));
+    };
+    for (const p of paths) walk(join(web, p));
+    return h.digest('hex');
+  };
+  if (existsSync(join(web, 'package.json'))) {
+    const webLockHash = hashOf(['package-lock.json']);
+    const webStamp = join(web, 'node_modules', '.floe-lock-hash');
+    let ok = true;
+    if (!existsSync(webStamp) || readFileSync(webStamp, 'utf8') !== webLockHash) {
+      step('installing the dashboard\'s npm packages (web/)');
+      ok = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: web, stdio: 'inherit' }).status === 0;
+      if (ok) writeFileSync(webStamp, webLockHash);
+    }
+    const sourceHash = hashOf(['src', 'index.html', 'vite.config.ts', 'package-lock.json']);
+    const builtStamp = join(web, 'dist', '.floe-source-hash');
+    if (ok && (!existsSync(builtStamp) || readFileSync(builtStamp, 'utf8') !== sourceHash)) {
+      step('building the dashboard (vite build → web/dist)');
+      ok = spawnSync(process.execPath, [join(web, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], { cwd: web, stdio: 'inherit' }).status === 0;
+      if (ok) writeFileSync(builtStamp, sourceHash);
+    }
+    if (!ok && lifecycle === 'pretest') {
+      // The browser suite would only skip: a test run must not pass over a dashboard that does not build.
+      step('the dashboard did not build (cd web && npm ci && npx vite build)');
+      process.exit(1);
+    }
+    if (!ok) step('the dashboard did not build: Floe runs, and /ui/ says so (cd web && npm ci && npx vite build)');
+  }
 }
 step('ready');
 // The CLI of this checkout: bin/floe runs dist/src/cli/main.js from wherever it is linked.

@@ -12,6 +12,7 @@ import { kubeflowClusterRoles } from '../auth/rbac/bootstrap.js';
 import { UsageError } from './cli-error.js';
 import { ServiceAccountAuthorizer, TokenReviewAuthenticator } from '../server/auth.js';
 import { floeCapabilities } from '../server/capabilities.js';
+import { notebookOptionsFromEnv } from '../controllers/notebooks/capability.js';
 import { FrontDoor } from '../server/front-door.js';
 import { preparePrivateDatabase } from '../store/private-file.js';
 
@@ -43,6 +44,20 @@ export function clusterManifests(options: { image: string }): KubeObject[] {
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['kubeflow-admin', 'kubeflow-edit', 'kubeflow-view'] },
     { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    // Trainer v2: TrainJobs and their JobSets (Jobs for kube-controller-manager), the default ClusterTrainingRuntimes
+    // and the kubeflow-system/kubeflow-trainer-public ConfigMap the SDK reads.
+    { apiGroups: ['trainer.kubeflow.org'], resources: ['trainjobs', 'trainjobs/status', 'trainingruntimes', 'clustertrainingruntimes'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    { apiGroups: ['jobset.x-k8s.io'], resources: ['jobsets', 'jobsets/status'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+    // MPIJob (mpi-operator v2): its hostfile ConfigMap (updated as workers start), its SSH Secret, the launcher Job.
+    { apiGroups: ['kubeflow.org'], resources: ['mpijobs', 'mpijobs/status'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    { apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
+    // Notebooks: Notebook → StatefulSet + Service; PodDefaults read; Tensorboard → Deployment + Service.
+    { apiGroups: ['kubeflow.org'], resources: ['notebooks', 'notebooks/status', 'poddefaults'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    { apiGroups: ['tensorboard.kubeflow.org'], resources: ['tensorboards', 'tensorboards/status'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    // Katib's PBT: the `<experiment>-pbt` claim that holds the trials' checkpoint folders.
+    { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
   ];
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SystemNamespace, labels } },
@@ -192,7 +207,7 @@ export interface ControllersOptions {
 
 /** The capabilities a cluster runs: the same list as `floe up`, those that run in cluster mode. */
 function clusterCapabilities(): Capability[] {
-  return capabilitiesFor('cluster', floeCapabilities({ allowPackageUrls: [] }));
+  return capabilitiesFor('cluster', floeCapabilities({ allowPackageUrls: [], notebooks: notebookOptionsFromEnv(process.env) }));
 }
 
 /** python/ of this checkout (floe_katib.py). */

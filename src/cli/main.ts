@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { notebookOptionsFromEnv } from '../controllers/notebooks/capability.js';
 import { defaultConfig, readTokenFile, validSan, type FloeConfig } from '../server/config.js';
 import type { LogLevel } from '../server/logger.js';
 import { apply } from './apply.js';
@@ -78,6 +79,8 @@ function configFrom(opts: UpFlags, env: NodeJS.ProcessEnv): { config: FloeConfig
   if (badPrefix.length > 0) throw new UsageError(`--allow-package-url must be an http(s) URL prefix ending in a path, such as https://example.org/pipelines/, not ${badPrefix.map((u) => JSON.stringify(u)).join(', ')}`);
   config.keepPods = opts.keepPods ?? env.FLOE_KEEP_PODS === '1';
   config.multiUser = opts.multiUser ?? env.FLOE_MULTI_USER === '1';
+  // Upstream's notebook-controller settings keep their names: ENABLE_CULLING, CULL_IDLE_TIME, IDLENESS_CHECK_PERIOD, ADD_FSGROUP.
+  config.notebooks = notebookOptionsFromEnv(env);
   // commander makes a --no- flag default to true, so only an explicit --no-host-process-fallback (false) overrides the env.
   config.hostProcessFallback = opts.hostProcessFallback === false ? false : env.FLOE_HOST_PROCESS_FALLBACK !== '0';
   const level = opts.logLevel ?? env.FLOE_LOG_LEVEL ?? config.logLevel;
@@ -250,6 +253,7 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
       progress(`serving on ${floe.url} (kubeconfig ${floe.kubeconfigPath})`);
       io.out(`Floe is serving the Kubernetes API at ${floe.url}\n`);
       io.out(`Point kubectl at it:  export KUBECONFIG=${floe.kubeconfigPath}\n`);
+      io.out(`Open the dashboard in a browser:  ${floe.url}/ui/\n`);
       const shutdown = (): void => {
         progress('stopping');
         floe.stop().then(() => process.exit(0), () => process.exit(1));

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NotebooksCapabilityOptions } from '../controllers/notebooks/capability.js';
 import type { ImageRule, KubeletTiming } from '../kubelet/index.js';
 import type { LogLevel } from './logger.js';
 
@@ -62,6 +63,8 @@ export interface FloeConfig {
   hostProcessFallback: boolean;
   /** KFP's multi-user mode: namespaced runs, experiments and pipelines, every call authorized (`--multi-user`). */
   multiUser?: boolean;
+  /** Kubeflow Notebooks: culling (upstream's ENABLE_CULLING, CULL_IDLE_TIME, IDLENESS_CHECK_PERIOD) and ADD_FSGROUP. */
+  notebooks?: NotebooksCapabilityOptions;
 }
 
 export const defaultConfig = (): FloeConfig => ({
@@ -87,14 +90,36 @@ export const defaultConfig = (): FloeConfig => ({
 /** The checkout this module runs from (dist/src/server → the root), where tools/setup.mjs builds `.venvs/`. */
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Framework (and serving runtime) environment → the image globs it stands for. */
-const trainingEnvironments: [string, string[]][] = [
+/**
+ * What Kubeflow's notebook images run (their s6 service `jupyterlab`), for a Notebook container with no command: JupyterLab
+ * at `$NB_PREFIX`, no password, no token unless JUPYTER_TOKEN gives one (the notebook controller does, embedded, and
+ * Floe's route sends it after authorizing the caller), HOME = the working directory (/home/jovyan, the
+ * workspace volume, as in the image), on loopback at JUPYTER_PORT (8888 unless the notebook controller gives the
+ * Service's host port); the container's args follow.
+ */
+const jupyterLabCommand = [
+  '/bin/sh',
+  '-c',
+  'export HOME="$PWD"; exec jupyter lab --no-browser --allow-root --ServerApp.ip=127.0.0.1 --ServerApp.port_retries=0 "--IdentityProvider.token=${JUPYTER_TOKEN:-}" --ServerApp.password= ' +
+    '"--ServerApp.allow_origin=*" --ServerApp.allow_remote_access=True --ServerApp.authenticate_prometheus=False "--ServerApp.base_url=${NB_PREFIX:-/}" "$@"',
+  'jupyter-lab',
+];
+
+/** Framework (and serving runtime) environment → the image globs it stands for, and a default command for its images. */
+const trainingEnvironments: [string, string[], string[]?][] = [
+  // Kubeflow's notebook images (kubeflownotebookswg/jupyter, -scipy, -pytorch*, -tensorflow*, and their ghcr.io
+  // names): JupyterLab, first so that jupyter-pytorch is not taken for a torch image.
+  ['jupyter', ['*kubeflownotebookswg/jupyter*', '*/notebook-servers/jupyter*'], jupyterLabCommand],
   ['torch', ['*pytorch*', '*torch*', '*xgboost*']],
   ['tensorflow', ['*tensorflow*']],
   ['mxnet', ['*mxnet*']],
   ['mlserver', ['*mlserver*']],
   // The kserve SDK: KServe's Python servers (kserve/sklearnserver, …) and user images built on kserve.Model.
   ['kserve', ['*kserve*']],
+  // MPIJob images (mpioperator/openmpi, mpioperator/mpi-pi, …): mpi4py over Debian's Open MPI (mpirun, orted).
+  ['mpi', ['*mpi*']],
+  // Floe's TensorBoard image: what the Tensorboard controller runs in embedded mode (python/envs/tensorboard).
+  ['tensorboard', ['floe/tensorboard:*']],
 ];
 
 /**
@@ -103,12 +128,12 @@ const trainingEnvironments: [string, string[]][] = [
  * so the Pod says so instead of failing on an import.
  */
 export function trainingImageRules(venvsDir: string): ImageRule[] {
-  return trainingEnvironments.flatMap(([name, patterns]) => {
+  return trainingEnvironments.flatMap(([name, patterns, command]) => {
     const venv = join(venvsDir, name);
     const installed = existsSync(join(venv, 'bin', 'python'));
     return patterns.map((pattern): ImageRule =>
       installed
-        ? { pattern, run: { pathPrepend: [join(venv, 'bin')], env: { VIRTUAL_ENV: venv } } }
+        ? { pattern, run: { pathPrepend: [join(venv, 'bin')], env: { VIRTUAL_ENV: venv }, ...(command ? { command } : {}) } }
         : { pattern, run: 'unsupported', reason: `the ${name} environment is not installed at ${venv}: run \`node tools/setup.mjs --with-training-envs\`` },
     );
   });

@@ -56,7 +56,7 @@ export async function startFloe(config: FloeConfig, logger: Logger = createLogge
   if (!isLoopback(config.host) && !config.token) {
     throw new FloeError('Forbidden', `refusing to listen on ${config.host} without a token: set --token-file (or FLOE_TOKEN) or bind to 127.0.0.1`);
   }
-  const capabilities = config.controllers ? capabilitiesFor('embedded', floeCapabilities({ allowPackageUrls: config.allowPackageUrls, multiUser: config.multiUser === true })) : [];
+  const capabilities = config.controllers ? capabilitiesFor('embedded', floeCapabilities({ allowPackageUrls: config.allowPackageUrls, multiUser: config.multiUser === true, ...(config.notebooks ? { notebooks: config.notebooks } : {}) })) : [];
   // One Floe per data directory (a second one refuses, naming the first's pid); 0700 folder, 0600 databases.
   const dataDir = openDataDir(config.dataDir);
   for (const t of dataDir.tightened) logger.warn({ path: t.path, from: t.from.toString(8), to: t.to.toString(8) }, 'narrowed the mode of a data directory file');

@@ -1,4 +1,5 @@
 // The Kubernetes REST API over HTTP, as the front door's `/` route: routing, bodies, content types, Tables, watch streams.
+import { redirectBrowserToDashboard } from '../dashboard/capability.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
@@ -75,6 +76,8 @@ export class KubernetesApi {
       access: { kind: 'in-handler', why: 'the API handler chain authorizes every verb on every resource and namespace it serves' },
       bodyTypes: kubernetesBodyTypes,
       handle: async (req, res, url, caller) => {
+        // A browser opening Floe's address gets the dashboard; API clients get the API's root as before.
+        if (redirectBrowserToDashboard(req, res, url.pathname)) return true;
         await this.serve(req, res, url, caller);
         return true;
       },

@@ -209,7 +209,8 @@ export function kubeflowClusterRoles(): RoleObject[] {
       ],
       [
         rule(read, ['kubeflow.org'], ['mpijobs', 'mpijobs/status', 'tfjobs', 'tfjobs/status', 'pytorchjobs', 'pytorchjobs/status', 'xgboostjobs', 'xgboostjobs/status', 'paddlejobs', 'paddlejobs/status', 'jaxjobs', 'jaxjobs/status']),
-        rule(read, ['trainer.kubeflow.org'], ['trainjobs', 'trainingruntimes', 'clustertrainingruntimes']),
+        rule(read, ['trainer.kubeflow.org'], ['trainjobs', 'trainjobs/status', 'trainingruntimes', 'clustertrainingruntimes']),
+        rule(read, ['jobset.x-k8s.io'], ['jobsets', 'jobsets/status']),
       ],
     ),
     // KServe (kserve manifests: kubeflow-kserve-admin/edit/view).
@@ -229,6 +230,12 @@ export function kubeflowClusterRoles(): RoleObject[] {
       'notebooks',
       [rule(kfAll, ['kubeflow.org'], ['notebooks', 'notebooks/status']), rule(kfAll, ['kubeflow.org'], ['poddefaults'])],
       [rule(read, ['kubeflow.org'], ['notebooks', 'notebooks/status', 'poddefaults'])],
+    ),
+    // Tensorboards (the tensorboards web app's kubeflow-tensorboard-ui-admin/edit/view).
+    ...kubeflowApp(
+      'tensorboard-ui',
+      [rule(['get', 'list', 'create', 'delete'], ['tensorboard.kubeflow.org'], ['tensorboards', 'tensorboards/finalizers']), rule(read, ['storage.k8s.io'], ['storageclasses']), rule(read, ['kubeflow.org'], ['poddefaults'])],
+      [rule(['get', 'list'], ['tensorboard.kubeflow.org'], ['tensorboards', 'tensorboards/finalizers']), rule(read, ['storage.k8s.io'], ['storageclasses']), rule(read, ['kubeflow.org'], ['poddefaults'])],
     ),
   ];
 }

@@ -1,0 +1,177 @@
+// The dashboard in a real browser (Debian's chromium via playwright-core) against a real embedded Floe: each page's
+// main job, as a user does it — upload a pipeline and watch its graph reach Succeeded, create a Katib experiment and
+// see its plot, promote a canary, open the notebooks page — with a screenshot and an axe-core scan of every page.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { PatchType } from '../../src/client/client.js';
+import { startEmbeddedFloe, type EmbeddedFloe } from '../helpers/embedded-floe.js';
+import { waitFor } from '../helpers/wait.js';
+import { axeScan, chromiumArgs, chromiumPath, describeViolations, root, screenshotPath, skipReason } from './harness.js';
+
+const skip = skipReason();
+if (skip) console.error(`[browser] skipped: ${skip}`);
+
+describe('dashboard in chromium', { skip }, () => {
+  let floe: EmbeddedFloe;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+
+  before(async () => {
+    floe = await startEmbeddedFloe('floe-browser-');
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    page = await context.newPage();
+    // A CSP violation or an uncaught error in the page is a failure of the page, even where the test's steps pass.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(String(e)));
+  });
+  after(async () => {
+    await browser?.close();
+    await floe?.stop();
+  });
+
+  const url = (path: string) => `${floe.floe.url}/ui${path}`;
+
+  async function check(name: string): Promise<void> {
+    await page.screenshot({ path: await screenshotPath(name), fullPage: true });
+    const violations = await axeScan(page);
+    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.equal(serious.length, 0, `axe on ${name}:\n${describeViolations(serious)}`);
+    if (violations.length) console.error(`[browser] axe (minor) on ${name}:\n${describeViolations(violations)}`);
+    const seen = problems.splice(0);
+    assert.deepEqual(seen, [], `errors in the page on ${name}`);
+  }
+
+  test('home: the shell, the namespace selector and keyboard navigation', async () => {
+    await page.goto(url('/?ns=default'));
+    await page.getByRole('heading', { name: 'Namespace default' }).waitFor();
+    await check('home');
+    // Keyboard: the first Tab reaches the skip link; the section links are reachable and open with Enter.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Skip to content');
+    await page.getByRole('link', { name: 'Runs', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Runs', level: 1 }).waitFor();
+    assert.match(page.url(), /\/ui\/runs\?ns=default$/);
+  });
+
+  test('pipelines: upload a compiled pipeline, start a run from its form, watch the graph reach Succeeded, read a task\'s logs', async () => {
+    await page.goto(url('/pipelines?ns=default'));
+    await page.getByRole('heading', { name: 'Pipelines', level: 1 }).waitFor();
+    const fixture = join(root, 'test', 'browser', 'fixtures', 'hello-pipeline.yaml');
+    await page.locator('input[type=file]').first().setInputFiles({ name: 'hello-pipeline.yaml', mimeType: 'application/x-yaml', buffer: await readFile(fixture) });
+    await page.getByLabel('Pipeline name').fill('hello-dashboard');
+    await page.getByRole('button', { name: 'Upload' }).first().click();
+    await page.getByRole('heading', { name: 'hello-dashboard', level: 1 }).waitFor();
+    await page.getByLabel('greeting').fill('from the browser');
+    await check('pipeline');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.getByTestId('run-graph').waitFor();
+    // Live: the page polls; the state badge and every node turn SUCCEEDED without a reload.
+    await page.getByTestId('run-state').getByText('SUCCEEDED').waitFor({ timeout: 120_000 });
+    await waitFor(async () => (await page.locator('[data-node][data-state="SUCCEEDED"]').count()) === 2, { what: 'both nodes SUCCEEDED', timeoutMs: 30_000 });
+    await page.locator('[data-node="say-hello"]').click();
+    await page.getByTestId('task-logs').getByText('said from the browser').waitFor({ timeout: 30_000 });
+    assert.match(page.url(), /task=say-hello/);
+    await check('run');
+    // The deep link opens the same view in a fresh page.
+    const again = await context.newPage();
+    await again.goto(page.url());
+    await again.getByTestId('task-logs').getByText('said from the browser').waitFor({ timeout: 30_000 });
+    await again.close();
+  });
+
+  test('runs: the list pages on the server', async () => {
+    await page.goto(url('/runs?ns=default'));
+    await page.getByRole('table', { name: 'Runs' }).getByRole('link').first().waitFor();
+    await check('runs');
+  });
+
+  test('experiments: create a Katib experiment from YAML and see the objective plotted per trial', async () => {
+    await page.goto(url('/experiments?ns=default'));
+    await page.getByRole('heading', { name: 'Experiments (Katib)', level: 1 }).waitFor();
+    const yaml = (await page.getByRole('textbox', { name: 'Experiment manifest' }).getAttribute('placeholder')) ?? '';
+    await page.getByRole('textbox', { name: 'Experiment manifest' }).fill(yaml.replace('name: my-experiment', 'name: browser-tune').replace('maxTrialCount: 6', 'maxTrialCount: 3').replace('parallelTrialCount: 2', 'parallelTrialCount: 3'));
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByRole('heading', { name: 'browser-tune', level: 1 }).waitFor();
+    await page.locator('[data-testid=chart] canvas').waitFor({ timeout: 180_000 });
+    await page.getByText(/^Best trial: /).waitFor({ timeout: 180_000 });
+    await check('experiment');
+  });
+
+  test('models: the traffic split of a canary, promote it, and a test request', async () => {
+    const isvcRef = { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService' };
+    const ready = async () => {
+      const o = await floe.floe.client.get<{ metadata: { name: string }; status?: { conditions?: { type: string; status: string }[]; components?: { predictor?: { traffic?: { percent?: number }[] } } } } & typeof isvcRef>(isvcRef, 'iris', 'default');
+      return o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? o : undefined;
+    };
+    await floe.floe.client.create({ ...isvcRef, metadata: { name: 'iris', namespace: 'default' }, spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: `file://${join(root, 'examples', 'serving', 'iris-onnx')}` } } } });
+    await waitFor(ready, { what: 'iris Ready', timeoutMs: 60_000 });
+    // A second revision taking 20%: KServe's canary rollout.
+    await floe.floe.client.patch(isvcRef, 'iris', 'default', { spec: { predictor: { canaryTrafficPercent: 20, timeout: 30 } } }, PatchType.Merge);
+    await waitFor(async () => (await ready())?.status?.components?.predictor?.traffic?.length === 2, { what: 'a 80/20 split', timeoutMs: 60_000 });
+    await page.goto(url('/models/iris?ns=default'));
+    const split = page.getByRole('table', { name: 'Traffic split' });
+    await split.getByText('20%').waitFor();
+    await split.getByText('80%').waitFor();
+    await check('model-canary');
+    await page.getByRole('button', { name: 'Promote canary' }).click();
+    await split.getByText('100%').waitFor({ timeout: 60_000 });
+    assert.equal(await page.getByTestId('canary-percent').textContent(), 'unset');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByTestId('test-answer').getByText(/predictions/).waitFor({ timeout: 30_000 });
+    await check('model-promoted');
+  });
+
+  test('notebooks: launch one through the Jupyter web app API, see it listed, stop it', async () => {
+    await page.goto(url('/notebooks?ns=default'));
+    await page.getByRole('heading', { name: 'Notebooks', level: 1 }).waitFor();
+    await page.getByRole('table', { name: 'Notebooks' }).or(page.getByText('Notebooks are not served by this Floe.')).first().waitFor();
+    await check('notebooks');
+    if (!(await page.getByRole('form', { name: 'New notebook' }).isVisible())) return;
+    await page.getByRole('textbox', { name: 'Name' }).fill('nb-browser');
+    await page.getByRole('button', { name: 'Launch' }).click();
+    const row = page.getByRole('table', { name: 'Notebooks' }).getByRole('row').filter({ hasText: 'nb-browser' });
+    await row.waitFor({ timeout: 30_000 });
+    await row.getByRole('button', { name: 'Stop' }).click();
+    await row.getByRole('button', { name: 'Start' }).waitFor({ timeout: 30_000 });
+    await check('notebooks-stopped');
+  });
+
+  test('lineage: an artifact\'s upstream and downstream drawn from ML Metadata', async () => {
+    // One execution that reads a dataset and writes a model, recorded as a user would through MLMD's PutExecution.
+    const put = await fetch(`${floe.floe.url}/mlmd/v1/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        execution: { type: 'system.ContainerExecution', name: 'train-browser', last_known_state: 'COMPLETE', custom_properties: { task_name: { string_value: 'train' } } },
+        artifact_event_pairs: [
+          { artifact: { type: 'system.Dataset', uri: 'file:///tmp/browser-data', custom_properties: { display_name: { string_value: 'browser-data' } } }, event: { type: 'INPUT' } },
+          { artifact: { type: 'system.Model', uri: 'file:///tmp/browser-model', custom_properties: { display_name: { string_value: 'browser-model' } } }, event: { type: 'OUTPUT' } },
+        ],
+      }),
+    });
+    assert.equal(put.status, 200, await put.clone().text());
+    await page.goto(url('/lineage?ns=default'));
+    await page.getByRole('heading', { name: 'Lineage', level: 1 }).waitFor();
+    await page.getByRole('table', { name: 'Recent artifacts' }).getByText('browser-model', { exact: true }).waitFor();
+    await page.getByRole('table', { name: 'Recent artifacts' }).getByRole('row').filter({ hasText: 'browser-model' }).getByRole('link').click();
+    await page.getByRole('button', { name: /browser-data/ }).waitFor();
+    await page.getByRole('button', { name: /^train/ }).waitFor();
+    await check('lineage');
+  });
+
+  test('training jobs: the list opens', async () => {
+    await page.goto(url('/jobs?ns=default'));
+    await page.getByRole('table', { name: 'Training jobs' }).waitFor();
+    await check('jobs');
+  });
+});

@@ -1,0 +1,169 @@
+// The shell: navigation, the namespace selector (kept in `?ns=`, as Kubeflow's dashboard does) and the page for the path.
+import { Alert, AppShell, Button, Group, NavLink, PasswordInput, Select, Stack, Text, Title } from '@mantine/core';
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { ApiError, getJson, setToken, type EnvInfo } from './api.js';
+import { href, Link, navigate, useLocation } from './router.js';
+import { HomePage } from './pages/home.js';
+import { Loading } from './ui.js';
+
+// Pages load on first visit: the graph layout (dagre) and the chart library (uPlot) stay out of the first page's bundle.
+const PipelinesPage = lazy(() => import('./pages/pipelines.js').then((m) => ({ default: m.PipelinesPage })));
+const PipelinePage = lazy(() => import('./pages/pipelines.js').then((m) => ({ default: m.PipelinePage })));
+const RunsPage = lazy(() => import('./pages/runs.js').then((m) => ({ default: m.RunsPage })));
+const RunPage = lazy(() => import('./pages/runs.js').then((m) => ({ default: m.RunPage })));
+const ExperimentsPage = lazy(() => import('./pages/experiments.js').then((m) => ({ default: m.ExperimentsPage })));
+const ExperimentPage = lazy(() => import('./pages/experiments.js').then((m) => ({ default: m.ExperimentPage })));
+const JobsPage = lazy(() => import('./pages/jobs.js').then((m) => ({ default: m.JobsPage })));
+const JobPage = lazy(() => import('./pages/jobs.js').then((m) => ({ default: m.JobPage })));
+const ModelsPage = lazy(() => import('./pages/models.js').then((m) => ({ default: m.ModelsPage })));
+const ModelPage = lazy(() => import('./pages/models.js').then((m) => ({ default: m.ModelPage })));
+const LineagePage = lazy(() => import('./pages/lineage.js').then((m) => ({ default: m.LineagePage })));
+const NotebooksPage = lazy(() => import('./pages/notebooks.js').then((m) => ({ default: m.NotebooksPage })));
+
+const sections = [
+  { path: '/', label: 'Home' },
+  { path: '/pipelines', label: 'Pipelines' },
+  { path: '/runs', label: 'Runs' },
+  { path: '/experiments', label: 'Experiments (Katib)' },
+  { path: '/jobs', label: 'Training jobs' },
+  { path: '/models', label: 'Models (KServe)' },
+  { path: '/notebooks', label: 'Notebooks' },
+  { path: '/lineage', label: 'Lineage' },
+];
+
+export function App() {
+  const { path, query } = useLocation();
+  const [env, setEnv] = useState<EnvInfo>();
+  const [authError, setAuthError] = useState<string>();
+  const [tokenInput, setTokenInput] = useState('');
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    getJson<EnvInfo>('/api/workgroup/env-info')
+      .then((e) => {
+        setEnv(e);
+        setAuthError(undefined);
+      })
+      .catch((err: unknown) => setAuthError(err instanceof ApiError && err.status === 401 ? 'Floe asks for a token.' : err instanceof Error ? err.message : String(err)));
+  }, [attempt]);
+
+  const namespaces = env?.namespaces.map((n) => n.namespace) ?? [];
+  const ns = query.get('ns') ?? (namespaces.includes('default') ? 'default' : namespaces[0]) ?? 'default';
+
+  useEffect(() => {
+    const title = sections.find((s) => s.path !== '/' && path.startsWith(s.path))?.label ?? 'Home';
+    document.title = `${title} · Floe`;
+  }, [path]);
+
+  if (authError && !env) {
+    return (
+      <Stack p="xl" maw={520} component="main">
+        <Title order={1}>Floe</Title>
+        <Alert color="red" title="Cannot reach Floe's dashboard API" role="alert">
+          {authError}
+        </Alert>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            setToken(tokenInput || undefined);
+            setAttempt((a) => a + 1);
+          }}
+        >
+          <Stack>
+            <PasswordInput label="Bearer token" description="Kept in this tab's memory only; never written to browser storage." value={tokenInput} onChange={(e) => setTokenInput(e.currentTarget.value)} />
+            <Button type="submit">Sign in</Button>
+          </Stack>
+        </form>
+      </Stack>
+    );
+  }
+
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm' }} padding="md">
+      <a className="floe-skip" href="#main">
+        Skip to content
+      </a>
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Link to={href('/', ns)} ariaLabel="Floe home" className="floe-home-link">
+            <Text className="floe-logo" size="lg" c="indigo.8" component="span">
+              Floe
+            </Text>
+          </Link>
+          <Group gap="sm">
+            <Select
+              aria-label="Namespace"
+              placeholder="Namespace"
+              data={namespaces.length ? namespaces : [ns]}
+              value={ns}
+              onChange={(v) => {
+                if (!v) return;
+                const q = new URLSearchParams(location.search);
+                q.set('ns', v);
+                navigate(`${path}?${q.toString()}`);
+              }}
+              allowDeselect={false}
+              searchable
+              w={220}
+            />
+            <Text size="sm" c="dimmed" aria-label="Signed in as">
+              {env?.user ?? ''}
+            </Text>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label="Sections">
+        {sections.map((s) => {
+          const active = s.path === '/' ? path === '/' : path.startsWith(s.path);
+          return (
+            <NavLink
+              key={s.path}
+              href={href(s.path, ns)}
+              label={s.label}
+              active={active}
+              aria-current={active ? 'page' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(href(s.path, ns));
+              }}
+            />
+          );
+        })}
+      </AppShell.Navbar>
+      <AppShell.Main id="main" component="main">
+        <Suspense fallback={<Loading what="the page" />}>
+          <Page path={path} ns={ns} query={query} />
+        </Suspense>
+      </AppShell.Main>
+    </AppShell>
+  );
+}
+
+function Page({ path, ns, query }: { path: string; ns: string; query: URLSearchParams }) {
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const [section, id, sub] = parts;
+  switch (section) {
+    case undefined:
+      return <HomePage ns={ns} />;
+    case 'pipelines':
+      return id ? <PipelinePage ns={ns} id={id} /> : <PipelinesPage ns={ns} />;
+    case 'runs':
+      return id ? <RunPage ns={ns} id={id} task={query.get('task') ?? undefined} /> : <RunsPage ns={ns} />;
+    case 'experiments':
+      return id ? <ExperimentPage ns={ns} name={id} /> : <ExperimentsPage ns={ns} />;
+    case 'jobs':
+      return id && sub ? <JobPage ns={ns} plural={id} name={sub} /> : <JobsPage ns={ns} />;
+    case 'models':
+      return id ? <ModelPage ns={ns} name={id} /> : <ModelsPage ns={ns} />;
+    case 'notebooks':
+      return <NotebooksPage ns={ns} />;
+    case 'lineage':
+      return <LineagePage ns={ns} artifact={query.get('artifact') ?? undefined} direction={query.get('direction') ?? 'BIDIRECTIONAL'} />;
+    default:
+      return (
+        <Alert color="yellow" title="No such page">
+          Nothing lives at {path}. <Link to={href('/', ns)}>Go home</Link>.
+        </Alert>
+      );
+  }
+}
