@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { isAbsolute, join, posix, relative } from 'node:path';
+import { basename, isAbsolute, join, posix, relative } from 'node:path';
 import { FloeError } from '../api/errors.js';
 import type { Logger } from '../api/logger.js';
 import type { Client } from '../client/client.js';
@@ -30,6 +30,7 @@ import { ContainerConfigError, expand } from './container-env.js';
 import { seccompProfile } from './seccomp.js';
 import { effectiveSecurity, hostsFile, nonRootViolation, ociSpec, type BindMount, type OciSpecInput } from './oci-spec.js';
 import { SecretRef, type ContainerSpec, type Pod, type Volume } from './types.js';
+import { bindInto, claimMapping, DefaultUsernsRoot, hostUsersOff, makeStage, releaseMapping, removePodStages, shiftedRootfs, shiftVolumes } from './userns.js';
 import type { Mount } from './volumes.js';
 
 /** A container the runtime cannot create (no runc, no command, a user the image lacks): kubelet's CreateContainerError. */
@@ -85,6 +86,11 @@ export interface ContainerRuntimeOptions {
   connectTimeoutMs?: number;
   /** How long an unreachable registry is not tried again; default one minute. */
   unreachableForMs?: number;
+  /**
+   * Where the bundles of `hostUsers: false` Pods are staged (outside the 0700 data directory, which the mapped root
+   * cannot traverse), with the node's claimed id ranges in `ranges/`; default /run/floe-userns.
+   */
+  usernsRoot?: string;
 }
 
 /** Where the kubelet's containers find a program when the image sets no PATH (containerd's default). */
@@ -289,11 +295,13 @@ export class ContainerRuntime {
   private overlay: boolean | undefined;
   /** Where Localhost seccomp profiles live (the kubelet's `<root>/seccomp`). */
   private readonly seccompRoot: string;
+  readonly usernsRoot: string;
 
   constructor(options: ContainerRuntimeOptions) {
     this.store = new ImageStore({ root: options.imagesDir ?? join(options.dataDir, 'images') });
     this.stateRoot = join(options.dataDir, 'runc');
     this.seccompRoot = join(options.dataDir, 'seccomp');
+    this.usernsRoot = options.usernsRoot ?? DefaultUsernsRoot;
     this.hostProcessFallback = options.hostProcessFallback ?? true;
     this.client = options.client;
     this.log = options.logger.child({ component: 'containers' });
@@ -454,21 +462,38 @@ export class ContainerRuntime {
     const uid = pod.metadata.uid ?? '';
     const podName = `${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? ''}(${uid})`;
     const id = ContainerRuntime.containerId(uid, container.name, attempt);
-    const dir = ContainerRuntime.bundleDir(req.podRoot, container.name, attempt);
+    const scratch = ContainerRuntime.bundleDir(req.podRoot, container.name, attempt);
     // A bundle left by a crash before its run started (or a previous run's) goes; nothing is mounted in it on the host.
     await this.deleteState(id);
-    for (const old of [dir, ...this.oldBundles(req.podRoot, container.name, attempt)]) removeUnmounted(old);
-    mkdirSync(dir, { recursive: true, mode: 0o711 });
+    for (const old of [scratch, ...this.oldBundles(req.podRoot, container.name, attempt)]) {
+      removeUnmounted(old);
+      removeUnmounted(join(this.usernsRoot, ContainerRuntime.containerId(uid, container.name, Number(old.slice(old.lastIndexOf('.') + 1)))));
+    }
+    mkdirSync(scratch, { recursive: true, mode: 0o711 });
+    // hostUsers: false: runc mounts as the mapped root, which cannot traverse the 0700 data directory, so the bundle
+    // is staged outside it (docs/adr/0010); the run's writable layer stays in the Pod's folder.
+    let userns;
+    try {
+      userns = hostUsersOff(pod) ? claimMapping(req.podRoot, uid, join(this.usernsRoot, 'ranges')) : undefined;
+    } catch (err) {
+      throw new CreateContainerError(`cannot give the Pod a user namespace: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (userns && this.rootfsMode() !== 'overlay') throw new CreateContainerError('hostUsers: false needs overlay mounts on this node, and it has none');
+    const dir = userns ? makeStage(this.usernsRoot, id) : scratch;
     const security = effectiveSecurity(pod, container);
     const rootfs = join(dir, 'rootfs');
     let config;
     try {
       // An overlay over the image's shared flattened tree where the kernel allows (no per-run copy); else a private
-      // copy, or hard links for a read-only root filesystem.
+      // copy, or hard links for a read-only root filesystem. In a user namespace the lower tree is the Pod's copy
+      // with its owners moved into the Pod's id range.
       if (this.rootfsMode() === 'overlay') {
         const flat = await this.store.flattened(req.image.name);
         config = flat.config;
-        mountOverlay(flat.dir, join(dir, 'overlay'), rootfs);
+        const lower = userns ? await shiftedRootfs(flat.dir, join(req.podRoot, 'userns-rootfs', basename(flat.dir)), userns) : flat.dir;
+        mountOverlay(lower, join(scratch, 'overlay'), rootfs);
+        // The overlay's root folder is the upper layer's: the mapped root must own it to make /proc and the mount points.
+        if (userns) chownSync(rootfs, userns.hostID, userns.hostID);
       } else {
         ({ config } = await this.store.rootfs(req.image.name, rootfs, { mode: security.readOnlyRootFilesystem ? 'hardlink' : 'copy' }));
       }
@@ -498,8 +523,18 @@ export class ContainerRuntime {
     for (const m of req.mounts) env[`FLOE_VOLUME_${m.volume.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] ??= posix.resolve('/', m.mountPath);
     Object.assign(env, req.podEnv);
     const cwd = workingDir(runtimeConfig, container);
-    const binds = this.binds(req, dir, hostname);
-    if (security.fsGroup !== undefined) applyFsGroup(pod.spec.volumes ?? [], req.volumeDirs, security.fsGroup);
+    if (userns) shiftVolumes(pod.spec.volumes ?? [], req.volumeDirs, userns);
+    let binds = this.binds(req, dir, hostname);
+    if (userns) {
+      // Floe binds each volume into the stage as root; runc's own bind then starts from a path the mapped root reaches.
+      binds = binds.map((b, i) => {
+        if (b.source.startsWith(`${dir}/`)) return b;
+        const point = join(dir, 'volumes', String(i));
+        bindInto(b.source, point);
+        return { ...b, source: point };
+      });
+    }
+    if (security.fsGroup !== undefined) applyFsGroup(pod.spec.volumes ?? [], req.volumeDirs, security.fsGroup + (userns?.hostID ?? 0));
     const startError = await missingExecutable(rootfs, argv[0]!, env.PATH ?? defaultPath, cwd);
     let seccomp;
     try {
@@ -507,7 +542,7 @@ export class ContainerRuntime {
     } catch (err) {
       throw new CreateContainerError(err instanceof Error ? err.message : String(err));
     }
-    const spec: PreparedBundle['spec'] = { argv, env, cwd, user: { uid: user.uid, gid, additionalGids }, hostname, root: 'rootfs', security, binds, ...(seccomp ? { seccomp } : {}) };
+    const spec: PreparedBundle['spec'] = { argv, env, cwd, user: { uid: user.uid, gid, additionalGids }, hostname, root: 'rootfs', security, binds, ...(seccomp ? { seccomp } : {}), ...(userns ? { userns } : {}) };
     const argvRunc = [this.runc.path, '--root', this.stateRoot, 'run', '--bundle', dir, id];
     return { id, dir, argv: argvRunc, spec, env, cwd, ...(startError ? { startError } : {}) };
   }
@@ -588,8 +623,10 @@ export class ContainerRuntime {
 
   /** After a run ends: runc's state (left when runc itself was killed), the bundle, and runc's cgroups Floe does not own. */
   async finish(podRoot: string, uid: string, container: string, attempt: number): Promise<void> {
-    await this.deleteState(ContainerRuntime.containerId(uid, container, attempt));
+    const id = ContainerRuntime.containerId(uid, container, attempt);
+    await this.deleteState(id);
     try {
+      removeUnmounted(join(this.usernsRoot, id));
       removeUnmounted(ContainerRuntime.bundleDir(podRoot, container, attempt));
     } catch {
       // the Pod's folder goes with the Pod
@@ -601,6 +638,9 @@ export class ContainerRuntime {
   /** The Pod is gone: every run's state and runc's cgroup folders of the Pod in every hierarchy. */
   async releasePod(uid: string): Promise<void> {
     this.forget(uid);
+    // Stages first, before anything waits: the Pod's folder (the overlays' upper layers) is removed right after.
+    removePodStages(this.usernsRoot, uid);
+    releaseMapping(uid, join(this.usernsRoot, 'ranges'));
     let ids: string[] = [];
     try {
       ids = readdirSync(this.stateRoot).filter((n) => n.startsWith(`${uid}-`));

@@ -15,7 +15,7 @@ import { logTarget, readLog, type LogOptions } from './logs.js';
 import { buildLoopbackShim } from './loopback.js';
 import { NodeAgent } from './node.js';
 import { capacityMap, detectCapacity } from './resources.js';
-import { PodPaths } from './pod-state.js';
+import { PodPaths, podDirectories } from './pod-state.js';
 import { Runtime } from './runtime.js';
 import { apiServerEnv, ServiceAccountTokenManager, type ApiServerAddress, type ServiceAccountTokenSource } from './service-account-tokens.js';
 import { allocatable } from './scheduling.js';
@@ -23,6 +23,7 @@ import { Scheduler } from './scheduler.js';
 import { ServiceController } from './services.js';
 import { DefaultShutdownGracePeriodSeconds, stopPodProcesses } from './shutdown.js';
 import { UsageSampler, usageTargets, type NodeUsage } from './usage.js';
+import { DefaultUsernsRoot, removePodStages } from './userns.js';
 import { volumeDirs } from './volumes.js';
 import { PodRef, NodeRef, ServiceRef, type Node, type Pod, type Service } from './types.js';
 
@@ -166,6 +167,7 @@ export class Kubelet {
       if (stopped > 0) this.log.info({ containers: stopped }, 'stopped the containers of this node');
       // Their overlay root filesystems too: nothing of a stopped node stays mounted (the data dir can then be removed).
       unmountUnder(join(this.config.dataDir, 'pods'));
+      for (const uid of podDirectories(this.config.dataDir)) removePodStages(DefaultUsernsRoot, uid);
     }
     await running.node.stop();
     await Promise.all([running.pods.stop(), running.nodes.stop(), running.services.stop()]);

@@ -148,6 +148,14 @@ export interface OciSpecInput {
   shmBytes?: number;
   /** The OCI seccomp section (seccomp.ts); none runs the container unconfined. */
   seccomp?: Record<string, unknown>;
+  /** `hostUsers: false`: a user namespace mapping container ids 0..size-1 to host ids from hostID (userns.ts). */
+  userns?: UsernsMapping;
+}
+
+/** A Pod's user namespace: container uid and gid 0 are host id `hostID`, and the next `size - 1` follow. */
+export interface UsernsMapping {
+  hostID: number;
+  size: number;
 }
 
 /** Mount destinations, parents before children (a mount over a parent would hide the child). */
@@ -166,13 +174,18 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
   // and file capabilities cannot raise privileges unless the container asks for that.
   const noNewPrivileges = !security.privileged && security.allowPrivilegeEscalation !== true;
   const sysfs = security.privileged ? ['nosuid', 'noexec', 'nodev'] : ['nosuid', 'noexec', 'nodev', 'ro'];
+  // In a user namespace the kernel lets sysfs be mounted only by the owner of the network namespace, which stays the
+  // host's (docs/adr/0010): the host's /sys is bound instead, as rootless runc does.
+  const sys = input.userns
+    ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'rprivate', ...sysfs] }
+    : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysfs };
   const mounts: Record<string, unknown>[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${Math.max(1, Math.floor((input.shmBytes ?? 64 * 2 ** 20) / 1024))}k`] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysfs },
+    sys,
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
     ...[...input.binds].sort(byDepth).map((b) => ({
       destination: b.destination,
@@ -189,10 +202,15 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
   if (r?.memoryBytes !== undefined) resources.memory = { limit: r.memoryBytes, swap: r.memoryBytes };
   if (r?.pidsLimit !== undefined) resources.pids = { limit: r.pidsLimit };
   const linux: Record<string, unknown> = {
-    namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+    namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(input.userns ? [{ type: 'user' }] : [])],
     cgroupsPath: input.cgroupsPath,
     resources,
   };
+  if (input.userns) {
+    const mapping = [{ containerID: 0, hostID: input.userns.hostID, size: input.userns.size }];
+    linux.uidMappings = mapping;
+    linux.gidMappings = mapping;
+  }
   if (input.seccomp) linux.seccomp = input.seccomp;
   if (!security.privileged) {
     linux.maskedPaths = maskedPaths;

@@ -31,6 +31,7 @@ import {
 import { containerGpuCount, containerMemoryLimit, podRequests, GpuResource } from './resources.js';
 import { PodRef, isTerminal, type ContainerSpec, type Pod } from './types.js';
 import { containerMounts, mapMountPaths, prepareVolumes, volumeEnvName, type Mount, type VolumeLookups } from './volumes.js';
+import { hostUsersOff } from './userns.js';
 import { ContainerRuntime, CreateContainerError, memoryLimitReached, PullError, RuntimeAnnotation, type PreparedBundle } from './container-runtime.js';
 import type { ImageRecord } from '../images/index.js';
 
@@ -641,7 +642,10 @@ export class PodWorker {
     const resolved = resolveImage(this.ctx.images, image);
     // Images no rule maps to a local environment run from the image when Floe has it or can pull it (docs/adr/0010);
     // the Pod's floe.dev/runtime annotation can ask for either runtime whatever the image table says.
-    const wanted = pod.metadata.annotations?.[RuntimeAnnotation];
+    const annotated = pod.metadata.annotations?.[RuntimeAnnotation];
+    // A user namespace exists only in a container: such a Pod never runs as a host process (as root).
+    if (hostUsersOff(pod) && annotated === 'process') throw new CannotRunError(`pod asks for hostUsers: false, which needs a container, and its ${RuntimeAnnotation} annotation asks for a host process`);
+    const wanted = hostUsersOff(pod) ? 'container' : annotated;
     if (wanted !== 'process' && (wanted === 'container' || resolved.kind === 'unsupported' || resolved.pattern === undefined)) {
       const fieldPath = this.fieldPath(container.name);
       const events = (type: 'Normal' | 'Warning', reason: string, message: string): void => this.ctx.events.record(pod, type, reason, message, fieldPath);

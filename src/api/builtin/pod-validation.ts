@@ -170,6 +170,12 @@ export function validatePod(pod: KubeObject, old?: KubeObject): FieldError[] {
   containers.forEach((c, i) => checkContainer(c, `spec.containers[${i}]`, false, volumes, names, errs));
   list(spec.initContainers).forEach((c, i) => checkContainer(c, `spec.initContainers[${i}]`, true, volumes, names, errs));
   if (isRecord(spec.securityContext)) checkSeccompProfile(spec.securityContext.seccompProfile, 'spec.securityContext.seccompProfile', errs);
+  // A user namespace with a host namespace is refused (kube-apiserver's paths and words, HostPID's capitals included).
+  if (spec.hostUsers === false) {
+    for (const [key, path] of [['hostNetwork', 'hostNetwork'], ['hostPID', 'HostPID'], ['hostIPC', 'HostIPC']] as const) {
+      if (spec[key] === true) errs.push(fieldErrors.forbidden(`spec.securityContext.${path}`, 'when `pod.Spec.HostUsers` is false'));
+    }
+  }
   errs.push(...checkOneOf('spec.restartPolicy', spec.restartPolicy, ['Always', 'OnFailure', 'Never']));
   errs.push(...checkOneOf('spec.dnsPolicy', spec.dnsPolicy, ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None']));
   const deadline = spec.activeDeadlineSeconds;
