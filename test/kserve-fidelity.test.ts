@@ -72,7 +72,7 @@ describe('KServe controller and data-plane fidelity (embedded)', () => {
     const dir = join(models, 'merge');
     mkdirSync(dir, { recursive: true });
     trainIris(join(dir, 'model.joblib'));
-    await client.create(isvc(ns, 'iris', { sklearn: { storageUri: pathToFileURL(dir).href, args: ['--workers=1', '--enable_docs_url=true'], env: [{ name: 'PREDICT_PROBA', value: 'true' }] } }, { 'serving.kserve.io/deploymentMode': 'RawDeployment' }));
+    await client.create(isvc(ns, 'iris', { sklearn: { storageUri: pathToFileURL(dir).href, args: ['--workers=1', '--enable_docs_url=true'], env: [{ name: 'PREDICT_PROBA', value: 'true' }] } }, { 'serving.kserve.io/deploymentMode': 'Serverless' }));
     const done = await settled(ns, 'iris', 'the InferenceService with model args and env to be Ready');
     const pod = await client.get<PodView & InferenceService>({ apiVersion: 'v1', kind: 'Pod' }, 'iris-predictor-00001', ns);
     const args = pod.spec.containers[0]?.args ?? [];
@@ -87,10 +87,8 @@ describe('KServe controller and data-plane fidelity (embedded)', () => {
     const probabilities = answer.body['predictions'] as number[][];
     assert.deepEqual(probabilities.map((p) => p.length), [3, 3]);
     assert.deepEqual(probabilities.map((p) => p.indexOf(Math.max(...p))), [0, 2]);
-    // Floe runs predictors the Knative way whatever the annotation asks, and says so.
+    // Serverless (KServe's legacy name for Knative mode) runs as Knative-mode revisions, and the status says so.
     assert.equal(done.status?.deploymentMode, 'Knative');
-    const events = await client.list<{ reason?: string; message?: string } & InferenceService>({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns });
-    assert.ok(events.items.some((e) => e.reason === 'DeploymentModeNotSupported' && /RawDeployment/.test(e.message ?? '')), 'an event says RawDeployment is not implemented');
   });
 
   test('a storageUri naming one file is served as /mnt/models/<file>, without the files beside it; V2 answers and errors as the kserve SDK gives them', { skip: noKserve }, async () => {

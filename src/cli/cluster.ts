@@ -56,6 +56,9 @@ export function clusterManifests(options: { image: string }): KubeObject[] {
     { apiGroups: ['kubeflow.org'], resources: ['notebooks', 'notebooks/status', 'poddefaults'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
     { apiGroups: ['tensorboard.kubeflow.org'], resources: ['tensorboards', 'tensorboards/status'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
     { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    // KServe in raw-deployment mode (the serving-cluster capability): Deployment + Service (+ HPA) per InferenceService.
+    { apiGroups: ['serving.kserve.io'], resources: ['inferenceservices', 'inferenceservices/status', 'servingruntimes', 'clusterservingruntimes', 'inferencegraphs', 'inferencegraphs/status', 'trainedmodels', 'trainedmodels/status'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
     // Katib's PBT: the `<experiment>-pbt` claim that holds the trials' checkpoint folders.
     { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
   ];

@@ -7,7 +7,7 @@ import { katibCapability } from '../controllers/katib/capability.js';
 import { notebooksCapability, type NotebooksCapabilityOptions } from '../controllers/notebooks/capability.js';
 import { pipelinesCapability } from '../controllers/pipelines/capability.js';
 import { profilesCapability } from '../controllers/profiles/capability.js';
-import { servingCapability } from '../controllers/serving/capability.js';
+import { servingCapability, servingClusterCapability } from '../controllers/serving/capability.js';
 import { storageCapability } from '../controllers/storage/capability.js';
 import { trainingCapability } from '../controllers/training/capability.js';
 import { trainerCapability } from '../controllers/trainer/capability.js';
@@ -33,6 +33,7 @@ export function floeCapabilities(settings: CapabilitySettings): Capability[] {
     storageCapability(),
     katibCapability,
     servingCapability,
+    servingClusterCapability,
     notebooksCapability(settings.notebooks ?? {}),
     profilesCapability({ ...(settings.clusterAdmins ? { clusterAdmins: settings.clusterAdmins } : {}) }),
     pipelinesCapability({ allowPackageUrls: settings.allowPackageUrls, multiUser: settings.multiUser === true }),

@@ -20,6 +20,7 @@ export const servingCapability: Capability = {
   start(ctx) {
     // The ingress: /serving/<namespace>/<name>/… reaches that InferenceService's predictor.
     const ingress = new ServingIngress({
+      log: ctx.logger,
       // A request for an InferenceService scaled to zero: tell its controller through the API, like Knative's activator.
       activate: (namespace, name) => {
         void ctx.client
@@ -47,6 +48,24 @@ export const servingCapability: Capability = {
       ],
       close: () => controllers.close(),
     });
+  },
+};
+
+/**
+ * KServe on a real cluster (`floe controllers`): the CRDs and the controllers, every InferenceService in raw mode
+ * (Deployment, Service, HPA; the cluster's controllers and nodes run the Pods), as KServe runs without Knative.
+ * Floe's built-in runtimes are not installed there: they run local environments (KServe's own manifests install its
+ * images' runtimes); the in-process ONNX runtime serves from this process.
+ */
+export const servingClusterCapability: Capability = {
+  // Its own name: capability names are unique across the list, whatever the mode.
+  name: 'serving-cluster',
+  modes: ['cluster'],
+  crds: servingCrds,
+  start(ctx) {
+    const ingress = new ServingIngress({ log: ctx.logger });
+    const controllers = addServingControllers(ctx.manager, { ingress, ingressUrl: ctx.url, loaders: { onnxruntime: loadOnnx }, stagingDir: join(ctx.dataDir, 'serving', 'models'), cluster: true });
+    return Promise.resolve({ close: () => controllers.close() });
   },
 };
 

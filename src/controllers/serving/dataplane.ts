@@ -3,9 +3,12 @@
 // predictor Pod's loopback port — with the prefix stripped, so the path the server sees is KServe's own
 // (`/v1/models/m:predict`, `/v2/models/m/infer`, …). A revision with several replica Pods gets each request on the
 // replica with the fewest in flight; the load of every revision is measured here for the autoscaler, as Knative's
-// queue-proxy and activator measure it.
+// queue-proxy and activator measure it. A route with a `logger` sends its payloads to a CloudEvents sink, as KServe's
+// agent does (payload-logger.ts).
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Logger } from '../../api/logger.js';
 import { LoadMeter, type Load } from './load-meter.js';
+import { PayloadSink, tapPayloads, type PayloadLog } from './payload-logger.js';
 import { VariantStats } from './variants.js';
 
 /** Something that answers KServe's REST paths in-process (the ONNX model server). */
@@ -39,6 +42,10 @@ export interface IngressOptions {
   /** How long a request waits for a scale-up before it gets 503; 120 s unless given. */
   activationTimeoutMs?: number;
   now?: () => number;
+  /** Where the payload logger reports drops and failed deliveries. */
+  log?: Logger;
+  /** The payload logger's sender (one per ingress unless given). */
+  sink?: PayloadSink;
 }
 
 export class ServingIngress {
@@ -53,12 +60,22 @@ export class ServingIngress {
   /** Requests in flight per replica URL, for least-in-flight balancing and for draining a replica before it goes. */
   private readonly inFlight = new Map<string, number>();
   private turn = 0;
+  /** Payload logging per route (`namespace/name`): KServe's `logger` of the component that route reaches. */
+  private readonly loggers = new Map<string, PayloadLog>();
+  readonly sink: PayloadSink;
 
   constructor(options: IngressOptions = {}) {
     this.random = options.random ?? Math.random;
     this.activate = options.activate;
     this.activationTimeoutMs = options.activationTimeoutMs ?? 120_000;
     this.meter = new LoadMeter(options.now ? { now: options.now } : {});
+    this.sink = options.sink ?? new PayloadSink(options.log ? { log: options.log } : {});
+  }
+
+  /** Sends the payloads of requests on a route to a CloudEvents sink (undefined: stops). */
+  setLogger(namespace: string, name: string, log: PayloadLog | undefined): void {
+    if (log) this.loggers.set(`${namespace}/${name}`, log);
+    else this.loggers.delete(`${namespace}/${name}`);
   }
 
   /** A revision's load over the last `windowMs` (average concurrency and requests per second). */
@@ -91,6 +108,7 @@ export class ServingIngress {
 
   delete(namespace: string, name: string): void {
     this.routes.delete(`${namespace}/${name}`);
+    this.loggers.delete(`${namespace}/${name}`);
     this.stats.delete(`${namespace}/${name}`);
     for (const component of ['predictor', 'transformer']) this.meter.forget(`${namespace}/${name}-${component}-`);
   }
@@ -139,6 +157,12 @@ export class ServingIngress {
       return true;
     }
     const target: Target = route.kind === 'split' ? this.pick(route.targets, res, key) : route;
+    const log = this.loggers.get(key);
+    if (log) {
+      // `ce-endpoint`: KServe's "default", or "canary" for the latest revision while a canary split is on.
+      const endpoint = route.kind === 'split' && route.targets.length > 1 && route.targets[0]?.target === target ? 'canary' : 'default';
+      req = await tapPayloads(this.sink, log, endpoint, req, res);
+    }
     if (target.kind === 'local') {
       if (!(await target.endpoint.handle(req, res, path))) reply(res, 404, { error: `no such path: ${path}` });
       return true;

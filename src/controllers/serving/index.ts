@@ -25,6 +25,8 @@ export interface ServingControllerOptions {
   clock?: Clock;
   /** Where single-file storageUris are laid out as /mnt/models/<file> (IsvcControllerOptions.stagingDir). */
   stagingDir?: string;
+  /** Every InferenceService in raw mode, addressed by Service DNS (IsvcControllerOptions.cluster). */
+  cluster?: boolean;
 }
 
 export function addServingControllers(manager: Manager, options: ServingControllerOptions): { controllers: Controller[]; close(): Promise<void> } {

@@ -2,7 +2,8 @@
 // containers), resolves storageUri to a local folder, and brings up the predictor — inside this process for in-process
 // runtimes (ONNX), or as replica Pods of a revision, each behind its own Service, for Pod runtimes (MLServer, the kserve
 // SDK) — and the transformer in front of it; routes `/serving/<ns>/<name>` to them, scales the replicas on the load the
-// ingress measures (Knative's autoscaler rules) and reports KServe's status.
+// ingress measures (Knative's autoscaler rules) and reports KServe's status. In raw mode (the deploymentMode
+// annotation, and always on a real cluster) the predictor is a Deployment + Service + HPA instead (raw-deployment.ts).
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -15,6 +16,8 @@ import { controllerReference, isControlledBy, kubeTime, realClock, type Clock, t
 import { decide, freshScaleState, scaleSettings, type ScaleState } from './autoscaler.js';
 import { fillPlaceholders, mergeRuntimeContainer } from './container-merge.js';
 import { ServingIngress, type LocalEndpoint, type Target } from './dataplane.js';
+import { payloadLog, type LoggerSpec } from './payload-logger.js';
+import { isRawMode, rawDeployment } from './raw-deployment.js';
 import { mlserverModelClasses, predictorModel, runtimeDefaults, selectRuntime, serverType, type Selection } from './runtimes.js';
 import { ClusterServingRuntimeRef, DeploymentModeAnnotation, InferenceServiceRef, InProcessAnnotation, MaxRequestBytesAnnotation, ServingRuntimeRef, UnavailableAnnotation, type ComponentStatus, type Condition, type InferenceService, type ModelSpec, type PredictorSpec, type ServingRuntime } from './types.js';
 
@@ -58,6 +61,11 @@ export interface IsvcControllerOptions {
    * folder per revision holding a link to (or a copy of) the file. Without it, the file's own folder is mounted.
    */
   stagingDir?: string;
+  /**
+   * On a real cluster (`floe controllers`) there is no Knative and no shared host network: every InferenceService runs
+   * in raw mode, as KServe's with `defaultDeploymentMode: RawDeployment`, and is addressed by its Service's DNS name.
+   */
+  cluster?: boolean;
 }
 
 /** storageUri → a local path: `file:///p`, or a plain absolute path. Anything else is not reachable from here. */
@@ -212,14 +220,17 @@ export class InferenceServiceReconciler implements Reconciler {
       if (!same) ctx.recorder.event(isvc, 'Warning', reason, message);
       await write();
     };
-    // Floe runs every InferenceService the Knative way (revisions, traffic split, scale to zero): that is its mode,
-    // whatever the annotation asks (KServe's Standard mode, Deployments and HPAs, is not implemented here).
-    status.deploymentMode = 'Knative';
+    // Knative mode (revisions, traffic split, scale to zero) unless the annotation asks for KServe's raw mode
+    // (`RawDeployment`, or `Standard` as newer KServe calls it): a Deployment, a Service and an HPA.
+    const mode = isvc.metadata.annotations?.[DeploymentModeAnnotation];
+    const raw = isRawMode(mode) || this.options.cluster === true;
+    status.deploymentMode = raw ? (isRawMode(mode) ? (mode ?? 'RawDeployment') : 'RawDeployment') : 'Knative';
 
     // `serving.kserve.io/stop: "true"` takes every revision down and keeps the object.
     if (isvc.metadata.annotations?.[StopAnnotation] === 'true') {
       this.unroute(namespace, name);
       await this.retire(ctx, isvc, readBook(isvc), new Set(), true);
+      if (raw || isRawMode(isvc.status?.deploymentMode)) await rawDeployment.remove(ctx, isvc);
       setCondition(conditions, 'Stopped', 'True', now, 'Stopped', 'The InferenceService is stopped');
       setCondition(conditions, 'PredictorReady', 'False', now, 'Stopped', 'The InferenceService is stopped');
       setCondition(conditions, 'Ready', 'False', now, 'Stopped', 'The InferenceService is stopped');
@@ -262,7 +273,8 @@ export class InferenceServiceReconciler implements Reconciler {
       }
       wanted = { hash: configHash(predictorSpec), model, runtime: runtime.metadata.name ?? '', cluster: selection.choice.cluster };
     } else if (custom) {
-      if (!custom.command?.length) return failed('InvalidPredictorSpec', noCommand('spec.predictor.containers', custom));
+      // On a cluster an image runs its own entrypoint; here a command says what to run in the image's environment.
+      if (!this.options.cluster && !custom.command?.length) return failed('InvalidPredictorSpec', noCommand('spec.predictor.containers', custom));
       const storage = custom.env?.find((e) => e.name === 'STORAGE_URI')?.value;
       if (storage !== undefined) {
         try {
@@ -284,14 +296,75 @@ export class InferenceServiceReconciler implements Reconciler {
       book.latest += 1;
       book.revisions[revisionOf(name, book.latest)] = wanted;
       await this.saveBook(ctx, isvc, book);
-      ctx.recorder.event(isvc, 'Normal', 'RevisionCreated', `predictor revision ${revisionOf(name, book.latest)} created`);
-      const mode = isvc.metadata.annotations?.[DeploymentModeAnnotation];
-      if (mode !== undefined && mode !== 'Knative' && mode !== 'Serverless') {
-        ctx.recorder.event(isvc, 'Warning', 'DeploymentModeNotSupported', `${DeploymentModeAnnotation}: ${mode} is not implemented by Floe's embedded serving: the predictor runs as Knative-mode revisions (status.deploymentMode Knative)`);
+      if (!raw) ctx.recorder.event(isvc, 'Normal', 'RevisionCreated', `predictor revision ${revisionOf(name, book.latest)} created`);
+      if (mode === 'ModelMesh' || (this.options.cluster && mode !== undefined && !isRawMode(mode))) {
+        ctx.recorder.event(isvc, 'Warning', 'DeploymentModeNotSupported', this.options.cluster ? `${DeploymentModeAnnotation}: ${mode ?? ''} is not available on a cluster without Knative: the predictor runs in raw mode (status.deploymentMode RawDeployment)` : `${DeploymentModeAnnotation}: ModelMesh is not implemented by Floe's serving: the predictor runs as Knative-mode revisions (status.deploymentMode Knative)`);
       }
       return; // the update brings this object back with the revision recorded
     }
     revision = revisionOf(name, book.latest);
+
+    // Payload logging (KServe's agent, done by the ingress): the predictor's logger on the route that reaches it.
+    const predictorLog = payloadLog(predictorSpec['logger'] as LoggerSpec | undefined, 'spec.predictor.logger', { inferenceService: name, namespace, component: 'predictor' });
+    if (predictorLog && 'invalid' in predictorLog) return failed('InvalidPredictorSpec', predictorLog.invalid);
+    const transformerLog = payloadLog(isvc.spec.transformer?.['logger'] as LoggerSpec | undefined, 'spec.transformer.logger', { inferenceService: name, namespace, component: 'transformer' });
+    if (transformerLog && 'invalid' in transformerLog) return failed('InvalidPredictorSpec', transformerLog.invalid, 'TransformerReady');
+
+    if (raw) {
+      // Raw mode: no revisions of Floe's own (those of an earlier Knative mode go); the Deployment controller runs the Pods.
+      if (!isRawMode(isvc.status?.deploymentMode)) {
+        await this.retire(ctx, isvc, book, new Set(), false);
+        this.forgetScaling(namespace, name, new Set());
+      }
+      if (isvc.spec.transformer) return failed('InvalidPredictorSpec', `spec.transformer in ${DeploymentModeAnnotation}: ${mode ?? ''} is not implemented by Floe yet: use Knative mode for a transformer`, 'TransformerReady');
+      const entry = book.revisions[revision]!;
+      const built = await this.template(ctx, isvc, revision, entry);
+      if ('failed' in built) return failed(built.reason, built.failed);
+      // Embedded: the ingress's URL. On a cluster, the predictor Service's DNS name, as KServe's raw mode without an ingress.
+      const url = this.options.cluster ? `http://${name}-predictor.${namespace}.svc.cluster.local` : ServingIngress.urlOf(this.options.ingressUrl, namespace, name);
+      let target: Target;
+      let address = url;
+      let ready: { ready: boolean; message?: string; failed?: string; replicas?: number };
+      if ('local' in built) {
+        // An in-process runtime is no process to put in a Deployment: it serves from this one, as in Knative mode.
+        target = { kind: 'local', endpoint: built.local };
+        ready = { ready: true, replicas: 1 };
+      } else {
+        const container = prepare(built.template, name, `${name}-predictor`);
+        const outcome = await rawDeployment(ctx, isvc, { container, volumes: built.template.volumes, ports: declaredPorts(container), ...(built.template.models ? { models: built.template.models } : {}), localize: (c, mapping) => localize(c, name, mapping), podFailure: (pod) => podFailure(pod, pod.metadata.name ?? '', 'predictor') });
+        target = { kind: 'proxy', replicas: outcome.endpoint ? [{ pod: `${name}-predictor`, url: outcome.endpoint }] : [] };
+        address = outcome.endpoint ?? url;
+        ready = outcome;
+      }
+      if (!ready.ready) {
+        this.unroute(namespace, name);
+        if (ready.failed) return failed('ModelLoadFailed', ready.failed);
+        setCondition(conditions, 'PredictorReady', 'False', now, 'DeploymentNotReady', ready.message ?? `Deployment ${name}-predictor is not ready yet`);
+        setCondition(conditions, 'Ready', 'False', now, 'DeploymentNotReady', ready.message ?? `Deployment ${name}-predictor is not ready yet`);
+        status.modelStatus = { transitionStatus: 'InProgress', states: { activeModelState: 'Loading', targetModelState: 'Loaded' } };
+        await write();
+        return { requeueAfterMs: 2000 };
+      }
+      this.options.ingress.set(namespace, name, { kind: 'split', targets: [{ revision: `${name}-predictor`, weight: 100, target }] });
+      this.options.ingress.setLogger(namespace, name, predictorLog);
+      this.options.ingress.delete(namespace, `${name}-predictor`);
+      const components: Record<string, ComponentStatus> = { predictor: { url, restUrl: url, address: { url: address } } };
+      status.components = components;
+      status.url = url;
+      status.address = { url };
+      delete status.annotations;
+      status.modelStatus = { transitionStatus: 'UpToDate', states: { activeModelState: 'Loaded', targetModelState: 'Loaded' }, copies: { failedCopies: 0, totalCopies: ready.replicas ?? 1 } };
+      for (const c of ['TransformerReady', 'LatestDeploymentReady']) {
+        const index = conditions.findIndex((x) => x.type === c);
+        if (index >= 0) conditions.splice(index, 1);
+      }
+      setCondition(conditions, 'PredictorReady', 'True', now);
+      setCondition(conditions, 'IngressReady', 'True', now);
+      setCondition(conditions, 'Ready', 'True', now);
+      await write();
+      return;
+    }
+    if (isRawMode(isvc.status?.deploymentMode)) await rawDeployment.remove(ctx, isvc);
     const transformerSpec = isvc.spec.transformer as (PredictorSpec & { containers?: ContainerSpec[] }) | undefined;
     if (transformerSpec) {
       const hash = configHash(transformerSpec);
@@ -398,6 +471,8 @@ export class InferenceServiceReconciler implements Reconciler {
       soonest(scale.tickMs);
       keep.add(tRevision);
       this.options.ingress.set(namespace, name, { kind: 'split', targets: [{ revision: tRevision, weight: 100, target: { kind: 'proxy', replicas: scale.set.ready } }] });
+      this.options.ingress.setLogger(namespace, name, transformerLog);
+      this.options.ingress.setLogger(namespace, `${name}-predictor`, predictorLog);
       transformer = {
         ...(status.components?.['transformer'] ?? {}),
         latestCreatedRevision: tRevision,
@@ -411,6 +486,7 @@ export class InferenceServiceReconciler implements Reconciler {
       setCondition(conditions, 'TransformerReady', 'True', now);
     } else {
       this.options.ingress.set(namespace, name, predictorRoute);
+      this.options.ingress.setLogger(namespace, name, predictorLog);
       this.options.ingress.delete(namespace, `${name}-predictor`);
       const index = conditions.findIndex((c) => c.type === 'TransformerReady');
       if (index >= 0) conditions.splice(index, 1);
@@ -461,6 +537,16 @@ export class InferenceServiceReconciler implements Reconciler {
 
   /** A revision's endpoint: loaded in-process, or its replica Pods (each behind its own Service); or why it is not there yet. */
   private async endpoint(ctx: ReconcileContext, isvc: InferenceService, revision: string, entry: RevisionEntry): Promise<{ target: Target; address: string; scale?: Scaled } | { failed: string | undefined; reason: string }> {
+    const built = await this.template(ctx, isvc, revision, entry);
+    if ('failed' in built) return built;
+    if ('local' in built) return { target: { kind: 'local', endpoint: built.local }, address: ServingIngress.urlOf(this.options.ingressUrl, isvc.metadata.namespace ?? '', isvc.metadata.name ?? '') };
+    const scale = await this.podRevision(ctx, isvc, revision, built.template, isvc.spec.predictor ?? {});
+    if (scale.set.ready.length === 0) return { failed: scale.set.failed, reason: 'ModelLoadFailed' };
+    return { target: { kind: 'proxy', replicas: scale.set.ready }, address: scale.set.ready[0]!.url, scale };
+  }
+
+  /** How a revision runs: its in-process server (loaded here), or the Pod template of its replicas; or why neither. */
+  private async template(ctx: ReconcileContext, isvc: InferenceService, revision: string, entry: RevisionEntry): Promise<{ local: InProcessModel } | { template: PodTemplate } | { failed: string; reason: string }> {
     const namespace = isvc.metadata.namespace ?? '';
     const name = isvc.metadata.name ?? '';
     let template: PodTemplate;
@@ -499,16 +585,14 @@ export class InferenceServiceReconciler implements Reconciler {
           }
           this.loaded.set(key, loadedModel);
         }
-        return { target: { kind: 'local', endpoint: loadedModel }, address: ServingIngress.urlOf(this.options.ingressUrl, namespace, name) };
+        return { local: loadedModel };
       }
       const containers = runtime.spec.containers ?? [];
       const container = structuredClone(containers.find((c) => c.name === 'kserve-container') ?? containers[0]);
       if (!container) return { failed: `runtime ${runtime.metadata.name ?? ''} has no container`, reason: 'InvalidPredictorSpec' };
       template = { component: 'predictor', container: predictorContainer(container, model, runtime, isvc), volumes: runtime.spec.volumes ?? [], models: this.modelFolder(path, namespace, name, revision) };
     }
-    const scale = await this.podRevision(ctx, isvc, revision, template, isvc.spec.predictor ?? {});
-    if (scale.set.ready.length === 0) return { failed: scale.set.failed, reason: 'ModelLoadFailed' };
-    return { target: { kind: 'proxy', replicas: scale.set.ready }, address: scale.set.ready[0]!.url, scale };
+    return { template };
   }
 
   /** How many replicas a Pod revision should have (Knative's autoscaler on the ingress's measurements), and those replicas. */
@@ -613,8 +697,9 @@ export class InferenceServiceReconciler implements Reconciler {
     for (const ref of [PodRef, ServiceRef]) {
       const items = ref === ServiceRef ? services : (await ctx.client.list(ref, { namespace, labelSelector: `${Labels.isvc}=${name}` })).items;
       for (const o of items) {
-        const revision = o.metadata.labels?.[Labels.revision] ?? '';
-        if (keep.has(revision) || !isControlledBy(o, isvc)) continue;
+        const revision = o.metadata.labels?.[Labels.revision];
+        // Only Knative-mode replicas carry a revision (raw mode's Service is the raw reconciler's).
+        if (revision === undefined || keep.has(revision) || !isControlledBy(o, isvc)) continue;
         const port = ref === PodRef ? urls.get(o.metadata.name ?? '') : undefined;
         if (port !== undefined) await this.options.ingress.drain(`http://127.0.0.1:${port}`, 30_000);
         await ctx.client.delete(ref, o.metadata.name ?? '', namespace).catch(ignoreNotFound);
