@@ -1,7 +1,7 @@
 // Kubeflow Trainer v2 on an embedded Floe: a JobSet with dependsOn ordering, a TrainJob on the default torch runtime
 // running a real two-node torchrun (gloo, CPU) in which every rank takes part, and the `kubeflow` SDK's TrainerClient
 // training a Python function and reading its logs, unchanged.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,9 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const torchPython = join(root, '.venvs', 'torch', 'bin', 'python');
 const sdkPython = join(root, '.venvs', 'trainer-sdk', 'bin', 'python');
 const noTorch = existsSync(torchPython) ? false : `.venvs/torch is missing (node tools/setup.mjs --with-training-envs builds it)`;
+const mpiPython = join(root, '.venvs', 'mpi', 'bin', 'python');
+const hasMpirun = spawnSync('sh', ['-c', 'command -v mpirun'], { stdio: 'ignore' }).status === 0;
+const noMpi = !hasMpirun ? 'Open MPI is not installed (apt-get install openmpi-bin libopenmpi-dev)' : existsSync(mpiPython) ? false : '.venvs/mpi is missing (python3 -m venv .venvs/mpi && .venvs/mpi/bin/pip install -r python/envs/mpi/requirements.txt)';
 const noSdk = existsSync(sdkPython) ? noTorch : `.venvs/trainer-sdk is missing (python3 -m venv .venvs/trainer-sdk && .venvs/trainer-sdk/bin/pip install -r python/envs/trainer-sdk/requirements.txt)`;
 
 /** One rank of a gloo all-reduce: every rank adds rank+1, so the sum says who took part. */
@@ -42,6 +45,19 @@ t = torch.tensor([float(rank + 1)])
 dist.all_reduce(t)
 print("FLOE_RESULT " + json.dumps({"rank": rank, "world": world, "sum": t.item(), "node_rank": os.environ.get("GROUP_RANK")}), flush=True)
 dist.destroy_process_group()
+`;
+
+/** Each rank: itself, the allreduce of every rank, and the node its daemon was started for; rank 0 gathers them. */
+const mpiRanks = `
+import json, os
+from mpi4py import MPI
+comm = MPI.COMM_WORLD
+rank, size = comm.Get_rank(), comm.Get_size()
+total = comm.allreduce(rank + 1)
+me = {"rank": rank, "size": size, "sum": total, "host": os.environ.get("FLOE_MPI_HOST")}
+everyone = comm.gather(me, root=0)
+if rank == 0:
+    print("FLOE_RANKS " + json.dumps(everyone), flush=True)
 `;
 
 describe('Trainer v2: JobSet, TrainJob and the kubeflow SDK', () => {
@@ -260,12 +276,38 @@ describe('Trainer v2: JobSet, TrainJob and the kubeflow SDK', () => {
     }
   });
 
-  test('a TrainJob naming a runtime kind Trainer does not support fails with TrainingRuntimeNotSupported', async () => {
+  test('a TrainJob on deepspeed-distributed (mlPolicy.mpi) with numNodes 2 x 2 slots runs a real mpirun; every rank takes part', { skip: noMpi }, async () => {
     const ns = await freshNamespace(client, 'trainjob-mpi');
-    await client.create<TrainJob>({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: 'ds', namespace: ns }, spec: { runtimeRef: { name: 'deepspeed-distributed' } } });
-    const failed = await waitFor(async () => (await client.get<TrainJob>(TrainJobRef, 'ds', ns)).status?.conditions?.find((c) => c.type === 'Failed'), { what: 'TrainJob ds Failed', timeoutMs: 120_000 });
-    assert.equal(failed.reason, 'TrainingRuntimeNotSupported');
-    assert.match(failed.message, /MPI/);
+    await client.create<TrainJob>({
+      apiVersion: 'trainer.kubeflow.org/v1alpha1',
+      kind: 'TrainJob',
+      metadata: { name: 'ds', namespace: ns },
+      spec: { runtimeRef: { name: 'deepspeed-distributed' }, trainer: { numNodes: 2, numProcPerNode: 2, command: ['mpirun', '--hostfile', '/etc/mpi/hostfile', '-n', '4', 'python', '-c', mpiRanks] } },
+    });
+    const done = await waitFor(async () => {
+      const tj = await client.get<TrainJob>(TrainJobRef, 'ds', ns);
+      return tj.status?.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') ? tj : undefined;
+    }, { what: 'TrainJob ds finished', timeoutMs: 600_000, intervalMs: 500 });
+    const launcher = (await client.list<Pod>(PodRef, { namespace: ns, labelSelector: 'jobset.sigs.k8s.io/replicatedjob-name=launcher' })).items[0];
+    const log = launcher ? await logOf(ns, launcher.metadata.name ?? '', 'node') : '(no launcher Pod)';
+    const complete = done.status?.conditions?.find((c) => c.type === 'Complete');
+    assert.equal(complete?.status, 'True', `${JSON.stringify(done.status)}\n${log}`);
+
+    // The runtime's launcher-as-node hostfile, 2 slots a node, and the rsh agent beside it.
+    const hostfile = await client.get<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'ConfigMap' }, 'ds-mpi-hostfile', ns);
+    assert.equal(hostfile.data?.hostfile, 'ds-launcher-0-0.ds slots=2\nds-node-0-0.ds slots=2\n');
+    assert.match(hostfile.data?.['floe_rsh_agent.sh'] ?? '', /^#!\/bin\/sh/);
+
+    const line = log.split('\n').find((l) => l.startsWith('FLOE_RANKS '));
+    assert.ok(line, log);
+    const ranks = JSON.parse(line.slice('FLOE_RANKS '.length)) as { rank: number; size: number; sum: number; host: string | null }[];
+    assert.deepEqual(ranks.map((r) => r.rank), [0, 1, 2, 3], log);
+    for (const r of ranks) {
+      assert.equal(r.size, 4);
+      assert.equal(r.sum, 10, 'every rank added its part');
+    }
+    // By-slot placement over the hostfile: ranks 0-1 on the launcher (a node too), 2-3 on node 0.
+    assert.deepEqual(ranks.map((r) => r.host), ['ds-launcher-0-0.ds', 'ds-launcher-0-0.ds', 'ds-node-0-0.ds', 'ds-node-0-0.ds'], log);
   });
 
   test('TrainerClient (kubeflow SDK) lists runtimes, trains a CustomTrainer function on two nodes, waits, and reads its logs', { skip: noSdk }, async () => {

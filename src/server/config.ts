@@ -120,6 +120,8 @@ const trainingEnvironments: [string, string[], string[]?][] = [
   ['mpi', ['*mpi*']],
   // Floe's TensorBoard image: what the Tensorboard controller runs in embedded mode (python/envs/tensorboard).
   ['tensorboard', ['floe/tensorboard:*']],
+  // Trainer's deepspeed-distributed runtime image: its mpirun and mpi4py (the deepspeed package is in no local env).
+  ['mpi', ['*deepspeed*']],
 ];
 
 /**

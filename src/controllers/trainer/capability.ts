@@ -61,9 +61,8 @@ export const trainerCapability: Capability = {
   start(ctx) {
     addJobSetController(ctx.manager);
     addTrainJobController(ctx.manager, {
-      // MPI runtimes start sshd on every node and mpirun over ssh: Pods on one machine share its network and its sshd port.
-      unsupported:
-        ctx.mode === 'embedded' ? { mpi: 'Floe runs Pods as processes on this machine, where MPI runtimes (sshd on every node, mpirun over ssh) cannot run; use an MPIJob (kubeflow.org/v2beta1) for MPI locally' } : {},
+      // MPI runtimes: embedded, the Pods are processes here (no sshd; mpirun reaches the nodes through Floe's rsh agent).
+      plan: { hostProcesses: ctx.mode === 'embedded', runsAsRoot: process.getuid?.() === 0 },
       // Kubeflow's initializer images download from the Hugging Face Hub; locally no environment stands for them.
       unsupportedStorage:
         ctx.mode === 'embedded'

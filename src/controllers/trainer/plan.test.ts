@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { dependenciesMet, desiredJob, jobSetDefaults, replicatedJobsStatus, succeeded, validateJobSet } from './jobset-plan.js';
 import { defaultRuntimes } from './runtimes.js';
 import { BuildError, desiredJobSet, dnsMaster, mpiHostfile, mpiKeyPair, mpiObjects, validateTrainJob } from './trainjob-plan.js';
+import type { ContainerSpec } from '../../api/core-v1.js';
 import type { JobSet, ReplicatedJobStatus, TrainingRuntime, TrainJob } from './types.js';
 
 const container = { name: 'main', image: 'busybox' };
@@ -192,4 +193,24 @@ test('MPI (deepspeed-distributed): launcher once, the other nodes on `node`, hos
       rmSync(dir, { recursive: true, force: true });
     }
   }
+});
+
+test('MPI on host processes: the rsh agent in the hostfile ConfigMap and OMPI_MCA_* on the launcher; sshd nodes wait instead', () => {
+  const deepspeed = defaultRuntimes().find((r) => r.metadata.name === 'deepspeed-distributed') as TrainingRuntime;
+  const job = { ...trainJob({}), spec: { runtimeRef: { name: 'deepspeed-distributed' }, trainer: { numNodes: 2, numProcPerNode: 2, command: ['mpirun', 'python', 'x.py'] } } } as TrainJob;
+  const local = { hostProcesses: true, runsAsRoot: true };
+  const [node, launcher] = desiredJobSet(job, deepspeed, dnsMaster(job), local).spec.replicatedJobs;
+  const env = Object.fromEntries((launcher?.template.spec.template.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+  assert.equal(env.OMPI_MCA_plm_rsh_agent, '/etc/mpi/floe_rsh_agent.sh');
+  assert.equal(env.OMPI_MCA_btl, 'self,tcp');
+  assert.equal(env.OMPI_ALLOW_RUN_AS_ROOT, '1');
+  const nc = node?.template.spec.template.spec.containers[0] as (ContainerSpec & { readinessProbe?: unknown }) | undefined;
+  assert.deepEqual([nc?.command, nc?.args, nc?.readinessProbe], [['sleep', 'infinity'], [], undefined]);
+  const volume = node?.template.spec.template.spec.volumes?.find((v) => v.name === 'mpi-hostfile');
+  assert.deepEqual(volume?.configMap?.items?.map((i) => [i.path, i.mode]), [['hostfile', 0o444], ['floe_rsh_agent.sh', 0o555]]);
+  assert.match((mpiObjects(job, deepspeed, mpiKeyPair(), local).hostfile as { data?: Record<string, string> }).data?.['floe_rsh_agent.sh'] ?? '', /FLOE_MPI_HOST/);
+  // On a cluster the runtime is planned as upstream: sshd on the nodes, no agent.
+  const [clusterNode, clusterLauncher] = desiredJobSet(job, deepspeed, dnsMaster(job)).spec.replicatedJobs;
+  assert.deepEqual(clusterNode?.template.spec.template.spec.containers[0]?.command, ['/usr/sbin/sshd']);
+  assert.ok(!(clusterLauncher?.template.spec.template.spec.containers[0]?.env ?? []).some((e) => e.name === 'OMPI_MCA_plm_rsh_agent'));
 });

@@ -6,7 +6,7 @@ import { ConfigMapRef, SecretRef, ServiceRef, type Service } from '../../api/cor
 import type { KubeObject } from '../../api/meta.js';
 import { controllerReference, isControlledBy, realClock, setCondition, type Clock, type Manager, type ReconcileContext, type ReconcileResult, type Reconciler, type Request } from '../../controller/index.js';
 import { subdomainOf } from './jobset-plan.js';
-import { BuildError, copiedConditions, desiredJobSet, dnsMaster, frameworkOf, mpiKeyPair, mpiObjects, needsMasterPort, type Framework, type MasterAddress } from './trainjob-plan.js';
+import { BuildError, copiedConditions, desiredJobSet, dnsMaster, frameworkOf, mpiKeyPair, mpiObjects, needsMasterPort, type Framework, type MasterAddress, type PlanOptions } from './trainjob-plan.js';
 import { ClusterTrainingRuntimeRef, JobSetLabels, JobSetRef, TrainerNames, TrainingRuntimeRef, TrainJobRef, type JobSet, type TrainJob, type TrainJobStatus, type TrainingRuntime } from './types.js';
 
 const isReason = (err: unknown, reason: string): boolean => err instanceof FloeError && err.reason === reason;
@@ -17,17 +17,21 @@ export interface TrainJobReconcilerOptions {
   unsupported?: Partial<Record<Framework, string>>;
   /** Initializer storage URI schemes this mode cannot fetch from (`hf`), with the reason. */
   unsupportedStorage?: Readonly<Record<string, string>>;
+  /** Where the Pods run: as processes on this machine, MPI runtimes start their daemons through Floe's rsh agent. */
+  plan?: PlanOptions;
 }
 
 export class TrainJobReconciler implements Reconciler {
   private readonly clock: Clock;
   private readonly unsupported: Partial<Record<Framework, string>>;
   private readonly unsupportedStorage: Readonly<Record<string, string>>;
+  private readonly plan: PlanOptions;
 
   constructor(options: TrainJobReconcilerOptions = {}) {
     this.clock = options.clock ?? realClock();
     this.unsupported = options.unsupported ?? {};
     this.unsupportedStorage = options.unsupportedStorage ?? {};
+    this.plan = options.plan ?? {};
   }
 
   async reconcile(ctx: ReconcileContext, request: Request): Promise<ReconcileResult | void> {
@@ -105,7 +109,7 @@ export class TrainJobReconciler implements Reconciler {
       const master = needsMasterPort(framework) ? await this.masterAddress(ctx, job, runtime) : dnsMaster(job);
       let desired: JobSet;
       try {
-        desired = desiredJobSet(job, runtime, master);
+        desired = desiredJobSet(job, runtime, master, this.plan);
       } catch (err) {
         if (!(err instanceof BuildError)) throw err;
         await fail('TrainJobResourcesCreationFailed', err.message);
@@ -127,7 +131,7 @@ export class TrainJobReconciler implements Reconciler {
       if (jobSet.spec.suspend === true) {
         try {
           const master = needsMasterPort(framework) ? await this.masterAddress(ctx, job, runtime) : dnsMaster(job);
-          const desired = desiredJobSet(job, runtime, master);
+          const desired = desiredJobSet(job, runtime, master, this.plan);
           spec = { ...spec, replicatedJobs: desired.spec.replicatedJobs };
           jobSet.metadata.labels = { ...(jobSet.metadata.labels ?? {}), ...(desired.metadata.labels ?? {}) };
           jobSet.metadata.annotations = { ...(jobSet.metadata.annotations ?? {}), ...(desired.metadata.annotations ?? {}) };
@@ -176,7 +180,7 @@ export class TrainJobReconciler implements Reconciler {
   /** MPI: the ssh-auth Secret (made once) and the hostfile ConfigMap (kept to the node count) the Pods mount. */
   private async ensureMpiObjects(ctx: ReconcileContext, job: TrainJob, runtime: TrainingRuntime): Promise<void> {
     const ns = job.metadata.namespace ?? '';
-    const { secret, hostfile } = mpiObjects(job, runtime, mpiKeyPair());
+    const { secret, hostfile } = mpiObjects(job, runtime, mpiKeyPair(), this.plan);
     for (const [ref, want] of [[SecretRef, secret], [ConfigMapRef, hostfile]] as const) {
       try {
         const have = await ctx.client.get<KubeObject & { data?: Record<string, string> }>(ref, want.metadata.name ?? '', ns);

@@ -5,6 +5,7 @@ import { fieldErrors, type FieldError } from '../../api/errors.js';
 import type { ContainerSpec, EnvVar, PodSpec } from '../../api/core-v1.js';
 import type { KubeObject } from '../../api/meta.js';
 import { controllerReference, type Condition } from '../../controller/index.js';
+import { localOpenMpiEnv, rshAgent, rshAgentName, runsSshd } from '../training/mpi-plan.js';
 import {
   JobSetApiVersion,
   TrainerLabels,
@@ -157,8 +158,19 @@ function gpusOf(resources: ContainerSpec['resources'] | undefined): number {
 
 const completionIndex: NonNullable<EnvVar['valueFrom']> = { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } };
 
+/** Where the Pods run, which decides how an MPI runtime's mpirun reaches its nodes. */
+export interface PlanOptions {
+  /**
+   * The Pods are processes on this machine (Floe's local runtime): no sshd, so mpirun starts its daemons through the
+   * MPIJob controller's rsh agent, shipped in the hostfile ConfigMap, and the nodes' sshd is replaced by a wait.
+   */
+  hostProcesses?: boolean;
+  /** Pods run as root here, which mpirun refuses unless told (`OMPI_ALLOW_RUN_AS_ROOT`). */
+  runsAsRoot?: boolean;
+}
+
 /** What one framework adds to the trainer's node container. */
-function frameworkEnv(framework: Framework, runtime: TrainingRuntime, job: TrainJob, numNodes: number, resources: ContainerSpec['resources'] | undefined, master: MasterAddress): EnvVar[] {
+function frameworkEnv(framework: Framework, runtime: TrainingRuntime, job: TrainJob, numNodes: number, resources: ContainerSpec['resources'] | undefined, master: MasterAddress, options: PlanOptions = {}): EnvVar[] {
   switch (framework) {
     case 'torch': {
       const explicit = job.spec.trainer?.numProcPerNode ?? runtime.spec.mlPolicy?.torch?.numProcPerNode;
@@ -195,6 +207,7 @@ function frameworkEnv(framework: Framework, runtime: TrainingRuntime, job: Train
         { name: 'OMPI_MCA_orte_keep_fqdn_hostnames', value: 'true' },
         { name: 'OMPI_MCA_orte_set_default_slots', value: slots },
         { name: 'OMPI_MCA_plm_rsh_args', value: '-o ConnectionAttempts=10' },
+        ...(options.hostProcesses ? localOpenMpiEnv(`${MpiNames.hostfileDir}/${rshAgentName}`, options.runsAsRoot === true) : []),
       ];
     }
     case 'flux':
@@ -244,7 +257,7 @@ export function mpiHostfile(job: TrainJob, runtime: TrainingRuntime): string {
 }
 
 /** The worker count on the `node` job, the trainer's image and resources on it, and the hostfile and ssh volumes everywhere. */
-function applyMpi(job: TrainJob, runtime: TrainingRuntime, rjobs: ReplicatedJob[], numNodes: number): void {
+function applyMpi(job: TrainJob, runtime: TrainingRuntime, rjobs: ReplicatedJob[], numNodes: number, options: PlanOptions): void {
   const sshPath = runtime.spec.mlPolicy?.mpi?.sshAuthMountPath ?? '/root/.ssh';
   const trainer = job.spec.trainer ?? {};
   for (const rjob of rjobs) {
@@ -257,7 +270,16 @@ function applyMpi(job: TrainJob, runtime: TrainingRuntime, rjobs: ReplicatedJob[
       rjob.template.spec.completions = workers;
     }
     pod.volumes = mergeByName(pod.volumes, [
-      { name: MpiNames.hostfileVolume, configMap: { name: mpiHostfileName(job), items: [{ key: MpiNames.hostfileKey, path: MpiNames.hostfileKey, mode: 0o444 }] } },
+      {
+        name: MpiNames.hostfileVolume,
+        configMap: {
+          name: mpiHostfileName(job),
+          items: [
+            { key: MpiNames.hostfileKey, path: MpiNames.hostfileKey, mode: 0o444 },
+            ...(options.hostProcesses ? [{ key: rshAgentName, path: rshAgentName, mode: 0o555 }] : []),
+          ],
+        },
+      },
       {
         name: MpiNames.sshVolume,
         secret: {
@@ -275,6 +297,13 @@ function applyMpi(job: TrainJob, runtime: TrainingRuntime, rjobs: ReplicatedJob[
       if (!launcher) {
         if (trainer.image) c.image = trainer.image;
         if (trainer.resourcesPerNode) c.resources = structuredClone(trainer.resourcesPerNode);
+        if (options.hostProcesses && runsSshd(c)) {
+          // No sshd here: the node holds its place (Running, Ready) while mpirun's daemons start through the rsh agent.
+          c.command = ['sleep', 'infinity'];
+          c.args = [];
+          // The runtime's probe waits for sshd's port, which nothing listens on here.
+          delete (c as ContainerSpec & { readinessProbe?: unknown }).readinessProbe;
+        }
       }
       c.volumeMounts = mergeByName(c.volumeMounts, [
         { name: MpiNames.hostfileVolume, mountPath: MpiNames.hostfileDir },
@@ -288,7 +317,7 @@ function applyMpi(job: TrainJob, runtime: TrainingRuntime, rjobs: ReplicatedJob[
 export class BuildError extends Error {}
 
 /** The JobSet a TrainJob becomes: named and namespaced as the TrainJob, owned by it. */
-export function desiredJobSet(job: TrainJob, runtime: TrainingRuntime, master: MasterAddress): JobSet {
+export function desiredJobSet(job: TrainJob, runtime: TrainingRuntime, master: MasterAddress, options: PlanOptions = {}): JobSet {
   const framework = frameworkOf(runtime);
   const template = structuredClone(runtime.spec.template ?? { spec: { replicatedJobs: [] } });
   const spec = template.spec;
@@ -319,7 +348,7 @@ export function desiredJobSet(job: TrainJob, runtime: TrainingRuntime, master: M
       if (trainer.command) node.command = [...trainer.command];
       if (trainer.args) node.args = [...trainer.args];
       if (trainer.resourcesPerNode) node.resources = structuredClone(trainer.resourcesPerNode);
-      node.env = mergeEnv(mergeEnv(node.env, trainer.env), frameworkEnv(framework, runtime, job, numNodes, node.resources, master));
+      node.env = mergeEnv(mergeEnv(node.env, trainer.env), frameworkEnv(framework, runtime, job, numNodes, node.resources, master, options));
       if (needsMasterPort(framework)) {
         const ports = (node.ports ??= []);
         if (!ports.some((p) => p.containerPort === TrainerNames.trainerPort)) ports.push({ containerPort: TrainerNames.trainerPort });
@@ -336,7 +365,7 @@ export function desiredJobSet(job: TrainJob, runtime: TrainingRuntime, master: M
       if (source.secretRef?.name) c.envFrom = [...(c.envFrom ?? []), { secretRef: { name: source.secretRef.name } }];
     }
   }
-  if (framework === 'mpi') applyMpi(job, runtime, spec.replicatedJobs, numNodes);
+  if (framework === 'mpi') applyMpi(job, runtime, spec.replicatedJobs, numNodes, options);
   if (!trainerFound && (trainer.image || trainer.command || trainer.args || trainer.env || trainer.numNodes || trainer.resourcesPerNode)) {
     throw new BuildError(`runtime ${runtime.metadata.name ?? ''} has no replicated job labelled ${TrainerLabels.ancestorStep}: trainer with a container named node, so spec.trainer has nowhere to go`);
   }
@@ -420,7 +449,7 @@ export function mpiKeyPair(): { privateKey: string; publicKey: string } {
 }
 
 /** The ssh-auth Secret and hostfile ConfigMap an MPI TrainJob's Pods mount, owned by the TrainJob. */
-export function mpiObjects(job: TrainJob, runtime: TrainingRuntime, keys: { privateKey: string; publicKey: string }): { secret: KubeObject; hostfile: KubeObject } {
+export function mpiObjects(job: TrainJob, runtime: TrainingRuntime, keys: { privateKey: string; publicKey: string }, options: PlanOptions = {}): { secret: KubeObject; hostfile: KubeObject } {
   const namespace = job.metadata.namespace ?? '';
   const owner = [controllerReference(job)];
   return {
@@ -431,6 +460,6 @@ export function mpiObjects(job: TrainJob, runtime: TrainingRuntime, keys: { priv
       type: 'kubernetes.io/ssh-auth',
       data: { 'ssh-privatekey': Buffer.from(keys.privateKey).toString('base64'), 'ssh-publickey': Buffer.from(keys.publicKey).toString('base64') },
     },
-    hostfile: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: mpiHostfileName(job), namespace, ownerReferences: owner }, data: { [MpiNames.hostfileKey]: mpiHostfile(job, runtime) } },
+    hostfile: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: mpiHostfileName(job), namespace, ownerReferences: owner }, data: { [MpiNames.hostfileKey]: mpiHostfile(job, runtime), ...(options.hostProcesses ? { [rshAgentName]: rshAgent } : {}) } },
   };
 }

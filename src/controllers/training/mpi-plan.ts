@@ -79,7 +79,7 @@ function hostLine(job: MpiJob, host: string): string {
  * <command…>` (the ssh options are mpi-operator's `-o ConnectionAttempts=10`, skipped here). Every
  * Pod is a process on this machine, so it runs the daemon's command here, tagged with the worker it stands for.
  */
-const rshAgent = `#!/bin/sh
+export const rshAgent = `#!/bin/sh
 # Floe's local runtime: every Pod of this MPIJob runs on this machine, without sshd. mpirun calls this as its rsh
 # agent ("agent [ssh options] <host> <command...>") and the MPI daemon for <host> starts here, with the worker's role.
 while [ $# -gt 0 ]; do
@@ -180,7 +180,7 @@ function podRestartPolicy(spec: MpiReplicaSpec | undefined): 'Always' | 'OnFailu
 }
 
 /** A worker's first container runs sshd upstream (explicitly, or by default when it has no command). */
-function runsSshd(container: ContainerSpec): boolean {
+export function runsSshd(container: ContainerSpec): boolean {
   const command = [...(container.command ?? []), ...(container.args ?? [])];
   if (command.length === 0) return true;
   return /(^|\/)sshd$/.test(command[0] ?? '');
@@ -220,6 +220,15 @@ export function desiredWorker(job: MpiJob, index: number, options: MpiPlanOption
   };
 }
 
+/** Open MPI's launcher variables where the Pods are processes on this machine (also used by Trainer's MPI TrainJobs). */
+export function localOpenMpiEnv(agent: string, runsAsRoot: boolean): EnvVar[] {
+  const env: EnvVar[] = [{ name: 'OMPI_MCA_plm_rsh_agent', value: agent }];
+  // Ranks of different "hosts" share one machine: shared memory (vader) between them crashes, so TCP over loopback.
+  env.push({ name: 'OMPI_MCA_btl', value: 'self,tcp' }, { name: 'OMPI_MCA_btl_tcp_if_include', value: 'lo' }, { name: 'OMPI_MCA_oob_tcp_if_include', value: 'lo' });
+  if (runsAsRoot) env.push({ name: 'OMPI_ALLOW_RUN_AS_ROOT', value: '1' }, { name: 'OMPI_ALLOW_RUN_AS_ROOT_CONFIRM', value: '1' });
+  return env;
+}
+
 /** The launcher's environment for its MPI implementation (hostfile, slots, rsh arguments), and Floe's rsh agent. */
 export function launcherEnv(job: MpiJob, options: MpiPlanOptions): EnvVar[] {
   const hostfile = `${configMountPath}/${hostfileName}`;
@@ -251,17 +260,7 @@ export function launcherEnv(job: MpiJob, options: MpiPlanOptions): EnvVar[] {
       add('OMPI_MCA_orte_default_hostfile', hostfile);
       add('OMPI_MCA_plm_rsh_args', '-o ConnectionAttempts=10');
       add('OMPI_MCA_orte_set_default_slots', slots);
-      if (options.hostProcesses) {
-        add('OMPI_MCA_plm_rsh_agent', agent);
-        // Ranks of different "hosts" share one machine: shared memory (vader) between them crashes, so TCP over loopback.
-        add('OMPI_MCA_btl', 'self,tcp');
-        add('OMPI_MCA_btl_tcp_if_include', 'lo');
-        add('OMPI_MCA_oob_tcp_if_include', 'lo');
-        if (options.runsAsRoot) {
-          add('OMPI_ALLOW_RUN_AS_ROOT', '1');
-          add('OMPI_ALLOW_RUN_AS_ROOT_CONFIRM', '1');
-        }
-      }
+      if (options.hostProcesses) env.push(...localOpenMpiEnv(agent, options.runsAsRoot === true));
   }
   if (!runLauncherAsWorker(job)) env.push({ name: 'NVIDIA_VISIBLE_DEVICES' }, { name: 'NVIDIA_DRIVER_CAPABILITIES' });
   return env;
