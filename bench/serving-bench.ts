@@ -1,6 +1,7 @@
 // Serving benchmark, first part of issue 8's side-by-side: the same request load against
 //  - Floe's in-process ONNX runtime through Floe's ingress: the iris logistic regression below exported to ONNX by
-//    skl2onnx (the same model as the MLServer and kserve columns), and a small MLP exported by PyTorch,
+//    skl2onnx (the same model as the MLServer and kserve columns), over HTTP V2 and over gRPC (ModelInfer, typed
+//    contents and raw_input_contents), and a small MLP exported by PyTorch,
 //  - Floe → the kserve-mlserver runtime (scikit-learn logistic regression on iris) through the ingress,
 //  - that MLServer process directly (its own port: MLServer alone),
 //  - the same iris model on kserve-sklearnserver (Floe's server on the kserve SDK's Python ModelServer) through the
@@ -17,6 +18,8 @@ import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
+import { inferenceService } from '../src/serving/grpc-inference.js';
 import { arg, benchVenv, percentile, sleep, httpCall } from './common.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,6 +65,31 @@ async function load(url: string, body: unknown): Promise<LoadResult> {
   }));
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, concurrency, errors, throughputPerSecond: Math.round(latencies.length / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+}
+
+/** The same load over gRPC (ModelInfer through Floe's port, h2c), one grpc-js channel per concurrent caller. */
+async function grpcLoad(port: number, authority: string, request: unknown): Promise<LoadResult> {
+  const Ctor = makeGenericClientConstructor(inferenceService(), 'GRPCInferenceService');
+  const clients = Array.from({ length: concurrency }, (_, i) => new Ctor(`127.0.0.1:${port}`, credentials.createInsecure(), { 'grpc.default_authority': authority, 'grpc.use_local_subchannel_pool': 1, 'bench.channel': i }) as unknown as { ModelInfer(req: unknown, cb: (err: Error | null) => void): void; close(): void });
+  const infer = (c: (typeof clients)[number]): Promise<boolean> => new Promise((resolve) => c.ModelInfer(request, (err) => resolve(!err)));
+  for (let i = 0; i < 100; i++) await infer(clients[i % concurrency]!);
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(clients.map(async (c) => {
+    while (next < requests) {
+      next += 1;
+      const t = performance.now();
+      const ok = await infer(c);
+      latencies.push(performance.now() - t);
+      if (!ok) errors += 1;
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  for (const c of clients) c.close();
   latencies.sort((a, b) => a - b);
   return { requests: latencies.length, concurrency, errors, throughputPerSecond: Math.round(latencies.length / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
 }
@@ -120,6 +148,12 @@ async function main(): Promise<void> {
     progress(`load: ${requests} requests at concurrency ${concurrency}`);
     const irisOnnxV2 = await load(`${irisOnnx.status!.url!}/v2/models/iris-onnx/infer`, { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: row }] });
     progress(`iris ONNX (skl2onnx) in-process V2: ${JSON.stringify(irisOnnxV2)}`);
+    // The same model and row over gRPC on Floe's port: typed contents, and raw_input_contents.
+    const grpcPort = Number(new URL(base).port);
+    const irisOnnxGrpc = await grpcLoad(grpcPort, 'iris-onnx.default.example.com', { model_name: 'iris-onnx', inputs: [{ name: 'input', shape: ['1', '4'], datatype: 'FP32', contents: { fp32_contents: row } }] });
+    progress(`iris ONNX in-process gRPC (contents): ${JSON.stringify(irisOnnxGrpc)}`);
+    const irisOnnxGrpcRaw = await grpcLoad(grpcPort, 'iris-onnx.default.example.com', { model_name: 'iris-onnx', inputs: [{ name: 'input', shape: ['1', '4'], datatype: 'FP32' }], raw_input_contents: [Buffer.from(new Float32Array(row).buffer)] });
+    progress(`iris ONNX in-process gRPC (raw): ${JSON.stringify(irisOnnxGrpcRaw)}`);
     const onnxV2 = await load(`${onnx.status!.url!}/v2/models/mlp/infer`, { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: row }] });
     progress(`MLP ONNX in-process V2: ${JSON.stringify(onnxV2)}`);
     const onnxV1 = await load(`${onnx.status!.url!}/v1/models/mlp:predict`, { instances: [row] });
@@ -267,6 +301,8 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version },
       models: { onnx: 'MLP 4-64-3 (PyTorch export), FP32 [1,4]', irisOnnx: 'the sklearn model below exported by skl2onnx 1.20.0 (zipmap off: label INT64, probabilities FP32), FP32 [1,4]', sklearn: 'LogisticRegression on iris (MLServer 1.7.1, mlserver-sklearn; and kserve 0.21.0 ModelServer with python/floe_sklearnserver.py)' },
       floeOnnxIrisInProcessV2: irisOnnxV2,
+      floeOnnxIrisInProcessGrpc: irisOnnxGrpc,
+      floeOnnxIrisInProcessGrpcRaw: irisOnnxGrpcRaw,
       floeOnnxInProcessV2: onnxV2,
       floeOnnxInProcessV1: onnxV1,
       floeToMlserverV2: viaFloe,

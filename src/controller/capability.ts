@@ -106,6 +106,19 @@ export interface CapabilityContext {
   pythonDir: string;
   /** What a Pod presents to call Floe's routes when they need credentials (a token-protected Floe). */
   podCredentials?: PodCredentials;
+  /** HTTP/2 connections on Floe's listener (gRPC), and the checks each call on them passes. */
+  http2?: Http2Access;
+}
+
+/**
+ * Floe's listener takes HTTP/2 where a client asks for it and cannot speak HTTP/1.1 (ALPN `h2` only over TLS, the
+ * h2c preface in plain text: gRPC clients); `take` hands those connections over. `admit` authenticates a call's
+ * headers and authorizes the attributes as a route's requests are (401/403 FloeErrors).
+ */
+export interface Http2Access {
+  take(accept: (socket: Duplex) => void): void;
+  /** `remoteAddress`: the client's address (an authenticating proxy is recognised by it). */
+  admit(headers: IncomingMessage['headers'], attributes: ResourceAttributes, remoteAddress?: string): Promise<Caller>;
 }
 
 /** A bearer token for Pods' calls back to Floe, and the CA that signed Floe's certificate (HTTPS). */

@@ -43,5 +43,5 @@ export { controllerOf, controllerReference, isControlledBy, refersToKind, setCon
 export { TerminalError, type ReconcileContext, type ReconcileFunction, type ReconcileResult, type Reconciler, type TerminalErrorOptions } from './reconciler.js';
 export { ExponentialBackoff, WorkQueue, type ExponentialBackoffOptions, type QueueMetrics, type RateLimiter, type WorkQueueOptions } from './work-queue.js';
 export { installCrds, type InstallCrdsOptions } from './install-crds.js';
-export type { AdmissionPlugin, Caller, Capability, CapabilityContext, CapabilityMode, NodeNeed, NodeRuntime, PodCredentials, ResourceAttributes, Route, RouteAccess, StartedCapability } from './capability.js';
+export type { AdmissionPlugin, Caller, Capability, CapabilityContext, CapabilityMode, Http2Access, NodeNeed, NodeRuntime, PodCredentials, ResourceAttributes, Route, RouteAccess, StartedCapability } from './capability.js';
 export { admissionOf, capabilitiesFor, startCapabilities, type RunningCapabilities } from './capabilities.js';

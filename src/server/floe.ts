@@ -183,7 +183,7 @@ async function startInDataDir(config: FloeConfig, logger: Logger, capabilities: 
       const manager = new Manager({ client, log: logger.child({ component: 'controllers' }), host: config.node.name, gracefulShutdownMs: 5_000, metrics });
       running = await startCapabilities(
         capabilities,
-        { mode: 'embedded', client, logger, dataDir: config.dataDir, url, pythonDir, ...(node ? { node } : {}), ...(podCredentials ? { podCredentials } : {}) },
+        { mode: 'embedded', client, logger, dataDir: config.dataDir, url, pythonDir, http2: door.http2Access(), ...(node ? { node } : {}), ...(podCredentials ? { podCredentials } : {}) },
         manager,
       );
       door.mount(running.routes);

@@ -4,7 +4,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errors, FloeError } from '../api/errors.js';
-import type { Caller, Route } from '../controller/index.js';
+import type { Caller, Http2Access, Route } from '../controller/index.js';
 import { forbiddenMessage, type AuthorizationAttributes, type Authenticator, type Authorizer } from './auth.js';
 import { impersonate } from '../auth/rbac/impersonation.js';
 import type { Logger } from './logger.js';
@@ -46,6 +46,7 @@ export class FrontDoor {
   private resolveOpened: () => void = () => undefined;
   private readonly closers: (() => void)[] = [];
   private readonly observe: FrontDoorOptions['requestObserver'];
+  private http2: ((socket: Duplex) => void) | undefined;
 
   constructor(options: FrontDoorOptions) {
     this.guard = new RequestGuard(options.guard);
@@ -60,7 +61,11 @@ export class FrontDoor {
       this.serve(req, res).catch((err: unknown) => this.fail(res, err));
     };
     const limits = options.maxHeaderBytes ? { maxHeaderSize: options.maxHeaderBytes } : {};
-    this.server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, ...limits }, listener) : createServer(limits, listener);
+    // HTTP/2 only for clients that cannot speak HTTP/1.1 (gRPC), and only once something takes it: kubectl and
+    // browsers, which offer both, keep HTTP/1.1 (WebSocket, SPDY upgrades).
+    const alpn = { ALPNCallback: ({ protocols }: { protocols: string[] }) => (protocols.includes('http/1.1') ? 'http/1.1' : this.http2 && protocols.includes('h2') ? 'h2' : undefined) };
+    this.server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, ...alpn, ...limits }, listener) : createServer(limits, listener);
+    divertHttp2(this.server, options.tls ? 'secureConnection' : 'connection', (socket) => (this.http2 ? this.http2(socket) : socket.destroy()));
     this.server.keepAliveTimeout = 65_000;
     // Upgrades (WebSocket, SPDY) pass the same checks as every other request before a route takes the socket.
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -68,6 +73,25 @@ export class FrontDoor {
     });
     // A request Node cannot parse (a head past the size limit, bad bytes) gets a Status body, not a bare reset.
     this.server.on('clientError', (err: Error & { code?: string }, socket: Socket) => clientError(err, socket));
+  }
+
+  /** Where HTTP/2 connections go (the serving capability's gRPC), and the checks its calls pass. */
+  http2Access(): Http2Access {
+    return {
+      take: (accept) => {
+        this.http2 = accept;
+      },
+      admit: async (headers, attributes, remoteAddress) => {
+        // What the authenticators read of a request: its headers, and the peer address for an authenticating proxy.
+        const authenticated = await this.authenticator.authenticate({ headers, socket: { remoteAddress } } as unknown as IncomingMessage);
+        const caller = authenticated ? impersonate(authenticated, headers, this.authorizer, []) : undefined;
+        if (!caller) throw new FloeError('Unauthorized', 'Unauthorized');
+        const asked: AuthorizationAttributes = { user: caller, ...attributes };
+        const decision = this.authorizer.authorize(asked);
+        if (!decision.allowed) throw new FloeError('Forbidden', forbiddenMessage(asked, decision.reason));
+        return caller;
+      },
+    };
   }
 
   /** Adds routes to the table (a capability's, once it has started). */
@@ -165,6 +189,37 @@ export class FrontDoor {
     res.end(payload);
   }
 }
+
+/**
+ * Sends a connection to `h2` instead of the HTTP/1.1 server when it speaks HTTP/2: negotiated by ALPN (TLS), or
+ * opening with the h2c preface (plain text, prior knowledge as gRPC clients send it). The first bytes are put back.
+ */
+function divertHttp2(server: Server, event: 'connection' | 'secureConnection', h2: (socket: Socket) => void): void {
+  const http1 = server.listeners(event) as ((socket: Socket) => void)[];
+  server.removeAllListeners(event);
+  server.on(event, (socket: Socket & { alpnProtocol?: string | false }) => {
+    if (event === 'secureConnection') {
+      if (socket.alpnProtocol === 'h2') h2(socket);
+      else for (const l of http1) l.call(server, socket);
+      return;
+    }
+    // A connection that never says a word is closed, as the HTTP server's own timeouts would.
+    socket.setTimeout(65_000, () => socket.destroy());
+    const first = (chunk: Buffer): void => {
+      socket.off('data', first);
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(chunk);
+      if (chunk.subarray(0, h2cPreface.length).equals(h2cPreface.subarray(0, Math.min(chunk.length, h2cPreface.length))) && chunk.length >= 3) h2(socket);
+      else {
+        for (const l of http1) l.call(server, socket);
+        socket.resume();
+      }
+    };
+    socket.on('data', first);
+  });
+}
+const h2cPreface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 /** Refuses an upgrade before it is accepted: an HTTP error response with a Status body, then the socket closes. */
 function refuseUpgrade(socket: Duplex, err: unknown, log: Logger): void {

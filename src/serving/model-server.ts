@@ -132,6 +132,11 @@ export class ModelServer {
     return true;
   }
 
+  /** `name` and `version` of `GET /v2` (and of gRPC ServerMetadata). */
+  get serverInfo(): { name: string; version: string } {
+    return { name: this.#name, version: this.#version };
+  }
+
   get(name: string): ServedModel | undefined {
     return this.#models.get(name);
   }

@@ -8,6 +8,7 @@ import { OnnxModel } from '../../serving/onnx.js';
 import { builtinRuntimes } from './builtin-runtimes.js';
 import { servingCrds } from './crds.js';
 import { ServingIngress, ServingPrefix } from './dataplane.js';
+import { GrpcIngress } from './grpc-ingress.js';
 import { addServingControllers } from './index.js';
 import { ActivatedAtAnnotation, type InProcessModel, type InProcessSettings } from './isvc-controller.js';
 import { Group, InferenceServiceRef } from './types.js';
@@ -29,6 +30,9 @@ export const servingCapability: Capability = {
       },
     });
     const controllers = addServingControllers(ctx.manager, { ingress, ingressUrl: ctx.url, loaders: { onnxruntime: loadOnnx }, stagingDir: join(ctx.dataDir, 'serving', 'models') });
+    // gRPC (inference.GRPCInferenceService) on the same listener, routed by :authority (grpc-ingress.ts).
+    const grpc = new GrpcIngress({ ingress, client: ctx.client, ...(ctx.http2 ? { access: ctx.http2 } : {}) });
+    ctx.http2?.take((socket) => grpc.accept(socket));
     return Promise.resolve({
       routes: [
         {
@@ -46,7 +50,10 @@ export const servingCapability: Capability = {
           handle: (req, res, url) => ingress.handle(req, res, url),
         },
       ],
-      close: () => controllers.close(),
+      close: async () => {
+        grpc.close();
+        await controllers.close();
+      },
     });
   },
 };
@@ -76,6 +83,7 @@ async function loadOnnx(name: string, path: string, settings: InProcessSettings 
   await server.add(await OnnxModel.load(name, file));
   return {
     handle: (req, res, p) => server.handle(req, res, p),
+    grpc: server,
     close: async () => {
       await server.close();
     },

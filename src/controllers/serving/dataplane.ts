@@ -10,10 +10,13 @@ import type { Logger } from '../../api/logger.js';
 import { LoadMeter, type Load } from './load-meter.js';
 import { PayloadSink, tapPayloads, type PayloadLog } from './payload-logger.js';
 import { VariantStats } from './variants.js';
+import type { GrpcModels } from '../../serving/grpc-inference.js';
 
 /** Something that answers KServe's REST paths in-process (the ONNX model server). */
 export interface LocalEndpoint {
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
+  /** Its models for the gRPC ingress (grpc-ingress.ts); without them gRPC calls get UNIMPLEMENTED. */
+  grpc?: GrpcModels;
 }
 
 /** Where one revision answers: in this process, or its ready replica Pods (at least one), each at its base URL. */

@@ -874,6 +874,7 @@ function draining(model: InProcessModel): InProcessModel {
     ...(model.addModel ? { addModel: model.addModel.bind(model) } : {}),
     ...(model.removeModel ? { removeModel: model.removeModel.bind(model) } : {}),
     ...(model.models ? { models: model.models.bind(model) } : {}),
+    ...(model.grpc ? { grpc: model.grpc } : {}),
   };
 }
 
