@@ -7,7 +7,9 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Capability, Route } from '../controller/index.js';
 import { subjectAccessReviewer } from '../controllers/profiles/access.js';
+import { artifactContentRoute } from './artifacts.js';
 import { dashboardBackendRoutes } from './backend.js';
+import { searchRoute } from './search.js';
 import { contentTypes, resolveStaticFile } from './static-files.js';
 
 export const DashboardPrefix = '/ui/';
@@ -143,7 +145,10 @@ export function dashboardCapability(options: DashboardOptions = {}): Capability 
     modes: ['embedded'],
     start(ctx) {
       const webDist = options.webDist ?? defaultWebDist();
-      return Promise.resolve({ routes: [staticRoute(webDist), ...dashboardBackendRoutes({ client: ctx.client, review: subjectAccessReviewer(ctx.client) })] });
+      const review = subjectAccessReviewer(ctx.client);
+      return Promise.resolve({
+        routes: [staticRoute(webDist), artifactContentRoute(join(ctx.dataDir, 'pipelines')), searchRoute(ctx.client, review, ctx.node), ...dashboardBackendRoutes({ client: ctx.client, review })],
+      });
     },
   };
 }

@@ -1,5 +1,5 @@
 // The shell: navigation, the namespace selector (kept in `?ns=`, as Kubeflow's dashboard does) and the page for the path.
-import { Alert, AppShell, Button, Group, NavLink, PasswordInput, Select, Stack, Text, Title } from '@mantine/core';
+import { Alert, AppShell, Group, NativeSelect, NavLink, Text } from '@mantine/core';
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { ApiError, getJson, setToken, type EnvInfo } from './api.js';
 import { href, Link, navigate, useLocation } from './router.js';
@@ -7,12 +7,16 @@ import { HomePage } from './pages/home.js';
 import { Loading } from './ui.js';
 
 // Pages load on first visit: the graph layout (dagre) and the chart library (uPlot) stay out of the first page's bundle.
+const SignIn = lazy(() => import('./sign-in.js').then((m) => ({ default: m.SignIn })));
 const PipelinesPage = lazy(() => import('./pages/pipelines.js').then((m) => ({ default: m.PipelinesPage })));
 const PipelinePage = lazy(() => import('./pages/pipelines.js').then((m) => ({ default: m.PipelinePage })));
 const RunsPage = lazy(() => import('./pages/runs.js').then((m) => ({ default: m.RunsPage })));
 const RunPage = lazy(() => import('./pages/runs.js').then((m) => ({ default: m.RunPage })));
 const ExperimentsPage = lazy(() => import('./pages/experiments.js').then((m) => ({ default: m.ExperimentsPage })));
 const ExperimentPage = lazy(() => import('./pages/experiments.js').then((m) => ({ default: m.ExperimentPage })));
+const CompareRunsPage = lazy(() => import('./pages/compare.js').then((m) => ({ default: m.CompareRunsPage })));
+const RecurringRunsPage = lazy(() => import('./pages/recurring.js').then((m) => ({ default: m.RecurringRunsPage })));
+const SearchPage = lazy(() => import('./pages/search.js').then((m) => ({ default: m.SearchPage })));
 const JobsPage = lazy(() => import('./pages/jobs.js').then((m) => ({ default: m.JobsPage })));
 const JobPage = lazy(() => import('./pages/jobs.js').then((m) => ({ default: m.JobPage })));
 const ModelsPage = lazy(() => import('./pages/models.js').then((m) => ({ default: m.ModelsPage })));
@@ -24,18 +28,19 @@ const sections = [
   { path: '/', label: 'Home' },
   { path: '/pipelines', label: 'Pipelines' },
   { path: '/runs', label: 'Runs' },
+  { path: '/recurring', label: 'Recurring runs' },
   { path: '/experiments', label: 'Experiments (Katib)' },
   { path: '/jobs', label: 'Training jobs' },
   { path: '/models', label: 'Models (KServe)' },
   { path: '/notebooks', label: 'Notebooks' },
   { path: '/lineage', label: 'Lineage' },
+  { path: '/search', label: 'Logs and events' },
 ];
 
 export function App() {
   const { path, query } = useLocation();
   const [env, setEnv] = useState<EnvInfo>();
   const [authError, setAuthError] = useState<string>();
-  const [tokenInput, setTokenInput] = useState('');
   const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
@@ -56,25 +61,17 @@ export function App() {
   }, [path]);
 
   if (authError && !env) {
+    // The sign-in form loads only when it is needed: the first page stays small.
     return (
-      <Stack p="xl" maw={520} component="main">
-        <Title order={1}>Floe</Title>
-        <Alert color="red" title="Cannot reach Floe's dashboard API" role="alert">
-          {authError}
-        </Alert>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            setToken(tokenInput || undefined);
+      <Suspense fallback={<Loading what="sign-in" />}>
+        <SignIn
+          error={authError}
+          onToken={(token) => {
+            setToken(token);
             setAttempt((a) => a + 1);
           }}
-        >
-          <Stack>
-            <PasswordInput label="Bearer token" description="Kept in this tab's memory only; never written to browser storage." value={tokenInput} onChange={(e) => setTokenInput(e.currentTarget.value)} />
-            <Button type="submit">Sign in</Button>
-          </Stack>
-        </form>
-      </Stack>
+        />
+      </Suspense>
     );
   }
 
@@ -91,19 +88,18 @@ export function App() {
             </Text>
           </Link>
           <Group gap="sm">
-            <Select
+            {/* A native select: keyboard and screen readers for free, and no popover code in the first page's bundle. */}
+            <NativeSelect
               aria-label="Namespace"
-              placeholder="Namespace"
-              data={namespaces.length ? namespaces : [ns]}
+              data={namespaces.length ? (namespaces.includes(ns) ? namespaces : [ns, ...namespaces]) : [ns]}
               value={ns}
-              onChange={(v) => {
+              onChange={(e) => {
+                const v = e.currentTarget.value;
                 if (!v) return;
                 const q = new URLSearchParams(location.search);
                 q.set('ns', v);
                 navigate(`${path}?${q.toString()}`);
               }}
-              allowDeselect={false}
-              searchable
               w={220}
             />
             <Text size="sm" c="dimmed" aria-label="Signed in as">
@@ -149,6 +145,12 @@ function Page({ path, ns, query }: { path: string; ns: string; query: URLSearchP
       return id ? <PipelinePage ns={ns} id={id} /> : <PipelinesPage ns={ns} />;
     case 'runs':
       return id ? <RunPage ns={ns} id={id} task={query.get('task') ?? undefined} /> : <RunsPage ns={ns} />;
+    case 'compare':
+      return <CompareRunsPage ns={ns} ids={(query.get('runs') ?? '').split(',').filter(Boolean).slice(0, 3)} />;
+    case 'search':
+      return <SearchPage ns={ns} q={query.get('q') ?? ''} />;
+    case 'recurring':
+      return <RecurringRunsPage ns={ns} />;
     case 'experiments':
       return id ? <ExperimentPage ns={ns} name={id} /> : <ExperimentsPage ns={ns} />;
     case 'jobs':

@@ -32,10 +32,15 @@ import '@mantine/core/styles/Table.css';
 import '@mantine/core/styles/Text.css';
 import '@mantine/core/styles/Title.css';
 import '@mantine/core/styles/SegmentedControl.css';
+import '@mantine/core/styles/Checkbox.css';
 import './app.css';
 import { MantineProvider, createTheme } from '@mantine/core';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
+import { isMultiUser } from './kfp.js';
+
+// Asked once and cached: start it now, beside the first render, so the home page's run list does not wait for it.
+void isMultiUser();
 
 const theme = createTheme({ primaryColor: 'indigo', primaryShade: 8, defaultRadius: 'sm', fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif' });
 

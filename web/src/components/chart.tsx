@@ -11,7 +11,7 @@ export interface Series {
   points?: boolean;
 }
 
-export function Chart({ title, x, xLabel, series, height = 260 }: { title: string; x: number[]; xLabel: string; series: Series[]; height?: number }) {
+export function Chart({ title, x, xLabel, yLabel, series, height = 260, wholeX = true }: { title: string; x: number[]; xLabel: string; yLabel?: string; series: Series[]; height?: number; wholeX?: boolean }) {
   const box = useRef<HTMLDivElement>(null);
   const key = JSON.stringify([x, series.map((s) => s.values)]);
   useEffect(() => {
@@ -25,7 +25,7 @@ export function Chart({ title, x, xLabel, series, height = 260 }: { title: strin
         height,
         scales: { x: { time: false } },
         // Trials are whole numbers: no 1.5th trial on the axis.
-        axes: [{ label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, {}],
+        axes: [wholeX ? { label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : { label: xLabel }, yLabel ? { label: yLabel } : {}],
         series: [
           { label: xLabel },
           ...series.map((s) => ({
@@ -41,6 +41,6 @@ export function Chart({ title, x, xLabel, series, height = 260 }: { title: strin
       el,
     );
     return () => plot.destroy();
-  }, [key, title, height]);
+  }, [key, title, height, wholeX, xLabel, yLabel]);
   return <div ref={box} className="floe-chart" role="img" aria-label={`${title}: ${series.map((s) => s.label).join(', ')} by ${xLabel}`} data-testid="chart" />;
 }

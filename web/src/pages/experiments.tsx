@@ -3,6 +3,8 @@ import { Button, Code, Group, Paper, Stack, Text, Textarea, Title } from '@manti
 import { useState } from 'react';
 import { age, condition, getJson, kubeListOptional, kubePath, sendJson, type KubeObject } from '../api.js';
 import { Chart } from '../components/chart.js';
+import { ParallelCoordinates } from '../components/parallel.js';
+import { ExperimentForm } from './experiment-form.js';
 import { usePoll } from '../hooks.js';
 import { href, Link, navigate } from '../router.js';
 import { DataTable, ErrorBox, Loading, StateBadge } from '../ui.js';
@@ -92,9 +94,10 @@ export function ExperimentsPage({ ns }: { ns: string }) {
           ])}
         />
       )}
+      <ExperimentForm ns={ns} />
       <Paper withBorder p="md">
         <form
-          aria-label="Create an experiment"
+          aria-label="Create an experiment from YAML"
           onSubmit={(ev) => {
             ev.preventDefault();
             setBusy(true);
@@ -191,6 +194,17 @@ export function ExperimentPage({ ns, name }: { ns: string; name: string }) {
         <Text c="dimmed" size="sm">
           The plot appears when a trial reports {metric ?? 'its metric'}.
         </Text>
+      )}
+      {paramNames.length > 0 && values.some((v) => v !== null) && (
+        <ParallelCoordinates
+          title="Parameters and objective per trial"
+          axes={[...paramNames, metric ?? 'objective']}
+          lines={sorted.map((t, i) => ({
+            name: t.metadata.name,
+            best: t.metadata.name === best?.bestTrialName,
+            values: { ...Object.fromEntries((t.spec?.parameterAssignments ?? []).map((p) => [p.name, p.value])), [metric ?? 'objective']: values[i] },
+          }))}
+        />
       )}
       <Title order={2}>Trials</Title>
       <DataTable

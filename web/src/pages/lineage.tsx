@@ -2,6 +2,7 @@
 // executions and artifacts, drawn like a run's graph.
 import { Code, Group, SegmentedControl, Stack, Text, Title } from '@mantine/core';
 import { getJson } from '../api.js';
+import { ArtifactPreview } from '../components/artifact-preview.js';
 import { DagView, type DagEdge, type DagNode } from '../components/dag.js';
 import { usePoll } from '../hooks.js';
 import { href, Link, navigate } from '../router.js';
@@ -74,6 +75,7 @@ export function LineagePage({ ns, artifact, direction }: { ns: string; artifact:
             />
           </Group>
           {graph.loading && !graph.data ? <Loading what="the lineage" /> : <DagView nodes={nodes} edges={edges} onSelect={(id) => id.startsWith('a') && navigate(href('/lineage', ns, { artifact: id.slice(1), direction }))} />}
+          <ArtifactPreview id={artifact} ns={ns} level={2} />
         </Stack>
       )}
       <Title order={2}>Recent artifacts</Title>

@@ -1,7 +1,8 @@
 // Runs: a server-side paged list (KFP page tokens), and one run's graph filling in live, with a task's details and logs.
-import { Button, Code, Group, Paper, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Button, Checkbox, Code, Group, Paper, Select, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import { age, getJson, getText, sendJson, type KubeObject } from '../api.js';
+import { ArtifactPreview } from '../components/artifact-preview.js';
 import { DagView } from '../components/dag.js';
 import { usePoll } from '../hooks.js';
 import { isMultiUser, Kfp, listRuns, runGraph, specOf, type PipelineVersion, type Run, type Task } from '../kfp.js';
@@ -17,6 +18,9 @@ export function RunsPage({ ns }: { ns: string }) {
   const token = tokens.at(-1);
   const page = usePoll(() => listRuns(ns, PageSize, token, sortBy, filter), [ns, token, sortBy, filter], 3000);
   const first = tokens.length * PageSize;
+  // Up to three runs picked for comparison, kept across pages.
+  const [picked, setPicked] = useState<string[]>([]);
+  const toggle = (id: string, on: boolean) => setPicked((p) => (on ? [...p.filter((x) => x !== id), id].slice(-3) : p.filter((x) => x !== id)));
   return (
     <Stack>
       <Title order={1}>Runs</Title>
@@ -34,6 +38,9 @@ export function RunsPage({ ns }: { ns: string }) {
           allowDeselect={false}
           w={180}
         />
+        <Button variant="default" disabled={picked.length < 2} onClick={() => navigate(href('/compare', ns, { runs: picked.join(',') }))}>
+          Compare {picked.length ? `(${picked.length})` : ''}
+        </Button>
       </Group>
       <ErrorBox error={page.error} />
       {page.loading && !page.data ? (
@@ -41,9 +48,10 @@ export function RunsPage({ ns }: { ns: string }) {
       ) : (
         <DataTable
           caption="Runs"
-          head={['Run', 'State', 'Created', 'Duration']}
+          head={['Compare', 'Run', 'State', 'Created', 'Duration']}
           empty="No runs: start one from a pipeline's page."
           rows={(page.data?.runs ?? []).map((r) => [
+            <Checkbox key="c" aria-label={`Compare ${r.display_name}`} checked={picked.includes(r.run_id)} onChange={(e) => toggle(r.run_id, e.currentTarget.checked)} />,
             <Link key="n" className="floe-row-link" to={href(`/runs/${r.run_id}`, ns)}>
               {r.display_name}
             </Link>,
@@ -154,6 +162,7 @@ function TaskPanel({ ns, name, tasks }: { ns: string; name: string; tasks: Task[
             <ErrorBox error={t.error?.message} title="Task error" />
             <IoTable title="Inputs" io={t.inputs} />
             <IoTable title="Outputs" io={t.outputs} />
+            <Visualizations io={t.outputs} ns={ns} />
             {t.execution_id && <Execution id={t.execution_id} />}
             {t.pod_name && <PodLogs ns={ns} pod={t.pod_name} />}
           </>
@@ -182,6 +191,24 @@ function IoTable({ title, io }: { title: string; io: Task['inputs'] }) {
         </Group>,
       ])}
     />
+  );
+}
+
+/** The task's output artifacts previewed as KFP's UI shows them (metrics, confusion matrix, ROC, Markdown, HTML). */
+function Visualizations({ io, ns }: { io: Task['outputs']; ns: string }) {
+  const ids = Object.values(io ?? {}).flatMap((v) => v.artifact_ids);
+  if (ids.length === 0) return null;
+  return (
+    <section aria-label="Visualizations">
+      <Title order={3} size="h4">
+        Visualizations
+      </Title>
+      <Stack gap="md">
+        {ids.map((id) => (
+          <ArtifactPreview key={id} id={id} ns={ns} />
+        ))}
+      </Stack>
+    </section>
   );
 }
 
