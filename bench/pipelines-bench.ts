@@ -4,7 +4,9 @@
 //  (a) a linear chain of trivial lightweight Python components, each step taking the previous step's output,
 //  (b) a ParallelFor over trivial tasks (or, where a side cannot run ParallelFor, the same tasks as independent tasks).
 // Wall time (median over the repetitions, sides alternating), per-step overhead (wall / tasks) and Floe's breakdown
-// (submit → first Pod, time inside task Pods, the engine's gap between chained steps). Writes
+// (submit → first Pod, time inside task Pods, the engine's gap between chained steps). Floe runs each scenario twice:
+// with the warm executor (its default: each lightweight task a fork of a worker that has imported kfp) and with every
+// task opted out (Pod annotation pipelines.floe.dev/warm-executor: "false", a fresh Python per task). Writes
 // bench/results/pipelines-bench.{json,md}. Flags: --steps 50 --fanout 200 --reps 3; PIPELINES_BENCH_FLOE_URL runs
 // against an already running Floe instead of starting one.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -130,6 +132,13 @@ async function localRun(yaml: string, work: string): Promise<LocalRep> {
   return { ok: r.ok, wallMs: round(r.wall_ms), initMs: round(r.init_ms), ...(r.error_type ? { errorType: r.error_type } : {}), ...(r.error ? { error: r.error } : {}) };
 }
 
+/** The same run with every task a fresh process: the warm executor's opt-out annotation on every executor. */
+function freshProcesses(spec: Json): Json {
+  const executors = Object.keys(((spec.deploymentSpec as Json | undefined)?.executors as Json | undefined) ?? {});
+  const annotated = Object.fromEntries(executors.map((e) => [e, { podMetadata: { annotations: { 'pipelines.floe.dev/warm-executor': 'false' } } }]));
+  return { pipeline_spec: spec, platform_spec: { platforms: { kubernetes: { deploymentSpec: { executors: annotated } } } } };
+}
+
 /** Caching off for every task (root DAG and sub-DAGs), as both sides are measured without it. */
 function cachingOff(spec: Json): Json {
   const copy = JSON.parse(JSON.stringify(spec)) as { root?: { dag?: { tasks?: Record<string, Json> } }; components?: Record<string, { dag?: { tasks?: Record<string, Json> } }> };
@@ -159,6 +168,7 @@ interface Scenario {
   floeYaml: string;
   localYaml: string;
   floe: FloeRep[];
+  fresh: FloeRep[];
   local: LocalRep[];
   note?: string;
 }
@@ -197,22 +207,31 @@ async function main(): Promise<void> {
     // Warm-up on both sides (first Pod of the kfp environment, Python's bytecode caches), not counted.
     progress('warm-up: one 2-step run on each side');
     await floeRun(agent, floe.base, 'warmup', ir(join(probeDir, 'linear.yaml')));
+    // The warm executor's worker starts with the first lightweight task; its tasks run fresh until it listens.
+    const socket = join(dataDir, 'pipelines', 'warm', 'kfp.sock');
+    for (let i = 0; floe.child && i < 300 && !existsSync(socket); i++) await sleep(100);
+    await floeRun(agent, floe.base, 'warmup', ir(join(probeDir, 'linear.yaml')));
+    await floeRun(agent, floe.base, 'warmup', freshProcesses(ir(join(probeDir, 'linear.yaml'))));
     await localRun(join(probeDir, 'linear.yaml'), join(work, 'warmup'));
 
     const scenarios: Scenario[] = [
-      { name: 'linear', tasks: steps, floeYaml: files.linear, localYaml: files.linear, floe: [], local: [] },
-      { name: 'parallel', tasks: fanout, floeYaml: files.parallel, localYaml: probe.ok ? files.parallel : files.independent, floe: [], local: [], note: parallelNote },
+      { name: 'linear', tasks: steps, floeYaml: files.linear, localYaml: files.linear, floe: [], fresh: [], local: [] },
+      { name: 'parallel', tasks: fanout, floeYaml: files.parallel, localYaml: probe.ok ? files.parallel : files.independent, floe: [], fresh: [], local: [], note: parallelNote },
     ];
     for (const s of scenarios) {
       const spec = ir(s.floeYaml);
       for (let r = 0; r < reps; r++) {
         // Alternate which side goes first, so a drift in the machine's load does not favour one.
-        const order = r % 2 === 0 ? ['floe', 'local'] : ['local', 'floe'];
+        const order = r % 2 === 0 ? ['floe', 'fresh', 'local'] : ['local', 'fresh', 'floe'];
         for (const side of order) {
           if (side === 'floe') {
             const rep = await floeRun(agent, floe.base, s.name, spec);
             s.floe.push(rep);
-            progress(`${s.name} rep ${r + 1} Floe: ${JSON.stringify(rep)}`);
+            progress(`${s.name} rep ${r + 1} Floe (warm executor): ${JSON.stringify(rep)}`);
+          } else if (side === 'fresh') {
+            const rep = await floeRun(agent, floe.base, s.name, freshProcesses(spec));
+            s.fresh.push(rep);
+            progress(`${s.name} rep ${r + 1} Floe (fresh processes): ${JSON.stringify(rep)}`);
           } else {
             const rep = await localRun(s.localYaml, join(work, `local-${s.name}-${r}`));
             s.local.push(rep);
@@ -225,7 +244,9 @@ async function main(): Promise<void> {
     const summary = scenarios.map((s) => {
       const okFloe = s.floe.filter((r) => r.ok);
       const okLocal = s.local.filter((r) => r.ok);
+      const okFresh = s.fresh.filter((r) => r.ok);
       const floeWall = median(okFloe.map((r) => r.wallMs));
+      const freshWall = median(okFresh.map((r) => r.wallMs));
       const localWall = median(okLocal.map((r) => r.wallMs));
       return {
         scenario: s.name,
@@ -241,6 +262,14 @@ async function main(): Promise<void> {
           ...(s.name === 'linear' ? { medianGapBetweenStepsMs: round(median(okFloe.map((r) => r.medianGapMs ?? NaN))) } : {}),
           medianLastPodToFinishMs: round(median(okFloe.map((r) => r.lastPodToFinishMs))),
         },
+        floeFreshProcesses: {
+          runs: s.fresh.length,
+          succeeded: okFresh.length,
+          medianWallMs: round(freshWall),
+          perStepMs: round(freshWall / s.tasks),
+          medianTaskMs: round(median(okFresh.map((r) => r.medianTaskMs))),
+          ...(s.name === 'linear' ? { medianGapBetweenStepsMs: round(median(okFresh.map((r) => r.medianGapMs ?? NaN))) } : {}),
+        },
         kfpLocal: {
           runs: s.local.length,
           succeeded: okLocal.length,
@@ -250,8 +279,10 @@ async function main(): Promise<void> {
           medianInitMs: round(median(okLocal.map((r) => r.initMs))),
         },
         floeOverKfpLocal: Math.round((floeWall / localWall) * 100) / 100,
+        kfpLocalOverFloe: Math.round((localWall / floeWall) * 10) / 10,
+        freshOverWarm: Math.round((freshWall / floeWall) * 10) / 10,
         ...(s.note ? { note: s.note } : {}),
-        reps: { floe: s.floe, kfpLocal: s.local },
+        reps: { floe: s.floe, floeFreshProcesses: s.fresh, kfpLocal: s.local },
       };
     });
     const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, kfp: kfpVersion };
@@ -277,7 +308,7 @@ async function main(): Promise<void> {
   }
 }
 
-type Summary = { scenario: string; tasks: number; floe: Record<string, number>; kfpLocal: Record<string, unknown>; floeOverKfpLocal: number; note?: string };
+type Summary = { scenario: string; tasks: number; floe: Record<string, number>; floeFreshProcesses: Record<string, number>; kfpLocal: Record<string, unknown>; floeOverKfpLocal: number; kfpLocalOverFloe: number; freshOverWarm: number; note?: string };
 
 function markdown(date: string, machine: { cpus: number; cpuModel: string; node: string; kfp: string }, rows: Summary[]): string {
   const s = (v: unknown): string => (typeof v === 'number' ? (Number.isFinite(v) ? `${(v / 1000).toFixed(2)} s` : 'n/a') : String(v));
@@ -291,11 +322,14 @@ function markdown(date: string, machine: { cpus: number; cpuModel: string; node:
     'loaded with `kfp.components.load_component_from_file` and called; wall = the call.',
     `Machine: ${machine.cpus} × ${machine.cpuModel}; Node ${machine.node}, kfp ${machine.kfp}. ${date}. Generated by \`npm run bench:pipelines\`.`,
     '',
-    '| scenario | tasks | Floe wall | kfp.local wall | Floe / kfp.local | Floe per step | kfp.local per step |',
-    '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.scenario} | ${r.tasks} | ${s(r.floe.medianWallMs)} | ${s(r.kfpLocal.medianWallMs)} | ${r.floeOverKfpLocal} | ${r.floe.perStepMs} ms | ${String(r.kfpLocal.perStepMs)} ms |`),
+    'Floe runs each scenario twice: with the warm executor (its default; each lightweight task is a fork of a worker that',
+    'has imported kfp, the Pod running a small client) and with every task opted out (a fresh Python per task).',
     '',
-    '## Floe breakdown (medians)',
+    '| scenario | tasks | Floe warm executor | Floe fresh processes | kfp.local | kfp.local / Floe warm | Floe warm per step | Floe fresh per step | kfp.local per step |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.scenario} | ${r.tasks} | ${s(r.floe.medianWallMs)} | ${s(r.floeFreshProcesses.medianWallMs)} | ${s(r.kfpLocal.medianWallMs)} | ${r.kfpLocalOverFloe}x | ${r.floe.perStepMs} ms | ${r.floeFreshProcesses.perStepMs} ms | ${String(r.kfpLocal.perStepMs)} ms |`),
+    '',
+    '## Floe breakdown with the warm executor (medians)',
     '',
     '| scenario | run created → finished (server) | submit → first Pod | inside one task Pod | gap between chained steps | last Pod → run finished |',
     '|---|---|---|---|---|---|',
@@ -305,7 +339,7 @@ function markdown(date: string, machine: { cpus: number; cpuModel: string; node:
     'semaphore around every task whose command pip-installs (every lightweight component), so its iterations run one at a',
     'time; Floe starts every iteration\'s Pod at once and the machine\'s cores bound it.',
     '',
-    ...rows.flatMap((r) => [`- ${r.scenario}: Floe ${r.floe.succeeded}/${r.floe.runs} runs succeeded, kfp.local ${String(r.kfpLocal.succeeded)}/${String(r.kfpLocal.runs)} (YAML: ${String(r.kfpLocal.yaml)}; Python start and kfp import, not counted: ${String(r.kfpLocal.medianInitMs)} ms).${r.note ? ` ${r.note}` : ''}`]),
+    ...rows.flatMap((r) => [`- ${r.scenario}: Floe ${r.floe.succeeded}/${r.floe.runs} runs succeeded (fresh processes ${r.floeFreshProcesses.succeeded}/${r.floeFreshProcesses.runs}; inside one task Pod ${r.floeFreshProcesses.medianTaskMs} ms), kfp.local ${String(r.kfpLocal.succeeded)}/${String(r.kfpLocal.runs)} (YAML: ${String(r.kfpLocal.yaml)}; Python start and kfp import, not counted: ${String(r.kfpLocal.medianInitMs)} ms).${r.note ? ` ${r.note}` : ''}`]),
     '',
   ];
   return lines.join('\n');

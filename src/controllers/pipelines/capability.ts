@@ -1,6 +1,7 @@
 // Kubeflow Pipelines as a Floe capability: the run engine, the KFP REST API v2beta1, recurring runs, and ML Metadata.
+import { existsSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Capability, ResourceAttributes } from '../../controller/index.js';
 import { MetadataStore } from '../../metadata/store.js';
 import { metadataRoute } from '../../metadata/rest.js';
@@ -8,6 +9,7 @@ import { subjectAccessReviewer } from '../profiles/access.js';
 import { startPipelines } from './index.js';
 import { multiUserMetadataRoute } from './mlmd-access.js';
 import { packageFetcher } from './package-url.js';
+import { WarmExecutor, type WarmEnvironment } from './warm-executor.js';
 
 /** The group KFP's multi-user mode authorizes against (its SubjectAccessReviews name pipelines.kubeflow.org). */
 const KfpGroup = 'pipelines.kubeflow.org';
@@ -22,6 +24,20 @@ export interface PipelinesCapabilityOptions {
    * is authorized in the handler with a SubjectAccessReview (KFP's attributes, the object's own namespace).
    */
   multiUser?: boolean;
+  /**
+   * Lightweight Python components whose image maps to a local environment run in a warm worker of that environment
+   * (default true; see warm-executor.ts). False: every task is a fresh process.
+   */
+  warmExecutor?: boolean;
+}
+
+/**
+ * The environments a warm worker can stand for: the images the local runtime maps to the checkout's pipelines
+ * environment (`pipelineImageRules` in src/server/config.ts), when it is installed.
+ */
+function warmEnvironments(pythonDir: string): WarmEnvironment[] {
+  const python = join(dirname(pythonDir), '.venvs', 'kfp', 'bin', 'python');
+  return existsSync(python) ? [{ name: 'kfp', images: ['python:*', '*/python:*'], python }] : [];
 }
 
 export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): Capability {
@@ -32,13 +48,17 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
       // ML Metadata (KFP's lineage store) in its own SQLite file.
       const metadata = new MetadataStore({ path: join(ctx.dataDir, 'metadata.db') });
       const review = options.multiUser ? subjectAccessReviewer(ctx.client) : undefined;
+      const dir = join(ctx.dataDir, 'pipelines');
+      const environments = options.warmExecutor === false ? [] : warmEnvironments(ctx.pythonDir);
+      const warm = environments.length > 0 ? new WarmExecutor({ dir, script: join(ctx.pythonDir, 'floe_warm_executor.py'), environments, logger: ctx.logger }) : undefined;
       const pipelines = await startPipelines({
         ...(review ? { multiUser: { review } } : {}),
         client: ctx.client,
         metadata,
         dbPath: join(ctx.dataDir, 'pipelines.db'),
-        dir: join(ctx.dataDir, 'pipelines'),
+        dir,
         logger: ctx.logger,
+        ...(warm ? { warmExecutor: warm } : {}),
         fetchPackage: packageFetcher(options.allowPackageUrls ?? []),
       });
       return {
@@ -68,6 +88,7 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
         ],
         async close() {
           await pipelines.close();
+          await warm?.close();
           metadata.close();
         },
       };

@@ -18,6 +18,7 @@ import type { ComponentSpec, ContainerSpec, DagSpec, ImporterSpec, JsonValue, Ku
 import { localPath, PlaceholderError, resolveCommand, resolveRunPlaceholders, resolveString, type ExecutorInput, type RunPlaceholders, type RuntimeArtifact } from './placeholders.js';
 import { finalStates, type RpcStatus, type RunEngine, type RunRecord, type RunStore, type RuntimeState, type TaskRecord } from './types.js';
 import { installTaskEnv, inTaskEnv, runsPython } from './task-env.js';
+import { WarmExecutorAnnotation, type WarmExecutor } from './warm-executor.js';
 import { coerceParameters } from './validate.js';
 
 export const RunIdLabel = 'pipeline/runid';
@@ -41,6 +42,11 @@ export interface PipelineEngineOptions {
    * `pip install` never writes Floe's environment. See task-env.ts.
    */
   isolatePythonTasks?: boolean;
+  /**
+   * Runs lightweight Python components in a warm worker per environment (warm-executor.ts); none: every task is a
+   * fresh process. A task Pod annotated `pipelines.floe.dev/warm-executor: "false"` is always a fresh process.
+   */
+  warmExecutor?: WarmExecutor;
 }
 
 type TaskKind = 'dag' | 'loop' | 'container' | 'importer';
@@ -105,6 +111,7 @@ export class PipelineEngine implements RunEngine {
   private readonly failures = new Map<string, number>();
   private readonly isolatePython: boolean;
   private taskEnvScript = '';
+  private readonly warm: WarmExecutor | undefined;
 
   constructor(options: PipelineEngineOptions) {
     this.client = options.client;
@@ -116,6 +123,7 @@ export class PipelineEngine implements RunEngine {
     this.defaultNamespace = options.defaultNamespace ?? 'kubeflow';
     this.workers = options.workers ?? 4;
     this.isolatePython = options.isolatePythonTasks ?? true;
+    this.warm = options.warmExecutor;
     this.queue = new WorkQueue({ clock: this.clock });
     this.pods = new Informer<Pod>({
       client: this.client,
@@ -134,6 +142,7 @@ export class PipelineEngine implements RunEngine {
   async open(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     if (this.isolatePython) this.taskEnvScript = installTaskEnv(this.dir);
+    this.warm?.open();
     await this.ensureNamespace(this.defaultNamespace);
     this.pods.start();
     await this.pods.waitForSync();
@@ -934,10 +943,19 @@ export class PipelineEngine implements RunEngine {
     const gpuType = quantity(accelerator?.resourceType ?? accelerator?.type);
     const gpuCount = quantity(accelerator?.resourceCount ?? accelerator?.count);
     if (gpuType && gpuCount) limits[gpuType] = String(gpuCount);
+    const componentArgv = [...command, ...args];
     if (this.taskEnvScript && command.length > 0 && runsPython([...command, ...args])) {
       // The task's own environment, in its attempt folder (a retry starts from a fresh one).
       command = inTaskEnv(this.taskEnvScript, join(dirname(input.outputs.outputFile), 'venv'), [...command, ...args]);
       args = [];
+    }
+    if (this.warm && command.length > 0 && k8s.podMetadata?.annotations?.[WarmExecutorAnnotation] !== 'false') {
+      // The component runs in a fork of the warm worker; the command above is what the client execs when it cannot.
+      const warm = this.warm.command(container.image, componentArgv, [...command, ...args]);
+      if (warm) {
+        command = warm;
+        args = [];
+      }
     }
     const main: PodContainer = {
       name: 'main',

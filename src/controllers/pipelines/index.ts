@@ -9,6 +9,7 @@ import { RecurringRunScheduler } from './recurring.js';
 import type { PackageFetcher } from './package-url.js';
 import { kfpApiRoute, type KfpApiOptions } from './rest.js';
 import { validatePipeline } from './validate.js';
+import type { WarmExecutor } from './warm-executor.js';
 
 export { PipelineDb } from './db.js';
 export { PipelineEngine, podName, RunIdLabel, TaskIdLabel } from './engine.js';
@@ -30,6 +31,8 @@ export interface PipelinesOptions {
   fetchPackage?: PackageFetcher;
   /** KFP's multi-user mode (see KfpApiOptions.multiUser). */
   multiUser?: KfpApiOptions['multiUser'];
+  /** Lightweight Python components in warm workers (see PipelineEngineOptions.warmExecutor); the caller closes it. */
+  warmExecutor?: WarmExecutor;
 }
 
 export interface Pipelines {
@@ -43,7 +46,7 @@ export interface Pipelines {
 export async function startPipelines(options: PipelinesOptions): Promise<Pipelines> {
   const defaultNamespace = options.defaultNamespace ?? 'kubeflow';
   const db = new PipelineDb({ path: options.dbPath });
-  const engine = new PipelineEngine({ client: options.client, store: db, metadata: options.metadata, dir: options.dir, logger: options.logger, defaultNamespace });
+  const engine = new PipelineEngine({ client: options.client, store: db, metadata: options.metadata, dir: options.dir, logger: options.logger, defaultNamespace, ...(options.warmExecutor ? { warmExecutor: options.warmExecutor } : {}) });
   await engine.open();
   const log = options.logger.child({ component: 'recurring-runs' });
   const scheduler = new RecurringRunScheduler({ db, engine, defaultNamespace, onError: (id, err) => log.warn({ err, recurringRun: id }, 'a recurring run could not fire') });
