@@ -152,13 +152,19 @@ export interface UninstallLoss {
 /** Counts, across namespaces, the objects of each kind whose CRD `uninstall` deletes (kinds not served count none). */
 export async function uninstallLosses(client: Client, objects: KubeObject[]): Promise<UninstallLoss[]> {
   const out: UninstallLoss[] = [];
+  // What Floe's capabilities install themselves (Trainer's default ClusterTrainingRuntimes, KServe's built-in
+  // ClusterServingRuntimes where Floe serves) is no user's loss.
+  const key = (o: KubeObject): string => `${o.kind ?? ''}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  const ownDefaults = new Set(floeCapabilities({ allowPackageUrls: [] }).flatMap((c) => c.defaults?.({ pythonDir }) ?? []).map(key));
   for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition')) {
     const spec = (crd as { spec?: { group?: string; names?: { kind?: string; plural?: string }; versions?: { name: string; storage?: boolean }[] } }).spec;
     const version = spec?.versions?.find((v) => v.storage)?.name ?? spec?.versions?.[0]?.name;
     if (!spec?.group || !spec.names?.kind || !version) continue;
     try {
       const list = await client.list({ apiVersion: `${spec.group}/${version}`, kind: spec.names.kind });
-      if (list.items.length > 0) out.push({ kind: spec.names.kind, plural: spec.names.plural ?? spec.names.kind, count: list.items.length });
+      const kind = spec.names.kind;
+      const count = list.items.filter((o) => !ownDefaults.has(key({ ...o, kind }))).length;
+      if (count > 0) out.push({ kind, plural: spec.names.plural ?? kind, count });
     } catch (err) {
       if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
     }
