@@ -47,7 +47,7 @@ async function runPython(dir: string, name: string, script: string, args: string
 }
 
 const trainingScript = `
-import json, sys
+import json, sys, time
 from kubernetes import client as k8s
 from kubeflow.training import TrainingClient, models
 from kubeflow.training.constants import constants
@@ -74,6 +74,11 @@ job = models.KubeflowOrgV1PyTorchJob(
 tc.create_job(job)
 created = tc.is_job_created("sdk-ddp")
 done = tc.wait_for_job_conditions("sdk-ddp", timeout=600, polling_interval=1)
+# The job succeeds with its master; wait for the worker's own end before reading its log.
+for _ in range(120):
+    if all(p.status.phase in ("Succeeded", "Failed") for p in tc.get_job_pods("sdk-ddp")):
+        break
+    time.sleep(1)
 conditions = [c.type for c in tc.get_job_conditions("sdk-ddp") if c.status == "True"]
 succeeded = tc.is_job_succeeded("sdk-ddp")
 pods = tc.get_job_pod_names("sdk-ddp", is_master=False)
@@ -93,6 +98,11 @@ def train_func():
 
 tc.create_job(name="sdk-func", train_func=train_func, num_workers=2, num_procs_per_worker=1, env_vars={"GLOO_SOCKET_IFNAME": "lo"})
 tc.wait_for_job_conditions("sdk-func", timeout=600, polling_interval=1)
+# A PyTorchJob succeeds when its master does (as upstream); the worker may print its line a moment later.
+for _ in range(120):
+    if all(p.status.phase in ("Succeeded", "Failed") for p in tc.get_job_pods("sdk-func")):
+        break
+    time.sleep(1)
 func_logs, _ = tc.get_job_logs("sdk-func", is_master=False)
 func_image = tc.get_job("sdk-func").spec.pytorch_replica_specs["Master"].template.spec.containers[0].image
 print(json.dumps({"created": created, "finished": done.metadata.name, "conditions": conditions, "succeeded": succeeded,
