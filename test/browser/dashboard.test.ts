@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PatchType } from '../../src/client/client.js';
 import { startEmbeddedFloe, type EmbeddedFloe } from '../helpers/embedded-floe.js';
 import { waitFor } from '../helpers/wait.js';
-import { axeScan, chromiumArgs, chromiumPath, describeViolations, root, screenshotPath, skipReason } from './harness.js';
+import { checkPage, chromiumArgs, chromiumPath, root, skipReason, watchPage } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.error(`[browser] skipped: ${skip}`);
@@ -19,7 +19,7 @@ describe('dashboard in chromium', { skip }, () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
 
   before(async () => {
     floe = await startEmbeddedFloe('floe-browser-');
@@ -27,11 +27,7 @@ describe('dashboard in chromium', { skip }, () => {
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
     context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
     page = await context.newPage();
-    // A CSP violation or an uncaught error in the page is a failure of the page, even where the test's steps pass.
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(String(e)));
+    problems = watchPage(page);
   });
   after(async () => {
     await browser?.close();
@@ -40,15 +36,7 @@ describe('dashboard in chromium', { skip }, () => {
 
   const url = (path: string) => `${floe.floe.url}/ui${path}`;
 
-  async function check(name: string): Promise<void> {
-    await page.screenshot({ path: await screenshotPath(name), fullPage: true });
-    const violations = await axeScan(page);
-    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.equal(serious.length, 0, `axe on ${name}:\n${describeViolations(serious)}`);
-    if (violations.length) console.error(`[browser] axe (minor) on ${name}:\n${describeViolations(violations)}`);
-    const seen = problems.splice(0);
-    assert.deepEqual(seen, [], `errors in the page on ${name}`);
-  }
+  const check = (name: string): Promise<void> => checkPage(page, name, problems);
 
   test('home: the shell, the namespace selector and keyboard navigation', async () => {
     await page.goto(url('/?ns=default'));

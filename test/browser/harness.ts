@@ -1,5 +1,6 @@
 // The browser suite's harness: Debian's chromium through playwright-core (never a downloaded browser), a real embedded
 // Floe, screenshots under test-artifacts/dashboard, and an axe-core scan of the page as it stands.
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -48,4 +49,38 @@ export async function axeScan(page: { evaluate: <T>(fn: string | (() => T | Prom
 
 export function describeViolations(violations: readonly AxeViolation[]): string {
   return violations.map((v) => `${v.impact ?? ''} ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`).join('\n');
+}
+
+interface CheckedPage {
+  on(event: 'console', listener: (m: { type(): string; text(): string }) => void): unknown;
+  on(event: 'pageerror', listener: (e: Error) => void): unknown;
+  evaluate: <T>(fn: string | (() => T | Promise<T>)) => Promise<T>;
+  screenshot(options: { path: string; fullPage: boolean }): Promise<unknown>;
+}
+
+/**
+ * Collects what goes wrong in a page: a CSP violation or an uncaught error is a failure of the page, even where the
+ * test's steps pass. Returns the list `checkPage` empties.
+ */
+export function watchPage(page: CheckedPage): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  return problems;
+}
+
+/**
+ * A page as the user sees it now: a full-page screenshot (from the top: a scrolled full-page shot repeats the sticky
+ * header mid-image), no serious or critical axe-core violation, and no error in the page since the last check.
+ */
+export async function checkPage(page: CheckedPage, name: string, problems: string[]): Promise<void> {
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: await screenshotPath(name), fullPage: true });
+  const violations = await axeScan(page);
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.equal(serious.length, 0, `axe on ${name}:\n${describeViolations(serious)}`);
+  if (violations.length) console.error(`[browser] axe (minor) on ${name}:\n${describeViolations(violations)}`);
+  assert.deepEqual(problems.splice(0), [], `errors in the page on ${name}`);
 }

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startEmbeddedFloe, type EmbeddedFloe } from '../helpers/embedded-floe.js';
 import { waitFor } from '../helpers/wait.js';
-import { axeScan, chromiumArgs, chromiumPath, describeViolations, screenshotPath, skipReason } from './harness.js';
+import { checkPage, chromiumArgs, chromiumPath, skipReason, watchPage } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.error(`[browser] skipped: ${skip}`);
@@ -27,17 +27,14 @@ describe('dashboard: Katib form and parallel coordinates, logs and events search
   let floe: EmbeddedFloe;
   let browser: Browser;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
 
   before(async () => {
     floe = await startEmbeddedFloe('floe-browser-katib-');
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
     page = await (await browser.newContext({ viewport: { width: 1360, height: 900 } })).newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(String(e)));
+    problems = watchPage(page);
   });
   after(async () => {
     await browser?.close();
@@ -46,16 +43,7 @@ describe('dashboard: Katib form and parallel coordinates, logs and events search
 
   const url = (path: string) => `${floe.floe.url}/ui${path}`;
 
-  async function check(name: string): Promise<void> {
-    // From the top: a full-page shot of a scrolled page repeats the sticky header mid-image.
-    await page.evaluate('window.scrollTo(0, 0)');
-    await page.screenshot({ path: await screenshotPath(name), fullPage: true });
-    const violations = await axeScan(page);
-    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.equal(serious.length, 0, `axe on ${name}:\n${describeViolations(serious)}`);
-    if (violations.length) console.error(`[browser] axe (minor) on ${name}:\n${describeViolations(violations)}`);
-    assert.deepEqual(problems.splice(0), [], `errors in the page on ${name}`);
-  }
+  const check = (name: string): Promise<void> => checkPage(page, name, problems);
 
   test('Katib: create an experiment from the form with a ConfigMap trial template, see parallel coordinates', async () => {
     await floe.floe.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'my-templates', namespace: 'default', labels: { 'katib.kubeflow.org/component': 'trial-templates' } }, data: { 'quick-job.yaml': quickJob } });

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startEmbeddedFloe, type EmbeddedFloe } from '../helpers/embedded-floe.js';
 import { waitFor } from '../helpers/wait.js';
-import { axeScan, chromiumArgs, chromiumPath, describeViolations, root, screenshotPath, skipReason } from './harness.js';
+import { checkPage, chromiumArgs, chromiumPath, root, screenshotPath, skipReason } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.error(`[browser] skipped: ${skip}`);
@@ -70,16 +70,7 @@ describe('dashboard: KFP visualisations, compare runs, recurring runs', { skip }
 
   const url = (path: string) => `${floe.floe.url}/ui${path}`;
 
-  async function check(name: string): Promise<void> {
-    // From the top: a full-page shot of a scrolled page repeats the sticky header mid-image.
-    await page.evaluate('window.scrollTo(0, 0)');
-    await page.screenshot({ path: await screenshotPath(name), fullPage: true });
-    const violations = await axeScan(page);
-    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.equal(serious.length, 0, `axe on ${name}:\n${describeViolations(serious)}`);
-    if (violations.length) console.error(`[browser] axe (minor) on ${name}:\n${describeViolations(violations)}`);
-    assert.deepEqual(problems.splice(0), [], `errors in the page on ${name}`);
-  }
+  const check = (name: string): Promise<void> => checkPage(page, name, problems);
 
   test('a task\'s artifacts previewed: metrics table, confusion matrix, ROC curve, safe Markdown, sandboxed HTML', async () => {
     await page.goto(url(`/runs/${runIds[1]}?ns=default&task=report`));
