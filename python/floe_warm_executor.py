@@ -132,14 +132,14 @@ class Worker:
                 tokens = tokens[1:]  # PIP_DISABLE_PIP_VERSION_CHECK=1
             if tokens[:4] != ['python3', '-m', 'pip', 'install']:
                 return 'the install step runs something else'
-            skip = False
+            option_value_next = False
             for token in tokens[4:]:
-                if skip:
-                    skip = False
+                if option_value_next:
+                    option_value_next = False
                 elif token in UNCHECKABLE or token.split('=', 1)[0] in UNCHECKABLE:
                     return 'pip option ' + token
                 elif token in VALUE_OPTIONS:
-                    skip = True
+                    option_value_next = True
                 elif token.startswith('-'):
                     continue
                 else:

@@ -121,6 +121,10 @@ describe('Tensorboard (embedded)', { skip }, () => {
     assert.equal(series.status, 200);
     const points = (await series.json()) as { runToSeries?: Record<string, { step: number; value: number }[]> }[];
     assert.deepEqual(points[0]?.runToSeries?.[run]?.map((p) => p.step), [0, 1, 2]);
+    // The same form POST from another site's page is refused at the front door before TensorBoard sees it.
+    const crossSite = await fetch(`${h.floe.url}/tensorboard/${ns}/board/data/plugin/timeseries/timeSeries`, { method: 'POST', body: form, headers: { Origin: 'http://evil.example' } });
+    assert.equal(crossSite.status, 403);
+    assert.match(await crossSite.text(), /requests from pages at http:\/\/evil\.example are not allowed/);
     const page = await fetch(`${h.floe.url}/tensorboard/${ns}/board/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<html/i);
