@@ -101,6 +101,8 @@ async function main(): Promise<void> {
     const shell: number[] = [];
     const mainThread: number[] = [];
     let transfer = 0;
+    /** Requests the first page made until interactive (the document, its assets and API calls). */
+    let requests = 0;
     for (let i = 0; i < Repeats; i++) {
       const context = await browser.newContext();
       const page = await context.newPage();
@@ -109,7 +111,9 @@ async function main(): Promise<void> {
       const cdp = await context.newCDPSession(page);
       await cdp.send('Performance.enable');
       let bytes = 0;
+      let calls = 0;
       page.on('response', (r) => void r.body().then((b) => (bytes += b.length)).catch(() => undefined));
+      page.on('request', () => calls++);
       const started = performance.now();
       first.push(
         await timed(async () => {
@@ -123,10 +127,11 @@ async function main(): Promise<void> {
       const metrics = (await cdp.send('Performance.getMetrics')).metrics;
       mainThread.push(1000 * (metrics.find((m) => m.name === 'TaskDuration')?.value ?? NaN));
       transfer = bytes;
+      requests = calls;
       await context.close();
     }
     if (FirstPageOnly) {
-      console.log(JSON.stringify({ load_average_1m: loadavg()[0], first_page_interactive_cold_cache: stats(first), first_page_shell_cold_cache: stats(shell), main_thread_busy: stats(mainThread), decoded_bytes: transfer }));
+      console.log(JSON.stringify({ load_average_1m: loadavg()[0], first_page_interactive_cold_cache: stats(first), first_page_shell_cold_cache: stats(shell), main_thread_busy: stats(mainThread), decoded_bytes: transfer, requests }));
       return;
     }
     // 2. Runs list over 10,000 runs: the first page, then five "Next page" steps (each a server-side page of 20).
@@ -165,7 +170,7 @@ async function main(): Promise<void> {
       bench: 'dashboard',
       machine: 'this machine (2 cores), Debian chromium headless, Floe embedded on loopback',
       load_average_1m: loadavg()[0],
-      first_page_interactive_cold_cache: { ...stats(first), decoded_bytes: transfer, what: 'fresh context → Home heading and the recent runs list shown and clickable' },
+      first_page_interactive_cold_cache: { ...stats(first), decoded_bytes: transfer, requests, what: 'fresh context → Home heading and the recent runs list shown and clickable' },
       first_page_shell_cold_cache: { ...stats(shell), what: 'fresh context → the shell and Home heading rendered (before the data arrives)' },
       first_page_main_thread_busy: { ...stats(mainThread), what: 'the renderer main thread\'s busy time over that load (CDP TaskDuration): work done, which load on the machine does not inflate as much as wall time' },
       runs_list_10000: { runs: Runs, page_size: 20, first_page_ms: Math.round(firstRows), next_page: stats(pages), counter: shown, seeded_in_ms: Math.round(seedMs) },

@@ -33,6 +33,41 @@ const skl2onnxRequirements = join(root, 'bench', 'serving', 'requirements-skl2on
 const requests = arg('requests', 2000);
 const concurrency = arg('concurrency', 8);
 const progress = (msg: string): void => { process.stderr.write(`[serving-bench] ${msg}\n`); };
+/** `--runtimes-only 1`: only the TF Serving, TorchServe and Hugging Face rows (bench/results/serving-bench-runtimes.json). */
+const runtimesOnly = arg('runtimes-only', 0) === 1;
+const tensorflowPython = join(root, '.venvs', 'tensorflow', 'bin', 'python');
+const kserveTorchPython = join(root, '.venvs', 'kserve-torch', 'bin', 'python');
+
+/** Models for the TF Serving, TorchServe and Hugging Face runtimes, built with their environments' own libraries. */
+const runtimeModels = {
+  // A SavedModel (version 1) scoring rows of 4 into 3 classes.
+  tensorflow: String.raw`import sys, tensorflow as tf
+class M(tf.Module):
+    def __init__(self):
+        self.w = tf.Variable(tf.random.stateless_normal([4, 3], seed=[0, 1]))
+    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
+    def serve(self, x):
+        return {"scores": tf.matmul(x, self.w)}
+m = M()
+tf.saved_model.save(m, sys.argv[1] + "/1", signatures={"serving_default": m.serve})`,
+  // A TorchScript linear model archived by torch-model-archiver in KServe's layout (config/ + model-store/).
+  torchserve: String.raw`import os, subprocess, sys, torch
+root, work = sys.argv[1], sys.argv[1] + "-build"
+os.makedirs(root + "/model-store", exist_ok=True); os.makedirs(root + "/config", exist_ok=True); os.makedirs(work, exist_ok=True)
+torch.manual_seed(0); torch.jit.script(torch.nn.Linear(4, 3)).save(work + "/model.pt")
+open(work + "/handler.py", "w").write("import torch\nfrom ts.torch_handler.base_handler import BaseHandler\nclass Handler(BaseHandler):\n    def preprocess(self, data):\n        return torch.tensor(data, dtype=torch.float32)\n    def postprocess(self, data):\n        return data.argmax(dim=1).tolist()\n")
+subprocess.run([os.path.join(os.path.dirname(sys.executable), "torch-model-archiver"), "--model-name", "iris-ts", "--version", "1.0", "--serialized-file", work + "/model.pt", "--handler", work + "/handler.py", "--export-path", root + "/model-store"], check=True)
+open(root + "/config/config.properties", "w").write('inference_address=http://0.0.0.0:8085\nmanagement_address=http://0.0.0.0:8085\nmetrics_address=http://0.0.0.0:8082\nenable_envvars_config=true\nmodel_store=/mnt/models/model-store\nmodel_snapshot={"name":"startup.cfg","modelCount":1,"models":{"iris-ts":{"1.0":{"defaultVersion":true,"marName":"iris-ts.mar","minWorkers":1,"maxWorkers":1,"batchSize":1,"maxBatchDelay":10,"responseTimeout":120}}}}\n')`,
+  // A 1-layer BERT (hidden 16) with random weights and a local vocabulary, for sequence classification.
+  huggingface: String.raw`import os, sys, torch
+from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+root = sys.argv[1]; os.makedirs(root, exist_ok=True)
+vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "good", "bad", "movie"]
+open(root + "/vocab.txt", "w").write("\n".join(vocab) + "\n")
+BertTokenizerFast(vocab_file=root + "/vocab.txt").save_pretrained(root)
+torch.manual_seed(0)
+BertForSequenceClassification(BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, max_position_embeddings=64, num_labels=2)).save_pretrained(root)`,
+};
 
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
@@ -98,22 +133,50 @@ interface Isvc {
   status?: { url?: string; conditions?: { type: string; status: string; message?: string }[]; components?: { predictor?: { address?: { url?: string } } } };
 }
 
+type CreateIsvc = (name: string, model: Record<string, unknown>, scale?: Record<string, unknown>) => Promise<Isvc>;
+
+/** One row per runtime whose environment is installed: V1 through Floe's ingress and the same server alone (its own port). */
+async function runtimeRows(models: string, create: CreateIsvc): Promise<Record<string, { viaFloeV1: LoadResult; aloneV1: LoadResult } | { skipped: string }>> {
+  const row = [5.1, 3.5, 1.4, 0.2];
+  const cases = [
+    { key: 'kserveTensorflowServing', name: 'iris-tf', format: 'tensorflow', python: tensorflowPython, script: runtimeModels.tensorflow, model: 'iris-tf', body: { instances: [row] } },
+    { key: 'kserveTorchserve', name: 'iris-ts', format: 'pytorch', python: kserveTorchPython, script: runtimeModels.torchserve, model: 'iris-ts', body: { instances: [row] } },
+    { key: 'kserveHuggingfaceserver', name: 'bert-hf', format: 'huggingface', python: kserveTorchPython, script: runtimeModels.huggingface, model: 'bert-hf', body: { instances: ['a good movie'] } },
+  ];
+  const out: Record<string, { viaFloeV1: LoadResult; aloneV1: LoadResult } | { skipped: string }> = {};
+  for (const c of cases) {
+    if (!existsSync(c.python)) {
+      out[c.key] = { skipped: `${c.python} is not installed` };
+      continue;
+    }
+    execFileSync(c.python, ['-c', c.script, join(models, c.name)], { stdio: 'pipe', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
+    const isvc = await create(c.name, { modelFormat: { name: c.format }, protocolVersion: 'v1', storageUri: join(models, c.name) }, { minReplicas: 1, maxReplicas: 1 });
+    const viaFloeV1 = await load(`${isvc.status!.url!}/v1/models/${c.model}:predict`, c.body);
+    const aloneV1 = await load(`${isvc.status!.components!.predictor!.address!.url!}/v1/models/${c.model}:predict`, c.body);
+    progress(`${c.key} V1 via Floe / alone: ${JSON.stringify(viaFloeV1)} / ${JSON.stringify(aloneV1)}`);
+    out[c.key] = { viaFloeV1, aloneV1 };
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
-  for (const p of [torchPython, mlserverPython, kservePython]) if (!existsSync(p)) throw new Error(`${p} is missing: run node tools/setup.mjs --with-training-envs`);
   const dataDir = mkdtempSync(join(tmpdir(), 'floe-serving-bench-'));
   const models = join(dataDir, 'models');
-  mkdirSync(join(models, 'mlp'), { recursive: true });
-  mkdirSync(join(models, 'iris'), { recursive: true });
-  mkdirSync(join(models, 'mlp2'), { recursive: true });
-  mkdirSync(join(models, 'iris-onnx'), { recursive: true });
-  execFileSync(torchPython, ['-c', 'import torch, sys; torch.manual_seed(0); m = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)); torch.onnx.export(m, torch.zeros(1, 4), sys.argv[1], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}}, dynamo=False); torch.manual_seed(1); m2 = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)); torch.onnx.export(m2, torch.zeros(1, 4), sys.argv[2], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}}, dynamo=False)', join(models, 'mlp', 'model.onnx'), join(models, 'mlp2', 'model.onnx')]);
-  execFileSync(mlserverPython, ['-c', 'import sys, joblib; from sklearn.datasets import load_iris; from sklearn.linear_model import LogisticRegression; X, y = load_iris(return_X_y=True); joblib.dump(LogisticRegression(max_iter=500).fit(X, y), sys.argv[1])', join(models, 'iris', 'model.joblib')]);
-  // Boosters for kserve-xgbserver and kserve-lgbserver, 10 rounds each on iris, trained with the kserve environment's libraries.
-  for (const dir of ['iris-xgb', 'iris-lgb']) mkdirSync(join(models, dir), { recursive: true });
-  execFileSync(kservePython, ['-c', 'import sys, xgboost as xgb, lightgbm as lgb; from sklearn.datasets import load_iris; X, y = load_iris(return_X_y=True); xgb.train({"objective": "multi:softmax", "num_class": 3, "nthread": 1}, xgb.DMatrix(X, label=y), num_boost_round=10).save_model(sys.argv[1]); lgb.train({"objective": "multiclass", "num_class": 3, "verbose": -1, "num_threads": 1}, lgb.Dataset(X, label=y), num_boost_round=10).save_model(sys.argv[2])', join(models, 'iris-xgb', 'model.bst'), join(models, 'iris-lgb', 'model.bst')], { stdio: 'pipe' });
-  // That very model (the joblib file MLServer and the kserve ModelServer load) exported to ONNX for Floe's runtime.
-  const skl2onnxPython = benchVenv(skl2onnxVenv, skl2onnxRequirements, process.env['BENCH_SKL2ONNX_PYTHON'] ?? 'python3.11', progress);
-  execFileSync(skl2onnxPython, [join(root, 'bench', 'serving', 'export_iris_onnx.py'), join(models, 'iris', 'model.joblib'), join(models, 'iris-onnx', 'model.onnx')]);
+  if (!runtimesOnly) {
+    for (const p of [torchPython, mlserverPython, kservePython]) if (!existsSync(p)) throw new Error(`${p} is missing: run node tools/setup.mjs --with-training-envs`);
+    mkdirSync(join(models, 'mlp'), { recursive: true });
+    mkdirSync(join(models, 'iris'), { recursive: true });
+    mkdirSync(join(models, 'mlp2'), { recursive: true });
+    mkdirSync(join(models, 'iris-onnx'), { recursive: true });
+    execFileSync(torchPython, ['-c', 'import torch, sys; torch.manual_seed(0); m = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)); torch.onnx.export(m, torch.zeros(1, 4), sys.argv[1], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}}, dynamo=False); torch.manual_seed(1); m2 = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)); torch.onnx.export(m2, torch.zeros(1, 4), sys.argv[2], input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}}, dynamo=False)', join(models, 'mlp', 'model.onnx'), join(models, 'mlp2', 'model.onnx')]);
+    execFileSync(mlserverPython, ['-c', 'import sys, joblib; from sklearn.datasets import load_iris; from sklearn.linear_model import LogisticRegression; X, y = load_iris(return_X_y=True); joblib.dump(LogisticRegression(max_iter=500).fit(X, y), sys.argv[1])', join(models, 'iris', 'model.joblib')]);
+    // Boosters for kserve-xgbserver and kserve-lgbserver, 10 rounds each on iris, trained with the kserve environment's libraries.
+    for (const dir of ['iris-xgb', 'iris-lgb']) mkdirSync(join(models, dir), { recursive: true });
+    execFileSync(kservePython, ['-c', 'import sys, xgboost as xgb, lightgbm as lgb; from sklearn.datasets import load_iris; X, y = load_iris(return_X_y=True); xgb.train({"objective": "multi:softmax", "num_class": 3, "nthread": 1}, xgb.DMatrix(X, label=y), num_boost_round=10).save_model(sys.argv[1]); lgb.train({"objective": "multiclass", "num_class": 3, "verbose": -1, "num_threads": 1}, lgb.Dataset(X, label=y), num_boost_round=10).save_model(sys.argv[2])', join(models, 'iris-xgb', 'model.bst'), join(models, 'iris-lgb', 'model.bst')], { stdio: 'pipe' });
+    // That very model (the joblib file MLServer and the kserve ModelServer load) exported to ONNX for Floe's runtime.
+    const skl2onnxPython = benchVenv(skl2onnxVenv, skl2onnxRequirements, process.env['BENCH_SKL2ONNX_PYTHON'] ?? 'python3.11', progress);
+    execFileSync(skl2onnxPython, [join(root, 'bench', 'serving', 'export_iris_onnx.py'), join(models, 'iris', 'model.joblib'), join(models, 'iris-onnx', 'model.onnx')]);
+  }
   const floe = spawn(process.execPath, [cli, 'up', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const kubeconfig = join(dataDir, 'kubeconfig');
   let base = '';
@@ -141,6 +204,13 @@ async function main(): Promise<void> {
     }
   };
   try {
+    if (runtimesOnly) {
+      const result = { machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version }, requests, concurrency, runtimeRowsV1: await runtimeRows(models, create) };
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+      writeFileSync(join(root, 'bench', 'results', 'serving-bench-runtimes.json'), `${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
     const onnx = await create('mlp', { modelFormat: { name: 'onnx' }, storageUri: join(models, 'mlp') });
     const irisOnnx = await create('iris-onnx', { modelFormat: { name: 'onnx' }, storageUri: join(models, 'iris-onnx') });
     const sklearn = await create('iris', { modelFormat: { name: 'sklearn' }, protocolVersion: 'v2', storageUri: join(models, 'iris') });
@@ -171,6 +241,21 @@ async function main(): Promise<void> {
     progress(`kserve ModelServer alone V2: ${JSON.stringify(kserveAlone)}`);
     const kserveAloneV1 = await load(`${kserve.status!.components!.predictor!.address!.url!}/v1/models/iris-kserve:predict`, { instances: [row] });
     progress(`kserve ModelServer alone V1: ${JSON.stringify(kserveAloneV1)}`);
+    // gRPC to the Pod runtimes: ModelInfer through Floe's port (routed by :authority) and to the same server's own
+    // gRPC port (the kserve SDK's --grpc_port, MLServer's MLSERVER_GRPC_PORT), the same row in typed contents.
+    const grpcPortOfPod = async (pod: string): Promise<number> => {
+      const got = JSON.parse((await httpCall(agent, `${base}/api/v1/namespaces/default/pods/${pod}`, 'GET')).body) as { spec: { containers: { args?: string[]; env?: { name: string; value?: string }[] }[] } };
+      const c = got.spec.containers[0]!;
+      const flag = (c.args ?? []).find((a) => a.startsWith('--grpc_port='));
+      return Number(flag ? flag.slice('--grpc_port='.length) : c.env?.find((e) => e.name === 'MLSERVER_GRPC_PORT')?.value);
+    };
+    const grpcRow = (model: string, datatype: 'FP32' | 'FP64') => ({ model_name: model, inputs: [{ name: 'input-0', shape: ['1', '4'], datatype, contents: datatype === 'FP32' ? { fp32_contents: row } : { fp64_contents: row } }] });
+    const floeToKserveGrpc = await grpcLoad(grpcPort, 'iris-kserve.default.example.com', grpcRow('iris-kserve', 'FP64'));
+    const kserveAloneGrpc = await grpcLoad(await grpcPortOfPod('iris-kserve-predictor-00001'), 'localhost', grpcRow('iris-kserve', 'FP64'));
+    progress(`kserve ModelServer gRPC via Floe / alone: ${JSON.stringify(floeToKserveGrpc)} / ${JSON.stringify(kserveAloneGrpc)}`);
+    const floeToMlserverGrpc = await grpcLoad(grpcPort, 'iris.default.example.com', grpcRow('iris', 'FP64'));
+    const mlserverAloneGrpc = await grpcLoad(await grpcPortOfPod('iris-predictor-00001'), 'localhost', grpcRow('iris', 'FP64'));
+    progress(`MLServer gRPC via Floe / alone: ${JSON.stringify(floeToMlserverGrpc)} / ${JSON.stringify(mlserverAloneGrpc)}`);
     // One row per booster runtime: through the ingress and the same server alone, V1 (KServe's pick for these formats).
     const boosters: Record<string, { viaFloeV1: LoadResult; aloneV1: LoadResult }> = {};
     for (const [name, format, runtime] of [['iris-xgb', 'xgboost', 'kserveXgbserver'], ['iris-lgb', 'lightgbm', 'kserveLgbserver']] as const) {
@@ -180,6 +265,8 @@ async function main(): Promise<void> {
       progress(`${runtime} V1 via Floe / alone: ${JSON.stringify(viaFloeV1)} / ${JSON.stringify(aloneV1)}`);
       boosters[runtime] = { viaFloeV1, aloneV1 };
     }
+    // One row per TF Serving / TorchServe / Hugging Face runtime (those whose environment is installed).
+    const runtimesV1 = await runtimeRows(models, create);
     // A 90/10 canary between two ONNX revisions: the split's own cost next to the single-revision figure above.
     const current = JSON.parse((await httpCall(agent, isvcPath('mlp'), 'GET')).body) as Isvc & { metadata: Record<string, unknown>; spec: { predictor: { model: Record<string, unknown> } } };
     await httpCall(agent, isvcPath('mlp'), 'PUT', { ...current, spec: { predictor: { model: { ...current.spec.predictor.model, storageUri: join(models, 'mlp2') } , canaryTrafficPercent: 10 } } });
@@ -312,7 +399,13 @@ async function main(): Promise<void> {
       floeToKserveV2: viaFloeKserve,
       kserveModelServerAloneV2: kserveAlone,
       kserveModelServerAloneV1: kserveAloneV1,
+      floeToKserveGrpc,
+      kserveModelServerAloneGrpc: kserveAloneGrpc,
+      floeToMlserverGrpc,
+      mlserverAloneGrpc,
+      grpcIngressAddedP50Ms: { kserve: round(floeToKserveGrpc.p50Ms - kserveAloneGrpc.p50Ms), mlserver: round(floeToMlserverGrpc.p50Ms - mlserverAloneGrpc.p50Ms) },
       boosterRuntimesV1: boosters,
+      runtimeRowsV1: runtimesV1,
       floeOnnxCanary9010V2: canary,
       zeroToFirstAnswerMs: { onnxInProcess: onnxCold, mlserverPod: mlserverCold },
       floeOnnxCanary9010FromZeroV2: canaryFromZero,

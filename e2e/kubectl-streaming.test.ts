@@ -49,6 +49,29 @@ function kubectlInTerminal(floe: RunningFloe, command: string): Promise<{ code: 
   }));
 }
 
+/**
+ * An interactive kubectl under a pseudo-terminal of 91x33 (util-linux `script`), for `run -it` and `attach -it`: its
+ * output so far, keystrokes into its terminal, its exit code, and stop (SIGTERM, as closing the terminal would).
+ */
+function kubectlTerminalSession(floe: RunningFloe, command: string): { output: () => string; type: (text: string) => void; exited: Promise<number>; stop: () => Promise<void> } {
+  const line = `stty cols 91 rows 33; exec kubectl --kubeconfig ${floe.kubeconfig} --cache-dir ${join(floe.dataDir, 'kubectl-cache')} ${command}`;
+  const child = spawn('script', ['-qfec', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+  return {
+    output: () => out,
+    type: (text) => child.stdin.write(text),
+    exited,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -347,6 +370,56 @@ describe('kubectl exec, cp and port-forward into container Pods (runc)', { skip:
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /got=one\ngot=two\neof/);
     assert.equal(await ok(floe, ['-n', ns, 'logs', 'reader']), 'got=one\ngot=two\neof\n');
+  });
+
+  test('kubectl run -it: the container gets its own terminal (tty: true), sized as kubectl\'s, and its exit code is kubectl\'s', { skip: hasScript ? false : 'util-linux script is not installed' }, async () => {
+    const session = kubectlTerminalSession(floe, `-n ${ns} run shell-tty --image=${image} --image-pull-policy=Never -it --restart=Never --command -- sh`);
+    try {
+      await waitFor(() => /If you don't see a command prompt/.test(session.output()), { what: 'kubectl run -it to attach', timeoutMs: 60_000 });
+      // The shell reads a terminal: it echoes what is typed, and `stty size` is kubectl's terminal's, sent over the
+      // resize channel, relayed to runc and by runc to the container's terminal. kubectl first sends the size plus one
+      // (to make a re-attached screen redraw), then the size itself: the command waits a moment for the second.
+      session.type('sleep 1; tty; stty size; echo "sum=$((40 + 2))"; exit 7\r');
+      assert.equal(await session.exited, 7, session.output());
+    } finally {
+      await session.stop();
+    }
+    const output = session.output();
+    assert.match(output, /\/dev\/pts\/\d+/, output);
+    assert.match(output, /33 91/, output);
+    assert.match(output, /sum=42/, output);
+    const spec = JSON.parse(await ok(floe, ['-n', ns, 'get', 'pod', 'shell-tty', '-o', 'json'])) as { spec: { containers: { tty?: boolean; stdin?: boolean; stdinOnce?: boolean }[] } };
+    assert.deepEqual([spec.spec.containers[0]?.tty, spec.spec.containers[0]?.stdin, spec.spec.containers[0]?.stdinOnce], [true, true, true]);
+  });
+
+  test('kubectl attach -it to a tty container: its terminal, its log, and a second attach after the first one left', { skip: hasScript ? false : 'util-linux script is not installed' }, async () => {
+    await ok(floe, ['-n', ns, 'apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'console' },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image, imagePullPolicy: 'Never', stdin: true, tty: true, command: ['sh'] }] },
+    }));
+    await running(floe, ns, 'console');
+    const first = kubectlTerminalSession(floe, `-n ${ns} attach -it console`);
+    try {
+      await waitFor(() => /If you don't see a command prompt/.test(first.output()), { what: 'kubectl attach -it to attach', timeoutMs: 60_000 });
+      first.type('sleep 1; stty size; echo "first-$((1 + 1))"\r');
+      await waitFor(() => /first-2/.test(first.output()) && /33 91/.test(first.output()), { what: "the shell's answer", timeoutMs: 30_000 });
+    } finally {
+      await first.stop();
+    }
+    // The terminal's output is the container's log (as the kubelet logs a tty container), and the shell lives on.
+    assert.match(await ok(floe, ['-n', ns, 'logs', 'console']), /first-2/);
+    assert.equal((await kubectl(floe, ['-n', ns, 'get', 'pod', 'console', '-o', 'jsonpath={.status.phase}'])).stdout, 'Running');
+    const second = kubectlTerminalSession(floe, `-n ${ns} attach -it console`);
+    try {
+      await waitFor(() => /If you don't see a command prompt/.test(second.output()), { what: 'the second attach', timeoutMs: 60_000 });
+      second.type('exit 3\r');
+      await second.exited;
+    } finally {
+      await second.stop();
+    }
+    await waitFor(async () => (await kubectl(floe, ['-n', ns, 'get', 'pod', 'console', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}'])).stdout === '3', { what: 'the shell to exit with 3', timeoutMs: 30_000 });
   });
 
   test('kubectl cp into the container and back', async () => {

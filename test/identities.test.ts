@@ -4,7 +4,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -225,8 +225,11 @@ describe('identities: token file, ServiceAccount tokens, proxy header spoofing',
       assert.equal(bytes.includes(form), false, `${form} is in the database file`);
     }
     assert.ok(bytes.includes('k8s:enc:aesgcm:v1:key1:'));
-    const config = readFileSync(join(dir, 'data', 'encryption-config.yaml'), 'utf8');
+    const configPath = join(dir, 'data', 'encryption-config.yaml');
+    const config = readFileSync(configPath, 'utf8');
     assert.match(config, /kind: EncryptionConfiguration/);
+    // The generated key is kept beside the database, readable by Floe's user only.
+    assert.equal((statSync(configPath).mode & 0o777).toString(8), '600');
   });
 });
 

@@ -1,12 +1,14 @@
 // Multi-user isolation, written as an attacker would: two users from a token file (alice owns Profile team-a, bob owns
 // team-b) against an embedded Floe in multi-user mode. Alice must not list, get, watch, read logs of, exec into or
 // delete anything of bob's by any route: the Kubernetes API, KFP's REST API with a forged namespace filter, ML
-// Metadata, the serving ingress, Katib's observation logs; kfp.Client with each token sees a disjoint world; a
-// contributor binding added through KFAM grants access, and deleting it takes effect on the very next request.
+// Metadata and artifact downloads, the serving ingress, Katib's observation logs, the dashboard's backends and the
+// notebook routes; the token mounted into alice's Pod acts in her profile only and dies with the Pod; kfp.Client with
+// each token sees a disjoint world; a contributor binding added through KFAM grants access, and deleting it takes
+// effect on the very next request.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -298,6 +300,27 @@ describe('multi-user isolation (embedded, --multi-user, token-file users)', () =
       const bobsNodes = ((all.json()[kind] as { id: number; custom_properties?: { namespace?: { string_value?: string } } }[] | undefined) ?? []).filter((n) => n.custom_properties?.namespace?.string_value === 'team-b');
       for (const n of bobsNodes) assert.ok(!ids.has(n.id), `${kind} ${n.id} of team-b is visible to alice`);
     }
+    // An artifact file of bob's run (in Floe's pipelines folder, attributed to his run context) cannot be fetched by
+    // alice through KFP's artifact API, its download, or a dashboard preview of its URI.
+    const secret = `bobs-weights-${Date.now()}`;
+    const file = join(dir, 'data', 'pipelines', 'team-b', 'isolation-model.txt');
+    await mkdir(join(dir, 'data', 'pipelines', 'team-b'), { recursive: true });
+    await writeFile(file, secret);
+    assert.equal((await call('admin', 'POST', '/mlmd/v1/artifact_types', { artifact_type: { name: 'system.Model' } })).status, 200);
+    const art = await call('admin', 'POST', '/mlmd/v1/artifacts', { artifacts: [{ type: 'system.Model', uri: `file://${file}`, custom_properties: { namespace: { string_value: 'team-b' } } }] });
+    assert.equal(art.status, 200, art.body);
+    const [artId] = art.json().artifact_ids as number[];
+    assert.equal((await call('admin', 'POST', '/mlmd/v1/attributions_and_associations', { attributions: [{ artifact_id: artId, context_id: bobCtx }] })).status, 200);
+    for (const path of [
+      `/apis/v2beta1/artifacts/${artId}?view=DOWNLOAD`,
+      `/apis/v2beta1/artifacts/${artId}:download`,
+      `/mlmd/v1/artifacts/${artId}?namespace=team-a`,
+      `/api/dashboard/artifact-content?uri=${encodeURIComponent(`file://${file}`)}`,
+    ]) {
+      const r = await call('alice', 'GET', path);
+      assert.notEqual(r.status, 200, `alice GET ${path}: ${r.body.slice(0, 200)}`);
+      assert.ok(!r.body.includes(secret), `alice GET ${path} returned bob's artifact`);
+    }
   });
 
   test('the serving ingress and Katib observation logs of team-b refuse alice', async (t) => {
@@ -311,6 +334,62 @@ describe('multi-user isolation (embedded, --multi-user, token-file users)', () =
       const r = await call('alice', method, path, method === 'POST' ? { instances: [[1]] } : undefined);
       assert.equal(r.status, 403, `alice ${method} ${path}: ${r.body.slice(0, 200)}`);
     }
+  });
+
+  test('the dashboard backends, notebook and Tensorboard routes of team-b refuse alice', async (t) => {
+    if (skip) return t.skip(skip);
+    for (const path of [
+      '/api/activities/team-b',
+      '/api/dashboard/search?namespace=team-b&q=plan',
+      '/jupyter/api/namespaces/team-b/notebooks',
+      '/jupyter/api/namespaces/team-b/pvcs',
+      '/notebook/team-b/bobs-notebook/',
+      '/tensorboard/team-b/bobs-board/',
+    ]) {
+      const r = await call('alice', 'GET', path);
+      assert.equal(r.status, 403, `alice GET ${path}: ${r.status} ${r.body.slice(0, 200)}`);
+    }
+    // The namespace lists the dashboard and the Jupyter web app show name alice's profile, never bob's.
+    const namespaces = (await call('alice', 'GET', '/api/namespaces')).json() as unknown as { metadata: { name: string } }[];
+    const names = namespaces.map((n) => n.metadata.name);
+    assert.ok(names.includes('team-a') && !names.includes('team-b'), JSON.stringify(names));
+    const env = await call('alice', 'GET', '/api/workgroup/env-info');
+    assert.equal(env.status, 200, env.body);
+    assert.doesNotMatch(env.body, /team-b/);
+  });
+
+  test('the token mounted into a Pod of alice\'s profile acts there only, and stops working once the Pod is gone', async (t) => {
+    if (skip) return t.skip(skip);
+    // What an attacker with code in alice's Pod would take: its projected ServiceAccount token, read by the Pod itself.
+    await floe.client.create<KubeObject>({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'alices-pod', namespace: 'team-a' },
+      spec: {
+        serviceAccountName: 'default-editor', terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'cat /var/run/secrets/kubernetes.io/serviceaccount/token; echo; exec sleep 3600'] }],
+      },
+    });
+    const stolen = await waitFor(async () => {
+      const log = await call('admin', 'GET', '/api/v1/namespaces/team-a/pods/alices-pod/log');
+      return log.status === 200 ? /^(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/m.exec(log.body)?.[1] : undefined;
+    }, { what: 'the Pod to print its ServiceAccount token', timeoutMs: 60_000 });
+    const asPod = (method: string, path: string): Promise<Reply> => call({ token: stolen }, method, path);
+    assert.equal((await asPod('GET', '/api/v1/namespaces/team-a/configmaps')).status, 200, 'the Pod\'s own profile');
+    for (const [method, path] of [
+      ['GET', '/api/v1/namespaces/team-b/configmaps'],
+      ['GET', '/api/v1/namespaces/team-b/secrets'],
+      ['GET', '/api/v1/namespaces/team-b/pods/bobs-pod/log'],
+      ['DELETE', '/api/v1/namespaces/team-b/pods/bobs-pod'],
+      ['GET', '/apis/v2beta1/runs?namespace=team-b'],
+      ['GET', '/serving/team-b/bobs-model/v1/models/bobs-model'],
+    ] as const) {
+      const r = await asPod(method, path);
+      assert.equal(r.status, 403, `the Pod's token ${method} ${path}: ${r.status} ${r.body.slice(0, 200)}`);
+    }
+    // A Pod-bound token is revoked with its Pod: the next request after the deletion is unauthenticated.
+    // 202: a graceful deletion, accepted and finished by the kubelet, as kube-apiserver answers it.
+    assert.ok([200, 202].includes((await call('admin', 'DELETE', '/api/v1/namespaces/team-a/pods/alices-pod')).status));
+    await waitFor(async () => (await call('admin', 'GET', '/api/v1/namespaces/team-a/pods/alices-pod')).status === 404, { what: 'the Pod to be gone', timeoutMs: 60_000 });
+    assert.equal((await asPod('GET', '/api/v1/namespaces/team-a/configmaps')).status, 401);
   });
 
   test('KFAM: only the owner adds contributors; a binding grants access and its deletion revokes it on the next request', async (t) => {

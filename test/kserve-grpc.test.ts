@@ -27,7 +27,10 @@ const kservePython = venv('kserve');
 const torchPython = venv('torch');
 const noKserve = existsSync(kservePython) && spawnSync(kservePython, ['-c', 'import kserve, sklearn, grpc'], { stdio: 'ignore' }).status === 0 ? false : `.venvs/kserve with the kserve SDK, grpcio and scikit-learn is not installed (${kservePython})`;
 const noTorch = existsSync(torchPython) ? false : `.venvs/torch is not installed (${torchPython}): the test exports its ONNX model with torch`;
+const mlserverPython = venv('mlserver');
+const noMlserver = existsSync(mlserverPython) ? false : `.venvs/mlserver is not installed (${mlserverPython})`;
 if (noKserve) console.log(`# skipping the kserve SDK gRPC tests: ${noKserve}`);
+if (noMlserver) console.log(`# skipping the MLServer gRPC test: ${noMlserver}`);
 if (noTorch) console.log(`# skipping the in-process ONNX gRPC tests: ${noTorch}`);
 
 /** The SDK runs beside this process's Floe: never block the event loop that serves it. */
@@ -291,6 +294,51 @@ describe('gRPC in plain text (h2c) through Floe\'s ingress', () => {
     assert.equal(answer.infer.model_name, 'iris');
     assert.equal(answer.infer.id, 'grpc-1');
     assert.deepEqual(answer.infer.outputs[0]![3], [0, 2], 'setosa and virginica, as the model predicts over HTTP');
+  });
+  test('a gRPC call wakes an InferenceService scaled to zero and waits for it, and is metered like an HTTP request', { skip: noTorch }, async () => {
+    const ns = await freshNamespace(client, 'kserve-grpc-zero');
+    const file = exportLinear(join(env.dataDir, 'models', 'sleepy'));
+    const created = isvc(ns, 'sleepy', { minReplicas: 0, onnx: { storageUri: pathToFileURL(file).href } });
+    created.metadata.annotations = { 'serving.floe.dev/scale-to-zero-after': '1' };
+    await client.create(created);
+    await ready(client, ns, 'sleepy');
+    const zeroEvents = async (): Promise<number> => {
+      const events = (await client.list<{ reason?: string; count?: number } & InferenceService>({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns })).items.filter((e) => e.reason === 'ScaledToZero');
+      return events.reduce((n, e) => n + (e.count ?? 1), 0);
+    };
+    await waitFor(async () => ((await zeroEvents()) >= 1 ? true : undefined), { what: 'scaled to zero', timeoutMs: 60_000 });
+    const c = grpcClient(env.floe.port, `sleepy.${ns}.example.com`, credentials.createInsecure());
+    try {
+      // Before: a call to a revision at zero was refused UNAVAILABLE. Now it brings the revision back, as HTTP does.
+      const answers = await Promise.all([0, 1, 2].map(() => c.call('ModelInfer', { model_name: 'sleepy', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: rows[0] } }] })));
+      for (const a of answers) assert.equal((a['outputs'] as { shape: string[] }[])[0]?.shape.map(Number).join(','), '1,2');
+    } finally {
+      c.close();
+    }
+    // The calls were metered per revision, as the HTTP ingress meters requests (the load the autoscaler reads).
+    const seen = (await (await fetch(`${env.floe.url}/serving/${ns}/sleepy/.floe/variants`)).json()) as { variants: { revision: string; requests: number; errors: number }[] };
+    assert.equal(seen.variants.length, 1, JSON.stringify(seen));
+    assert.match(seen.variants[0]!.revision, /^sleepy-predictor/);
+    assert.deepEqual([seen.variants[0]!.requests, seen.variants[0]!.errors], [3, 0]);
+  });
+
+  test('MLServer over gRPC through the ingress: the kserve SDK\'s InferenceGRPCClient reaches a kserve-mlserver Pod', { skip: noKserve || noMlserver }, async () => {
+    const ns = await freshNamespace(client, 'kserve-grpc-mlserver');
+    const dir = join(env.dataDir, 'models', 'iris-mlserver');
+    mkdirSync(dir, { recursive: true });
+    execFileSync(kservePython, ['-c', 'import sys, joblib; from sklearn.datasets import load_iris; from sklearn.linear_model import LogisticRegression; X, y = load_iris(return_X_y=True); joblib.dump(LogisticRegression(max_iter=500).fit(X, y), sys.argv[1])', join(dir, 'model.joblib')]);
+    await client.create(isvc(ns, 'mls', { model: { modelFormat: { name: 'sklearn' }, protocolVersion: 'v2', runtime: 'kserve-mlserver', storageUri: pathToFileURL(dir).href } }));
+    await ready(client, ns, 'mls');
+    const { stdout: out } = await run(kservePython, ['-c', sdkClient, `127.0.0.1:${env.floe.port}`, `mls.${ns}.example.com`, 'mls', 'input-0', 'FP64', JSON.stringify(rows)]);
+    const answer = JSON.parse(out) as SdkAnswer;
+    assert.equal(answer.live, true);
+    assert.equal(answer.ready, true);
+    assert.equal(answer.model_ready, true);
+    assert.equal(answer.metadata.name, 'mls');
+    assert.equal(answer.infer.model_name, 'mls');
+    assert.equal(answer.infer.id, 'grpc-1');
+    assert.deepEqual(answer.infer.outputs.map((o) => [o[0], o[1], o[2]]), [['predict', 'INT64', [2, 1]]], 'MLServer\'s sklearn runtime names its output predict');
+    assert.deepEqual((answer.infer.outputs[0]![3] as number[][]).flat(), [0, 2]);
   });
 });
 

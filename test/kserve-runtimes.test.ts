@@ -26,11 +26,35 @@ function lacks(python: string, env: string, modules: string[]): string | false {
 }
 const noBoosters = lacks(kservePython, 'kserve', ['kserve', 'xgboost', 'lightgbm']);
 const noMlserver = lacks(mlserverPython, 'mlserver', ['mlserver_lightgbm', 'mlserver_mlflow', 'mlflow.sklearn']);
+const tensorflowPython = venv('tensorflow');
+const noTensorflow = lacks(tensorflowPython, 'tensorflow', ['tensorflow']);
+if (noTensorflow) console.log(`# skipping the kserve-tensorflow-serving test: ${noTensorflow}`);
 if (noBoosters) console.log(`# skipping the kserve-xgbserver and kserve-lgbserver tests: ${noBoosters}`);
 if (noMlserver) console.log(`# skipping the MLServer lightgbm and mlflow tests: ${noMlserver}`);
 
 const iris = 'from sklearn.datasets import load_iris; X, y = load_iris(return_X_y=True)';
 const rows = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]];
+
+/**
+ * A SavedModel per version folder (TF Serving's layout): `serving_default` scores rows of 3 against W (version 1: the
+ * identity's first two columns, version 2: doubled) and names the argmax; `tagged` takes two inputs, one a string.
+ */
+const savedModels = `
+import sys, tensorflow as tf
+class M(tf.Module):
+    def __init__(self, scale):
+        self.w = tf.Variable([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]) * scale
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+    def serve(self, x):
+        y = tf.matmul(x, self.w)
+        return {"scores": y, "label": tf.argmax(y, axis=1)}
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x"), tf.TensorSpec([None], tf.string, name="tag")])
+    def tagged(self, x, tag):
+        return {"total": tf.reduce_sum(x, axis=1), "tag": tf.strings.upper(tag)}
+for version, scale in ((1, 1.0), (2, 2.0)):
+    m = M(scale)
+    tf.saved_model.save(m, f"{sys.argv[1]}/{version}", signatures={"serving_default": m.serve, "tagged": m.tagged})
+`;
 
 describe('KServe standard runtimes (embedded)', () => {
   let env: EmbeddedFloe;
@@ -88,10 +112,10 @@ describe('KServe standard runtimes (embedded)', () => {
       ['xgb-v2', { xgboost: { storageUri: nowhere, protocolVersion: 'v2' } }, 'kserve-mlserver', 'InvalidPredictorSpec'],
       ['lgb', { lightgbm: { storageUri: nowhere } }, 'kserve-lgbserver', 'InvalidPredictorSpec'],
       ['onnx', { onnx: { storageUri: nowhere } }, 'floe-onnxruntime', 'InvalidPredictorSpec'],
-      ['tf', { tensorflow: { storageUri: nowhere } }, 'kserve-tensorflow-serving', 'RuntimeUnavailable'],
-      ['torch', { pytorch: { storageUri: nowhere } }, 'kserve-torchserve', 'RuntimeUnavailable'],
-      ['hf', { huggingface: { storageUri: nowhere } }, 'kserve-huggingfaceserver', 'RuntimeUnavailable'],
-      ['pmml', { pmml: { storageUri: nowhere } }, 'kserve-pmmlserver', 'RuntimeUnavailable'],
+      ['tf', { tensorflow: { storageUri: nowhere } }, 'kserve-tensorflow-serving', 'InvalidPredictorSpec'],
+      ['torch', { pytorch: { storageUri: nowhere } }, 'kserve-torchserve', 'InvalidPredictorSpec'],
+      ['hf', { huggingface: { storageUri: nowhere } }, 'kserve-huggingfaceserver', 'InvalidPredictorSpec'],
+      ['pmml', { pmml: { storageUri: nowhere } }, 'kserve-pmmlserver', 'InvalidPredictorSpec'],
       ['triton', { triton: { storageUri: nowhere } }, 'kserve-tritonserver', 'RuntimeUnavailable'],
     ];
     for (const [name, predictor] of cases) await client.create(isvc(ns, name, predictor));
@@ -153,6 +177,48 @@ describe('KServe standard runtimes (embedded)', () => {
     const wrongWidth = await post(`${base}/v1/models/flowers:predict`, { instances: [[1, 2, 3]] });
     assert.equal(wrongWidth.status, 500);
     assert.match(String(wrongWidth.body['error']), /number of features/);
+  });
+
+  test('kserve-tensorflow-serving: a SavedModel in version folders answers TF Serving\'s REST API (status, metadata, row and columnar predict, its errors)', { skip: noTensorflow }, async () => {
+    const ns = await freshNamespace(client, 'kserve-tf');
+    const dir = join(models, 'tf');
+    mkdirSync(dir, { recursive: true });
+    execFileSync(tensorflowPython, ['-c', savedModels, dir], { stdio: 'pipe', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
+    await client.create(isvc(ns, 'scorer', { tensorflow: { storageUri: pathToFileURL(dir).href } }));
+    const done = await settled(ns, 'scorer', 'the TensorFlow InferenceService to be Ready');
+    assert.equal(done.status?.clusterServingRuntimeName, 'kserve-tensorflow-serving');
+    const base = done.status.url!;
+    // The model status: the highest version is the one served (TF Serving's "latest" policy).
+    const status = await fetch(`${base}/v1/models/scorer`);
+    assert.equal(status.status, 200);
+    assert.deepEqual(await status.json(), { model_version_status: [{ version: '2', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }] });
+    const meta = (await (await fetch(`${base}/v1/models/scorer/metadata`)).json()) as { model_spec: { version: string }; metadata: { signature_def: { signature_def: Record<string, { inputs: Record<string, { dtype: string }>; method_name: string }> } } };
+    assert.equal(meta.model_spec.version, '2');
+    for (const signature of ['serving_default', 'tagged']) assert.ok(signature in meta.metadata.signature_def.signature_def, signature);
+    assert.equal(meta.metadata.signature_def.signature_def['serving_default']?.inputs['x']?.dtype, 'DT_FLOAT');
+    assert.equal(meta.metadata.signature_def.signature_def['serving_default']?.method_name, 'tensorflow/serving/predict');
+    // Row format: "instances" in, one object per row out (two named outputs); float32 values as TF Serving prints them.
+    assert.deepEqual(await post(`${base}/v1/models/scorer:predict`, { instances: [[1, 2, 0], [0.1, 0, 0]] }), {
+      status: 200,
+      body: { predictions: [{ scores: [2, 4], label: 1 }, { scores: [0.2, 0], label: 0 }] },
+    });
+    // Columnar format: "inputs" in, "outputs" out; a named signature with a string input, one value as {"b64": …}.
+    assert.deepEqual(await post(`${base}/v1/models/scorer:predict`, { signature_name: 'tagged', inputs: { x: [[1, 2, 3], [1, 1, 1]], tag: ['a', { b64: Buffer.from('b').toString('base64') }] } }), {
+      status: 200,
+      body: { outputs: { total: [6, 3], tag: ['A', 'B'] } },
+    });
+    assert.deepEqual(await post(`${base}/v1/models/scorer:predict`, { signature_name: 'tagged', instances: [{ x: [1, 2, 3], tag: 'c' }] }), { status: 200, body: { predictions: [{ total: 6, tag: 'C' }] } });
+    // Errors are {"error": …} with TF Serving's codes.
+    const gone = await post(`${base}/v1/models/scorer/versions/1:predict`, { instances: [[1, 2, 3]] });
+    assert.deepEqual(gone, { status: 404, body: { error: 'Servable not found for request: Specific(scorer, 1)' } });
+    assert.deepEqual(await post(`${base}/v1/models/scorer:predict`, { rows: [[1, 2, 3]] }), { status: 400, body: { error: "Missing 'inputs' or 'instances' key" } });
+    const wrongWidth = await post(`${base}/v1/models/scorer:predict`, { instances: [[1, 2]] });
+    assert.equal(wrongWidth.status, 400);
+    assert.match(String(wrongWidth.body['error']), /incompatible|shape/i);
+    const noSignature = await post(`${base}/v1/models/scorer:predict`, { signature_name: 'nope', instances: [[1, 2, 3]] });
+    assert.deepEqual(noSignature, { status: 400, body: { error: 'Serving signature name: "nope" not found in signature def' } });
+    const classify = await post(`${base}/v1/models/scorer:classify`, { examples: [{ x: 1 }] });
+    assert.deepEqual(classify, { status: 400, body: { error: 'Expected classification signature method_name to be tensorflow/serving/classify. Was: tensorflow/serving/predict' } });
   });
 
   test('kserve-mlserver: LightGBM and MLflow models on V2, and MLServer\'s own JSON error bodies', { skip: noMlserver }, async () => {

@@ -1,8 +1,11 @@
 // The profiles capability in cluster mode (`floe controllers`) against a real kube-apiserver with
-// kube-controller-manager (tools/control-plane.mjs): the Profile CRD installs, a Profile gets its namespace,
-// ServiceAccounts, RoleBindings and quota, a foreign namespace is refused, KFAM's reviews are real
+// kube-controller-manager (tools/control-plane.mjs), running with nothing but the rights `floe install` gives the
+// controller manager's ServiceAccount (its token, not the admin's): the Profile CRD installs, a Profile gets its
+// namespace, ServiceAccounts, RoleBindings and quota, a foreign namespace is refused, KFAM's reviews are real
 // SubjectAccessReviews, and deleting the Profile lets the cluster's garbage collector take the namespace.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FloeError } from '../src/api/errors.js';
+import { clusterManifests, install, SystemNamespace } from '../src/cli/cluster.js';
 import type { KubeObject } from '../src/api/meta.js';
 import { KubeClient } from '../src/client/kube-client.js';
 import { Manager, startCapabilities, type RunningCapabilities } from '../src/controller/index.js';
@@ -37,11 +41,21 @@ describe('profiles on a real kube-apiserver (cluster mode)', { ...(unavailable ?
     plane = await startControlPlane();
     client = KubeClient.fromFile(plane.kubeconfig);
     dir = await mkdtemp(join(tmpdir(), 'floe-profiles-cluster-'));
+    // What `floe install` applies (CRDs, the controller manager's ServiceAccount and ClusterRole, Kubeflow's roles);
+    // the controllers then run as that ServiceAccount, so a right missing from the install fails this suite.
+    await install(client, clusterManifests({ image: 'registry.example/floe:test' }), () => undefined);
+    await client.patch({ apiVersion: 'apps/v1', kind: 'Deployment' }, 'floe-controller-manager', SystemNamespace, { spec: { replicas: 0 } }, 'application/merge-patch+json');
+    const token = execFileSync('kubectl', ['--kubeconfig', plane.kubeconfig, 'create', 'token', 'floe-controller-manager', '-n', SystemNamespace, '--duration=2h'], { encoding: 'utf8' }).trim();
+    const saKubeconfig = join(dir, 'controller-manager.kubeconfig');
+    writeFileSync(saKubeconfig, readFileSync(plane.kubeconfig, 'utf8').replace(/^(\s+token: ).*$/m, `$1${token}`), { mode: 0o600 });
+    const controller = KubeClient.fromFile(saKubeconfig);
+    assert.equal((await controller.list(NamespaceRef)).kind, 'NamespaceList');
+    await assert.rejects(controller.list({ apiVersion: 'v1', kind: 'Node' }), (err: unknown) => err instanceof FloeError && err.reason === 'Forbidden', 'the ServiceAccount is not an admin');
     const logger = createLogger({ level: 'silent' });
-    const manager = new Manager({ client, log: logger });
-    running = await startCapabilities([profilesCapability()], { mode: 'cluster', client, logger, dataDir: dir, url: 'http://127.0.0.1', pythonDir: dir }, manager);
+    const manager = new Manager({ client: controller, log: logger });
+    running = await startCapabilities([profilesCapability()], { mode: 'cluster', client: controller, logger, dataDir: dir, url: 'http://127.0.0.1', pythonDir: dir }, manager);
     // KFAM as `floe controllers` serves it; the caller is the x-user header of this test's front door.
-    const route = kfamRoute({ client, review: subjectAccessReviewer(client) });
+    const route = kfamRoute({ client: controller, review: subjectAccessReviewer(controller) });
     kfam = createServer((req, res) => {
       const user = String(req.headers['x-user'] ?? '');
       void Promise.resolve(route.handle(req, res, new URL(req.url ?? '/', 'http://localhost'), { name: user, groups: ['system:authenticated'] })).catch((err: unknown) => {

@@ -367,6 +367,17 @@ describe('RBAC on Floe: bindings take effect on the next request; escalation ref
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  test('the zero-configuration default is an explicit identity (the local admin), not anonymous access', async () => {
+    const r = await kubectl(floe.kubeconfigPath, ['auth', 'whoami', '-o', 'json']);
+    assert.equal(r.code, 0, r.out);
+    const info = (JSON.parse(r.out) as { status: { userInfo: { username: string; groups: string[] } } }).status.userInfo;
+    assert.equal(info.username, 'floe-admin');
+    assert.deepEqual([...info.groups].sort(), ['system:authenticated', 'system:masters']);
+    // Anyone else is a named user that RBAC judges: impersonating one leaves it without rights.
+    const eve = await kubectl(floe.kubeconfigPath, ['auth', 'can-i', 'list', 'secrets', '--as', 'eve']);
+    assert.equal(eve.out.trim(), 'no');
+  });
+
   test('a deleted binding takes effect on the next request', async () => {
     const target = await connection(floe.kubeconfigPath);
     const eve = { 'Impersonate-User': 'eve' };

@@ -86,6 +86,8 @@ export type NodeNeed = 'podLogs' | 'volumeDirs';
 export interface NodeRuntime {
   /** A container's whole log. */
   podLog(namespace: string, pod: string, container: string): Promise<string>;
+  /** A container's log as it is read, chunk by chunk (the dashboard's search keeps only a bounded tail of it). */
+  podLogStream?(namespace: string, pod: string, container: string): AsyncIterable<Buffer>;
   /** The host folder behind a Pod's volume (embedded only: a cluster's volumes are not on this machine). */
   volumeDir?(pod: KubeObject, volume: string): string | undefined;
 }

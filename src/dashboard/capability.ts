@@ -7,8 +7,8 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Capability, Route } from '../controller/index.js';
 import { subjectAccessReviewer } from '../controllers/profiles/access.js';
-import { artifactContentRoute } from './artifacts.js';
 import { dashboardBackendRoutes } from './backend.js';
+import { homeRoute } from './home.js';
 import { searchRoute } from './search.js';
 import { contentTypes, resolveStaticFile } from './static-files.js';
 
@@ -147,7 +147,7 @@ export function dashboardCapability(options: DashboardOptions = {}): Capability 
       const webDist = options.webDist ?? defaultWebDist();
       const review = subjectAccessReviewer(ctx.client);
       return Promise.resolve({
-        routes: [staticRoute(webDist), artifactContentRoute(join(ctx.dataDir, 'pipelines')), searchRoute(ctx.client, review, ctx.node), ...dashboardBackendRoutes({ client: ctx.client, review })],
+        routes: [staticRoute(webDist), searchRoute(ctx.client, review, ctx.node), homeRoute(ctx.client, review), ...dashboardBackendRoutes({ client: ctx.client, review })],
       });
     },
   };

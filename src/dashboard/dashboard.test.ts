@@ -158,6 +158,26 @@ describe('dashboard: with tokens, each user sees its own namespaces and the file
     assert.equal(denied.status, 403);
     assert.match(denied.body, /Access denied/);
     assert.equal((await raw(floe.url, 'GET', '/api/activities/team-a', { ca, headers: auth })).status, 200);
+    // Home's one call: team-a's newest objects for alice; nothing of team-b.
+    await floe.client.create({
+      apiVersion: 'kubeflow.org/v1',
+      kind: 'PyTorchJob',
+      metadata: { name: 'home-job', namespace: 'team-a' },
+      spec: { pytorchReplicaSpecs: { Master: { replicas: 1, template: { spec: { containers: [{ name: 'pytorch', image: 'python:3.11', command: ['true'] }] } } } } },
+    } as never);
+    let home = { status: 0, body: '' };
+    for (let i = 0; i < 100 && home.status !== 200; i++) {
+      home = await raw(floe.url, 'GET', '/api/dashboard/home?namespace=team-a', { ca, headers: auth });
+      if (home.status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(home.status, 200, home.body);
+    const summary = JSON.parse(home.body) as { jobs: { name: string; plural: string }[]; experiments: unknown[]; models: unknown[]; denied: string[] };
+    assert.deepEqual(summary.jobs.map((j) => [j.plural, j.name]), [['pytorchjobs', 'home-job']]);
+    assert.deepEqual([summary.experiments, summary.models, summary.denied], [[], [], []]);
+    const other = await raw(floe.url, 'GET', '/api/dashboard/home?namespace=team-b', { ca, headers: auth });
+    assert.equal(other.status, 403);
+    assert.doesNotMatch(other.body, /home-job/);
+    assert.equal((await raw(floe.url, 'GET', '/api/dashboard/home?namespace=team-a', { ca })).status, 401);
     const forBob = await raw(floe.url, 'POST', '/api/workgroup/create', { ca, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ namespace: 'bobs', user: 'bob@example.com' }) });
     assert.equal(forBob.status, 403, forBob.body);
   });

@@ -1,6 +1,7 @@
 // Logs and events search: one namespace's Pods' logs and Events searched for a text, on the server (the browser gets
-// only the matching lines), bounded: at most MaxPods Pods, the last MaxLogBytes of each container's log, MaxMatches
-// lines in all. Authorized as the caller: logs need `get pods/log` and `list pods` there, events `list events`.
+// only the matching lines), bounded: at most MaxPods Pods, the last MaxLogBytes of each container's log (streamed, so a
+// long log never sits in memory whole), MaxMatches lines in all. Authorized as the caller: logs need `get pods/log` and
+// `list pods` there, events `list events`.
 import type { ServerResponse } from 'node:http';
 import type { KubeObject } from '../api/meta.js';
 import type { Client } from '../client/client.js';
@@ -46,6 +47,60 @@ function reply(res: ServerResponse, code: number, body: unknown): true {
   res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
   res.end(JSON.stringify(body));
   return true;
+}
+
+export interface LogTail {
+  /** The last `maxBytes` of the log, from the first whole line within them. */
+  text: string;
+  /** What came before it: bytes and (whole) lines, so matches keep their line numbers. */
+  skippedBytes: number;
+  skippedLines: number;
+}
+
+function countLines(b: Buffer): number {
+  let n = 0;
+  for (let i = b.indexOf(0x0a); i !== -1; i = b.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+/**
+ * The tail of a container's log, read as a stream: chunks older than the last `maxBytes` are counted and dropped as
+ * they arrive, so memory stays at `maxBytes` plus one chunk however long the log is. Falls back to the whole log where
+ * the node has no stream (the cluster's API).
+ */
+export async function logTail(node: NodeRuntime, namespace: string, pod: string, container: string, maxBytes: number): Promise<LogTail> {
+  const source: AsyncIterable<Buffer> = node.podLogStream
+    ? node.podLogStream(namespace, pod, container)
+    : (async function* () {
+        yield Buffer.from(await node.podLog(namespace, pod, container), 'utf8');
+      })();
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let skippedBytes = 0;
+  let skippedLines = 0;
+  for await (const chunk of source) {
+    if (chunk.length === 0) continue;
+    kept.push(chunk);
+    keptBytes += chunk.length;
+    while (kept.length > 1 && keptBytes - kept[0]!.length >= maxBytes) {
+      const old = kept.shift()!;
+      keptBytes -= old.length;
+      skippedBytes += old.length;
+      skippedLines += countLines(old);
+    }
+  }
+  let all = Buffer.concat(kept);
+  kept.length = 0;
+  if (all.length > maxBytes) {
+    // Cut at the first line start within the last maxBytes (no half line), unless one line is longer than that.
+    let cut = all.length - maxBytes;
+    const nl = all.indexOf(0x0a, cut - 1);
+    if (nl !== -1) cut = nl + 1;
+    skippedBytes += cut;
+    skippedLines += countLines(all.subarray(0, cut));
+    all = all.subarray(cut);
+  }
+  return { text: all.toString('utf8'), skippedBytes, skippedLines };
 }
 
 export function searchRoute(client: Client, review: AccessReviewer, node: NodeRuntime | undefined): Route {
@@ -95,19 +150,15 @@ export function searchRoute(client: Client, review: AccessReviewer, node: NodeRu
           result.podsSearched++;
           const name = pod.metadata.name ?? '';
           for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-            let log: string;
+            let tail: LogTail;
             try {
-              log = await node.podLog(namespace, name, c.name);
+              tail = await logTail(node, namespace, name, c.name, MaxLogBytes);
             } catch {
               continue; // not started, or already gone
             }
-            let offset = 0;
-            if (log.length > MaxLogBytes) {
-              offset = log.length - MaxLogBytes;
-              result.truncated = true;
-            }
-            const lines = log.slice(offset).split('\n');
-            const first = offset === 0 ? 1 : log.slice(0, offset).split('\n').length;
+            if (tail.skippedBytes > 0) result.truncated = true;
+            const lines = tail.text.split('\n');
+            const first = tail.skippedLines + 1;
             for (let i = 0; i < lines.length; i++) {
               const text = lines[i]!;
               if (!text.toLowerCase().includes(needle)) continue;

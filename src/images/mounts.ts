@@ -3,11 +3,14 @@
 // be unmounted before its folder can go.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 
 export interface MountEntry {
   /** Where it is mounted (octal escapes decoded). */
   mountPoint: string;
+  /** The file system's `major:minor`, and the folder of it that is mounted there (a bind mount's source). */
+  device: string;
+  root: string;
   fsType: string;
   /** The file system's own options (overlay: `lowerdir=…,upperdir=…,workdir=…`). */
   superOptions: string;
@@ -29,7 +32,7 @@ export function mountTable(): MountEntry[] {
     const fields = left?.split(' ') ?? [];
     const tail = right?.split(' ') ?? [];
     if (fields.length < 5 || tail.length < 3) continue;
-    out.push({ mountPoint: unescapeMountField(fields[4]!), fsType: tail[0]!, superOptions: tail.slice(2).join(' ') });
+    out.push({ mountPoint: unescapeMountField(fields[4]!), device: fields[2]!, root: unescapeMountField(fields[3]!), fsType: tail[0]!, superOptions: tail.slice(2).join(' ') });
   }
   return out;
 }
@@ -62,10 +65,20 @@ export function removeUnmounted(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Whether `dir` is the lower layer of a mounted overlay (an image's flattened tree still in use by a run). */
+/**
+ * Whether `dir` is in use by a run: the lower layer of a mounted overlay (an image's flattened tree), or mounted again
+ * elsewhere (the idmapped mount of it that a user-namespaced run's overlay sits on).
+ */
 export function isOverlayLower(dir: string, table: MountEntry[] = mountTable()): boolean {
   const target = resolve(dir);
-  return table.some((m) => m.fsType === 'overlay' && overlayOption(m.superOptions, 'lowerdir').split(':').some((d) => d === target));
+  if (table.some((m) => m.fsType === 'overlay' && overlayOption(m.superOptions, 'lowerdir').split(':').some((d) => d === target))) return true;
+  // The mount `dir` lives on, and `dir`'s path inside that file system: another mount with that root is a bind of it.
+  const home = table
+    .filter((m) => m.fsType !== 'overlay' && (target === m.mountPoint || target.startsWith(m.mountPoint === sep ? sep : m.mountPoint + sep)))
+    .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+  if (!home) return false;
+  const inside = join(home.root, relative(home.mountPoint, target));
+  return table.some((m) => m !== home && m.device === home.device && m.root === inside && m.mountPoint !== target);
 }
 
 function overlayOption(options: string, key: string): string {

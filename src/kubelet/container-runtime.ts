@@ -28,9 +28,11 @@ import {
 } from '../images/index.js';
 import { ContainerConfigError, expand } from './container-env.js';
 import { seccompProfile } from './seccomp.js';
-import { effectiveSecurity, hostsFile, nonRootViolation, ociSpec, type BindMount, type OciSpecInput } from './oci-spec.js';
+import { effectiveSecurity, hostsFile, nonRootViolation, ociSpec, type BindMount, type OciSpecInput, type UsernsMapping } from './oci-spec.js';
 import { SecretRef, type ContainerSpec, type Pod, type Volume } from './types.js';
-import { bindInto, claimMapping, DefaultUsernsRoot, hostUsersOff, makeStage, releaseMapping, removePodStages, shiftedRootfs, shiftVolumes } from './userns.js';
+import { buildIdmapHelper, mountIdmapped, type IdmapHelper } from './idmap.js';
+import { findTtyPython, makeTtyResizeFifo, ttyResizePath, ttyRunArgv } from './tty.js';
+import { bindInto, claimMapping, DefaultUsernsRoot, makeStage, releaseMapping, removePodStages, shiftedRootfs, shiftVolumes, userNamespaceChoice } from './userns.js';
 import type { Mount } from './volumes.js';
 
 /** A container the runtime cannot create (no runc, no command, a user the image lacks): kubelet's CreateContainerError. */
@@ -296,8 +298,13 @@ export class ContainerRuntime {
   /** Where Localhost seccomp profiles live (the kubelet's `<root>/seccomp`). */
   private readonly seccompRoot: string;
   readonly usernsRoot: string;
+  private readonly dataDir: string;
+  private idmap: Promise<IdmapHelper> | undefined;
+  private warnedNoUserns = false;
+  private readonly warnedCopy = new Set<string>();
 
   constructor(options: ContainerRuntimeOptions) {
+    this.dataDir = options.dataDir;
     this.store = new ImageStore({ root: options.imagesDir ?? join(options.dataDir, 'images') });
     this.stateRoot = join(options.dataDir, 'runc');
     this.seccompRoot = join(options.dataDir, 'seccomp');
@@ -470,27 +477,22 @@ export class ContainerRuntime {
       removeUnmounted(join(this.usernsRoot, ContainerRuntime.containerId(uid, container.name, Number(old.slice(old.lastIndexOf('.') + 1)))));
     }
     mkdirSync(scratch, { recursive: true, mode: 0o711 });
-    // hostUsers: false: runc mounts as the mapped root, which cannot traverse the 0700 data directory, so the bundle
-    // is staged outside it (docs/adr/0010); the run's writable layer stays in the Pod's folder.
-    let userns;
-    try {
-      userns = hostUsersOff(pod) ? claimMapping(req.podRoot, uid, join(this.usernsRoot, 'ranges')) : undefined;
-    } catch (err) {
-      throw new CreateContainerError(`cannot give the Pod a user namespace: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    if (userns && this.rootfsMode() !== 'overlay') throw new CreateContainerError('hostUsers: false needs overlay mounts on this node, and it has none');
+    // A user namespace (hostUsers: false, or Floe's default for container Pods: userns.ts): runc mounts as the mapped
+    // root, which cannot traverse the 0700 data directory, so the bundle is staged outside it (docs/adr/0010, 0014);
+    // the run's writable layer stays in the Pod's folder.
+    const userns = this.userNamespace(pod, req.podRoot, uid);
     const dir = userns ? makeStage(this.usernsRoot, id) : scratch;
     const security = effectiveSecurity(pod, container);
     const rootfs = join(dir, 'rootfs');
     let config;
     try {
       // An overlay over the image's shared flattened tree where the kernel allows (no per-run copy); else a private
-      // copy, or hard links for a read-only root filesystem. In a user namespace the lower tree is the Pod's copy
-      // with its owners moved into the Pod's id range.
+      // copy, or hard links for a read-only root filesystem. In a user namespace the lower layer is the shared tree
+      // mounted again idmapped into the Pod's range (docs/adr/0014); a copy with shifted owners where that fails.
       if (this.rootfsMode() === 'overlay') {
         const flat = await this.store.flattened(req.image.name);
         config = flat.config;
-        const lower = userns ? await shiftedRootfs(flat.dir, join(req.podRoot, 'userns-rootfs', basename(flat.dir)), userns) : flat.dir;
+        const lower = userns ? await this.mappedLower(flat.dir, dir, req.podRoot, userns) : flat.dir;
         mountOverlay(lower, join(scratch, 'overlay'), rootfs);
         // The overlay's root folder is the upper layer's: the mapped root must own it to make /proc and the mount points.
         if (userns) chownSync(rootfs, userns.hostID, userns.hostID);
@@ -525,16 +527,11 @@ export class ContainerRuntime {
     const cwd = workingDir(runtimeConfig, container);
     if (userns) shiftVolumes(pod.spec.volumes ?? [], req.volumeDirs, userns);
     let binds = this.binds(req, dir, hostname);
-    if (userns) {
-      // Floe binds each volume into the stage as root; runc's own bind then starts from a path the mapped root reaches.
-      binds = binds.map((b, i) => {
-        if (b.source.startsWith(`${dir}/`)) return b;
-        const point = join(dir, 'volumes', String(i));
-        bindInto(b.source, point);
-        return { ...b, source: point };
-      });
-    }
-    if (security.fsGroup !== undefined) applyFsGroup(pod.spec.volumes ?? [], req.volumeDirs, security.fsGroup + (userns?.hostID ?? 0));
+    // PVCs the Pod's range sees through an idmapped mount (their files keep host ids on disk, whichever Pod wrote them).
+    const idmapped = new Set<string>();
+    if (userns) binds = await this.stageBinds(binds, req, dir, userns, idmapped);
+    const fsGroup = security.fsGroup;
+    if (fsGroup !== undefined) applyFsGroup(pod.spec.volumes ?? [], req.volumeDirs, (volume) => fsGroup + (userns && !idmapped.has(volume) ? userns.hostID : 0));
     const startError = await missingExecutable(rootfs, argv[0]!, env.PATH ?? defaultPath, cwd);
     let seccomp;
     try {
@@ -542,9 +539,23 @@ export class ContainerRuntime {
     } catch (err) {
       throw new CreateContainerError(err instanceof Error ? err.message : String(err));
     }
-    const spec: PreparedBundle['spec'] = { argv, env, cwd, user: { uid: user.uid, gid, additionalGids }, hostname, root: 'rootfs', security, binds, ...(seccomp ? { seccomp } : {}), ...(userns ? { userns } : {}) };
-    const argvRunc = [this.runc.path, '--root', this.stateRoot, 'run', '--bundle', dir, id];
+    // tty: true: the process gets a terminal (TERM=xterm unless set, as containerd gives one), relayed by tty.ts.
+    const terminal = container.tty === true;
+    if (terminal) env.TERM ??= 'xterm';
+    const spec: PreparedBundle['spec'] = { argv, env, cwd, user: { uid: user.uid, gid, additionalGids }, hostname, root: 'rootfs', security, binds, ...(seccomp ? { seccomp } : {}), ...(userns ? { userns } : {}), ...(terminal ? { terminal } : {}) };
+    let argvRunc = [this.runc.path, '--root', this.stateRoot, 'run', '--bundle', dir, id];
+    if (terminal) argvRunc = this.withTerminal(argvRunc, container, scratch);
     return { id, dir, argv: argvRunc, spec, env, cwd, ...(startError ? { startError } : {}) };
+  }
+
+  /** runc's command line inside the terminal relay (tty.ts), with the run's resize FIFO in its bundle folder. */
+  private withTerminal(runcArgv: string[], container: ContainerSpec, bundleDir: string): string[] {
+    const python = findTtyPython();
+    if ('reason' in python) throw new CreateContainerError(python.reason);
+    const fifo = ttyResizePath(bundleDir);
+    if (!makeTtyResizeFifo(fifo)) throw new CreateContainerError('a container with tty: true needs mkfifo on this node for its terminal');
+    const stdin = container.stdin !== true ? 'none' : container.stdinOnce === true ? 'once' : 'open';
+    return ttyRunArgv(python.path, fifo, stdin, runcArgv);
   }
 
   private oldBundles(podRoot: string, container: string, attempt: number): string[] {
@@ -614,6 +625,103 @@ export class ContainerRuntime {
       if (why) this.log.info({ reason: why }, 'container root filesystems are copied per run (no overlay mounts)');
     }
     return this.overlay ? 'overlay' : 'files';
+  }
+
+  /**
+   * The Pod's user namespace, or undefined for the host's users (userns.ts decides; a default one is skipped, with a
+   * log line, where this node cannot give one). Throws CreateContainerError when `hostUsers: false` cannot be honoured.
+   */
+  private userNamespace(pod: Pod, podRoot: string, uid: string): UsernsMapping | undefined {
+    const choice = userNamespaceChoice(pod);
+    if (!choice.userns) return undefined;
+    const missing = this.usernsUnavailable();
+    if (missing) {
+      if (choice.required) throw new CreateContainerError(`hostUsers: false cannot be honoured on this node: ${missing}`);
+      if (!this.warnedNoUserns) this.log.warn({ reason: missing }, 'container Pods run with the host\'s users (no user namespaces on this node)');
+      this.warnedNoUserns = true;
+      return undefined;
+    }
+    try {
+      return claimMapping(podRoot, uid, join(this.usernsRoot, 'ranges'));
+    } catch (err) {
+      throw new CreateContainerError(`cannot give the Pod a user namespace: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Why this node cannot run containers in user namespaces (no overlay mounts, a kernel without them), or undefined. */
+  private usernsUnavailable(): string | undefined {
+    if (this.rootfsMode() !== 'overlay') return 'it has no overlay mounts';
+    const max = readText('/proc/sys/user/max_user_namespaces')?.trim();
+    if (max === undefined) return 'the kernel has no user namespaces';
+    if (max === '0') return 'user.max_user_namespaces is 0';
+    return undefined;
+  }
+
+  /** The idmap helper (idmap.ts), built on first use; its reason when there is none. */
+  private idmapHelper(): Promise<IdmapHelper> {
+    this.idmap ??= buildIdmapHelper({ dir: join(this.dataDir, 'lib'), env: { PATH: defaultPath } });
+    return this.idmap;
+  }
+
+  /**
+   * The lower layer of a user-namespaced run's overlay: the image's shared flattened tree, mounted read-only and
+   * idmapped into the Pod's range at `<stage>/lower` (nothing copied; unmounted with the stage). Where that fails
+   * (no C compiler, a file system or kernel without idmapped mounts) a copy with shifted owners, made once per Pod and
+   * image, as before idmapped mounts; the log line says why.
+   */
+  private async mappedLower(flatDir: string, stage: string, podRoot: string, mapping: UsernsMapping): Promise<string> {
+    const helper = await this.idmapHelper();
+    let why = 'reason' in helper ? helper.reason : undefined;
+    if ('path' in helper) {
+      const lower = join(stage, 'lower');
+      mkdirSync(lower, { mode: 0o755 });
+      try {
+        await mountIdmapped(helper.path, mapping, [{ source: flatDir, target: lower, readOnly: true }]);
+        return lower;
+      } catch (err) {
+        why = err instanceof Error ? err.message : String(err);
+      }
+    }
+    if (!this.warnedCopy.has(why ?? '')) this.log.warn({ reason: why, image: basename(flatDir) }, 'user-namespaced root filesystems are copied per Pod (no idmapped mount)');
+    this.warnedCopy.add(why ?? '');
+    return shiftedRootfs(flatDir, join(podRoot, 'userns-rootfs', basename(flatDir)), mapping);
+  }
+
+  /**
+   * Binds of a user-namespaced run, from places its mapped root can reach: each volume is mounted into the stage by
+   * Floe (as root) first. A PVC is mounted idmapped (`idmapped` gets its name): its files keep their host owners on
+   * disk, root's are the container root's, whichever Pod or range wrote them. hostPath is bound as it is: host files
+   * keep their host owners, which the range does not map (they show as nobody), so the container's root cannot write
+   * what the host's root owns there. Where an idmapped mount fails, the PVC is bound as it is too.
+   */
+  private async stageBinds(binds: BindMount[], req: BundleRequest, dir: string, mapping: UsernsMapping, idmapped: Set<string>): Promise<BindMount[]> {
+    const volumes = new Map((req.pod.spec.volumes ?? []).map((v) => [v.name, v]));
+    const out: BindMount[] = [];
+    for (const [i, b] of binds.entries()) {
+      if (b.source.startsWith(`${dir}/`)) {
+        out.push(b);
+        continue;
+      }
+      const point = join(dir, 'volumes', String(i));
+      const volume = req.mounts[i]?.volume;
+      const pvc = volume !== undefined && volumes.get(volume)?.persistentVolumeClaim !== undefined;
+      const helper = pvc ? await this.idmapHelper() : undefined;
+      if (helper && 'path' in helper && statSync(b.source).isDirectory()) {
+        mkdirSync(point, { recursive: true, mode: 0o755 });
+        try {
+          await mountIdmapped(helper.path, mapping, [{ source: b.source, target: point }]);
+          idmapped.add(volume!);
+          out.push({ ...b, source: point });
+          continue;
+        } catch (err) {
+          this.log.warn({ volume, reason: err instanceof Error ? err.message : String(err) }, 'a PVC is bound with its host owners (no idmapped mount)');
+          rmdirSync(point);
+        }
+      }
+      bindInto(b.source, point);
+      out.push({ ...b, source: point });
+    }
+    return out;
   }
 
   /** `runc exec <id>`: how exec probes run inside the container. */
@@ -710,9 +818,10 @@ async function missingExecutable(rootfs: string, program: string, path: string, 
  * PVCs) are group-owned by it, group-readable (and writable where the volume is), folders setgid. A folder already
  * owned by the group with setgid is left as it is (`fsGroupChangePolicy: OnRootMismatch`), hostPath never changes.
  */
-function applyFsGroup(volumes: readonly Volume[], dirs: ReadonlyMap<string, string>, fsGroup: number): void {
+function applyFsGroup(volumes: readonly Volume[], dirs: ReadonlyMap<string, string>, groupOf: (volume: string) => number): void {
   for (const v of volumes) {
     if (v.hostPath) continue;
+    const fsGroup = groupOf(v.name);
     const dir = dirs.get(v.name);
     if (!dir) continue;
     const readOnly = readOnlySources.some((s) => v[s] !== undefined);

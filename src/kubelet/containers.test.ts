@@ -5,7 +5,7 @@
 import type { KubeObject } from '../api/meta.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { waitFor } from '../../test/helpers/wait.js';
 import { Cgroups, cgroupMembers } from './cgroups.js';
 import { ContainerRuntime, PullError } from './container-runtime.js';
 import { PodPaths, readContainerRecords } from './pod-state.js';
+import { DefaultUsernsRoot } from './userns.js';
 import { isAlive } from './proc.js';
 import { EventRef, PodRef, ServiceRef, type Pod } from './types.js';
 import { killCrashFixture, startCrashFixture } from '../../test/helpers/crash-fixture.js';
@@ -359,7 +360,9 @@ describe('container Pods (runc)', { skip }, () => {
     await logContains(h, ns, 'writer', 'changed');
     assert.match(await logText(h, ns, 'writer'), /No such file/, 'the container deleted a file of its image');
     const podRoot = new PodPaths({ dataDir: h.config.dataDir, uid: first.metadata.uid ?? '' }).root;
-    const rootfsMounts = (): string[] => mountTable().filter((m) => m.fsType === 'overlay' && m.mountPoint.startsWith(podRoot)).map((m) => m.mountPoint);
+    // A container Pod runs in a user namespace by default: its rootfs is mounted in its stage outside the data directory.
+    const stages = join(DefaultUsernsRoot, `${first.metadata.uid ?? ''}-`);
+    const rootfsMounts = (): string[] => mountTable().filter((m) => m.fsType === 'overlay' && (m.mountPoint.startsWith(podRoot) || m.mountPoint.startsWith(stages))).map((m) => m.mountPoint);
     assert.equal(rootfsMounts().length, 1, "the run's rootfs is one overlay mount");
     // The store's tree and a second Pod of the same image still have what the first one changed.
     const flat = readdirSync(join(h.config.dataDir, 'images', 'rootfs'));
@@ -536,8 +539,10 @@ describe('container Pods after a kill -9 of Floe', { skip }, () => {
     }, { what: "long's processes" });
 
     await killHard();
-    // While Floe is down, one container ends: its rootfs is reached through runc's state (the bundle's rootfs).
-    const rootfs = join(dataDir, 'kubelet', 'pods', ends.metadata.uid ?? '', 'bundles', 'main.0', 'rootfs');
+    // While Floe is down, one container ends: its rootfs is reached through runc's state (the bundle's rootfs; a
+    // user-namespaced run's bundle is its stage).
+    const bundle = (JSON.parse(spawnSync('runc', ['--root', join(dataDir, 'kubelet', 'runc'), 'state', endsRun.containerId], { encoding: 'utf8' }).stdout) as { bundle: string }).bundle;
+    const rootfs = join(bundle, 'rootfs');
     await waitFor(() => existsSync(join(rootfs, 'tmp')), { what: "ends' rootfs" });
     spawn('sh', ['-c', `touch ${join(rootfs, 'tmp', 'go')}`]);
     await waitFor(() => !isAlive(pidOf(ends), undefined), { what: 'ends to end during the outage' });

@@ -12,10 +12,12 @@ import type { Client } from '../client/client.js';
 import { cgroupMembers, recordedCgroups } from './cgroups.js';
 import { ContainerConfigError } from './container-env.js';
 import { runMarker, type ExecTarget, type PodWorker } from './pod-worker.js';
+import { ContainerRuntime } from './container-runtime.js';
 import { PodPaths } from './pod-state.js';
 import { processesWithEnv, readProcStat, signalGroup } from './proc.js';
 import { PodRef, type ContainerSpec, type Pod } from './types.js';
 import { containerMounts, mapMountPaths, volumeDirs, type Mount } from './volumes.js';
+import { resizeTty, ttyResizePath } from './tty.js';
 
 /** What `pods/exec` asks for (its query parameters). */
 export interface ExecRequest {
@@ -423,11 +425,16 @@ export class ContainerStreams {
       stdout.once('close', () => resolve({ kind: 'exited', code: 0 }));
     });
     const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+    // A container with its own terminal (tty: true, in runc) takes the window sizes of a terminal attach (tty.ts).
+    const attempt = worker.record(target.container.name)?.running?.attempt;
+    const resizeFifo = request.tty && target.container.tty === true && target.execPrefix && attempt !== undefined ? ttyResizePath(ContainerRuntime.bundleDir(worker.paths.root, target.container.name, attempt)) : undefined;
     return {
       stdin: request.stdin ? (input ?? sink) : undefined,
       stdout: request.stdout || request.stderr ? stdout : undefined,
       stderr: undefined,
-      resize: () => undefined,
+      resize: (width, height) => {
+        if (resizeFifo) resizeTty(resizeFifo, width, height);
+      },
       exit,
       kill: () => {
         abort.abort();

@@ -150,6 +150,8 @@ export interface OciSpecInput {
   seccomp?: Record<string, unknown>;
   /** `hostUsers: false`: a user namespace mapping container ids 0..size-1 to host ids from hostID (userns.ts). */
   userns?: UsernsMapping;
+  /** The container's own terminal (`tty: true`): runc gives the process one, relayed by tty.ts. */
+  terminal?: boolean;
 }
 
 /** A Pod's user namespace: container uid and gid 0 are host id `hostID`, and the next `size - 1` follow. */
@@ -219,7 +221,7 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
   return {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: input.terminal === true,
       user: { uid: input.user.uid, gid: input.user.gid, ...(input.user.additionalGids.length > 0 ? { additionalGids: input.user.additionalGids } : {}) },
       args: input.argv,
       env: Object.entries(input.env).map(([k, v]) => `${k}=${v}`),

@@ -1,11 +1,12 @@
-// `hostUsers: false` (KEP-127): a Pod's host id range, the ownership-shifted image tree and volumes its mapped root
-// can use, and the stage outside Floe's 0700 data directory that runc's mounts in the user namespace can reach.
+// User namespaces for container Pods (KEP-127's `hostUsers: false`, and Floe's default for container Pods): whether a
+// Pod gets one, its host id range, the volumes its mapped root can use, and the stage outside Floe's 0700 data
+// directory that runc's mounts in the user namespace can reach.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { removeUnmounted } from '../images/index.js';
-import type { UsernsMapping } from './oci-spec.js';
-import type { Pod, Volume } from './types.js';
+import { effectiveSecurity, type UsernsMapping } from './oci-spec.js';
+import type { ContainerSpec, Pod, Volume } from './types.js';
 
 /** Where runs of `hostUsers: false` Pods are staged (a tmpfs: nothing of them outlives a reboot). */
 export const DefaultUsernsRoot = '/run/floe-userns';
@@ -17,9 +18,50 @@ const firstRange = 16;
 /** How many Pod ranges the node hands out (host ids up to 2^28). */
 const rangeCount = 4_096;
 
-/** Whether a Pod asks for a user namespace (`spec.hostUsers: false`; unset or true is the host's). */
+/** Whether a Pod asks for a user namespace (`spec.hostUsers: false`): it then needs one, and a container. */
 export function hostUsersOff(pod: Pod): boolean {
   return (pod.spec as { hostUsers?: boolean }).hostUsers === false;
+}
+
+/**
+ * Capabilities that act on the host's resources (its network namespace, devices, clock, kernel, limits): in a user
+ * namespace the kernel checks them against the host's namespaces, where the mapped root has none, so a container
+ * that adds one would silently lose it. Such Pods keep the host's users unless they say `hostUsers: false`.
+ */
+const hostOnlyCapabilities = new Set([
+  'CAP_SYS_ADMIN', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_TIME', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE',
+  'CAP_SYS_PACCT', 'CAP_SYS_TTY_CONFIG', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_NET_BROADCAST', 'CAP_IPC_LOCK',
+  'CAP_LINUX_IMMUTABLE', 'CAP_DAC_READ_SEARCH', 'CAP_AUDIT_CONTROL', 'CAP_AUDIT_READ', 'CAP_MAC_ADMIN', 'CAP_MAC_OVERRIDE',
+  'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_BPF', 'CAP_PERFMON', 'CAP_ALL',
+]);
+
+function containersOf(pod: Pod): ContainerSpec[] {
+  const spec = pod.spec as { initContainers?: ContainerSpec[]; containers?: ContainerSpec[]; ephemeralContainers?: ContainerSpec[] };
+  return [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
+}
+
+/**
+ * Whether a Pod's container runs get a user namespace: `hostUsers: false` always; `hostUsers: true` never; unset (Floe's
+ * default, where Kubernetes' is the host's users) yes, unless the Pod needs the host's: a host namespace (network,
+ * PID, IPC), a privileged container, a capability that only works with host users, or an id the Pod's range cannot
+ * map (runAsUser, runAsGroup, fsGroup or a supplemental group of 65536 or more). `host` says why, for the log.
+ * Process-mode containers are host processes whatever this says.
+ */
+export function userNamespaceChoice(pod: Pod): { userns: true; required: boolean } | { userns: false; host: string } {
+  const hostUsers = (pod.spec as { hostUsers?: boolean }).hostUsers;
+  if (hostUsers === false) return { userns: true, required: true };
+  if (hostUsers === true) return { userns: false, host: 'spec.hostUsers is true' };
+  const spec = pod.spec as { hostNetwork?: boolean; hostPID?: boolean; hostIPC?: boolean };
+  for (const field of ['hostNetwork', 'hostPID', 'hostIPC'] as const) if (spec[field] === true) return { userns: false, host: `spec.${field} is true` };
+  for (const c of containersOf(pod)) {
+    const security = effectiveSecurity(pod, c);
+    if (security.privileged) return { userns: false, host: `container ${c.name} is privileged` };
+    const cap = security.capabilities.add.map((n) => (n.toUpperCase().startsWith('CAP_') ? n.toUpperCase() : `CAP_${n.toUpperCase()}`)).find((name) => hostOnlyCapabilities.has(name));
+    if (cap) return { userns: false, host: `container ${c.name} adds ${cap}, which acts on the host's namespaces` };
+    const ids = [security.runAsUser, security.runAsGroup, security.fsGroup, ...security.supplementalGroups];
+    if (ids.some((id) => id !== undefined && id >= UsernsSize)) return { userns: false, host: `container ${c.name} asks for an id above the ${UsernsSize} a user namespace maps` };
+  }
+  return { userns: true, required: false };
 }
 
 /**

@@ -110,6 +110,10 @@ const trainingEnvironments: [string, string[], string[]?][] = [
   // Kubeflow's notebook images (kubeflownotebookswg/jupyter, -scipy, -pytorch*, -tensorflow*, and their ghcr.io
   // names): JupyterLab, first so that jupyter-pytorch is not taken for a torch image.
   ['jupyter', ['*kubeflownotebookswg/jupyter*', '*/notebook-servers/jupyter*'], jupyterLabCommand],
+  // KServe's TorchServe image (pytorch/torchserve-kfs), huggingfaceserver and pmmlserver: torch with TorchServe,
+  // transformers, pypmml and the kserve SDK (python/envs/kserve-torch), before `torch` and `kserve` so that
+  // pytorch/torchserve-kfs is not taken for a torch image nor kserve/pmmlserver for a plain kserve one.
+  ['kserve-torch', ['*torchserve*', '*huggingfaceserver*', '*pmmlserver*']],
   ['torch', ['*pytorch*', '*torch*', '*xgboost*']],
   ['tensorflow', ['*tensorflow*']],
   ['mxnet', ['*mxnet*']],

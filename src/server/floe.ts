@@ -176,6 +176,7 @@ async function startInDataDir(config: FloeConfig, logger: Logger, capabilities: 
               for await (const chunk of kubelet.logs(namespace, pod, { container })) chunks.push(chunk);
               return Buffer.concat(chunks).toString('utf8');
             },
+            podLogStream: (namespace, pod, container) => kubelet.logs(namespace, pod, { container }),
             volumeDir: (pod, volume) => kubelet.volumeDir(pod as Parameters<Kubelet['volumeDir']>[0], volume),
           }
         : undefined;

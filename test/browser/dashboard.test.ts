@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PatchType } from '../../src/client/client.js';
 import { startEmbeddedFloe, type EmbeddedFloe } from '../helpers/embedded-floe.js';
 import { waitFor } from '../helpers/wait.js';
-import { checkPage, chromiumArgs, chromiumPath, root, skipReason, watchPage } from './harness.js';
+import { checkPage, chromiumArgs, chromiumPath, root, screenshotPath, skipReason, watchPage } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.error(`[browser] skipped: ${skip}`);
@@ -116,7 +116,36 @@ describe('dashboard in chromium', { skip }, () => {
     assert.equal(await page.getByTestId('canary-percent').textContent(), 'unset');
     await page.getByRole('button', { name: 'Send' }).click();
     await page.getByTestId('test-answer').getByText(/predictions/).waitFor({ timeout: 30_000 });
+    // Request metrics: sampled from Floe's serving metrics while the page is open, charted per revision.
+    for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Send' }).click();
+    const charts = page.getByTestId('request-charts');
+    for (const title of ['Requests per second', 'Latency', 'Errors per sample']) await charts.getByRole('img', { name: new RegExp(`^${title}: `) }).locator('canvas').waitFor({ timeout: 30_000 });
+    await charts.getByRole('img', { name: /^Requests per second: iris/ }).waitFor();
     await check('model-promoted');
+    await charts.screenshot({ path: await screenshotPath('model-request-charts') });
+  });
+
+  test('home: the newest objects and the Pods\' resource usage (metrics.k8s.io), from one call', async () => {
+    // A Pod that keeps a little busy, so that metrics.k8s.io has usage to report.
+    const podRef = { apiVersion: 'v1', kind: 'Pod' };
+    await floe.floe.client.create({ ...podRef, metadata: { name: 'home-busy', namespace: 'default' }, spec: { containers: [{ name: 'loop', image: 'python:3.11', command: ['python3', '-c', 'import time\nwhile True: sum(range(20000)); time.sleep(0.02)'] }] } });
+    const calls: string[] = [];
+    const listen = (r: { url(): string }) => calls.push(new URL(r.url()).pathname);
+    page.on('request', listen);
+    await page.goto(url('/?ns=default'));
+    const models = page.getByRole('region', { name: 'Model endpoints' });
+    await models.getByRole('link', { name: 'iris' }).waitFor();
+    // The running Pod is in the usage card, with its CPU and memory.
+    const usage = page.getByRole('region', { name: 'Resource usage' });
+    await usage.getByTestId('usage-total').getByText(/^\d+ Pods? using \S+ CPU and [\d.]+ (B|KiB|MiB|GiB) of memory$/).waitFor({ timeout: 30_000 });
+    await usage.getByRole('table', { name: 'Busiest Pods' }).getByRole('cell', { name: 'home-busy' }).waitFor();
+    await page.getByRole('region', { name: 'Recent runs' }).getByRole('link').nth(1).waitFor();
+    page.off('request', listen);
+    // Experiments, jobs, endpoints and usage came in one request, not one per kind.
+    assert.equal(calls.filter((p) => p.startsWith('/apis/kubeflow.org/') || p.startsWith('/apis/serving.kserve.io/') || p.startsWith('/apis/metrics.k8s.io/')).length, 0, calls.join(' '));
+    assert.ok(calls.includes('/api/dashboard/home'), calls.join(' '));
+    await check('home-usage');
+    await floe.floe.client.delete(podRef, 'home-busy', 'default');
   });
 
   test('notebooks: launch one through the Jupyter web app API, see it listed, stop it', async () => {
@@ -157,9 +186,29 @@ describe('dashboard in chromium', { skip }, () => {
     await check('lineage');
   });
 
-  test('training jobs: the list opens', async () => {
+  test('training jobs: the list opens; a job\'s replica Pods change live, by watch', async () => {
     await page.goto(url('/jobs?ns=default'));
     await page.getByRole('table', { name: 'Training jobs' }).waitFor();
     await check('jobs');
+    await floe.floe.client.create({
+      apiVersion: 'kubeflow.org/v1',
+      kind: 'PyTorchJob',
+      metadata: { name: 'watch-job', namespace: 'default' },
+      spec: { pytorchReplicaSpecs: { Master: { replicas: 1, restartPolicy: 'Never', template: { spec: { containers: [{ name: 'pytorch', image: 'python:3.11', command: ['python3', '-c', 'import time; print("replica up", flush=True); time.sleep(6)'] }] } } } } },
+    } as never);
+    const calls: string[] = [];
+    const listen = (r: { url(): string }) => calls.push(r.url());
+    page.on('request', listen);
+    await page.goto(url('/jobs/pytorchjobs/watch-job?ns=default'));
+    const replicas = page.getByRole('table', { name: 'Replicas' });
+    const row = replicas.getByRole('row').filter({ hasText: 'watch-job-master-0' });
+    await row.getByLabel('state Running').waitFor({ timeout: 60_000 });
+    await row.getByLabel('state Succeeded').waitFor({ timeout: 60_000 });
+    page.off('request', listen);
+    // The Pods came by one list and a watch from its resourceVersion, not by polling the list.
+    const podCalls = calls.filter((u) => new URL(u).pathname === '/api/v1/namespaces/default/pods');
+    assert.ok(podCalls.some((u) => new URL(u).searchParams.get('watch') === '1'), podCalls.join(' '));
+    assert.ok(podCalls.filter((u) => !new URL(u).searchParams.has('watch')).length <= 2, podCalls.join(' '));
+    await check('job-watch');
   });
 });

@@ -1,5 +1,5 @@
 // The shell: navigation, the namespace selector (kept in `?ns=`, as Kubeflow's dashboard does) and the page for the path.
-import { Alert, AppShell, Group, NativeSelect, NavLink, Text } from '@mantine/core';
+import { Alert, Group, Text } from '@mantine/core';
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { ApiError, getJson, setToken, type EnvInfo } from './api.js';
 import { href, Link, navigate, useLocation } from './router.js';
@@ -76,22 +76,24 @@ export function App() {
   }
 
   return (
-    <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm' }} padding="md">
+    // A plain grid rather than Mantine's AppShell and NavLink: they bring scroll locking, collapse animations and
+    // resize handles the dashboard does not use into the first page's bundle.
+    <div className="floe-shell">
       <a className="floe-skip" href="#main">
         Skip to content
       </a>
-      <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between">
+      <header className="floe-header">
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Link to={href('/', ns)} ariaLabel="Floe home" className="floe-home-link">
             <Text className="floe-logo" size="lg" c="indigo.8" component="span">
               Floe
             </Text>
           </Link>
-          <Group gap="sm">
-            {/* A native select: keyboard and screen readers for free, and no popover code in the first page's bundle. */}
-            <NativeSelect
+          <Group gap="sm" wrap="nowrap">
+            {/* A plain native select: keyboard and screen readers for free, and no input or popover code in the first page. */}
+            <select
               aria-label="Namespace"
-              data={namespaces.length ? (namespaces.includes(ns) ? namespaces : [ns, ...namespaces]) : [ns]}
+              className="floe-ns-select"
               value={ns}
               onChange={(e) => {
                 const v = e.currentTarget.value;
@@ -100,38 +102,46 @@ export function App() {
                 q.set('ns', v);
                 navigate(`${path}?${q.toString()}`);
               }}
-              w={220}
-            />
+            >
+              {(namespaces.length ? (namespaces.includes(ns) ? namespaces : [ns, ...namespaces]) : [ns]).map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
             <Text size="sm" c="dimmed" aria-label="Signed in as">
               {env?.user ?? ''}
             </Text>
           </Group>
         </Group>
-      </AppShell.Header>
-      <AppShell.Navbar p="xs" component="nav" aria-label="Sections">
+      </header>
+      <nav className="floe-nav" aria-label="Sections">
         {sections.map((s) => {
           const active = s.path === '/' ? path === '/' : path.startsWith(s.path);
           return (
-            <NavLink
+            <a
               key={s.path}
               href={href(s.path, ns)}
-              label={s.label}
-              active={active}
+              className="floe-nav-link"
+              data-active={active || undefined}
               aria-current={active ? 'page' : undefined}
               onClick={(e) => {
+                if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
                 e.preventDefault();
                 navigate(href(s.path, ns));
               }}
-            />
+            >
+              {s.label}
+            </a>
           );
         })}
-      </AppShell.Navbar>
-      <AppShell.Main id="main" component="main">
+      </nav>
+      <main id="main" className="floe-main">
         <Suspense fallback={<Loading what="the page" />}>
           <Page path={path} ns={ns} query={query} />
         </Suspense>
-      </AppShell.Main>
-    </AppShell>
+      </main>
+    </div>
   );
 }
 

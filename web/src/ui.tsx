@@ -1,6 +1,6 @@
-// Small shared pieces: state badges, error boxes, empty tables.
-import { Alert, Badge, Loader, Table, Text } from '@mantine/core';
-import type { ReactNode } from 'react';
+// Small shared pieces: state badges, error boxes, loading lines (the data table is in data-table.tsx: the first page
+// needs no Table, which brings Mantine's ScrollArea and floating-ui with it).
+import { Alert, Badge, Loader, Text } from '@mantine/core';
 
 const colors: Record<string, string> = {
   SUCCEEDED: 'green', Succeeded: 'green', Ready: 'green', True: 'green', Running: 'blue', RUNNING: 'blue', Created: 'gray',
@@ -33,39 +33,5 @@ export function Loading({ what }: { what: string }) {
       <Loader size="xs" mr={8} />
       Loading {what}…
     </Text>
-  );
-}
-
-/** A table with a caption (its accessible name) and a row for "nothing here". */
-export function DataTable({ caption, head, rows, empty }: { caption: string; head: string[]; rows: ReactNode[][]; empty: string }) {
-  return (
-    <Table striped highlightOnHover withTableBorder aria-label={caption}>
-      <Table.Thead>
-        <Table.Tr>
-          {head.map((h) => (
-            <Table.Th key={h}>{h}</Table.Th>
-          ))}
-        </Table.Tr>
-      </Table.Thead>
-      <Table.Tbody>
-        {rows.length === 0 ? (
-          <Table.Tr>
-            <Table.Td colSpan={head.length}>
-              <Text c="dimmed" size="sm">
-                {empty}
-              </Text>
-            </Table.Td>
-          </Table.Tr>
-        ) : (
-          rows.map((r, i) => (
-            <Table.Tr key={i}>
-              {r.map((c, j) => (
-                <Table.Td key={j}>{c}</Table.Td>
-              ))}
-            </Table.Tr>
-          ))
-        )}
-      </Table.Tbody>
-    </Table>
   );
 }

@@ -168,6 +168,9 @@ export function kubeflowClusterRoles(): RoleObject[] {
         rule(read, ['extensions'], ['daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'ingresses', 'ingresses/status', 'networkpolicies', 'replicasets', 'replicasets/scale', 'replicasets/status', 'replicationcontrollers/scale']),
         rule(read, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
         rule(read, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
+        // What metrics-server's system:aggregated-metrics-reader adds to view/edit/admin: `kubectl top pods` (and the
+        // dashboard's resource usage) in the profile's namespace.
+        rule(read, ['metrics.k8s.io'], ['pods']),
       ],
       { kube: false, labels: { [`${kf}/aggregate-to-kubeflow-view`]: 'true' } },
     ),
@@ -188,6 +191,8 @@ export function kubeflowClusterRoles(): RoleObject[] {
       [
         rule(['get', 'list'], [kfp], ['pipelines', 'pipelines/versions', 'pipelineversions', 'experiments', 'jobs']),
         rule(['get', 'list', 'readArtifact'], [kfp], ['runs']),
+        // KFP's ArtifactService (GET /apis/v2beta1/artifacts[/{id}]) authorizes get/list on `artifacts` in the namespace.
+        rule(['get', 'list'], [kfp], ['artifacts']),
         rule(['create', 'get', 'delete'], ['kubeflow.org'], ['viewers']),
         rule(['create'], [kfp], ['visualizations']),
         rule(['get', 'list'], [kfp], ['metadata']),

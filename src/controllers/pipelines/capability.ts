@@ -43,13 +43,15 @@ function warmEnvironments(pythonDir: string): WarmEnvironment[] {
 export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): Capability {
   return {
     name: 'pipelines',
-    modes: ['embedded'],
+    // Cluster mode (`floe controllers`): the same API and engine, task Pods scheduled on the cluster's nodes.
+    modes: ['embedded', 'cluster'],
     async start(ctx) {
       // ML Metadata (KFP's lineage store) in its own SQLite file.
       const metadata = new MetadataStore({ path: join(ctx.dataDir, 'metadata.db') });
       const review = options.multiUser ? subjectAccessReviewer(ctx.client) : undefined;
       const dir = join(ctx.dataDir, 'pipelines');
-      const environments = options.warmExecutor === false ? [] : warmEnvironments(ctx.pythonDir);
+      const cluster = ctx.mode === 'cluster';
+      const environments = options.warmExecutor === false || cluster ? [] : warmEnvironments(ctx.pythonDir);
       const warm = environments.length > 0 ? new WarmExecutor({ dir, script: join(ctx.pythonDir, 'floe_warm_executor.py'), environments, logger: ctx.logger }) : undefined;
       const pipelines = await startPipelines({
         ...(review ? { multiUser: { review } } : {}),
@@ -59,6 +61,7 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
         dir,
         logger: ctx.logger,
         ...(warm ? { warmExecutor: warm } : {}),
+        ...(cluster ? { localNode: false } : {}),
         fetchPackage: packageFetcher(options.allowPackageUrls ?? []),
       });
       return {

@@ -15,6 +15,7 @@ import type { Artifact, Execution, ExecutionState, MetadataWriter, MlmdValue } f
 import { evaluateCondition, selectParameter, valueToText } from './cel.js';
 import { cacheKeyFingerprint } from './fingerprint.js';
 import type { ComponentSpec, ContainerSpec, DagSpec, ImporterSpec, JsonValue, KubernetesExecutorConfig, PipelineSpec, TaskInputParameterSpec, TaskSpec } from './ir.js';
+import { ObjectStore, parseObjectUri } from './object-store.js';
 import { localPath, PlaceholderError, resolveCommand, resolveRunPlaceholders, resolveString, type ExecutorInput, type RunPlaceholders, type RuntimeArtifact } from './placeholders.js';
 import { finalStates, type RpcStatus, type RunEngine, type RunRecord, type RunStore, type RuntimeState, type TaskRecord } from './types.js';
 import { installTaskEnv, inTaskEnv, runsPython } from './task-env.js';
@@ -47,6 +48,13 @@ export interface PipelineEngineOptions {
    * fresh process. A task Pod annotated `pipelines.floe.dev/warm-executor: "false"` is always a fresh process.
    */
   warmExecutor?: WarmExecutor;
+  /** S3-compatible pipeline roots; without it an `s3://` or `minio://` root fails the run. */
+  objectStore?: ObjectStore;
+  /**
+   * Task Pods run on this machine (Floe's own kubelet), so they mount the pipelines folder by hostPath (default true).
+   * False on a cluster (`floe controllers`): Pods mount nothing of this machine's.
+   */
+  localNode?: boolean;
 }
 
 type TaskKind = 'dag' | 'loop' | 'container' | 'importer';
@@ -86,7 +94,10 @@ interface RunView {
   tasks: Map<string, Task>;
   dirty: Map<string, Task>;
   contexts: number[];
+  /** The local folder artifacts are written to (for an object root, its staging copy). */
   root: string;
+  /** An object pipeline root (`s3://bucket/prefix`, `minio://…`): artifacts are uploaded there from `root`. */
+  remoteRoot?: string;
   /** Earliest time something must be looked at again (a retry's backoff). */
   wakeAt?: number;
 }
@@ -112,6 +123,8 @@ export class PipelineEngine implements RunEngine {
   private readonly isolatePython: boolean;
   private taskEnvScript = '';
   private readonly warm: WarmExecutor | undefined;
+  private readonly objects: ObjectStore | undefined;
+  private readonly localNode: boolean;
 
   constructor(options: PipelineEngineOptions) {
     this.client = options.client;
@@ -124,6 +137,8 @@ export class PipelineEngine implements RunEngine {
     this.workers = options.workers ?? 4;
     this.isolatePython = options.isolatePythonTasks ?? true;
     this.warm = options.warmExecutor;
+    this.objects = options.objectStore;
+    this.localNode = options.localNode ?? true;
     this.queue = new WorkQueue({ clock: this.clock });
     this.pods = new Informer<Pod>({
       client: this.client,
@@ -278,8 +293,14 @@ export class PipelineEngine implements RunEngine {
       await this.cancel(view);
       return undefined;
     }
+    const given = await this.givenRoot(run);
+    view.root = this.pipelineRoot(run, given);
+    if (given && parseObjectUri(given)) {
+      view.remoteRoot = given.replace(/\/+$/, '');
+      // Checked once, before any task: a root without credentials fails the run with the reason.
+      if (!view.tasks.has('root')) await this.objects!.check(view.remoteRoot, run.namespace || this.defaultNamespace);
+    }
     view.contexts = this.ensureContexts(view);
-    view.root = this.pipelineRoot(run);
     let root = view.tasks.get('root');
     if (!root) {
       const params = coerceParameters(run.pipeline_spec, run.runtime_config.parameters ?? {});
@@ -627,7 +648,11 @@ export class PipelineEngine implements RunEngine {
         view.wakeAt = Math.min(view.wakeAt ?? Infinity, task.state.retryAt);
         return;
       }
-      if (!task.state.executorInput) task.state.executorInput = this.provision(view, task, component);
+      if (!task.state.executorInput) {
+        const input = this.provision(view, task, component);
+        await this.stageObjectInputs(view, task, input);
+        task.state.executorInput = input;
+      }
       const attempt = task.state.attempt ?? 0;
       if (attempt === 0 && taskSpec.cachingOptions?.enableCache && task.state.cached === undefined) {
         task.state.fingerprint = this.fingerprint(task, taskSpec, component, container);
@@ -651,6 +676,11 @@ export class PipelineEngine implements RunEngine {
           this.log.info({ run: view.run.run_id, task: task.record.display_name }, 'cache hit');
           return;
         }
+      }
+      if (!this.localNode && (Object.keys(component.outputDefinitions?.parameters ?? {}).length > 0 || Object.keys(component.outputDefinitions?.artifacts ?? {}).length > 0)) {
+        // Outputs are read from the pipelines folder, which a Pod on another node cannot write (KFP's launcher in the
+        // Pod reports them; Floe has no such launcher yet): refuse now rather than run a step whose outputs are lost.
+        throw new FloeError('BadRequest', `task ${task.record.display_name}: its component has outputs, and on a cluster Floe collects outputs only of tasks on its own node; tasks without outputs run`);
       }
       const pod = this.podFor(view, task, component, container, dag);
       if (task.record.execution_id === undefined) {
@@ -695,6 +725,7 @@ export class PipelineEngine implements RunEngine {
         this.failAttempt(view, task, taskSpec, (err as Error).message);
         return;
       }
+      await this.uploadObjectOutputs(view, task);
       let ids: Record<string, { artifact_ids: number[] }>;
       try {
         ids = this.recordOutputs(view, task, dag);
@@ -747,6 +778,48 @@ export class PipelineEngine implements RunEngine {
       this.metadata.putExecution({ id: task.record.execution_id, type: 'system.ContainerExecution', last_known_state: 'FAILED', custom_properties: this.execProps(task, dag) }, [], view.contexts);
     }
     this.finish(view, task, 'FAILED', { code: 2, message: max > 0 ? `${message} (after ${max + 1} attempts)` : message });
+  }
+
+  // ---- object pipeline roots (s3://, minio://) ----------------------------------------------------------------------
+
+  /**
+   * Input artifacts held in an object store are downloaded into the attempt's folder, and the executor reads the local
+   * copy (its `uri` and `path`); ML Metadata and the API keep the object URI.
+   */
+  private async stageObjectInputs(view: RunView, task: Task, input: ExecutorInput): Promise<void> {
+    const namespace = view.run.namespace || this.defaultNamespace;
+    const attemptDir = dirname(input.outputs.outputFile);
+    for (const [key, list] of Object.entries(input.inputs.artifacts)) {
+      input.inputs.artifacts[key] = {
+        artifacts: await Promise.all(list.artifacts.map(async (a, i) => {
+          const location = parseObjectUri(a.uri);
+          if (!location) return a;
+          if (!this.objects) throw new FloeError('BadRequest', `task ${task.record.display_name}: input ${key} is in ${a.uri}, and object stores are not served here`);
+          const local = join(attemptDir, 'inputs', key, String(i), location.bucket, location.key);
+          await this.objects.download(a.uri, local, namespace);
+          return { ...a, uri: local };
+        })),
+      };
+    }
+  }
+
+  /** Output artifacts written under an object root's staging folder go to the bucket; their URIs become the objects'. */
+  private async uploadObjectOutputs(view: RunView, task: Task): Promise<void> {
+    if (!view.remoteRoot || !this.objects) return;
+    const namespace = view.run.namespace || this.defaultNamespace;
+    for (const list of Object.values(task.state.outArtifacts ?? {})) {
+      for (const a of list) {
+        if (!isInside(view.root, a.uri)) continue;
+        const remote = `${view.remoteRoot}${a.uri.slice(view.root.length)}`;
+        try {
+          await this.objects.upload(remote, a.uri, namespace);
+        } catch (err) {
+          if (err instanceof FloeError && !err.retryable) throw new FloeError('BadRequest', `task ${task.record.display_name}: ${err.message}`);
+          throw err;
+        }
+        a.uri = remote;
+      }
+    }
   }
 
   /** Output locations for one execution: artifact URIs under the pipeline root, parameter files and executor_output.json. */
@@ -874,10 +947,10 @@ export class PipelineEngine implements RunEngine {
       { name: 'KFP_POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
       { name: 'KFP_RETRY_INDEX', value: String(attempt) },
     ];
-    const volumes: Volume[] = [{ name: 'kfp-pipelines', hostPath: { path: this.dir, type: 'DirectoryOrCreate' } }];
-    const mounts: VolumeMount[] = [{ name: 'kfp-pipelines', mountPath: this.dir }];
+    const volumes: Volume[] = this.localNode ? [{ name: 'kfp-pipelines', hostPath: { path: this.dir, type: 'DirectoryOrCreate' } }] : [];
+    const mounts: VolumeMount[] = this.localNode ? [{ name: 'kfp-pipelines', mountPath: this.dir }] : [];
     const localRoot = view.root;
-    if (!localRoot.startsWith(this.dir)) {
+    if (this.localNode && !localRoot.startsWith(this.dir)) {
       volumes.push({ name: 'kfp-pipeline-root', hostPath: { path: localRoot, type: 'DirectoryOrCreate' } });
       mounts.push({ name: 'kfp-pipeline-root', mountPath: localRoot });
     }
@@ -980,6 +1053,9 @@ export class PipelineEngine implements RunEngine {
         restartPolicy: 'Never',
         containers: [main],
         volumes,
+        // The task writes its outputs into Floe's pipelines folder by hostPath, which a container in a user namespace
+        // (Floe's default for container Pods) may not write: task Pods keep the host's users, as on a cluster.
+        ...(this.localNode ? { hostUsers: true } : {}),
         // KFP's single-user default, pipeline-runner, is a name in the API; the Pod runs as the namespace's default.
         ...(view.run.service_account && view.run.service_account !== DefaultRunnerServiceAccount ? { serviceAccountName: view.run.service_account } : {}),
         ...(k8s.nodeSelector?.labels ? { nodeSelector: k8s.nodeSelector.labels } : {}),
@@ -1188,17 +1264,30 @@ export class PipelineEngine implements RunEngine {
     const runContext = this.metadata.putContext({
       name: run.run_id,
       type: 'system.PipelineRun',
-      custom_properties: { namespace: { string_value: run.namespace || this.defaultNamespace }, pipeline_root: { string_value: `${this.pipelineRoot(run)}/${run.pipeline_spec.pipelineInfo.name}/${run.run_id}` }, resource_name: { string_value: jobResourceName(run) } },
+      custom_properties: { namespace: { string_value: run.namespace || this.defaultNamespace }, pipeline_root: { string_value: `${view.remoteRoot ?? view.root}/${run.pipeline_spec.pipelineInfo.name}/${run.run_id}` }, resource_name: { string_value: jobResourceName(run) } },
     });
     this.metadata.putParentContext(runContext, pipeline);
     this.store.updateRun(run.run_id, { pipeline_context_id: pipeline, pipeline_run_context_id: runContext });
     return [pipeline, runContext];
   }
 
-  /** The run's pipeline root as a local folder: runtime_config.pipeline_root, the IR's default, or Floe's. */
-  private pipelineRoot(run: RunRecord): string {
+  /**
+   * The pipeline root the run names: runtime_config.pipeline_root, the IR's default, or (as KFP's launcher reads it)
+   * `defaultPipelineRoot` of the kfp-launcher ConfigMap in the run's namespace when object roots are served.
+   */
+  private async givenRoot(run: RunRecord): Promise<string | undefined> {
     const given = run.runtime_config.pipeline_root || run.pipeline_spec.defaultPipelineRoot;
+    if (given || !this.objects) return given || undefined;
+    return (await this.objects.launcherConfig(run.namespace || this.defaultNamespace)).defaultPipelineRoot || undefined;
+  }
+
+  /** The run's pipeline root as a local folder: the given one, an object root's staging folder, or Floe's. */
+  private pipelineRoot(run: RunRecord, given: string | undefined): string {
     if (!given) return join(this.dir, 'artifacts');
+    if (parseObjectUri(given)) {
+      if (!this.objects) throw new FloeError('BadRequest', `runtime_config.pipeline_root "${given}": object roots are not served here`);
+      return join(this.dir, 'object-roots', run.run_id);
+    }
     const path = given.startsWith('file://') ? given.slice('file://'.length) : given;
     if (!isAbsolute(path)) {
       throw new FloeError('BadRequest', `runtime_config.pipeline_root "${given}": Floe keeps artifacts in a local folder; give an absolute path or a file:// URI`);
@@ -1213,7 +1302,7 @@ export class PipelineEngine implements RunEngine {
       pipeline_job_uuid: view.run.run_id,
       pipeline_task_name: taskName,
       pipeline_task_uuid: taskUuid,
-      pipeline_root: view.root,
+      pipeline_root: view.remoteRoot ?? view.root,
       pipeline_job_create_time_utc: view.run.created_at,
       pipeline_job_schedule_time_utc: view.run.scheduled_at ?? view.run.created_at,
       workspace_path: join(this.dir, 'workspaces', view.run.run_id),

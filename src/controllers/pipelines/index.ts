@@ -5,9 +5,10 @@ import type { Logger } from '../../api/logger.js';
 import type { MetadataWriter } from '../../metadata/types.js';
 import { PipelineDb } from './db.js';
 import { PipelineEngine } from './engine.js';
+import { ObjectStore } from './object-store.js';
 import { RecurringRunScheduler } from './recurring.js';
 import type { PackageFetcher } from './package-url.js';
-import { kfpApiRoute, type KfpApiOptions } from './rest.js';
+import { kfpApiRoute, kfpArtifactRoute, type ArtifactMetadata, type KfpApiOptions } from './rest.js';
 import { validatePipeline } from './validate.js';
 import type { WarmExecutor } from './warm-executor.js';
 
@@ -20,7 +21,7 @@ export { parsePipelineYaml, validatePipeline } from './validate.js';
 
 export interface PipelinesOptions {
   client: Client;
-  metadata: MetadataWriter;
+  metadata: MetadataWriter & ArtifactMetadata;
   /** The KFP database (SQLite). */
   dbPath: string;
   /** The pipelines folder: default pipeline root and task outputs; mounted into every task Pod. */
@@ -33,6 +34,8 @@ export interface PipelinesOptions {
   multiUser?: KfpApiOptions['multiUser'];
   /** Lightweight Python components in warm workers (see PipelineEngineOptions.warmExecutor); the caller closes it. */
   warmExecutor?: WarmExecutor;
+  /** False on a cluster: task Pods run on its nodes (see PipelineEngineOptions.localNode). */
+  localNode?: boolean;
 }
 
 export interface Pipelines {
@@ -46,12 +49,14 @@ export interface Pipelines {
 export async function startPipelines(options: PipelinesOptions): Promise<Pipelines> {
   const defaultNamespace = options.defaultNamespace ?? 'kubeflow';
   const db = new PipelineDb({ path: options.dbPath });
-  const engine = new PipelineEngine({ client: options.client, store: db, metadata: options.metadata, dir: options.dir, logger: options.logger, defaultNamespace, ...(options.warmExecutor ? { warmExecutor: options.warmExecutor } : {}) });
+  const engine = new PipelineEngine({ client: options.client, store: db, metadata: options.metadata, dir: options.dir, logger: options.logger, defaultNamespace, objectStore: new ObjectStore({ client: options.client }), ...(options.localNode === false ? { localNode: false, isolatePythonTasks: false } : {}), ...(options.warmExecutor ? { warmExecutor: options.warmExecutor } : {}) });
   await engine.open();
   const log = options.logger.child({ component: 'recurring-runs' });
   const scheduler = new RecurringRunScheduler({ db, engine, defaultNamespace, onError: (id, err) => log.warn({ err, recurringRun: id }, 'a recurring run could not fire') });
   scheduler.start();
-  const route = kfpApiRoute({ db, engine, validate: validatePipeline, defaultNamespace, ...(options.fetchPackage ? { fetchPackage: options.fetchPackage } : {}), ...(options.multiUser ? { multiUser: options.multiUser } : {}) });
+  const api = kfpApiRoute({ db, engine, validate: validatePipeline, defaultNamespace, ...(options.fetchPackage ? { fetchPackage: options.fetchPackage } : {}), ...(options.multiUser ? { multiUser: options.multiUser } : {}) });
+  const artifacts = kfpArtifactRoute({ metadata: options.metadata, dir: options.dir, ...(options.multiUser ? { multiUser: options.multiUser } : {}) });
+  const route: typeof api = async (req, res, url, caller) => (await artifacts(req, res, url, caller)) || api(req, res, url, caller);
   return {
     db,
     engine,

@@ -1058,3 +1058,137 @@ export function kfpApiRoute(options: KfpApiOptions): (req: IncomingMessage, res:
     }
   };
 }
+
+// ---- artifacts (KFP's ArtifactService, backend/api/v2beta1/artifacts.proto) ----
+
+/** Where the artifact routes read from: ML Metadata and the pipelines folder that `file://` artifact URIs point into. */
+/** The ML Metadata reads the artifact routes make. */
+export type ArtifactMetadata = Pick<
+  import('../../metadata/store.js').MetadataStore,
+  'getArtifactsByID' | 'getExecutionsByID' | 'getContextsByArtifact' | 'getContextsByExecution' | 'getParentContextsByContext' | 'getEventsByArtifactIDs'
+>;
+
+export interface KfpArtifactOptions {
+  metadata: ArtifactMetadata;
+  /** The pipelines folder: only files inside it are served. */
+  dir: string;
+  multiUser?: { review: AccessReviewer };
+}
+
+function mlmdString(v: unknown): string | undefined {
+  return isRecord(v) && typeof v.string_value === 'string' ? v.string_value : undefined;
+}
+
+/**
+ * `GET /apis/v2beta1/artifacts/{id}[?view=DOWNLOAD]` (the Artifact message) and `GET /apis/v2beta1/artifacts/{id}:download`
+ * (its file). The namespace is the one of the pipeline run that made it (its contexts' or producing execution's
+ * `namespace`); in multi-user mode the caller needs `get artifacts` there. Upstream's `download_url` is a signed URL into
+ * the object store; Floe's store is its own folder, so the URL is Floe's `:download`, authorized like the GET.
+ */
+export function kfpArtifactRoute(options: KfpArtifactOptions): (req: IncomingMessage, res: ServerResponse, url: URL, caller?: Caller) => Promise<boolean> {
+  const { metadata, dir, multiUser } = options;
+  const namespaceOf = (id: number): string => {
+    const fromContext = (ctxs: { id?: number; custom_properties?: Record<string, unknown> }[], depth: number): string | undefined => {
+      for (const c of ctxs) {
+        const ns = mlmdString(c.custom_properties?.namespace) ?? (depth < 4 && c.id !== undefined ? fromContext(metadata.getParentContextsByContext(c.id), depth + 1) : undefined);
+        if (ns) return ns;
+      }
+      return undefined;
+    };
+    const direct = fromContext(metadata.getContextsByArtifact(id), 0);
+    if (direct) return direct;
+    for (const ev of metadata.getEventsByArtifactIDs([id])) {
+      if (ev.execution_id === undefined) continue;
+      const exec = metadata.getExecutionsByID([ev.execution_id])[0];
+      const ns = mlmdString(exec?.custom_properties?.namespace) ?? fromContext(metadata.getContextsByExecution(ev.execution_id), 0);
+      if (ns) return ns;
+    }
+    return '';
+  };
+  const localPath = async (uri: string | undefined): Promise<string | undefined> => {
+    const given = uri?.startsWith('file://') ? uri.slice('file://'.length) : uri;
+    if (!given || !given.startsWith('/') || given.includes('\0')) return undefined;
+    const { realpath } = await import('node:fs/promises');
+    try {
+      const [root, path] = [await realpath(dir), await realpath(given)];
+      return path.startsWith(`${root}/`) ? path : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const prefix = '/apis/v2beta1/artifacts/';
+  return async (req, res, url, caller) => {
+    if (!url.pathname.startsWith(prefix)) return false;
+    const m = /^(\d+)(:download)?\/?$/.exec(url.pathname.slice(prefix.length));
+    if (!m) return false;
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new KfpError('UNIMPLEMENTED', `method ${req.method} is not allowed on ${url.pathname}`);
+      const id = Number(m[1]);
+      const artifact = metadata.getArtifactsByID([id])[0];
+      if (!artifact) throw notFound(`artifact ${id} not found`);
+      const namespace = namespaceOf(id);
+      if (multiUser) {
+        if (!caller) throw new KfpError('UNAUTHENTICATED', 'no user identity');
+        if (!namespace) throw notFound(`artifact ${id} not found`);
+        const decision = await multiUser.review(caller, { verb: 'get', group: KfpRbacGroup, version: KfpRbacVersion, resource: 'artifacts', namespace });
+        if (!decision.allowed) {
+          throw new KfpError('PERMISSION_DENIED', `Failed to authorize with API: PermissionDenied: User '${caller.name}' is not authorized with reason: ${decision.reason ?? 'no RBAC policy matched'} (request: &ResourceAttributes{Namespace:${namespace},Verb:get,Group:${KfpRbacGroup},Version:${KfpRbacVersion},Resource:artifacts,Subresource:,Name:,})`);
+        }
+      }
+      const path = await localPath(artifact.uri);
+      const { stat, open } = await import('node:fs/promises');
+      const info = path ? await stat(path).catch(() => undefined) : undefined;
+      if (m[2]) {
+        if (!path || !info?.isFile()) throw notFound(`artifact ${id} has no file in Floe's pipelines folder to download`);
+        // The bytes are the pipeline's, not Floe's: never run as a page (no scripts, own origin), never sniffed.
+        const html = artifact.type === 'system.HTML';
+        const text = html || artifact.type === 'system.Markdown';
+        res.writeHead(200, {
+          'Content-Type': html ? 'text/html; charset=utf-8' : text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
+          'Content-Length': info.size,
+          'Content-Security-Policy': "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'",
+          'X-Content-Type-Options': 'nosniff',
+          'Cache-Control': 'no-store',
+          'Referrer-Policy': 'no-referrer',
+          ...(text ? {} : { 'Content-Disposition': `attachment; filename="artifact-${id}"` }),
+        });
+        if (req.method === 'HEAD') {
+          res.end();
+          return true;
+        }
+        const handle = await open(path, 'r');
+        const stream = handle.createReadStream();
+        stream.pipe(res);
+        await new Promise<void>((resolve) => {
+          stream.once('close', resolve);
+          res.once('close', () => {
+            stream.destroy();
+            resolve();
+          });
+        });
+        return true;
+      }
+      const view = url.searchParams.get('view') ?? 'BASIC';
+      if (!['BASIC', 'DOWNLOAD', 'ARTIFACT_VIEW_UNSPECIFIED'].includes(view)) throw invalid(`view: unknown value "${view}" (BASIC or DOWNLOAD)`);
+      const at = (ms: number | undefined): string | undefined => (ms ? new Date(ms).toISOString() : undefined);
+      send(res, 200, omitEmpty({
+        artifact_id: String(id),
+        storage_provider: path ? 'local' : undefined,
+        storage_path: path,
+        uri: artifact.uri,
+        download_url: view === 'DOWNLOAD' && info?.isFile() ? `${prefix}${id}:download` : undefined,
+        namespace: namespace || undefined,
+        artifact_type: artifact.type,
+        artifact_size: info?.isFile() ? String(info.size) : undefined,
+        created_at: at(artifact.create_time_since_epoch),
+        last_updated_at: at(artifact.last_update_time_since_epoch),
+      }));
+      return true;
+    } catch (err) {
+      const e = err instanceof KfpError ? err : new KfpError('INTERNAL', `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) send(res, e.code === 'UNIMPLEMENTED' ? 405 : grpcCodes[e.code].http, errorBody(e));
+      else res.destroy();
+      return true;
+    }
+  };
+}

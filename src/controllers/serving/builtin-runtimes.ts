@@ -3,9 +3,12 @@
 // Each runs locally from an environment tools/setup.mjs builds: kserve-sklearnserver, kserve-xgbserver and
 // kserve-lgbserver as Floe's own servers on the kserve SDK (python/floe_*server.py in `.venvs/kserve`: KServe's
 // servers are not published on PyPI), kserve-mlserver as MLServer with its sklearn, xgboost, lightgbm and mlflow
-// runtimes (`.venvs/mlserver`), and ONNX inside Floe (onnxruntime-node, V1 and V2). TF Serving, TorchServe, the
-// Hugging Face server, the PMML server and Triton are listed as KServe lists them, marked unavailable with the reason:
-// an InferenceService that selects one says which runtime it got and why it cannot run here (UnavailableAnnotation).
+// runtimes (`.venvs/mlserver`), kserve-tensorflow-serving as TF Serving's REST API from TensorFlow
+// (python/floe_tfserving.py in `.venvs/tensorflow`), kserve-torchserve as TorchServe from PyPI behind KServe's wrapper
+// kserve-huggingfaceserver as Floe's transformers server and kserve-pmmlserver on pypmml (python/floe_torchserve.py,
+// floe_hfserver.py, floe_pmmlserver.py in `.venvs/kserve-torch`), and ONNX inside Floe (onnxruntime-node, V1 and V2).
+// Triton is listed as KServe lists it, marked unavailable with the reason: an InferenceService that selects it says
+// which runtime it got and why it cannot run here (UnavailableAnnotation).
 import { join } from 'node:path';
 import { ClusterServingRuntimeRef, InProcessAnnotation, ServerTypeAnnotation, UnavailableAnnotation, type ServingRuntime, type ServingRuntimeSpec } from './types.js';
 
@@ -40,10 +43,6 @@ function kserveServer(options: BuiltinRuntimeOptions, script: string, image: str
 
 /** Why each KServe runtime Floe lists but cannot run is unavailable on this machine. */
 const unavailable = {
-  tfServing: 'TensorFlow Serving (tensorflow_model_server, a C++ binary from the tensorflow/serving image) is not installed here: Floe has no environment for it; export the model to ONNX (floe-onnxruntime) or serve it with a custom predictor',
-  torchserve: 'TorchServe (its Java frontend and model archives from the kserve-torchserve image) is not installed here: Floe has no environment for it; export the model to ONNX (floe-onnxruntime) or serve it with a custom predictor on the kserve SDK',
-  huggingface: 'KServe\'s huggingfaceserver (vLLM and transformers, from the huggingfaceserver image) is not installed here: Floe has no environment for it; serve the model with a custom predictor',
-  pmml: 'KServe\'s pmmlserver (pypmml on a Java runtime, from the kserve-pmmlserver image) is not installed here: Floe has no environment for it',
   triton: 'NVIDIA Triton Inference Server (tritonserver, from the tritonserver image) is not installed here: Floe has no environment for it; ONNX models run on floe-onnxruntime',
 } as const;
 
@@ -133,13 +132,15 @@ export function builtinRuntimes(options: BuiltinRuntimeOptions): ServingRuntime[
         containers: [
           {
             name: 'kserve-container',
+            // KServe's image and args; the command is Floe's TF Serving REST server (python/floe_tfserving.py), run in
+            // `.venvs/tensorflow` (the image table's `*tensorflow*`) in place of the C++ tensorflow_model_server.
             image: 'tensorflow/serving:2.6.2',
-            command: ['/usr/bin/tensorflow_model_server'],
+            command: ['python', join(options.pythonDir, 'floe_tfserving.py')],
             args: ['--model_name={{.Name}}', '--port=9000', '--rest_api_port=8080', '--model_base_path=/mnt/models', '--rest_api_timeout_in_ms=60000'],
+            ports: [{ containerPort: 8080, protocol: 'TCP' }],
           },
         ],
       },
-      { [UnavailableAnnotation]: unavailable.tfServing },
     ),
     runtime(
       'kserve-torchserve',
@@ -152,13 +153,16 @@ export function builtinRuntimes(options: BuiltinRuntimeOptions): ServingRuntime[
         containers: [
           {
             name: 'kserve-container',
+            // KServe's image, args and env; the command stands for the image's entrypoint (the args, then KServe's
+            // wrapper): python/floe_torchserve.py runs TorchServe from PyPI and the wrapper in `.venvs/kserve-torch`.
             image: 'pytorch/torchserve-kfs:0.9.0',
+            command: ['python', join(options.pythonDir, 'floe_torchserve.py')],
             args: ['torchserve', '--start', '--model-store=/mnt/models/model-store', '--ts-config=/mnt/models/config/config.properties'],
             env: [{ name: 'TS_SERVICE_ENVELOPE', value: '{{.Labels.serviceEnvelope}}' }],
+            ports: [{ containerPort: 8080, protocol: 'TCP' }],
           },
         ],
       },
-      { [UnavailableAnnotation]: unavailable.torchserve },
     ),
     runtime(
       'kserve-huggingfaceserver',
@@ -168,9 +172,19 @@ export function builtinRuntimes(options: BuiltinRuntimeOptions): ServingRuntime[
         supportedModelFormats: [{ name: 'huggingface', version: '1', autoSelect: true, priority: 1 }],
         protocolVersions: ['v2', 'v1'],
         multiModel: false,
-        containers: [{ name: 'kserve-container', image: 'kserve/huggingfaceserver:latest', args: ['--model_name={{.Name}}'] }],
+        containers: [
+          {
+            name: 'kserve-container',
+            // KServe's image and args, with the server's default --model_dir spelled out (a host process sees
+            // /mnt/models only through its arguments); Floe's server on the kserve SDK in `.venvs/kserve-torch`.
+            image: 'kserve/huggingfaceserver:latest',
+            command: ['python', join(options.pythonDir, 'floe_hfserver.py')],
+            args: ['--model_name={{.Name}}', '--model_dir=/mnt/models'],
+            ports: [{ containerPort: 8080, protocol: 'TCP' }],
+            readinessProbe: { httpGet: { path: '/v1/models/{{.Name}}', port: 8080 }, periodSeconds: 1 },
+          } as never,
+        ],
       },
-      { [UnavailableAnnotation]: unavailable.huggingface },
     ),
     runtime(
       'kserve-pmmlserver',
@@ -183,9 +197,9 @@ export function builtinRuntimes(options: BuiltinRuntimeOptions): ServingRuntime[
         ],
         protocolVersions: ['v1', 'v2'],
         multiModel: false,
-        containers: [{ name: 'kserve-container', image: 'kserve/pmmlserver:latest', args: ['--model_name={{.Name}}', '--model_dir=/mnt/models', '--http_port=8080'] }],
+        // KServe's image and args; Floe's server (python/floe_pmmlserver.py, pypmml on the JDK) in `.venvs/kserve-torch`.
+        containers: [kserveServer(options, 'floe_pmmlserver.py', 'kserve/pmmlserver:latest')],
       },
-      { [UnavailableAnnotation]: unavailable.pmml },
     ),
     runtime(
       'kserve-tritonserver',

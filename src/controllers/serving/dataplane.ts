@@ -195,18 +195,78 @@ export class ServingIngress {
   }
 
   private pick(targets: { revision: string; weight: number; target: Target }[], res: ServerResponse, key: string): Target {
+    const { chosen, done } = this.choose(targets, key);
+    res.setHeader(RevisionHeader, chosen.revision);
+    res.once('finish', () => done(res.statusCode));
+    res.once('close', () => done());
+    return chosen.target;
+  }
+
+  /** Draws a revision by weight and meters it until `done` (with a status: recorded for the A/B analysis). */
+  private choose(targets: { revision: string; weight: number; target: Target }[], key: string): { chosen: { revision: string; target: Target }; done: (status?: number) => void } {
     const total = targets.reduce((n, t) => n + t.weight, 0);
     let r = this.random() * total;
     const chosen = targets.find((t) => (r -= t.weight) < 0) ?? targets[targets.length - 1]!;
-    res.setHeader(RevisionHeader, chosen.revision);
     let stats = this.stats.get(key);
     if (!stats) this.stats.set(key, (stats = new VariantStats()));
     const started = performance.now();
     const tally = stats;
     const ended = this.meter.start(`${key.slice(0, key.indexOf('/'))}/${chosen.revision}`);
-    res.once('close', ended);
-    res.once('finish', () => tally.record(chosen.revision, res.statusCode, performance.now() - started));
-    return chosen.target;
+    let finished = false;
+    return {
+      chosen,
+      done: (status) => {
+        if (finished) return;
+        finished = true;
+        ended();
+        if (status !== undefined) tally.record(chosen.revision, status, performance.now() - started);
+      },
+    };
+  }
+
+  /**
+   * Admits one gRPC call as `handle` admits an HTTP request: it counts as activity, wakes an InferenceService scaled
+   * to zero and waits for it, draws the revision by weight and meters it for the autoscaler until `done`. Undefined
+   * when nothing routes the name (or it did not come back from zero in time: `timedOut`).
+   */
+  async admit(namespace: string, name: string): Promise<{ target: Target; revision?: string; activated: boolean; done: (status?: number) => void } | { timedOut: true } | undefined> {
+    const key = `${namespace}/${name}`;
+    let route = this.routes.get(key);
+    if (!route) return undefined;
+    this.lastRequests.set(key, Date.now());
+    let activated = false;
+    if (route.kind === 'zero') {
+      this.activate?.(namespace, name);
+      const deadline = Date.now() + this.activationTimeoutMs;
+      while (route?.kind === 'zero' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        route = this.routes.get(key);
+        this.lastRequests.set(key, Date.now());
+      }
+      if (!route) return undefined;
+      if (route.kind === 'zero') return { timedOut: true };
+      activated = true;
+    }
+    if (route.kind !== 'split') return { target: route, activated, done: () => undefined };
+    const { chosen, done } = this.choose(route.targets, key);
+    return { target: chosen.target, revision: chosen.revision, activated, done };
+  }
+
+  /** The least busy replica of a Pod target, counted in flight (so a drain waits for it) until `release`. */
+  acquire<T extends { url: string }>(replicas: T[]): { replica: T; release: () => void } {
+    const replica = this.leastBusy(replicas);
+    this.inFlight.set(replica.url, (this.inFlight.get(replica.url) ?? 0) + 1);
+    let released = false;
+    return {
+      replica,
+      release: () => {
+        if (released) return;
+        released = true;
+        const left = (this.inFlight.get(replica.url) ?? 1) - 1;
+        if (left > 0) this.inFlight.set(replica.url, left);
+        else this.inFlight.delete(replica.url);
+      },
+    };
   }
 }
 

@@ -9,16 +9,14 @@ import type { KubeObject } from '../../api/meta.js';
 
 type InferenceGraph = KubeObject & { spec: { nodes?: Record<string, GraphNode> }; status?: { url?: string; conditions?: Condition[] } };
 
-async function post(url: string, body: unknown): Promise<StepResult> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const text = await res.text();
-  let parsed: unknown = text;
+async function post(url: string, body: Buffer): Promise<StepResult> {
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    // a non-JSON answer is passed on as text
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message;
+    throw new Error(`Post "${url}": ${cause ?? (err as Error).message}`);
   }
-  return { status: res.status, body: parsed };
 }
 
 export class InferenceGraphReconciler implements Reconciler {

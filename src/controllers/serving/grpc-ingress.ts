@@ -11,7 +11,7 @@ import type { Client } from '../../client/client.js';
 import type { Http2Access } from '../../controller/index.js';
 import { ProtocolError } from '../../serving/v2.js';
 import { grpcError, inferenceService, modelMethods, type GrpcMethod } from '../../serving/grpc-inference.js';
-import type { Route, ServingIngress, Target } from './dataplane.js';
+import type { ServingIngress, Target } from './dataplane.js';
 import { Group } from './types.js';
 
 export interface GrpcIngressOptions {
@@ -20,7 +20,6 @@ export interface GrpcIngressOptions {
   access?: Http2Access;
   /** Reads a replica Pod to find its gRPC port. */
   client: Client;
-  random?: () => number;
 }
 
 /** The InferenceService an :authority names: its first label is the name (or `<name>-predictor`), its second the namespace. */
@@ -53,7 +52,6 @@ export class GrpcIngress {
   private readonly ingress: ServingIngress;
   private readonly access: Http2Access | undefined;
   private readonly client: Client;
-  private readonly random: () => number;
   /** One channel per replica (by its HTTP URL, which names the replica Pod's incarnation). */
   private readonly upstreams = new Map<string, Upstream>();
   private readonly localMethods = new WeakMap<object, Record<string, GrpcMethod>>();
@@ -62,7 +60,6 @@ export class GrpcIngress {
     this.ingress = options.ingress;
     this.access = options.access;
     this.client = options.client;
-    this.random = options.random ?? Math.random;
     const service = inferenceService();
     const impl: UntypedServiceImplementation = {};
     for (const method of Object.keys(service)) {
@@ -98,10 +95,23 @@ export class GrpcIngress {
       await this.access.admit(headers, { verb: 'create', group: Group, resource: 'inferenceservices', subresource: 'proxy', ...(target ? { namespace: target.namespace, name: target.name } : {}) }, peer);
     }
     if (!target) throw new FloeError('NotFound', `gRPC calls name their InferenceService by :authority, "<name>.<namespace>[.<domain>]"; "${authority}" names none`);
-    const route = this.ingress.get(target.namespace, target.name) ?? this.ingress.get(target.namespace, target.name.replace(/-predictor$/, ''));
-    if (!route) throw new FloeError('NotFound', `no InferenceService ${target.name} is ready in namespace ${target.namespace}`);
-    const chosen = this.pick(route);
-    if (!chosen) throw new FloeError('ServiceUnavailable', `InferenceService ${target.name} is scaled to zero: an HTTP request to it brings it back`);
+    // As an HTTP request: activity for scale to zero, a wake-up from zero (the call waits), metered for the autoscaler.
+    const name = this.ingress.get(target.namespace, target.name) ? target.name : target.name.replace(/-predictor$/, '');
+    const admitted = await this.ingress.admit(target.namespace, name);
+    if (!admitted) throw new FloeError('NotFound', `no InferenceService ${target.name} is ready in namespace ${target.namespace}`);
+    if ('timedOut' in admitted) throw new FloeError('ServiceUnavailable', `InferenceService ${name} did not scale up from zero in time`);
+    let code: status = status.OK;
+    try {
+      return await this.forward(admitted.target, method, metadata, request, target);
+    } catch (err) {
+      code = toServiceError(err).code;
+      throw err;
+    } finally {
+      admitted.done(httpStatusOf(code));
+    }
+  }
+
+  private async forward(chosen: Target, method: string, metadata: Metadata, request: unknown, target: { namespace: string; name: string }): Promise<unknown> {
     if (chosen.kind === 'local') {
       const models = chosen.endpoint.grpc;
       if (!models) throw ProtocolError.notImplemented(`InferenceService ${target.name}'s runtime does not serve gRPC`);
@@ -111,22 +121,17 @@ export class GrpcIngress {
       if (!fn) throw ProtocolError.notImplemented(`${method} is not served`);
       return fn(request);
     }
-    const replica = chosen.replicas[Math.floor(this.random() * chosen.replicas.length)] ?? chosen.replicas[0]!;
-    const upstream = await this.upstream(target.namespace, replica);
-    const forwarded = new Metadata();
-    for (const [k, v] of Object.entries(metadata.getMap())) if (k !== 'authorization') forwarded.set(k, v);
-    return new Promise((resolve, reject) => {
-      upstream[method]!(request, forwarded, (err, answer) => (err ? reject(err) : resolve(answer)));
-    });
-  }
-
-  /** The revision a call goes to: a split drawn by weight; undefined while scaled to zero. */
-  private pick(route: Route): Target | undefined {
-    if (route.kind === 'zero') return undefined;
-    if (route.kind !== 'split') return route;
-    const total = route.targets.reduce((n, t) => n + t.weight, 0);
-    let r = this.random() * total;
-    return (route.targets.find((t) => (r -= t.weight) < 0) ?? route.targets[route.targets.length - 1]!).target;
+    const { replica, release } = this.ingress.acquire(chosen.replicas);
+    try {
+      const upstream = await this.upstream(target.namespace, replica);
+      const forwarded = new Metadata();
+      for (const [k, v] of Object.entries(metadata.getMap())) if (k !== 'authorization') forwarded.set(k, v);
+      return await new Promise((resolve, reject) => {
+        upstream[method]!(request, forwarded, (err, answer) => (err ? reject(err) : resolve(answer)));
+      });
+    } finally {
+      release();
+    }
   }
 
   private async upstream(namespace: string, replica: { pod: string; url: string }): Promise<Upstream> {
@@ -165,6 +170,22 @@ const floeCodes: Partial<Record<string, status>> = {
   ServiceUnavailable: status.UNAVAILABLE,
   NotImplemented: status.UNIMPLEMENTED,
 };
+
+/** A gRPC status as the HTTP status the A/B analysis counts (errors >= 500 are the server's). */
+function httpStatusOf(code: status): number {
+  const known: Partial<Record<status, number>> = {
+    [status.OK]: 200,
+    [status.INVALID_ARGUMENT]: 400,
+    [status.NOT_FOUND]: 400,
+    [status.FAILED_PRECONDITION]: 400,
+    [status.OUT_OF_RANGE]: 400,
+    [status.UNAUTHENTICATED]: 401,
+    [status.PERMISSION_DENIED]: 403,
+    [status.UNIMPLEMENTED]: 501,
+    [status.UNAVAILABLE]: 503,
+  };
+  return known[code] ?? 500;
+}
 
 function toServiceError(err: unknown): { code: status; details: string } {
   if (err instanceof FloeError) return { code: floeCodes[err.reason] ?? status.INTERNAL, details: err.message };

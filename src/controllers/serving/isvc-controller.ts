@@ -6,9 +6,8 @@
 // annotation, and always on a real cluster) the predictor is a Deployment + Service + HPA instead (raw-deployment.ts).
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FloeError } from '../../api/errors.js';
 import { hostPorts } from '../../api/host-ports.js';
 import { PodRef, ServiceRef, type ContainerSpec, type Pod, type Service, type Volume } from '../../api/core-v1.js';
@@ -18,6 +17,7 @@ import { fillPlaceholders, mergeRuntimeContainer } from './container-merge.js';
 import { ServingIngress, type LocalEndpoint, type Target } from './dataplane.js';
 import { payloadLog, type LoggerSpec } from './payload-logger.js';
 import { isRawMode, rawDeployment } from './raw-deployment.js';
+import { ModelStore, StorageDownloadError, parseStorageUri, storageMessage } from './storage.js';
 import { mlserverModelClasses, predictorModel, runtimeDefaults, selectRuntime, serverType, type Selection } from './runtimes.js';
 import { ClusterServingRuntimeRef, DeploymentModeAnnotation, InferenceServiceRef, InProcessAnnotation, MaxRequestBytesAnnotation, ServingRuntimeRef, UnavailableAnnotation, type ComponentStatus, type Condition, type InferenceService, type ModelSpec, type PredictorSpec, type ServingRuntime } from './types.js';
 
@@ -62,18 +62,22 @@ export interface IsvcControllerOptions {
    */
   stagingDir?: string;
   /**
+   * The content-addressed cache that remote storageUris (s3://, http(s)://) are downloaded into, once: by default
+   * `model-cache` beside the staging folder.
+   */
+  cacheDir?: string;
+  /**
    * On a real cluster (`floe controllers`) there is no Knative and no shared host network: every InferenceService runs
    * in raw mode, as KServe's with `defaultDeploymentMode: RawDeployment`, and is addressed by its Service's DNS name.
    */
   cluster?: boolean;
 }
 
-/** storageUri → a local path: `file:///p`, or a plain absolute path. Anything else is not reachable from here. */
+/** storageUri → a local path, for local URIs only (`file:///p`, or a plain absolute path); remote ones go through ModelStore. */
 export function localStorage(uri: string): string {
-  if (uri.startsWith('file://')) return fileURLToPath(uri);
-  if (uri.startsWith('/')) return uri;
-  const scheme = /^([a-z0-9+.-]+):\/\//i.exec(uri)?.[1] ?? uri;
-  throw new FloeError('Invalid', `storageUri ${uri}: Floe reads models from file:// URIs and local paths, not ${scheme}://`);
+  const source = parseStorageUri(uri, 'storageUri');
+  if (source.scheme === 'local') return source.path;
+  throw new FloeError('Invalid', `storageUri ${uri}: a ${source.scheme} URI is downloaded by the model store, not read in place`);
 }
 
 const revisionOf = (isvc: string, n: number, component: Component = 'predictor'): string => `${isvc}-${component}-${String(n).padStart(5, '0')}`;
@@ -176,9 +180,13 @@ export class InferenceServiceReconciler implements Reconciler {
   private readonly loaded = new Map<string, InProcessModel>();
   /** The autoscaler's view of each Pod revision (`ns/revision`): the replicas it wants and its memory between ticks. */
   private readonly scaling = new Map<string, { desired: number; state: ScaleState; decidedAt: number }>();
+  private readonly store: ModelStore;
+  /** The model folders of revisions that host TrainedModels only, by `ns/name/revision`. */
+  private readonly multiModel = new Map<string, string>();
 
   constructor(options: IsvcControllerOptions) {
     this.options = options;
+    this.store = new ModelStore({ cacheDir: options.cacheDir ?? join(options.stagingDir ? dirname(options.stagingDir) : join(tmpdir(), `floe-serving-${process.pid}`), 'model-cache') });
     this.clock = options.clock ?? realClock();
     this.defaultMaxReplicas = options.defaultMaxReplicas ?? Math.max(1, cpus().length);
   }
@@ -196,6 +204,7 @@ export class InferenceServiceReconciler implements Reconciler {
       this.activeSince.delete(key);
       this.zeroSince.delete(key);
       if (this.options.stagingDir) rmSync(join(this.options.stagingDir, request.namespace ?? '', request.name), { recursive: true, force: true });
+      for (const k of [...this.multiModel.keys()]) if (k.startsWith(`${key}/`)) this.multiModel.delete(k);
       return;
     }
     if (isvc.metadata.deletionTimestamp) return;
@@ -265,11 +274,12 @@ export class InferenceServiceReconciler implements Reconciler {
         await failed('RuntimeUnavailable', `the ${kind} ${runtime.metadata.name ?? ''} serves model format ${model.modelFormat?.name ?? ''}, but it cannot run on this machine: ${unavailable}`);
         return { requeueAfterMs: 30_000 };
       }
-      try {
-        const path = localStorage(model.storageUri ?? '');
-        if (!existsSync(path)) throw new FloeError('Invalid', `storageUri ${model.storageUri ?? ''}: ${path} does not exist`);
-      } catch (err) {
-        return failed('InvalidPredictorSpec', (err as Error).message);
+      // The model is read (downloaded into the cache, for remote URIs) before any revision is made of it. Without a
+      // storageUri the predictor hosts TrainedModels only (KServe's multi-model shape): its server starts empty.
+      const storageFailure = model.storageUri === undefined ? undefined : await this.storageFailure(ctx, isvc, model.storageUri, modelField(predictorSpec));
+      if (storageFailure) {
+        await failed(storageFailure.reason, storageFailure.message);
+        return storageFailure.retry ? { requeueAfterMs: 30_000 } : undefined;
       }
       wanted = { hash: configHash(predictorSpec), model, runtime: runtime.metadata.name ?? '', cluster: selection.choice.cluster };
     } else if (custom) {
@@ -277,10 +287,10 @@ export class InferenceServiceReconciler implements Reconciler {
       if (!this.options.cluster && !custom.command?.length) return failed('InvalidPredictorSpec', noCommand('spec.predictor.containers', custom));
       const storage = custom.env?.find((e) => e.name === 'STORAGE_URI')?.value;
       if (storage !== undefined) {
-        try {
-          if (!existsSync(localStorage(storage))) throw new FloeError('Invalid', `STORAGE_URI ${storage}: ${localStorage(storage)} does not exist`);
-        } catch (err) {
-          return failed('InvalidPredictorSpec', (err as Error).message);
+        const storageFailure = await this.storageFailure(ctx, isvc, storage, 'spec.predictor.containers[].env[STORAGE_URI]');
+        if (storageFailure) {
+          await failed(storageFailure.reason, storageFailure.message);
+          return storageFailure.retry ? { requeueAfterMs: 30_000 } : undefined;
         }
       }
       delete status.clusterServingRuntimeName;
@@ -552,7 +562,14 @@ export class InferenceServiceReconciler implements Reconciler {
     let template: PodTemplate;
     if (entry.container) {
       const storage = entry.container.env?.find((e) => e.name === 'STORAGE_URI')?.value;
-      const models = storage === undefined ? undefined : this.modelFolder(localStorage(storage), namespace, name, revision);
+      let models: string | undefined;
+      if (storage !== undefined) {
+        try {
+          models = this.modelFolder(await this.resolveStorage(ctx, isvc, storage, 'spec.predictor.containers[].env[STORAGE_URI]'), namespace, name, revision);
+        } catch (err) {
+          return { failed: storageMessage(err, 'spec.predictor.containers[].env[STORAGE_URI]', storage), reason: err instanceof FloeError ? 'InvalidPredictorSpec' : 'ModelLoadFailed' };
+        }
+      }
       template = { component: 'predictor', container: { ...entry.container, name: 'kserve-container' }, volumes: entry.volumes ?? [], ...(models ? { models } : {}) };
     } else {
       const ref = entry.cluster ? ClusterServingRuntimeRef : ServingRuntimeRef;
@@ -564,8 +581,25 @@ export class InferenceServiceReconciler implements Reconciler {
         return { failed: `runtime ${entry.runtime ?? ''} of revision ${revision} no longer exists`, reason: 'RuntimeNotRecognized' };
       }
       const model = entry.model ?? {};
-      const path = localStorage(model.storageUri ?? '');
       const loader = runtime.metadata.annotations?.[InProcessAnnotation];
+      if (model.storageUri === undefined) {
+        // TrainedModels only: an empty model folder of this revision, into which the TrainedModel controller lays
+        // each model before asking the server to load it (the v2 repository API).
+        if (loader) return { failed: `${modelField(isvc.spec.predictor ?? {})} is not set: an InferenceService that hosts only TrainedModels needs a Pod runtime with a model repository API (e.g. MLServer with multiModel: true), not the in-process ${runtime.metadata.name ?? ''}`, reason: 'InvalidPredictorSpec' };
+        const containers = runtime.spec.containers ?? [];
+        const container = structuredClone(containers.find((c) => c.name === 'kserve-container') ?? containers[0]);
+        if (!container) return { failed: `runtime ${runtime.metadata.name ?? ''} has no container`, reason: 'InvalidPredictorSpec' };
+        const folder = join(this.options.stagingDir ?? join(this.store.cacheDir, '..', 'staging'), namespace, name, `${revision}-models`);
+        mkdirSync(folder, { recursive: true, mode: 0o700 });
+        this.multiModel.set(`${namespace}/${name}/${revision}`, folder);
+        return { template: { component: 'predictor', container: predictorContainer(container, model, runtime, isvc), volumes: runtime.spec.volumes ?? [], models: folder } };
+      }
+      let path: string;
+      try {
+        path = await this.resolveStorage(ctx, isvc, model.storageUri ?? '', modelField(isvc.spec.predictor ?? {}));
+      } catch (err) {
+        return { failed: storageMessage(err, modelField(isvc.spec.predictor ?? {}), model.storageUri ?? ''), reason: err instanceof FloeError ? 'InvalidPredictorSpec' : 'ModelLoadFailed' };
+      }
       if (loader) {
         // In-process: one model server per revision, whatever the replica settings (it is not a process to multiply).
         const key = `${namespace}/${name}/${revision}`;
@@ -752,6 +786,27 @@ export class InferenceServiceReconciler implements Reconciler {
     return folder;
   }
 
+  /**
+   * A storageUri's local path: a local one as it is, a PVC's volume folder, a remote one from the model cache
+   * (downloaded there first, with the credentials of the predictor's ServiceAccount, as KServe's storage initializer).
+   */
+  async resolveStorage(ctx: ReconcileContext, isvc: InferenceService, uri: string, field: string): Promise<string> {
+    const serviceAccountName = (isvc.spec.predictor as { serviceAccountName?: string } | undefined)?.serviceAccountName;
+    return this.store.resolve(ctx.client, { uri, field, namespace: isvc.metadata.namespace ?? '', ...(serviceAccountName ? { serviceAccountName } : {}), ...(isvc.metadata.annotations ? { annotations: isvc.metadata.annotations } : {}) });
+  }
+
+  /** Why a storageUri cannot be read, as a status reason (a spec error, or a download that may work later), or undefined. */
+  private async storageFailure(ctx: ReconcileContext, isvc: InferenceService, uri: string, field: string): Promise<{ reason: string; message: string; retry: boolean } | undefined> {
+    try {
+      await this.resolveStorage(ctx, isvc, uri, field);
+      return undefined;
+    } catch (err) {
+      if (err instanceof FloeError && err.reason === 'Invalid') return { reason: 'InvalidPredictorSpec', message: err.message, retry: false };
+      if (err instanceof StorageDownloadError) return { reason: 'ModelLoadFailed', message: storageMessage(err, field, uri), retry: true };
+      throw err;
+    }
+  }
+
   private async select(ctx: ReconcileContext, model: ModelSpec, namespace: string): Promise<Selection> {
     const [namespaced, clustered] = await Promise.all([
       ctx.client.list<ServingRuntime>(ServingRuntimeRef, { namespace }),
@@ -772,6 +827,23 @@ export class InferenceServiceReconciler implements Reconciler {
   async close(): Promise<void> {
     for (const model of this.loaded.values()) await model.close();
     this.loaded.clear();
+  }
+
+  /**
+   * The Pod revisions of an InferenceService that host TrainedModels only, with their model folder (mounted at
+   * /mnt/models) and the URLs of their ready replicas now in the route.
+   */
+  multiModelServers(namespace: string, name: string): { revision: string; folder: string; urls: string[] }[] {
+    const route = this.options.ingress.get(namespace, name);
+    const targets = route?.kind === 'split' ? route.targets : [];
+    const out: { revision: string; folder: string; urls: string[] }[] = [];
+    for (const [key, folder] of this.multiModel) {
+      const revision = key.slice(`${namespace}/${name}/`.length);
+      if (!key.startsWith(`${namespace}/${name}/`) || revision.includes('/')) continue;
+      const target = targets.find((t) => t.revision === revision)?.target;
+      if (target?.kind === 'proxy') out.push({ revision, folder, urls: target.replicas.map((r) => r.url) });
+    }
+    return out;
   }
 
   /** The in-process servers now loaded for an InferenceService (one per revision taking traffic). */
@@ -801,6 +873,13 @@ function podFailure(pod: Pod, name: string, component: Component): string | unde
   const restarts = container?.restartCount ?? 0;
   if (pod.status?.phase === 'Failed' || restarts >= 2) return `${component} Pod ${name} exited ${restarts + 1} times before it was ready (see \`floe logs ${name}\`)`;
   return undefined;
+}
+
+/** Where the predictor's storageUri is: `spec.predictor.model.storageUri`, or the framework field's (`spec.predictor.sklearn.storageUri`). */
+function modelField(predictor: PredictorSpec): string {
+  const spec = predictor as Record<string, unknown>;
+  const key = ['model', ...Object.keys(spec)].find((k) => k !== 'containers' && typeof spec[k] === 'object' && spec[k] !== null && 'storageUri' in spec[k]);
+  return `spec.predictor.${key ?? 'model'}.storageUri`;
 }
 
 const noCommand = (field: string, c: ContainerSpec): string =>

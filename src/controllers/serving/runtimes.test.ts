@@ -29,7 +29,7 @@ describe('KServe runtime selection over the standard runtimes', () => {
     assert.deepEqual(byName('kserve-torchserve').spec.protocolVersions, ['v1', 'v2', 'grpc-v2']);
     // The runtimes Floe cannot run here say so; the ones it runs do not.
     const unavailable = cluster.filter((r) => r.metadata.annotations?.[UnavailableAnnotation]).map((r) => r.metadata.name).sort();
-    assert.deepEqual(unavailable, ['kserve-huggingfaceserver', 'kserve-pmmlserver', 'kserve-tensorflow-serving', 'kserve-torchserve', 'kserve-tritonserver']);
+    assert.deepEqual(unavailable, ['kserve-tritonserver']);
   });
 
   test('the predictor shorthands and model formats pick what KServe picks', () => {

@@ -274,7 +274,7 @@ describe('KServe (embedded)', () => {
     assert.deepEqual((await post(switchUrl, { ...request, pick: 'one' })).body, { predictions: [[1.5, -1]] });
     const none = await post(switchUrl, { ...request, pick: 'three' });
     assert.equal(none.status, 404);
-    assert.equal(none.body['error'], 'None of the routes matched with the switch condition');
+    assert.deepEqual(none.body, { error: 'Failed to process request', cause: 'None of the routes matched with the switch condition' });
     assert.deepEqual((await post(await graphUrl('ensemble'), request)).body, { a: { predictions: [[1.5, -1]] }, b: { predictions: [[2.5, -1]] } });
     const broken = await waitFor(async () => {
       const g = await client.get<{ status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } } & InferenceService>({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'InferenceGraph' }, 'broken', ns);
@@ -571,15 +571,15 @@ ModelServer().start([MillimetresToCentimetres(args.model_name)])
 
   test('failures KServe reports: no runtime for the format, storage Floe cannot reach, a model that does not load', async () => {
     const ns = await freshNamespace(client, 'isvc-bad');
-    await client.create(isvc(ns, 'tf', { model: { modelFormat: { name: 'tensorflow' }, storageUri: '/tmp' } }));
+    await client.create(isvc(ns, 'triton', { model: { modelFormat: { name: 'triton' }, storageUri: '/tmp' } }));
     await client.create(isvc(ns, 'remote', { model: { modelFormat: { name: 'onnx' }, storageUri: 'gs://kfserving-examples/models/onnx' } }));
     await client.create(isvc(ns, 'junk', { model: { modelFormat: { name: 'onnx' }, storageUri: join(dataDir, 'floe.db') } }));
     await client.create(isvc(ns, 'mlflow-v1', { model: { modelFormat: { name: 'mlflow' }, storageUri: '/tmp' } }));
-    // TensorFlow Serving is listed as KServe lists it, and says why it cannot run here.
-    const tf = await until(ns, 'tf', (i) => condition(i, 'Ready')?.status === 'False', 'tf to fail');
-    assert.equal(condition(tf, 'PredictorReady')?.reason, 'RuntimeUnavailable');
-    assert.equal(tf.status?.clusterServingRuntimeName, 'kserve-tensorflow-serving');
-    assert.match(condition(tf, 'PredictorReady')?.message ?? '', /tensorflow_model_server/);
+    // Triton is listed as KServe lists it, and says why it cannot run here.
+    const triton = await until(ns, 'triton', (i) => condition(i, 'Ready')?.status === 'False', 'triton to fail');
+    assert.equal(condition(triton, 'PredictorReady')?.reason, 'RuntimeUnavailable');
+    assert.equal(triton.status?.clusterServingRuntimeName, 'kserve-tritonserver');
+    assert.match(condition(triton, 'PredictorReady')?.message ?? '', /tritonserver/);
     // MLflow models need the v2 protocol (MLServer only): on v1 no runtime supports them, as in KServe.
     const mlflow = await until(ns, 'mlflow-v1', (i) => condition(i, 'Ready')?.status === 'False', 'mlflow on v1 to fail');
     assert.equal(condition(mlflow, 'PredictorReady')?.reason, 'NoSupportingRuntime');

@@ -1,12 +1,18 @@
 // The TrainedModel controller: more models on one InferenceService's server (KServe's multi-model serving). A
-// TrainedModel is loaded into every revision of its parent that runs in-process, if the memory it declares fits in
-// what the parent's predictor may use (resources.limits.memory) beside the other TrainedModels; unloaded on delete.
+// TrainedModel is loaded into every revision of its parent that runs in-process, or — for a parent without a
+// storageUri on a Pod runtime — laid into the revision's model folder and loaded through the server's v2 model
+// repository API (`POST /v2/repository/models/<name>/load`, as KServe's model agent does), if the memory it declares
+// fits in what the parent's predictor may use (resources.limits.memory) beside the other TrainedModels; unloaded on delete.
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FloeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/meta.js';
 import { parseQuantity } from '../../api/builtin/quantity.js';
 import { kubeTime, realClock, type Clock, type ReconcileContext, type ReconcileResult, type Reconciler, type Request } from '../../controller/index.js';
 import { ServingIngress } from './dataplane.js';
-import { localStorage, type InferenceServiceReconciler } from './isvc-controller.js';
+import type { InferenceServiceReconciler } from './isvc-controller.js';
+import { mlserverModelClasses } from './runtimes.js';
+import { storageMessage, within } from './storage.js';
 import { InferenceServiceRef, TrainedModelRef, type Condition, type InferenceService } from './types.js';
 
 export type TrainedModel = KubeObject & {
@@ -33,7 +39,13 @@ export class TrainedModelReconciler implements Reconciler {
       if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
       const where = this.placed.get(key);
       this.placed.delete(key);
-      if (where) for (const server of this.options.isvcs.inProcess(namespace, where.isvc)) await server.removeModel?.(request.name);
+      if (where) {
+        for (const server of this.options.isvcs.inProcess(namespace, where.isvc)) await server.removeModel?.(request.name);
+        for (const pod of this.options.isvcs.multiModelServers(namespace, where.isvc)) {
+          for (const url of pod.urls) await repository(url, request.name, 'unload').catch(() => undefined);
+          rmSync(join(pod.folder, request.name), { recursive: true, force: true });
+        }
+      }
       return;
     }
     const now = kubeTime(this.clock.now());
@@ -58,8 +70,9 @@ export class TrainedModelReconciler implements Reconciler {
     const parentReady = parent?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     set('InferenceServiceReady', parentReady, parentReady ? undefined : 'InferenceServiceNotReady', parentReady ? undefined : `InferenceService ${parentName} is not ready`);
     const servers = this.options.isvcs.inProcess(namespace, parentName);
-    const multi = servers.length > 0 && servers.every((s) => s.addModel !== undefined);
-    set('IsMMSPredictor', multi, multi ? undefined : 'IsNotMMSPredictor', multi ? undefined : `InferenceService ${parentName} does not run an in-process multi-model server`);
+    const pods = this.options.isvcs.multiModelServers(namespace, parentName);
+    const multi = (servers.length > 0 && servers.every((s) => s.addModel !== undefined)) || (servers.length === 0 && pods.length > 0);
+    set('IsMMSPredictor', multi, multi ? undefined : 'IsNotMMSPredictor', multi ? undefined : `InferenceService ${parentName} runs neither an in-process multi-model server nor a Pod runtime without a storageUri of its own`);
     if (!parentReady || !multi || !parent) return finish(false, 'NotReady', 'the parent InferenceService cannot take this model yet');
 
     // Memory: the TrainedModels on the parent must fit in its predictor's memory limit.
@@ -81,16 +94,65 @@ export class TrainedModelReconciler implements Reconciler {
     } else {
       set('MemoryResourceAvailable', true);
     }
+    // The model's storage as the parent's (its ServiceAccount's credentials, the same cache), then loaded.
+    let path: string;
     try {
-      const path = localStorage(tm.spec.model.storageUri);
+      path = await this.options.isvcs.resolveStorage(ctx, parent, tm.spec.model.storageUri, 'TrainedModel.spec.model.storageUri');
+    } catch (err) {
+      return finish(false, err instanceof FloeError ? 'InvalidStorageUri' : 'ModelLoadFailed', storageMessage(err, 'TrainedModel.spec.model.storageUri', tm.spec.model.storageUri));
+    }
+    try {
       for (const server of servers) if (!server.models?.().includes(tm.metadata.name ?? '')) await server.addModel!(tm.metadata.name ?? '', path);
+      for (const pod of pods) {
+        layOut(pod.folder, tm, path);
+        for (const url of pod.urls) if (!(await loaded(url, tm.metadata.name ?? ''))) await repository(url, tm.metadata.name ?? '', 'load');
+      }
     } catch (err) {
       return finish(false, 'ModelLoadFailed', (err as Error).message);
     }
     this.placed.set(key, { isvc: parentName });
     const base = ServingIngress.urlOf(this.options.ingressUrl, namespace, parentName);
-    status.url = `${base}/v1/models/${tm.metadata.name ?? ''}`;
+    const v2 = pods.length > 0 || parent.spec.predictor.model?.protocolVersion === 'v2';
+    status.url = `${base}/${v2 ? 'v2' : 'v1'}/models/${tm.metadata.name ?? ''}`;
     status.address = { url: status.url };
     return finish(true);
+  }
+}
+
+/** Whether a replica's server has the model loaded (the v2 model-ready endpoint). */
+async function loaded(url: string, model: string): Promise<boolean> {
+  const res = await fetch(`${url}/v2/models/${encodeURIComponent(model)}/ready`);
+  await res.arrayBuffer();
+  return res.status === 200;
+}
+
+/** The v2 model repository extension: load or unload a model by name (MLServer, Triton, the kserve SDK's servers). */
+async function repository(url: string, model: string, action: 'load' | 'unload'): Promise<void> {
+  const res = await fetch(`${url}/v2/repository/models/${encodeURIComponent(model)}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const text = await res.text();
+  if (!res.ok) throw new FloeError('InternalError', `the server at ${url} did not ${action} model ${model}: ${res.status} ${text.slice(0, 500)}`);
+}
+
+/**
+ * Lays a TrainedModel into its parent revision's model folder as `<folder>/<name>/`: links to the cached model's
+ * files, and — where the model brings none — a model-settings.json naming it and its framework's MLServer class,
+ * which MLServer's repository needs to find it.
+ */
+function layOut(folder: string, tm: TrainedModel, path: string): void {
+  const name = tm.metadata.name ?? '';
+  const target = within(folder, name, 'TrainedModel name');
+  if (existsSync(target)) return;
+  mkdirSync(target, { recursive: true, mode: 0o700 });
+  let entries: string[];
+  try {
+    entries = readdirSync(path);
+  } catch {
+    entries = [];
+  }
+  if (entries.length === 0) symlinkSync(path, join(target, path.split('/').pop() ?? 'model'));
+  for (const entry of entries) symlinkSync(join(path, entry), join(target, entry));
+  if (!entries.includes('model-settings.json')) {
+    const implementation = mlserverModelClasses[tm.spec.model.framework ?? 'sklearn'] ?? mlserverModelClasses['sklearn']!;
+    writeFileSync(join(target, 'model-settings.json'), JSON.stringify({ name, implementation }), { mode: 0o600 });
   }
 }

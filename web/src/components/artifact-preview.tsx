@@ -28,8 +28,24 @@ function scalar(v: Value): number | string | boolean | undefined {
   return undefined;
 }
 
-export function contentUrl(uri: string, html = false): string {
-  return `/api/dashboard/artifact-content?uri=${encodeURIComponent(uri)}${html ? '&as=html' : ''}`;
+/** What KFP's ArtifactService says of an artifact with `view=DOWNLOAD`: where to read its file and how large it is. */
+interface KfpArtifact {
+  download_url?: string;
+  artifact_size?: string;
+}
+
+/** Previews read at most this much; a larger file is a download link, as KFP's UI shows only an artifact's head. */
+export const PreviewLimit = 1 << 20;
+
+/**
+ * An artifact's file as text through KFP's own `GET /apis/v2beta1/artifacts/{id}?view=DOWNLOAD`, which authorizes the
+ * caller in the namespace of the run that made it (so namespace users can preview their own runs' files).
+ */
+async function artifactText(id: string): Promise<{ text: string } | { tooLarge: string }> {
+  const a = await getJson<KfpArtifact>(`/apis/v2beta1/artifacts/${encodeURIComponent(id)}?view=DOWNLOAD`);
+  if (!a.download_url) throw new Error('the artifact has no file to preview');
+  if (Number(a.artifact_size ?? 0) > PreviewLimit) return { tooLarge: a.download_url };
+  return { text: await (await request(a.download_url)).text() };
 }
 
 /** One artifact by MLMD id: its name and type, and a preview when its type is one KFP visualises. */
@@ -62,9 +78,9 @@ export function Preview({ artifact, name }: { artifact: MlmdArtifact; name: stri
     case 'system.ClassificationMetrics':
       return <ClassificationMetrics artifact={artifact} name={name} />;
     case 'system.Markdown':
-      return artifact.uri ? <MarkdownFile uri={artifact.uri} /> : null;
+      return artifact.id !== undefined ? <ArtifactFile id={String(artifact.id)} name={name} html={false} /> : null;
     case 'system.HTML':
-      return artifact.uri ? <iframe title={`HTML artifact ${name}`} className="floe-html-frame" sandbox="" referrerPolicy="no-referrer" src={contentUrl(artifact.uri, true)} /> : null;
+      return artifact.id !== undefined ? <ArtifactFile id={String(artifact.id)} name={name} html /> : null;
     default:
       return artifact.uri ? <Text size="sm" c="dimmed">{artifact.uri}</Text> : null;
   }
@@ -187,10 +203,27 @@ function Roc({ points, name }: { points: ConfidencePoint[]; name: string }) {
   );
 }
 
-function MarkdownFile({ uri }: { uri: string }) {
-  const text = usePoll(async () => (await request(contentUrl(uri))).text(), [uri], 0);
-  if (text.error) return <Text size="sm" c="dimmed">{text.error}</Text>;
-  return <div className="floe-markdown" data-testid="markdown-preview">{text.data === undefined ? null : <Markdown text={text.data} />}</div>;
+/**
+ * Markdown rendered as plain elements (raw HTML stays text); HTML in a frame with an empty `sandbox` (no scripts, forms,
+ * popups, an opaque origin) given as `srcdoc`, so it needs no second authenticated request.
+ */
+function ArtifactFile({ id, name, html }: { id: string; name: string; html: boolean }) {
+  const file = usePoll(() => artifactText(id), [id], 0);
+  if (file.error) return <Text size="sm" c="dimmed">{file.error}</Text>;
+  if (!file.data) return null;
+  if ('tooLarge' in file.data) {
+    return (
+      <Text size="sm">
+        Larger than a preview: <a href={file.data.tooLarge}>download {name}</a>
+      </Text>
+    );
+  }
+  if (html) return <iframe title={`HTML artifact ${name}`} className="floe-html-frame" sandbox="" referrerPolicy="no-referrer" srcDoc={file.data.text} data-testid="html-preview" />;
+  return (
+    <div className="floe-markdown" data-testid="markdown-preview">
+      <Markdown text={file.data.text} />
+    </div>
+  );
 }
 
 export type { ReactNode };

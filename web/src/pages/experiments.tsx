@@ -6,8 +6,10 @@ import { Chart } from '../components/chart.js';
 import { ParallelCoordinates } from '../components/parallel.js';
 import { ExperimentForm } from './experiment-form.js';
 import { usePoll } from '../hooks.js';
+import { useWatchList } from '../watch.js';
 import { href, Link, navigate } from '../router.js';
-import { DataTable, ErrorBox, Loading, StateBadge } from '../ui.js';
+import { DataTable } from '../data-table.js';
+import { ErrorBox, Loading, StateBadge } from '../ui.js';
 
 const Katib = 'kubeflow.org/v1beta1';
 
@@ -144,7 +146,8 @@ function objectiveOf(t: Trial, metric: string | undefined, type: string | undefi
 
 export function ExperimentPage({ ns, name }: { ns: string; name: string }) {
   const exp = usePoll(() => getJson<Experiment>(kubePath(Katib, 'experiments', ns, name)), [ns, name], 2000);
-  const trials = usePoll(() => kubeListOptional<Trial>(Katib, 'trials', ns, `labelSelector=${encodeURIComponent(`katib.kubeflow.org/experiment=${name}`)}`), [ns, name], 2000);
+  // Trials by watch: a trial's new state or metric shows the moment Katib writes it.
+  const trials = useWatchList<Trial>(Katib, 'trials', ns, `labelSelector=${encodeURIComponent(`katib.kubeflow.org/experiment=${name}`)}`);
   const metric = exp.data?.spec?.objective?.objectiveMetricName;
   const type = exp.data?.spec?.objective?.type;
   const sorted = [...(trials.data?.items ?? [])].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));

@@ -4,8 +4,10 @@ import { useState } from 'react';
 import { age, condition, getJson, getText, kubeList, kubePath, type KubeObject } from '../api.js';
 import { jobKinds, listJobs, Training, type Job } from '../training.js';
 import { usePoll } from '../hooks.js';
+import { useWatchList } from '../watch.js';
 import { href, Link } from '../router.js';
-import { DataTable, ErrorBox, Loading, StateBadge } from '../ui.js';
+import { DataTable } from '../data-table.js';
+import { ErrorBox, Loading, StateBadge } from '../ui.js';
 
 function replicas(job: Job): string {
   return Object.entries(job.status?.replicaStatuses ?? {})
@@ -56,10 +58,12 @@ interface Event extends KubeObject {
 
 export function JobPage({ ns, plural, name }: { ns: string; plural: string; name: string }) {
   const job = usePoll(() => getJson<Job>(kubePath(Training, plural, ns, name)), [ns, plural, name], 2000);
-  const pods = usePoll(() => kubeList<Pod>('v1', 'pods', ns, `labelSelector=${encodeURIComponent(`training.kubeflow.org/job-name=${name}`)}`), [ns, name], 2000);
+  // The replicas' Pods by watch: a Pod's phase shows the moment the kubelet reports it.
+  const pods = useWatchList<Pod>('v1', 'pods', ns, `labelSelector=${encodeURIComponent(`training.kubeflow.org/job-name=${name}`)}`);
   const events = usePoll(() => kubeList<Event>('v1', 'events', ns, `fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`), [ns, name], 3000);
   const [pod, setPod] = useState<string | null>(null);
-  const podNames = (pods.data ?? []).map((p) => p.metadata.name).sort();
+  const podList = [...(pods.data?.items ?? [])].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const podNames = podList.map((p) => p.metadata.name);
   const chosen = pod ?? podNames[0] ?? null;
   const kind = jobKinds.find((k) => k.plural === plural)?.kind ?? plural;
   return (
@@ -78,7 +82,7 @@ export function JobPage({ ns, plural, name }: { ns: string; plural: string; name
         caption="Replicas"
         head={['Pod', 'Replica', 'Phase', 'Restarts', 'Container state']}
         empty="No replica Pods (yet)."
-        rows={(pods.data ?? []).map((p) => {
+        rows={podList.map((p) => {
           const c = p.status?.containerStatuses?.[0];
           const [stateName, detail] = Object.entries(c?.state ?? {})[0] ?? [];
           return [

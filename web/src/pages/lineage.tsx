@@ -6,7 +6,8 @@ import { ArtifactPreview } from '../components/artifact-preview.js';
 import { DagView, type DagEdge, type DagNode } from '../components/dag.js';
 import { usePoll } from '../hooks.js';
 import { href, Link, navigate } from '../router.js';
-import { DataTable, ErrorBox, Loading } from '../ui.js';
+import { DataTable } from '../data-table.js';
+import { ErrorBox, Loading } from '../ui.js';
 
 interface MlmdValue {
   string_value?: string;

@@ -1,13 +1,20 @@
 // Models (KServe InferenceServices): readiness, revisions and the traffic split, canary promote/rollback (a patch of
-// canaryTrafficPercent, as KServe's docs do it), Floe's A/B verdict per revision, and a test-request box.
+// canaryTrafficPercent, as KServe's docs do it), Floe's A/B verdict per revision, request-metrics charts per revision
+// (requests per second, p50/p99 latency, errors, sampled from Floe's serving metrics while the page is open) and a
+// test-request box.
 import { Button, Code, Group, NumberInput, Paper, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
-import { useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { age, condition, getJson, kubeListOptional, kubePath, request, sendJson, type KubeObject } from '../api.js';
 import { usePoll } from '../hooks.js';
 import { href, Link } from '../router.js';
-import { DataTable, ErrorBox, Loading, StateBadge } from '../ui.js';
+import { DataTable } from '../data-table.js';
+import { ErrorBox, Loading, StateBadge } from '../ui.js';
 
 const Serving = 'serving.kserve.io/v1beta1';
+const Chart = lazy(() => import('../components/chart.js').then((m) => ({ default: m.Chart })));
+const palette = ['#1c50a0', '#c2255c', '#2b8a3e', '#e8590c', '#5f3dc4', '#0b7285'];
+/** Samples kept per page: ten minutes at one every 2 s. */
+const MaxSamples = 300;
 
 interface Traffic {
   revisionName?: string;
@@ -57,14 +64,64 @@ export function ModelsPage({ ns }: { ns: string }) {
   );
 }
 
+interface Variant {
+  revision: string;
+  requests: number;
+  errors: number;
+  errorRate: number;
+  p50Ms: number;
+  p99Ms: number;
+}
 interface Variants {
-  variants: { revision: string; requests: number; errors: number; errorRate: number; p50Ms: number; p99Ms: number }[];
+  variants: Variant[];
   comparison?: { verdict: string };
+}
+interface Sample {
+  /** Seconds since the page opened. */
+  t: number;
+  byRevision: Map<string, Variant>;
+}
+
+/**
+ * Floe's serving metrics are running totals per revision; sampled every poll, their differences are the rates charted:
+ * requests per second and errors per interval, beside the latency percentiles each sample reports.
+ */
+function RequestCharts({ samples }: { samples: Sample[] }) {
+  if (samples.length < 2) return <Text size="sm" c="dimmed">The charts start after two samples of the serving metrics (a few seconds).</Text>;
+  const revisions = [...new Set(samples.flatMap((s) => [...s.byRevision.keys()]))].sort();
+  const x = samples.slice(1).map((s) => Math.round(s.t));
+  const per = (f: (now: Variant | undefined, before: Variant | undefined, dt: number) => number | null) =>
+    revisions.map((r, i) => ({
+      label: r,
+      color: palette[i % palette.length]!,
+      values: samples.slice(1).map((s, j) => f(s.byRevision.get(r), samples[j]!.byRevision.get(r), s.t - samples[j]!.t || 1)),
+    }));
+  const rate = per((now, before, dt) => (now ? Math.max(0, (now.requests - (before?.requests ?? 0)) / dt) : null));
+  const errors = per((now, before) => (now ? Math.max(0, now.errors - (before?.errors ?? 0)) : null));
+  const p50 = per((now) => (now && now.requests > 0 ? now.p50Ms : null)).map((s) => ({ ...s, label: `${s.label} p50` }));
+  const p99 = per((now) => (now && now.requests > 0 ? now.p99Ms : null)).map((s, i) => ({ ...s, label: `${s.label} p99`, color: palette[(i + 3) % palette.length]! }));
+  return (
+    <Suspense fallback={<Loading what="the charts" />}>
+      <div className="floe-chart-grid" data-testid="request-charts">
+        <Chart title="Requests per second" x={x} xLabel="seconds" yLabel="requests/s" series={rate} height={200} wholeX={false} />
+        <Chart title="Latency" x={x} xLabel="seconds" yLabel="ms" series={[...p50, ...p99]} height={200} wholeX={false} />
+        <Chart title="Errors per sample" x={x} xLabel="seconds" yLabel="errors" series={errors} height={200} wholeX={false} />
+      </div>
+    </Suspense>
+  );
 }
 
 export function ModelPage({ ns, name }: { ns: string; name: string }) {
   const isvc = usePoll(() => getJson<Isvc>(kubePath(Serving, 'inferenceservices', ns, name)), [ns, name], 2000);
-  const variants = usePoll(() => getJson<Variants>(`/serving/${ns}/${name}/.floe/variants`), [ns, name], 5000);
+  const variants = usePoll(() => getJson<Variants>(`/serving/${ns}/${name}/.floe/variants`), [ns, name], 2000);
+  // The series since the page opened: each answer of the poll is one sample.
+  const opened = useRef(performance.now());
+  const [samples, setSamples] = useState<Sample[]>([]);
+  useEffect(() => {
+    if (!variants.data) return;
+    const sample = { t: (performance.now() - opened.current) / 1000, byRevision: new Map(variants.data.variants.map((v) => [v.revision, v])) };
+    setSamples((s) => [...s.slice(-(MaxSamples - 1)), sample]);
+  }, [variants.data]);
   const [percent, setPercent] = useState<number | string>(20);
   const [error, setError] = useState<string>();
   const traffic = isvc.data?.status?.components?.predictor?.traffic ?? [];
@@ -126,6 +183,8 @@ export function ModelPage({ ns, name }: { ns: string; name: string }) {
         empty="No requests yet."
         rows={(variants.data?.variants ?? []).map((v) => [v.revision, v.requests, v.errors, v.errorRate, v.p50Ms, v.p99Ms])}
       />
+      <Title order={2}>Request metrics</Title>
+      <RequestCharts samples={samples} />
       <TestRequest ns={ns} name={name} />
     </Stack>
   );

@@ -4,7 +4,8 @@ import { Anchor, Button, Group, Paper, Stack, Text, TextInput, Title } from '@ma
 import { useState } from 'react';
 import { age, ApiError, getJson, kubeListOptional, request, sendJson, xsrfHeader, type KubeObject } from '../api.js';
 import { usePoll } from '../hooks.js';
-import { DataTable, ErrorBox, Loading, StateBadge } from '../ui.js';
+import { DataTable } from '../data-table.js';
+import { ErrorBox, Loading, StateBadge } from '../ui.js';
 
 interface Summary {
   name: string;

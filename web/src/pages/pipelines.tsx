@@ -5,7 +5,8 @@ import { age, getJson } from '../api.js';
 import { usePoll } from '../hooks.js';
 import { createRun, Kfp, listPipelines, listVersions, parametersOf, parameterValue, specOf, uploadPipeline, type Pipeline } from '../kfp.js';
 import { href, Link, navigate } from '../router.js';
-import { DataTable, ErrorBox, Loading } from '../ui.js';
+import { DataTable } from '../data-table.js';
+import { ErrorBox, Loading } from '../ui.js';
 
 export function PipelinesPage({ ns }: { ns: string }) {
   const pipelines = usePoll(() => listPipelines(ns), [ns], 5000);

@@ -4,7 +4,8 @@ import { useState } from 'react';
 import { age, getJson, request, sendJson } from '../api.js';
 import { usePoll } from '../hooks.js';
 import { isMultiUser, Kfp, listPipelines, listVersions } from '../kfp.js';
-import { DataTable, ErrorBox, Loading, StateBadge } from '../ui.js';
+import { DataTable } from '../data-table.js';
+import { ErrorBox, Loading, StateBadge } from '../ui.js';
 
 interface RecurringRun {
   recurring_run_id: string;

@@ -7,7 +7,8 @@ import { DagView } from '../components/dag.js';
 import { usePoll } from '../hooks.js';
 import { isMultiUser, Kfp, listRuns, runGraph, specOf, type PipelineVersion, type Run, type Task } from '../kfp.js';
 import { href, Link, navigate } from '../router.js';
-import { DataTable, ErrorBox, Loading, StateBadge } from '../ui.js';
+import { DataTable } from '../data-table.js';
+import { ErrorBox, Loading, StateBadge } from '../ui.js';
 
 const PageSize = 20;
 

@@ -4,7 +4,8 @@ import { Button, Group, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { age, getJson } from '../api.js';
 import { href, navigate } from '../router.js';
-import { DataTable, ErrorBox, Loading, StateBadge } from '../ui.js';
+import { DataTable } from '../data-table.js';
+import { ErrorBox, Loading, StateBadge } from '../ui.js';
 
 interface SearchResult {
   logs: { pod: string; container: string; line: number; text: string }[];

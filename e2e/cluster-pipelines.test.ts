@@ -1,0 +1,119 @@
+// Kubeflow Pipelines in cluster mode (issue 23 item 4): `floe controllers` against a real kube-apiserver
+// (tools/control-plane.mjs: kube-scheduler, kube-controller-manager, kwok's fake node) serves KFP's v2beta1 API and
+// runs the engine there. The run is driven with the real kfp.Client (an admin token, through the same front door as
+// Katib's endpoint); each task is a Pod that kube-scheduler places on the kwok node. kwok's node runs no processes, so
+// the steps are container components without outputs that carry the harness's completion annotation (added with
+// kfp-kubernetes add_pod_annotation): the test checks the Pods the engine made, their order, and the run's states.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import type { Pod } from '../src/api/core-v1.js';
+import type { Client } from '../src/client/client.js';
+import { KubeClient } from '../src/client/kube-client.js';
+import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../test/helpers/control-plane.js';
+import { waitFor } from '../test/helpers/wait.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+const python = join(root, '.venvs', 'kfp', 'bin', 'python');
+const driver = join(root, 'src', 'controllers', 'pipelines', 'testdata', 'kfp_cluster.py');
+const unavailable = controlPlaneUnavailable() ?? (existsSync(python) ? undefined : `the pipelines environment is not installed at ${python}`);
+if (unavailable) process.stderr.write(`[cluster pipelines e2e] skipped: ${unavailable}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+interface RunView {
+  run_id: string;
+  state: string;
+  seen: string[];
+  error: string | null;
+  tasks: { name: string; state: string; error: string | null; pod?: string }[];
+}
+
+describe('KFP on a real kube-apiserver: floe controllers serves the API and schedules task Pods', { ...(unavailable ? { skip: unavailable } : {}) }, () => {
+  let plane: ControlPlane;
+  let client: Client;
+  let controllers: ChildProcess | undefined;
+  let result: RunView;
+  let withOutputs: RunView;
+
+  before(async () => {
+    plane = await startControlPlane();
+    client = KubeClient.fromFile(plane.kubeconfig);
+    const token = (parseYaml(readFileSync(plane.kubeconfig, 'utf8')) as { users: { user: { token: string } }[] }).users[0]!.user.token;
+    const port = await freePort();
+    controllers = spawn(process.execPath, [cli, 'controllers', '--kubeconfig', plane.kubeconfig, '--identity', 'e2e-kfp', '--log-level', 'warn', '--katib-db', join(plane.dir, 'katib.db'), '--katib-listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const host = `http://127.0.0.1:${port}`;
+    await waitFor(async () => {
+      const res = await fetch(`${host}/apis/v2beta1/healthz`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+      return res?.status === 200;
+    }, { what: "the KFP API of floe controllers", timeoutMs: 120_000 });
+    const work = join(plane.dir, 'kfp-work');
+    await mkdir(work, { recursive: true });
+    const { stdout } = await run(python, [driver, host, token, work], { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
+    const runs = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<'on_cluster' | 'with_outputs', RunView>;
+    result = runs.on_cluster;
+    withOutputs = runs.with_outputs;
+  }, { timeout: 3_600_000 });
+
+  after(async () => {
+    if (controllers && controllers.exitCode === null) {
+      const exited = new Promise((r) => controllers!.once('exit', r));
+      controllers.kill('SIGTERM');
+      await exited;
+    }
+    await plane?.stop();
+  });
+
+  test('the run goes PENDING/RUNNING to SUCCEEDED as kwok completes each step on the cluster', () => {
+    assert.equal(result.state, 'SUCCEEDED', `${result.error ?? ''} ${JSON.stringify(result.tasks)}`);
+    assert.ok(['PENDING', 'RUNNING'].includes(result.seen[0] ?? ''), `states seen: ${result.seen.join(' → ')}`);
+    const steps = result.tasks.filter((t) => t.name === 'first' || t.name === 'second');
+    assert.deepEqual(steps.map((t) => t.state), ['SUCCEEDED', 'SUCCEEDED']);
+  });
+
+  test("each task is a Pod on the cluster: scheduled on the kwok node, the component's command, nothing of Floe's host mounted", async () => {
+    const pods = (await client.list<Pod>({ apiVersion: 'v1', kind: 'Pod' }, { namespace: 'kubeflow', labelSelector: `pipeline/runid=${result.run_id}` })).items;
+    const byTask = new Map(pods.map((p) => [p.metadata.annotations?.['pipelines.kubeflow.org/task_display_name'], p]));
+    const first = byTask.get('first');
+    const second = byTask.get('second');
+    assert.ok(first && second, `Pods: ${pods.map((p) => p.metadata.name).join(', ')}`);
+    for (const pod of [first, second]) {
+      assert.equal(pod.spec.nodeName, 'kwok-node-0', 'kube-scheduler placed it on the kwok node');
+      assert.equal(pod.status?.phase, 'Succeeded');
+      assert.deepEqual(pod.spec.volumes?.filter((v) => v.hostPath) ?? [], [], 'no hostPath of the machine floe controllers runs on');
+      assert.equal(pod.spec.containers[0]?.image, 'registry.example/tools:1');
+      assert.deepEqual(pod.spec.containers[0]?.command, ['echo']);
+    }
+    assert.deepEqual(first.spec.containers[0]?.args, ['hello cluster']);
+    assert.deepEqual(second.spec.containers[0]?.args, ['after first']);
+    assert.equal(second.metadata.labels?.team, 'ml', 'kfp-kubernetes pod labels');
+    assert.ok(Date.parse(second.metadata.creationTimestamp ?? '') >= Date.parse(first.metadata.creationTimestamp ?? ''), 'second was created after first');
+    const firstDone = first.status?.containerStatuses?.[0]?.state.terminated?.finishedAt;
+    assert.ok(firstDone && Date.parse(second.metadata.creationTimestamp ?? '') >= Date.parse(firstDone) - 1000, 'second waited for first to finish');
+  });
+
+  test('a step with outputs fails the run with the reason (outputs are collected only on Floe\'s own node), and no Pod is made', async () => {
+    assert.equal(withOutputs.state, 'FAILED');
+    const answer = withOutputs.tasks.find((t) => t.name === 'answer');
+    assert.match(answer?.error ?? '', /task answer: its component has outputs, and on a cluster Floe collects outputs only of tasks on its own node/);
+    const pods = (await client.list<Pod>({ apiVersion: 'v1', kind: 'Pod' }, { namespace: 'kubeflow', labelSelector: `pipeline/runid=${withOutputs.run_id}` })).items;
+    assert.deepEqual(pods.map((p) => p.metadata.name), []);
+  });
+});

@@ -1,0 +1,100 @@
+// KServe's multi-model shape on a real embedded Floe: an InferenceService with no storageUri on a multi-model
+// ServingRuntime (MLServer from .venvs/mlserver, multiModel: true) starts an empty server, and TrainedModels are
+// downloaded by the same model store as any storageUri (here from a real S3-compatible server, with the parent's
+// ServiceAccount Secret) and loaded and unloaded through MLServer's v2 model repository API.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KubeObject } from '../src/api/meta.js';
+import type { Client } from '../src/client/client.js';
+import { ClusterServingRuntimeRef, InferenceServiceRef, TrainedModelRef, type InferenceService, type ServingRuntime } from '../src/controllers/serving/types.js';
+import { startEmbeddedFloe, type EmbeddedFloe } from './helpers/embedded-floe.js';
+import { freshNamespace } from './helpers/fixtures.js';
+import { s3ServerUnavailable, startS3Server, type S3Server } from './helpers/s3-server.js';
+import { waitFor } from './helpers/wait.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const mlserverPython = join(root, '.venvs', 'mlserver', 'bin', 'python');
+const skip = s3ServerUnavailable() ?? (existsSync(mlserverPython) ? undefined : `.venvs/mlserver is not installed (${mlserverPython})`);
+
+type TrainedModel = KubeObject & { spec: Record<string, unknown>; status?: { url?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+
+const train = `
+import sys, joblib
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+X, y = load_iris(return_X_y=True)
+joblib.dump(LogisticRegression(max_iter=300).fit(X, y), sys.argv[1])
+`;
+
+describe('KServe multi-model serving on a Pod runtime (embedded)', { skip }, () => {
+  let env: EmbeddedFloe;
+  let client: Client;
+  let s3: S3Server;
+
+  before(async () => {
+    [env, s3] = await Promise.all([startEmbeddedFloe('floe-kserve-mm-'), startS3Server()]);
+    client = env.floe.client;
+    await s3.createBucket('mm-models');
+    const file = join(env.dataDir, 'model.joblib');
+    execFileSync(mlserverPython, ['-c', train, file]);
+    await s3.putObject('mm-models', 'iris/model.joblib', readFileSync(file));
+  });
+
+  after(async () => {
+    await Promise.all([env?.stop(), s3?.stop()]);
+  });
+
+  const tmReady = (ns: string, name: string): Promise<TrainedModel> =>
+    waitFor(async () => {
+      const tm = await client.get<TrainedModel>(TrainedModelRef, name, ns);
+      return tm.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? tm : undefined;
+    }, { what: `TrainedModel ${name} to be Ready`, timeoutMs: 240_000, intervalMs: 250 });
+  const infer = (url: string, model: string): Promise<Response> =>
+    fetch(`${url}/v2/models/${model}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: 'input-0', shape: [2, 4], datatype: 'FP64', data: [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3] }] }) });
+
+  test('an InferenceService without storageUri hosts TrainedModels from S3, loaded and unloaded through MLServer\'s repository API', async () => {
+    const ns = await freshNamespace(client, 'kserve-mm');
+    await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3creds', namespace: ns, annotations: { 'serving.kserve.io/s3-endpoint': `${s3.host}:${s3.port}`, 'serving.kserve.io/s3-usehttps': '0' } }, type: 'Opaque', data: { AWS_ACCESS_KEY_ID: Buffer.from(s3.accessKey).toString('base64'), AWS_SECRET_ACCESS_KEY: Buffer.from(s3.secretKey).toString('base64') } });
+    await client.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'models-sa', namespace: ns }, secrets: [{ name: 's3creds' }] });
+    // KServe's kserve-mlserver is single-model; a namespace's own runtime says multiModel: true, as KServe's docs show.
+    const mlserver = await client.get<ServingRuntime>(ClusterServingRuntimeRef, 'kserve-mlserver');
+    await client.create({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'ServingRuntime', metadata: { name: 'mlserver-mms', namespace: ns }, spec: { ...mlserver.spec, multiModel: true } });
+    await client.create({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'mms', namespace: ns }, spec: { predictor: { serviceAccountName: 'models-sa', model: { modelFormat: { name: 'sklearn' }, protocolVersion: 'v2', runtime: 'mlserver-mms' } } } });
+    const parent = await waitFor(async () => {
+      const i = await client.get<InferenceService>(InferenceServiceRef, 'mms', ns);
+      const readyCondition = i.status?.conditions?.find((c) => c.type === 'Ready');
+      if (readyCondition?.status === 'False' && readyCondition.reason !== 'RevisionNotReady') throw new Error(`mms failed: ${readyCondition.reason ?? ''}: ${readyCondition.message ?? ''}`);
+      return readyCondition?.status === 'True' ? i : undefined;
+    }, { what: 'the model-less InferenceService to be Ready', timeoutMs: 240_000, intervalMs: 250 });
+    const url = parent.status!.url!;
+    assert.equal((await infer(url, 'iris')).status, 404, 'no model before a TrainedModel');
+
+    await client.create({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'TrainedModel', metadata: { name: 'iris', namespace: ns }, spec: { inferenceService: 'mms', model: { storageUri: 's3://mm-models/iris', framework: 'sklearn', memory: '64Mi' } } });
+    const tm = await tmReady(ns, 'iris');
+    assert.equal(tm.status?.url, `${url}/v2/models/iris`);
+    const res = await infer(url, 'iris');
+    const body = (await res.json()) as { model_name?: string; outputs?: { data: number[] }[] };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.equal(body.model_name, 'iris');
+    assert.deepEqual(body.outputs?.[0]?.data, [0, 2]);
+
+    // Deleting the TrainedModel unloads it from the server.
+    await client.delete(TrainedModelRef, 'iris', ns);
+    await waitFor(async () => (await infer(url, 'iris')).status === 404, { what: 'the model to be unloaded', timeoutMs: 60_000, intervalMs: 250 });
+  });
+
+  test('a TrainedModel whose storage cannot be read says so in its Ready condition', async () => {
+    const ns = await freshNamespace(client, 'kserve-mm-bad');
+    await client.create({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'onnx-mms', namespace: ns }, spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: fileURLToPath(new URL('../../examples/serving/iris-onnx', import.meta.url)), resources: { limits: { memory: '1Gi' } } } } } });
+    await client.create({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'TrainedModel', metadata: { name: 'gone', namespace: ns }, spec: { inferenceService: 'onnx-mms', model: { storageUri: 'hdfs://namenode/models/x', framework: 'onnx', memory: '1Mi' } } });
+    const tm = await waitFor(async () => {
+      const t = await client.get<TrainedModel>(TrainedModelRef, 'gone', ns);
+      return t.status?.conditions?.find((c) => c.type === 'Ready' && c.reason === 'InvalidStorageUri') ? t : undefined;
+    }, { what: 'the TrainedModel to report its storage', timeoutMs: 120_000, intervalMs: 250 });
+    assert.match(tm.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /^TrainedModel\.spec\.model\.storageUri hdfs:\/\/namenode\/models\/x: Floe cannot download hdfs:\/\/ storage/);
+  });
+});
