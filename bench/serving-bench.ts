@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { inferenceService } from '../src/serving/grpc-inference.js';
+import { grpcPortOf } from '../src/controllers/serving/grpc-ingress.js';
 import { arg, benchVenv, percentile, sleep, httpCall } from './common.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,6 +36,7 @@ const concurrency = arg('concurrency', 8);
 const progress = (msg: string): void => { process.stderr.write(`[serving-bench] ${msg}\n`); };
 /** `--runtimes-only 1`: only the TF Serving, TorchServe and Hugging Face rows (bench/results/serving-bench-runtimes.json). */
 const runtimesOnly = arg('runtimes-only', 0) === 1;
+const aloneFirst = arg('alone-first', 0) === 1;
 const tensorflowPython = join(root, '.venvs', 'tensorflow', 'bin', 'python');
 const kserveTorchPython = join(root, '.venvs', 'kserve-torch', 'bin', 'python');
 
@@ -151,8 +153,10 @@ async function runtimeRows(models: string, create: CreateIsvc): Promise<Record<s
     }
     execFileSync(c.python, ['-c', c.script, join(models, c.name)], { stdio: 'pipe', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
     const isvc = await create(c.name, { modelFormat: { name: c.format }, protocolVersion: 'v1', storageUri: join(models, c.name) }, { minReplicas: 1, maxReplicas: 1 });
-    const viaFloeV1 = await load(`${isvc.status!.url!}/v1/models/${c.model}:predict`, c.body);
-    const aloneV1 = await load(`${isvc.status!.components!.predictor!.address!.url!}/v1/models/${c.model}:predict`, c.body);
+    // `--alone-first 1` swaps the order, to tell the ingress's cost from what the first load pays (warm-up, contention).
+    const viaFloe = (): Promise<LoadResult> => load(`${isvc.status!.url!}/v1/models/${c.model}:predict`, c.body);
+    const alone = (): Promise<LoadResult> => load(`${isvc.status!.components!.predictor!.address!.url!}/v1/models/${c.model}:predict`, c.body);
+    const [viaFloeV1, aloneV1] = aloneFirst ? await alone().then(async (a) => [await viaFloe(), a] as const) : await viaFloe().then(async (v) => [v, await alone()] as const);
     progress(`${c.key} V1 via Floe / alone: ${JSON.stringify(viaFloeV1)} / ${JSON.stringify(aloneV1)}`);
     out[c.key] = { viaFloeV1, aloneV1 };
   }
@@ -205,7 +209,7 @@ async function main(): Promise<void> {
   };
   try {
     if (runtimesOnly) {
-      const result = { machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version }, requests, concurrency, runtimeRowsV1: await runtimeRows(models, create) };
+      const result = { machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version }, requests, concurrency, order: aloneFirst ? 'alone first' : 'via Floe first', runtimeRowsV1: await runtimeRows(models, create) };
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       mkdirSync(join(root, 'bench', 'results'), { recursive: true });
       writeFileSync(join(root, 'bench', 'results', 'serving-bench-runtimes.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -244,10 +248,10 @@ async function main(): Promise<void> {
     // gRPC to the Pod runtimes: ModelInfer through Floe's port (routed by :authority) and to the same server's own
     // gRPC port (the kserve SDK's --grpc_port, MLServer's MLSERVER_GRPC_PORT), the same row in typed contents.
     const grpcPortOfPod = async (pod: string): Promise<number> => {
-      const got = JSON.parse((await httpCall(agent, `${base}/api/v1/namespaces/default/pods/${pod}`, 'GET')).body) as { spec: { containers: { args?: string[]; env?: { name: string; value?: string }[] }[] } };
-      const c = got.spec.containers[0]!;
-      const flag = (c.args ?? []).find((a) => a.startsWith('--grpc_port='));
-      return Number(flag ? flag.slice('--grpc_port='.length) : c.env?.find((e) => e.name === 'MLSERVER_GRPC_PORT')?.value);
+      const got = JSON.parse((await httpCall(agent, `${base}/api/v1/namespaces/default/pods/${pod}`, 'GET')).body) as { spec: { containers: Parameters<typeof grpcPortOf>[0][] } };
+      const port = grpcPortOf(got.spec.containers[0]!);
+      if (!port) throw new Error(`Pod ${pod} declares no gRPC port`);
+      return port;
     };
     const grpcRow = (model: string, datatype: 'FP32' | 'FP64') => ({ model_name: model, inputs: [{ name: 'input-0', shape: ['1', '4'], datatype, contents: datatype === 'FP32' ? { fp32_contents: row } : { fp64_contents: row } }] });
     const floeToKserveGrpc = await grpcLoad(grpcPort, 'iris-kserve.default.example.com', grpcRow('iris-kserve', 'FP64'));

@@ -52,6 +52,11 @@ describe('dashboard: Katib form and parallel coordinates, logs and events search
     await form.getByLabel('Experiment name').fill('form-tune');
     await form.getByLabel('Max trials').fill('3');
     await form.getByLabel('Parallel trials').fill('3');
+    // The algorithm's settings, early stopping (never reached here: start_step 100) and the metrics collector.
+    await form.getByLabel('Algorithm settings').fill('random_state=10');
+    await form.getByLabel('Early stopping', { exact: true }).click();
+    await page.getByRole('listbox').getByRole('option', { name: 'medianstop' }).click();
+    await form.getByLabel('Early stopping settings').fill('min_trials_required=3, start_step=100');
     await form.getByRole('button', { name: 'Add a parameter' }).click();
     await form.getByLabel('Parameter 2 name').fill('momentum');
     await form.getByLabel('Parameter 2 min').fill('0.1');
@@ -67,6 +72,10 @@ describe('dashboard: Katib form and parallel coordinates, logs and events search
     await form.getByRole('button', { name: 'Create experiment' }).click();
     await page.getByRole('heading', { name: 'form-tune', level: 1 }).waitFor();
     const experiment = await floe.floe.client.get<{ metadata: { name: string }; spec: { trialTemplate: { configMap: unknown; trialParameters: unknown } } } & { apiVersion: string; kind: string }>({ apiVersion: 'kubeflow.org/v1beta1', kind: 'Experiment' }, 'form-tune', 'default');
+    const spec = experiment.spec as unknown as Record<string, unknown>;
+    assert.deepEqual(spec.algorithm, { algorithmName: 'random', algorithmSettings: [{ name: 'random_state', value: '10' }] });
+    assert.deepEqual(spec.earlyStopping, { algorithmName: 'medianstop', algorithmSettings: [{ name: 'min_trials_required', value: '3' }, { name: 'start_step', value: '100' }] });
+    assert.deepEqual((spec.metricsCollectorSpec as { collector: unknown }).collector, { kind: 'StdOut' });
     assert.deepEqual(experiment.spec.trialTemplate.configMap, { configMapName: 'my-templates', configMapNamespace: 'default', templatePath: 'quick-job.yaml' });
     assert.deepEqual(experiment.spec.trialTemplate.trialParameters, [
       { name: 'learningRate', reference: 'lr' },

@@ -131,16 +131,29 @@ describe('dashboard: KFP visualisations, compare runs, recurring runs', { skip }
   });
 
   test('recurring runs: create by cron and by interval, disable, delete', async () => {
+    const experiment = await api<{ experiment_id: string }>('POST', '/apis/v2beta1/experiments', { display_name: 'viz-nightly' });
     await page.goto(url('/recurring?ns=default'));
     await page.getByRole('heading', { name: 'Recurring runs', level: 1 }).waitFor();
     const form = page.getByRole('form', { name: 'Create a recurring run' });
     await form.getByLabel('Recurring run name').fill('nightly-viz');
     await form.getByLabel('Pipeline', { exact: true }).click();
     await page.getByRole('option', { name: 'viz-dashboard' }).click();
+    // Its version, experiment and parameters: the version's own parameter fields, with their defaults.
+    await form.getByLabel('Pipeline version').click();
+    await page.getByRole('listbox').getByRole('option').first().click();
+    await form.getByLabel('Experiment').click();
+    await page.getByRole('listbox').getByRole('option', { name: 'viz-nightly' }).click();
+    const lr = form.getByRole('group', { name: 'Parameters' }).getByLabel('lr');
+    await lr.fill('0.05');
     await form.getByLabel('Cron expression').fill('0 30 2 * * *');
+    await check('recurring-form');
     await form.getByRole('button', { name: 'Create recurring run' }).click();
     const table = page.getByRole('table', { name: 'Recurring runs' });
     await table.getByRole('row').filter({ hasText: 'nightly-viz' }).getByText('cron 0 30 2 * * *').waitFor();
+    const made = (await api<{ recurringRuns: { display_name: string; experiment_id?: string; runtime_config?: { parameters?: Record<string, unknown> }; pipeline_version_reference?: { pipeline_id: string } }[] }>('GET', '/apis/v2beta1/recurringruns')).recurringRuns.find((r) => r.display_name === 'nightly-viz');
+    assert.equal(made?.experiment_id, experiment.experiment_id);
+    assert.deepEqual(made?.runtime_config?.parameters, { lr: 0.05 });
+    assert.equal(made?.pipeline_version_reference?.pipeline_id, pipelineId);
     await form.getByLabel('Recurring run name').fill('hourly-viz');
     await form.getByText('Interval', { exact: true }).click();
     await form.getByLabel('Interval in seconds').fill('3600');

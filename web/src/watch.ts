@@ -96,3 +96,11 @@ export function useWatchList<T extends KubeObject>(apiVersion: string, plural: s
   }, [apiVersion, plural, namespace, query, tick]);
   return { data, error, loading: data === undefined && error === undefined, reload: () => setTick((t) => t + 1) };
 }
+
+/** One object kept current by a watch (a list narrowed to its name); `error` says when it does not exist. */
+export function useWatchObject<T extends KubeObject>(apiVersion: string, plural: string, namespace: string, name: string): Polled<T> {
+  const list = useWatchList<T>(apiVersion, plural, namespace, `fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`);
+  const object = list.data?.items.find((o) => o.metadata.name === name);
+  const missing = list.data && !object ? `${plural} "${name}" not found in ${namespace}` : undefined;
+  return { data: object, error: list.error ?? missing, loading: list.loading, reload: list.reload };
+}

@@ -1,5 +1,5 @@
-// Create a Katib experiment from a form, as Katib's UI does: objective, algorithm, search space, budget, and a trial
-// template from the `trial-templates` ConfigMaps Katib installs (label katib.kubeflow.org/component=trial-templates),
+// Create a Katib experiment from a form, as Katib's UI does: objective, algorithm (and its settings), early stopping,
+// the metrics collector, search space, budget, and a trial template from the `trial-templates` ConfigMaps Katib installs (label katib.kubeflow.org/component=trial-templates),
 // with each `${trialParameters.X}` of the template bound to a search parameter.
 import { Button, Group, NumberInput, Paper, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
@@ -10,6 +10,21 @@ import { ErrorBox } from '../ui.js';
 
 const Katib = 'kubeflow.org/v1beta1';
 const algorithms = ['random', 'grid', 'sobol', 'tpe', 'multivariate-tpe', 'bayesianoptimization', 'cmaes', 'hyperband'];
+/** Katib's collector kinds; File and TensorFlowEvent read a path in the trial's container. */
+const collectors = ['StdOut', 'File', 'TensorFlowEvent', 'Push', 'None'];
+
+/** `a=1, b=x` as Katib's `[{name, value}]` settings; a part without `=` is refused with its text. */
+export function settingsOf(text: string, field: string): { name: string; value: string }[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw new Error(`${field}: "${part}" is not name=value`);
+      return { name: part.slice(0, eq).trim(), value: part.slice(eq + 1).trim() };
+    });
+}
 
 interface Param {
   name: string;
@@ -54,6 +69,12 @@ export function ExperimentForm({ ns }: { ns: string }) {
   const [metric, setMetric] = useState('loss');
   const [goal, setGoal] = useState<string | number>('');
   const [algorithm, setAlgorithm] = useState('random');
+  const [algorithmSettings, setAlgorithmSettings] = useState('');
+  const [earlyStopping, setEarlyStopping] = useState('none');
+  const [earlyStoppingSettings, setEarlyStoppingSettings] = useState('min_trials_required=2, start_step=2');
+  const [collector, setCollector] = useState('StdOut');
+  const [collectorPath, setCollectorPath] = useState('/var/log/katib/metrics.log');
+  const [metricsFormat, setMetricsFormat] = useState('');
   const [maxTrials, setMaxTrials] = useState<string | number>(6);
   const [parallel, setParallel] = useState<string | number>(2);
   const [params, setParams] = useState<Param[]>([{ name: 'lr', type: 'double', min: '0.01', max: '0.1', list: '' }]);
@@ -72,13 +93,33 @@ export function ExperimentForm({ ns }: { ns: string }) {
     if (!template) return setError('Choose a trial template.');
     const unbound = slots.filter((s) => !(bindings[s] ?? params.find((p) => p.name === s)?.name));
     if (unbound.length) return setError(`Bind the template's ${unbound.join(', ')} to a parameter.`);
+    let algorithmList: { name: string; value: string }[];
+    let stoppingList: { name: string; value: string }[];
+    try {
+      algorithmList = settingsOf(algorithmSettings, 'Algorithm settings');
+      stoppingList = earlyStopping === 'none' ? [] : settingsOf(earlyStoppingSettings, 'Early stopping settings');
+    } catch (e) {
+      return setError(e instanceof Error ? e.message : String(e));
+    }
+    const fileKind = collector === 'TensorFlowEvent' ? 'Directory' : 'File';
+    const source =
+      collector === 'File' || collector === 'TensorFlowEvent' || metricsFormat.trim()
+        ? {
+            source: {
+              ...(collector === 'File' || collector === 'TensorFlowEvent' ? { fileSystemPath: { path: collectorPath, kind: fileKind } } : {}),
+              ...(metricsFormat.trim() ? { filter: { metricsFormat: [metricsFormat.trim()] } } : {}),
+            },
+          }
+        : {};
     const body = {
       apiVersion: Katib,
       kind: 'Experiment',
       metadata: { name: name.trim(), namespace: ns },
       spec: {
         objective: { type: objectiveType, objectiveMetricName: metric, ...(goal === '' ? {} : { goal: Number(goal) }) },
-        algorithm: { algorithmName: algorithm },
+        algorithm: { algorithmName: algorithm, ...(algorithmList.length ? { algorithmSettings: algorithmList } : {}) },
+        ...(earlyStopping === 'none' ? {} : { earlyStopping: { algorithmName: earlyStopping, ...(stoppingList.length ? { algorithmSettings: stoppingList } : {}) } }),
+        metricsCollectorSpec: { collector: { kind: collector }, ...source },
         maxTrialCount: Number(maxTrials),
         parallelTrialCount: Number(parallel),
         parameters: params.map((p) => ({
@@ -126,6 +167,30 @@ export function ExperimentForm({ ns }: { ns: string }) {
             <Select label="Algorithm" data={algorithms} value={algorithm} onChange={(v) => v && setAlgorithm(v)} allowDeselect={false} w={200} />
             <NumberInput label="Max trials" min={1} value={maxTrials} onChange={setMaxTrials} w={120} />
             <NumberInput label="Parallel trials" min={1} value={parallel} onChange={setParallel} w={120} />
+          </Group>
+          <Group align="end">
+            <TextInput label="Algorithm settings" description="name=value, comma-separated (e.g. random_state=10)" value={algorithmSettings} onChange={(e) => setAlgorithmSettings(e.currentTarget.value)} w={320} />
+            <Select label="Early stopping" data={[{ value: 'none', label: 'none' }, { value: 'medianstop', label: 'medianstop' }]} value={earlyStopping} onChange={(v) => v && setEarlyStopping(v)} allowDeselect={false} w={150} />
+            {earlyStopping !== 'none' && <TextInput label="Early stopping settings" description="name=value, comma-separated" value={earlyStoppingSettings} onChange={(e) => setEarlyStoppingSettings(e.currentTarget.value)} w={300} />}
+          </Group>
+          <Group align="end">
+            <Select
+              label="Metrics collector"
+              data={collectors}
+              value={collector}
+              onChange={(v) => {
+                if (!v) return;
+                setCollector(v);
+                // Katib's defaults: a file for File, a folder of event files for TensorFlowEvent.
+                setCollectorPath(v === 'TensorFlowEvent' ? '/var/log/katib/tfevent/' : '/var/log/katib/metrics.log');
+              }}
+              allowDeselect={false}
+              w={170}
+            />
+            {(collector === 'File' || collector === 'TensorFlowEvent') && (
+              <TextInput label={collector === 'File' ? 'Metrics file' : 'Event directory'} value={collectorPath} onChange={(e) => setCollectorPath(e.currentTarget.value)} w={280} />
+            )}
+            <TextInput label="Metrics format (optional)" description="a regular expression with two groups: name, value" value={metricsFormat} onChange={(e) => setMetricsFormat(e.currentTarget.value)} w={300} />
           </Group>
           <Text fw={600} size="sm" mt="xs">
             Search space

@@ -1,12 +1,12 @@
 // Katib: experiments, create one from YAML, its trials, the objective per trial, and the best trial so far.
 import { Button, Code, Group, Paper, Stack, Text, Textarea, Title } from '@mantine/core';
 import { useState } from 'react';
-import { age, condition, getJson, kubeListOptional, kubePath, sendJson, type KubeObject } from '../api.js';
+import { age, condition, kubeListOptional, kubePath, sendJson, type KubeObject } from '../api.js';
 import { Chart } from '../components/chart.js';
 import { ParallelCoordinates } from '../components/parallel.js';
 import { ExperimentForm } from './experiment-form.js';
 import { usePoll } from '../hooks.js';
-import { useWatchList } from '../watch.js';
+import { useWatchList, useWatchObject } from '../watch.js';
 import { href, Link, navigate } from '../router.js';
 import { DataTable } from '../data-table.js';
 import { ErrorBox, Loading, StateBadge } from '../ui.js';
@@ -145,7 +145,7 @@ function objectiveOf(t: Trial, metric: string | undefined, type: string | undefi
 }
 
 export function ExperimentPage({ ns, name }: { ns: string; name: string }) {
-  const exp = usePoll(() => getJson<Experiment>(kubePath(Katib, 'experiments', ns, name)), [ns, name], 2000);
+  const exp = useWatchObject<Experiment>(Katib, 'experiments', ns, name);
   // Trials by watch: a trial's new state or metric shows the moment Katib writes it.
   const trials = useWatchList<Trial>(Katib, 'trials', ns, `labelSelector=${encodeURIComponent(`katib.kubeflow.org/experiment=${name}`)}`);
   const metric = exp.data?.spec?.objective?.objectiveMetricName;

@@ -1,10 +1,10 @@
 // Training jobs (Kubeflow's training operator kinds): list, replicas and their states, logs per replica, events.
 import { Group, Select, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import { age, condition, getJson, getText, kubeList, kubePath, type KubeObject } from '../api.js';
+import { age, condition, getText, kubeList, type KubeObject } from '../api.js';
 import { jobKinds, listJobs, Training, type Job } from '../training.js';
 import { usePoll } from '../hooks.js';
-import { useWatchList } from '../watch.js';
+import { useWatchList, useWatchObject } from '../watch.js';
 import { href, Link } from '../router.js';
 import { DataTable } from '../data-table.js';
 import { ErrorBox, Loading, StateBadge } from '../ui.js';
@@ -57,7 +57,7 @@ interface Event extends KubeObject {
 }
 
 export function JobPage({ ns, plural, name }: { ns: string; plural: string; name: string }) {
-  const job = usePoll(() => getJson<Job>(kubePath(Training, plural, ns, name)), [ns, plural, name], 2000);
+  const job = useWatchObject<Job>(Training, plural, ns, name);
   // The replicas' Pods by watch: a Pod's phase shows the moment the kubelet reports it.
   const pods = useWatchList<Pod>('v1', 'pods', ns, `labelSelector=${encodeURIComponent(`training.kubeflow.org/job-name=${name}`)}`);
   const events = usePoll(() => kubeList<Event>('v1', 'events', ns, `fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`), [ns, name], 3000);

@@ -1,9 +1,10 @@
-// Recurring runs (KFP v2beta1 /recurringruns): list, create with a cron expression or an interval, enable/disable, delete.
+// Recurring runs (KFP v2beta1 /recurringruns): list, create (pipeline version, experiment, parameters, a cron
+// expression or an interval), enable/disable, delete.
 import { Button, Group, NumberInput, SegmentedControl, Select, Stack, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import { age, getJson, request, sendJson } from '../api.js';
 import { usePoll } from '../hooks.js';
-import { isMultiUser, Kfp, listPipelines, listVersions } from '../kfp.js';
+import { isMultiUser, Kfp, listPipelines, listVersions, nsQuery, parametersOf, parameterValue, specOf } from '../kfp.js';
 import { DataTable } from '../data-table.js';
 import { ErrorBox, Loading, StateBadge } from '../ui.js';
 
@@ -69,26 +70,49 @@ export function RecurringRunsPage({ ns }: { ns: string }) {
   );
 }
 
+interface KfpExperiment {
+  experiment_id: string;
+  display_name: string;
+}
+
 function CreateForm({ ns, onCreated }: { ns: string; onCreated: () => void }) {
   const pipelines = usePoll(() => listPipelines(ns), [ns], 0);
+  const experiments = usePoll(async () => {
+    const q = await nsQuery(ns);
+    return (await getJson<{ experiments?: KfpExperiment[] }>(`${Kfp}/experiments?page_size=200&sort_by=${encodeURIComponent('created_at desc')}${q ? `&${q}` : ''}`)).experiments ?? [];
+  }, [ns], 0);
   const [pipelineId, setPipelineId] = useState<string | null>(null);
   const versions = usePoll(() => (pipelineId ? listVersions(pipelineId) : Promise.resolve([])), [pipelineId ?? ''], 0);
+  const [versionId, setVersionId] = useState<string | null>(null);
+  const [experimentId, setExperimentId] = useState<string | null>(null);
+  const [values, setValues] = useState<Record<string, string>>({});
   const [name, setName] = useState('');
   const [kind, setKind] = useState('cron');
   const [cron, setCron] = useState('0 0 * * * *');
   const [interval, setInterval] = useState<number | string>(3600);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const version = versions.data?.[0];
+  // The newest version unless one is chosen; its parameters make the form's fields, with their defaults.
+  const version = versions.data?.find((v) => v.pipeline_version_id === versionId) ?? versions.data?.[0];
+  const params = parametersOf(specOf(version?.pipeline_spec));
+  const shown = (key: string, def: unknown) => values[key] ?? (def === undefined ? '' : typeof def === 'string' ? def : JSON.stringify(def));
   const submit = async () => {
     setError(undefined);
     if (!pipelineId || !version) return setError('Choose a pipeline.');
     if (!name.trim()) return setError('Give the recurring run a name.');
     setBusy(true);
     try {
+      const parameters: Record<string, unknown> = {};
+      for (const [key, p] of params) {
+        const text = shown(key, p.defaultValue);
+        if (text === '' && p.isOptional) continue;
+        parameters[key] = parameterValue(p.parameterType, text);
+      }
       await sendJson('POST', `${Kfp}/recurringruns`, {
         display_name: name.trim(),
         pipeline_version_reference: { pipeline_id: pipelineId, pipeline_version_id: version.pipeline_version_id },
+        ...(experimentId ? { experiment_id: experimentId } : {}),
+        runtime_config: { parameters },
         trigger: kind === 'cron' ? { cron_schedule: { cron } } : { periodic_schedule: { interval_second: String(interval) } },
         mode: 'ENABLE',
         max_concurrency: '1',
@@ -117,8 +141,57 @@ function CreateForm({ ns, onCreated }: { ns: string; onCreated: () => void }) {
         </Title>
         <Group align="end">
           <TextInput label="Recurring run name" value={name} onChange={(e) => setName(e.currentTarget.value)} w={220} />
-          <Select label="Pipeline" data={(pipelines.data ?? []).map((p) => ({ value: p.pipeline_id, label: p.display_name }))} value={pipelineId} onChange={setPipelineId} w={240} searchable />
+          <Select
+            label="Pipeline"
+            data={(pipelines.data ?? []).map((p) => ({ value: p.pipeline_id, label: p.display_name }))}
+            value={pipelineId}
+            onChange={(v) => {
+              setPipelineId(v);
+              setVersionId(null);
+              setValues({});
+            }}
+            w={240}
+            searchable
+          />
         </Group>
+        <Group align="end">
+          <Select
+            label="Pipeline version"
+            placeholder={pipelineId ? 'the newest' : 'choose a pipeline first'}
+            data={(versions.data ?? []).map((v) => ({ value: v.pipeline_version_id, label: v.display_name }))}
+            value={version?.pipeline_version_id ?? null}
+            onChange={(v) => {
+              setVersionId(v);
+              setValues({});
+            }}
+            allowDeselect={false}
+            w={240}
+          />
+          <Select
+            label="Experiment"
+            placeholder="Default"
+            data={(experiments.data ?? []).map((e) => ({ value: e.experiment_id, label: e.display_name }))}
+            value={experimentId}
+            onChange={setExperimentId}
+            clearable
+            w={220}
+          />
+        </Group>
+        {params.length > 0 && (
+          <Group align="end" role="group" aria-label="Parameters">
+            {params.map(([key, p]) => (
+              <TextInput
+                key={key}
+                label={key}
+                description={p.parameterType?.toLowerCase().replace('number_', '') ?? 'string'}
+                required={!p.isOptional && p.defaultValue === undefined}
+                value={shown(key, p.defaultValue)}
+                onChange={(e) => setValues({ ...values, [key]: e.currentTarget.value })}
+                w={160}
+              />
+            ))}
+          </Group>
+        )}
         <SegmentedControl aria-label="Trigger" data={[{ value: 'cron', label: 'Cron' }, { value: 'interval', label: 'Interval' }]} value={kind} onChange={setKind} w={220} />
         {kind === 'cron' ? (
           <TextInput label="Cron expression" description="KFP's six fields: second minute hour day month weekday" value={cron} onChange={(e) => setCron(e.currentTarget.value)} w={300} />
