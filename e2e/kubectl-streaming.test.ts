@@ -388,6 +388,8 @@ describe('kubectl exec, cp and port-forward into container Pods (runc)', { skip:
     assert.match(output, /\/dev\/pts\/\d+/, output);
     assert.match(output, /33 91/, output);
     assert.match(output, /sum=42/, output);
+    // One echo of what was typed: the container's terminal echoes, runc's own terminal (the relay's) is raw.
+    assert.equal(output.split('echo "sum=').length - 1, 1, output);
     const spec = JSON.parse(await ok(floe, ['-n', ns, 'get', 'pod', 'shell-tty', '-o', 'json'])) as { spec: { containers: { tty?: boolean; stdin?: boolean; stdinOnce?: boolean }[] } };
     assert.deepEqual([spec.spec.containers[0]?.tty, spec.spec.containers[0]?.stdin, spec.spec.containers[0]?.stdinOnce], [true, true, true]);
   });
@@ -439,5 +441,53 @@ describe('kubectl exec, cp and port-forward into container Pods (runc)', { skip:
     } finally {
       await forward.stop();
     }
+  });
+});
+
+describe('a tty container across a Floe restart (runc)', { skip: containerSkip || (hasScript ? false : 'util-linux script is not installed') }, () => {
+  let floe: RunningFloe;
+  let scratch: string;
+  const ns = 'consoles';
+  const image = 'floe.test/streams:1';
+
+  before(async () => {
+    floe = await startFloeProcess();
+    scratch = mkdtempSync(join(tmpdir(), 'floe-streams-tty-'));
+    await writeTestImage(join(scratch, 'layout'), image);
+    floeImageLoad(floe.dataDir, join(scratch, 'layout'));
+    await ok(floe, ['create', 'namespace', ns]);
+  });
+
+  after(async () => {
+    await floe.stop();
+    removeDir(floe.dataDir);
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('kill -9 of Floe, then a restart: the shell keeps its terminal, and the next attach -it sizes and drives it', async () => {
+    await ok(floe, ['-n', ns, 'apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'console' },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image, imagePullPolicy: 'Never', stdin: true, tty: true, command: ['sh'] }] },
+    }));
+    await running(floe, ns, 'console');
+    const dataDir = floe.dataDir;
+    const exited = new Promise((resolve) => floe.process.once('exit', resolve));
+    floe.process.kill('SIGKILL');
+    await exited;
+    floe = await startFloeProcess([], dataDir);
+    await running(floe, ns, 'console');
+    const session = kubectlTerminalSession(floe, `-n ${ns} attach -it console`);
+    try {
+      await waitFor(() => /If you don't see a command prompt/.test(session.output()), { what: 'kubectl attach -it to attach', timeoutMs: 60_000 });
+      session.type('sleep 1; stty size; echo "after-$((2 + 2))"; exit 4\r');
+      await session.exited;
+    } finally {
+      await session.stop();
+    }
+    assert.match(session.output(), /33 91\r\nafter-4/, session.output());
+    await waitFor(async () => (await kubectl(floe, ['-n', ns, 'get', 'pod', 'console', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}'])).stdout === '4', { what: 'the shell to exit with 4', timeoutMs: 30_000 });
+    assert.equal((await kubectl(floe, ['-n', ns, 'get', 'pod', 'console', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}'])).stdout, '0', 'the same shell ran on: re-adopted, not restarted');
   });
 });

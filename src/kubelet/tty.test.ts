@@ -25,7 +25,10 @@ describe('the terminal relay of tty containers', { skip }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** The relay around `sh -c script`, its stdin a FIFO (the fd to write it returned) or nothing; its output and exit. */
+  /**
+   * The relay around `sh -c script`, its stdin a FIFO (the fd to write it returned) or nothing; its output and exit.
+   * The relay's terminal is raw, as runc wants it; the script first makes it a terminal as a container's is (`stty sane`).
+   */
   const relay = (script: string, mode: TtyStdin): { output: () => string; exited: Promise<number>; stdin?: number } => {
     fifo = ttyResizePath(dir);
     assert.ok(makeTtyResizeFifo(fifo));
@@ -38,7 +41,7 @@ describe('the terminal relay of tty containers', { skip }, () => {
       stdin = openSync(path, constants.O_RDWR);
       read = openSync(path, constants.O_RDONLY);
     }
-    const argv = ttyRunArgv((python as { path: string }).path, fifo, mode, ['sh', '-c', script]);
+    const argv = ttyRunArgv((python as { path: string }).path, fifo, mode, ['sh', '-c', `stty sane; ${script}`]);
     const child = spawn(argv[0]!, argv.slice(1), { stdio: [read, 'pipe', 'inherit'] });
     if (typeof read === 'number') closeSync(read);
     let out = '';
@@ -65,7 +68,8 @@ describe('the terminal relay of tty containers', { skip }, () => {
   });
 
   test("input reaches the terminal (echoed, as a terminal does), and a stdinOnce end is the command's end of file", async () => {
-    const r = relay('while read l; do echo "got=$l"; done; echo eof; exit 2', 'once');
+    const r = relay('echo ready; while read l; do echo "got=$l"; done; echo eof; exit 2', 'once');
+    await waitFor(() => r.output().includes('ready'), { what: 'the command to start', timeoutMs: 20_000 });
     writeSync(r.stdin!, 'one\n');
     await waitFor(() => r.output().includes('got=one'), { what: 'the first line', timeoutMs: 20_000 });
     closeSync(r.stdin!);

@@ -10,7 +10,8 @@ import { join } from 'node:path';
  * (SCM_RIGHTS) to whoever started it; or in the foreground, relaying it to runc's own terminal (and refusing
  * `--console-socket` there). Floe's runs are foreground runc under the run's wrapper (exit code, process group,
  * re-adoption), so this relay gives runc a terminal of its own: a pseudo-terminal whose slave side is runc's stdio.
- * runc puts it in raw mode and copies bytes both ways between it and the container's terminal; a new window size is set
+ * It is raw from the start (runc makes it raw too, but input that came before would be echoed twice): the container's
+ * terminal does the echo and line editing. runc copies bytes both ways between it and the container's terminal; a new window size is set
  * on it and runc told with SIGWINCH, which makes runc set the same size on the container's terminal.
  *
  * Arguments: the resize FIFO (`<columns> <rows>` lines), the stdin mode (`none`: no stdin; `open`: the run's stdin
@@ -20,7 +21,7 @@ import { join } from 'node:path';
  * library only (`-I`: the container's PYTHON* variables must not reach it), as the exec terminal helper.
  */
 export const ttyRelay = String.raw`
-import errno, fcntl, os, select, signal, struct, sys, termios, tty
+import fcntl, os, select, signal, struct, sys, termios, tty
 fifo, mode, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
 ctl = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
 master, slave = os.openpty()
