@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import type { Pod } from '../src/api/core-v1.js';
+import { FloeError } from '../src/api/errors.js';
 import type { Client } from '../src/client/client.js';
 import { KubeClient } from '../src/client/kube-client.js';
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../test/helpers/control-plane.js';
@@ -52,6 +53,7 @@ describe('KFP on a real kube-apiserver: floe controllers serves the API and sche
   let controllers: ChildProcess | undefined;
   let result: RunView;
   let withOutputs: RunView;
+  let lockedRoot: RunView;
 
   before(async () => {
     plane = await startControlPlane();
@@ -64,12 +66,19 @@ describe('KFP on a real kube-apiserver: floe controllers serves the API and sche
       const res = await fetch(`${host}/apis/v2beta1/healthz`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
       return res?.status === 200;
     }, { what: "the KFP API of floe controllers", timeoutMs: 120_000 });
+    // KFP's launcher config in the run's namespace, read from the cluster: an S3 provider whose Secret is absent.
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubeflow' } }).catch((err: unknown) => {
+      if (!(err instanceof FloeError && err.reason === 'AlreadyExists')) throw err;
+    });
+    const providers = { s3: { default: { endpoint: '127.0.0.1:9', disableSSL: true, region: 'us-east-1', credentials: { fromEnv: false, secretRef: { secretName: 'absent', accessKeyKey: 'accesskey', secretKeyKey: 'secretkey' } } } } };
+    await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kfp-launcher', namespace: 'kubeflow' }, data: { providers: JSON.stringify(providers) } });
     const work = join(plane.dir, 'kfp-work');
     await mkdir(work, { recursive: true });
     const { stdout } = await run(python, [driver, host, token, work], { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
-    const runs = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<'on_cluster' | 'with_outputs', RunView>;
+    const runs = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<'on_cluster' | 'with_outputs' | 'locked_root', RunView>;
     result = runs.on_cluster;
     withOutputs = runs.with_outputs;
+    lockedRoot = runs.locked_root;
   }, { timeout: 3_600_000 });
 
   after(async () => {
@@ -115,5 +124,10 @@ describe('KFP on a real kube-apiserver: floe controllers serves the API and sche
     assert.match(answer?.error ?? '', /task answer: its component has outputs, and on a cluster Floe collects outputs only of tasks on its own node/);
     const pods = (await client.list<Pod>({ apiVersion: 'v1', kind: 'Pod' }, { namespace: 'kubeflow', labelSelector: `pipeline/runid=${withOutputs.run_id}` })).items;
     assert.deepEqual(pods.map((p) => p.metadata.name), []);
+  });
+
+  test("an s3:// root is resolved with the kfp-launcher ConfigMap and Secret of the cluster; a missing Secret fails the run", () => {
+    assert.equal(lockedRoot.state, 'FAILED');
+    assert.match(lockedRoot.error ?? '', /pipeline root "s3:\/\/artifacts\/locked": the Secret kubeflow\/absent with the credentials of s3:\/\/artifacts does not exist/);
   });
 });

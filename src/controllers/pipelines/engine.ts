@@ -125,6 +125,8 @@ export class PipelineEngine implements RunEngine {
   private readonly warm: WarmExecutor | undefined;
   private readonly objects: ObjectStore | undefined;
   private readonly localNode: boolean;
+  /** Each unfinished run's root from the kfp-launcher ConfigMap, read once per run (KFP reads it once per task). */
+  private readonly launcherRoots = new Map<string, string | undefined>();
 
   constructor(options: PipelineEngineOptions) {
     this.client = options.client;
@@ -282,7 +284,10 @@ export class PipelineEngine implements RunEngine {
   /** One pass over a run: start what can start, observe what runs, finish what is done. */
   private async reconcile(runId: string): Promise<number | undefined> {
     const run = this.store.getRun(runId);
-    if (!run || finalStates.includes(run.state)) return undefined;
+    if (!run || finalStates.includes(run.state)) {
+      this.launcherRoots.delete(runId);
+      return undefined;
+    }
     this.log.debug({ run: runId }, 'reconciling a run');
     const view: RunView = { run, spec: run.pipeline_spec, tasks: new Map(), dirty: new Map(), contexts: [], root: '' };
     for (const record of this.store.listTasks(runId)) {
@@ -319,6 +324,7 @@ export class PipelineEngine implements RunEngine {
     const changed = view.dirty.size > 0;
     this.flush(view);
     if (finalStates.includes(root.record.state)) {
+      this.launcherRoots.delete(runId);
       const failed = [...view.tasks.values()].filter((t) => t.record.state === 'FAILED' && (t.state.kind === 'container' || t.state.kind === 'importer'));
       const error: RpcStatus | undefined =
         root.record.state === 'FAILED'
@@ -1278,7 +1284,12 @@ export class PipelineEngine implements RunEngine {
   private async givenRoot(run: RunRecord): Promise<string | undefined> {
     const given = run.runtime_config.pipeline_root || run.pipeline_spec.defaultPipelineRoot;
     if (given || !this.objects) return given || undefined;
-    return (await this.objects.launcherConfig(run.namespace || this.defaultNamespace)).defaultPipelineRoot || undefined;
+    if (!this.launcherRoots.has(run.run_id)) {
+      // Runs that ended by an error are not seen again: a bound keeps such leftovers from piling up.
+      if (this.launcherRoots.size >= 10_000) this.launcherRoots.clear();
+      this.launcherRoots.set(run.run_id, (await this.objects.launcherConfig(run.namespace || this.defaultNamespace)).defaultPipelineRoot || undefined);
+    }
+    return this.launcherRoots.get(run.run_id);
   }
 
   /** The run's pipeline root as a local folder: the given one, an object root's staging folder, or Floe's. */

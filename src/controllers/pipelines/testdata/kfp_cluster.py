@@ -41,10 +41,10 @@ def with_outputs():
 client = kfp.Client(host=host, existing_token=token)
 
 
-def run(pipeline_func, arguments=None):
+def run(pipeline_func, arguments=None, pipeline_root=None):
     package = os.path.join(workdir, f'{pipeline_func.name}.yaml')
     compiler.Compiler().compile(pipeline_func, package)
-    r = client.create_run_from_pipeline_package(package, arguments=arguments or {}, run_name=pipeline_func.name, enable_caching=False)
+    r = client.create_run_from_pipeline_package(package, arguments=arguments or {}, run_name=pipeline_func.name, pipeline_root=pipeline_root, enable_caching=False)
     seen = []
     deadline = time.time() + 300
     while time.time() < deadline:
@@ -61,4 +61,5 @@ def run(pipeline_func, arguments=None):
                        'pod': ((t.get('child_tasks') or [{}])[0] or {}).get('pod_name')} for t in tasks]}
 
 
-print(json.dumps({'on_cluster': run(on_cluster, {'msg': 'hello cluster'}), 'with_outputs': run(with_outputs)}, default=str))
+print(json.dumps({'on_cluster': run(on_cluster, {'msg': 'hello cluster'}), 'with_outputs': run(with_outputs),
+                  'locked_root': run(on_cluster, pipeline_root='s3://artifacts/locked')}, default=str))
