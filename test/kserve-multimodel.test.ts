@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubeObject } from '../src/api/meta.js';
 import type { Client } from '../src/client/client.js';
-import { ClusterServingRuntimeRef, InferenceServiceRef, TrainedModelRef, type InferenceService, type ServingRuntime } from '../src/controllers/serving/types.js';
+import { ClusterServingRuntimeRef, InferenceServiceRef, ServerTypeAnnotation, TrainedModelRef, type InferenceService, type ServingRuntime } from '../src/controllers/serving/types.js';
 import { startEmbeddedFloe, type EmbeddedFloe } from './helpers/embedded-floe.js';
 import { freshNamespace } from './helpers/fixtures.js';
 import { s3ServerUnavailable, startS3Server, type S3Server } from './helpers/s3-server.js';
@@ -60,16 +60,21 @@ describe('KServe multi-model serving on a Pod runtime (embedded)', { skip }, () 
     const ns = await freshNamespace(client, 'kserve-mm');
     await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3creds', namespace: ns, annotations: { 'serving.kserve.io/s3-endpoint': `${s3.host}:${s3.port}`, 'serving.kserve.io/s3-usehttps': '0' } }, type: 'Opaque', data: { AWS_ACCESS_KEY_ID: Buffer.from(s3.accessKey).toString('base64'), AWS_SECRET_ACCESS_KEY: Buffer.from(s3.secretKey).toString('base64') } });
     await client.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'models-sa', namespace: ns }, secrets: [{ name: 's3creds' }] });
-    // KServe's kserve-mlserver is single-model; a namespace's own runtime says multiModel: true, as KServe's docs show.
+    // KServe's kserve-mlserver is single-model; a namespace's own runtime says multiModel: true, as KServe's docs show
+    // (and which server it runs, for the MLServer defaults KServe applies by server type).
     const mlserver = await client.get<ServingRuntime>(ClusterServingRuntimeRef, 'kserve-mlserver');
-    await client.create({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'ServingRuntime', metadata: { name: 'mlserver-mms', namespace: ns }, spec: { ...mlserver.spec, multiModel: true } });
+    await client.create({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'ServingRuntime', metadata: { name: 'mlserver-mms', namespace: ns, annotations: { [ServerTypeAnnotation]: 'mlserver' } }, spec: { ...mlserver.spec, multiModel: true } });
     await client.create({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'mms', namespace: ns }, spec: { predictor: { serviceAccountName: 'models-sa', model: { modelFormat: { name: 'sklearn' }, protocolVersion: 'v2', runtime: 'mlserver-mms' } } } });
     const parent = await waitFor(async () => {
       const i = await client.get<InferenceService>(InferenceServiceRef, 'mms', ns);
       const readyCondition = i.status?.conditions?.find((c) => c.type === 'Ready');
-      if (readyCondition?.status === 'False' && readyCondition.reason !== 'RevisionNotReady') throw new Error(`mms failed: ${readyCondition.reason ?? ''}: ${readyCondition.message ?? ''}`);
-      return readyCondition?.status === 'True' ? i : undefined;
-    }, { what: 'the model-less InferenceService to be Ready', timeoutMs: 240_000, intervalMs: 250 });
+      return readyCondition?.status === 'True' || readyCondition?.reason === 'ModelLoadFailed' || readyCondition?.reason === 'InvalidPredictorSpec' ? i : undefined;
+    }, { what: 'the model-less InferenceService to be Ready', timeoutMs: 240_000, intervalMs: 250 }).catch(async () => client.get<InferenceService>(InferenceServiceRef, 'mms', ns));
+    const parentReady = parent.status?.conditions?.find((c) => c.type === 'Ready');
+    if (parentReady?.status !== 'True') {
+      const logs = execFileSync('bash', ['-c', `find ${env.dataDir}/pods -type f -name '*.log' | head -3 | xargs -r tail -n 25`]).toString();
+      assert.fail(`mms failed: ${JSON.stringify(parent.status)}\n${logs}`);
+    }
     const url = parent.status!.url!;
     assert.equal((await infer(url, 'iris')).status, 404, 'no model before a TrainedModel');
 

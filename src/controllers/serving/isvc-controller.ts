@@ -407,7 +407,11 @@ export class InferenceServiceReconciler implements Reconciler {
       this.zeroSince.delete(key);
       if (!this.activeSince.has(key)) this.activeSince.set(key, now);
       const lastUse = Math.max(this.activeSince.get(key)!, wake);
-      if (now - lastUse >= idleMs) {
+      // A request still inside (a slow transformer's call, a held request just let through) keeps it up, as Knative
+      // counts requests in flight: going to zero under it would take the predictor's route away mid-call.
+      const revisions = [...Object.keys(book.revisions), ...(book.transformer ? [revisionOf(name, book.transformer.latest, 'transformer')] : [])];
+      const busy = revisions.some((r) => this.options.ingress.load(namespace, r, 500).concurrency > 0);
+      if (now - lastUse >= idleMs && !busy) {
         if (this.options.ingress.get(namespace, name)?.kind !== 'zero') {
           // The InferenceService's route holds requests (its A/B statistics stay); the transformer's way to the predictor goes.
           this.options.ingress.delete(namespace, `${name}-predictor`);
@@ -420,7 +424,7 @@ export class InferenceServiceReconciler implements Reconciler {
         this.activeSince.delete(key);
         return;
       }
-      requeue = idleMs - (now - lastUse) + 50;
+      requeue = Math.max(250, idleMs - (now - lastUse) + 50);
     } else {
       this.activeSince.delete(key);
       this.zeroSince.delete(key);
@@ -592,7 +596,12 @@ export class InferenceServiceReconciler implements Reconciler {
         const folder = join(this.options.stagingDir ?? join(this.store.cacheDir, '..', 'staging'), namespace, name, `${revision}-models`);
         mkdirSync(folder, { recursive: true, mode: 0o700 });
         this.multiModel.set(`${namespace}/${name}/${revision}`, folder);
-        return { template: { component: 'predictor', container: predictorContainer(container, model, runtime, isvc), volumes: runtime.spec.volumes ?? [], models: folder } };
+        // A runtime's probe of its one model (`/v2/models/{{.Name}}/ready`) never passes on a server without one: the
+        // server's own liveness (the v2 health API) says it is up instead.
+        const serving = predictorContainer(container, model, runtime, isvc) as ContainerSpec & { readinessProbe?: { httpGet?: { path?: string; port: number | string } } };
+        const probe = serving.readinessProbe?.httpGet;
+        if (probe?.path?.includes('/models/')) serving.readinessProbe = { ...serving.readinessProbe, httpGet: { ...probe, path: '/v2/health/live' } };
+        return { template: { component: 'predictor', container: serving, volumes: runtime.spec.volumes ?? [], models: folder } };
       }
       let path: string;
       try {
