@@ -1,15 +1,18 @@
 // KFP's Go HTTP client for v2beta1 against an embedded Floe (issue 23 item 1: "the kfp_server_api Python client and the
-// Go client must round-trip every object"). The client is generated with go-swagger from KFP's own swagger files
-// (test/kfp-go-client/swagger, as KFP's backend/api/hack/generator.sh generates backend/api/v2beta1/go_http_client)
-// and built once per input hash under ~/.cache/floe/kfp-go-client. A small Go program (test/kfp-go-client/client)
-// uploads, creates, gets and lists pipelines, versions, experiments, runs and recurring runs; for every answer this
-// test checks that the client's models decode it without losing or changing a field and that the models validate
-// (enums, date-times), and that kfp_server_api reads each object back the same. Skipped where Go is missing.
+// Go client must round-trip every object"). The client is generated with go-swagger, as KFP's backend/api/hack/
+// generator.sh generates backend/api/v2beta1/go_http_client, from five swagger documents that
+// test/kfp-go-client/swagger-from-python.py writes at build time from facts in the pinned kfp_server_api package (each
+// API class's operations and parameters, each model's types, JSON names and enum values; no upstream file is carried).
+// The result is built once per input hash (go-swagger's pins, the generator, the kfp pins, the program) under
+// ~/.cache/floe/kfp-go-client. A small Go program (test/kfp-go-client/client) uploads, creates, gets and lists pipelines,
+// versions, experiments, runs and recurring runs; for every answer this test checks that the client's models decode it
+// without losing or changing a field and that the models validate (enums, date-times), and that kfp_server_api reads
+// each object back the same. Skipped where Go is missing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +47,6 @@ function buildRoundTrip(): string {
     for (const f of files) h.update(f).update(readFileSync(join(fixture, f)));
     return h.digest('hex').slice(0, 16);
   };
-  const swaggerFiles = readdirSync(join(fixture, 'swagger')).sort().map((f) => join('swagger', f));
   const toolsDir = join(cacheRoot, 'kfp-go-client', `swagger-${hash(['tools/go.mod', 'tools/go.sum'])}`);
   const swagger = join(toolsDir, 'swagger');
   if (!existsSync(swagger)) {
@@ -54,16 +56,22 @@ function buildRoundTrip(): string {
     go(['build', '-trimpath', '-ldflags=-s -w', '-o', tmp, 'github.com/go-swagger/go-swagger/cmd/swagger'], join(fixture, 'tools'));
     renameSync(tmp, swagger);
   }
-  const dir = join(cacheRoot, 'kfp-go-client', hash(['tools/go.mod', 'tools/go.sum', 'client/go.mod', 'client/go.sum', 'client/main.go', ...swaggerFiles]));
+  // The generator's output follows from the script and the kfp_server_api it reads (pinned in the kfp environment).
+  const kfpPins = join('..', '..', 'python', 'envs', 'kfp', 'requirements.txt');
+  const dir = join(cacheRoot, 'kfp-go-client', hash(['tools/go.mod', 'tools/go.sum', 'client/go.mod', 'client/go.sum', 'client/main.go', 'swagger-from-python.py', kfpPins]));
   const bin = join(dir, 'kfp-go-roundtrip');
   if (existsSync(bin)) return bin;
   const work = `${dir}.${process.pid}.tmp`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, 'go_http_client'), { recursive: true });
   for (const f of ['go.mod', 'go.sum', 'main.go']) cpSync(join(fixture, 'client', f), join(work, f));
+  // The swagger documents, written from kfp_server_api's facts into the build directory.
+  const swaggerDir = join(work, 'swagger');
+  const gen = spawnSync(python, [join(fixture, 'swagger-from-python.py'), swaggerDir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (gen.status !== 0) throw new Error(`swagger-from-python.py failed (exit ${gen.status ?? gen.signal})`);
   // The same five invocations as KFP's generator.sh for v2beta1.
   for (const [file, app] of [['recurring_run', 'recurring_run'], ['run', 'run'], ['experiment', 'experiment'], ['pipeline', 'pipeline'], ['pipeline.upload', 'pipeline_upload']] as const) {
-    const r = spawnSync(swagger, ['generate', 'client', '-q', '-f', join(fixture, 'swagger', `${file}.swagger.json`), '-A', app, '--principal', 'models.Principal', '-c', `${app}_client`, '-m', `${app}_model`, '-t', 'go_http_client'], { cwd: work, env: goEnv(), stdio: ['ignore', 'inherit', 'inherit'] });
+    const r = spawnSync(swagger, ['generate', 'client', '-q', '-f', join(swaggerDir, `${file}.swagger.json`), '-A', app, '--principal', 'models.Principal', '-c', `${app}_client`, '-m', `${app}_model`, '-t', 'go_http_client'], { cwd: work, env: goEnv(), stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) throw new Error(`swagger generate client for ${file} failed (exit ${r.status ?? r.signal})`);
   }
   go(['build', '-trimpath', '-o', 'kfp-go-roundtrip', '.'], work);
