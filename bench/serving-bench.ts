@@ -34,8 +34,10 @@ const skl2onnxRequirements = join(root, 'bench', 'serving', 'requirements-skl2on
 const requests = arg('requests', 2000);
 const concurrency = arg('concurrency', 8);
 const progress = (msg: string): void => { process.stderr.write(`[serving-bench] ${msg}\n`); };
-/** `--runtimes-only 1`: only the TF Serving, TorchServe and Hugging Face rows (bench/results/serving-bench-runtimes.json). */
+/** `--runtimes-only 1`: only the TF Serving, TorchServe, Hugging Face and PMML rows (bench/results/serving-bench-runtimes.json). */
 const runtimesOnly = arg('runtimes-only', 0) === 1;
+/** `--runtime <key>` (e.g. kservePmmlserver): only that row; with --runtimes-only, merged into the results file under `byRuntime`. */
+const runtimeFilter = ((i) => (i >= 0 ? process.argv[i + 1] : undefined))(process.argv.indexOf('--runtime'));
 const aloneFirst = arg('alone-first', 0) === 1;
 const tensorflowPython = join(root, '.venvs', 'tensorflow', 'bin', 'python');
 const kserveTorchPython = join(root, '.venvs', 'kserve-torch', 'bin', 'python');
@@ -61,6 +63,17 @@ open(work + "/handler.py", "w").write("import torch\nfrom ts.torch_handler.base_
 subprocess.run([os.path.join(os.path.dirname(sys.executable), "torch-model-archiver"), "--model-name", "iris-ts", "--version", "1.0", "--serialized-file", work + "/model.pt", "--handler", work + "/handler.py", "--export-path", root + "/model-store"], check=True)
 open(root + "/config/config.properties", "w").write('inference_address=http://0.0.0.0:8085\nmanagement_address=http://0.0.0.0:8085\nmetrics_address=http://0.0.0.0:8082\nenable_envvars_config=true\nmodel_store=/mnt/models/model-store\nmodel_snapshot={"name":"startup.cfg","modelCount":1,"models":{"iris-ts":{"1.0":{"defaultVersion":true,"marName":"iris-ts.mar","minWorkers":1,"maxWorkers":1,"batchSize":1,"maxBatchDelay":10,"responseTimeout":120}}}}\n')`,
   // A 1-layer BERT (hidden 16) with random weights and a local vocabulary, for sequence classification.
+  // A PMML decision tree on iris by petal size (pypmml reads it on a JVM).
+  pmml: String.raw`import os, sys
+os.makedirs(sys.argv[1], exist_ok=True)
+open(sys.argv[1] + "/model.pmml", "w").write("""<?xml version="1.0" encoding="UTF-8"?>
+<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header description="iris by petal size"/>
+<DataDictionary numberOfFields="3"><DataField name="petal_length" optype="continuous" dataType="double"/><DataField name="petal_width" optype="continuous" dataType="double"/>
+<DataField name="species" optype="categorical" dataType="string"><Value value="setosa"/><Value value="versicolor"/><Value value="virginica"/></DataField></DataDictionary>
+<TreeModel functionName="classification"><MiningSchema><MiningField name="petal_length"/><MiningField name="petal_width"/><MiningField name="species" usageType="target"/></MiningSchema>
+<Node score="setosa"><True/><Node score="setosa"><SimplePredicate field="petal_length" operator="lessThan" value="2.45"/></Node>
+<Node score="versicolor"><SimplePredicate field="petal_width" operator="lessThan" value="1.75"/></Node><Node score="virginica"><True/></Node></Node></TreeModel></PMML>
+""")`,
   huggingface: String.raw`import os, sys, torch
 from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 root = sys.argv[1]; os.makedirs(root, exist_ok=True)
@@ -144,7 +157,8 @@ async function runtimeRows(models: string, create: CreateIsvc): Promise<Record<s
     { key: 'kserveTensorflowServing', name: 'iris-tf', format: 'tensorflow', python: tensorflowPython, script: runtimeModels.tensorflow, model: 'iris-tf', body: { instances: [row] } },
     { key: 'kserveTorchserve', name: 'iris-ts', format: 'pytorch', python: kserveTorchPython, script: runtimeModels.torchserve, model: 'iris-ts', body: { instances: [row] } },
     { key: 'kserveHuggingfaceserver', name: 'bert-hf', format: 'huggingface', python: kserveTorchPython, script: runtimeModels.huggingface, model: 'bert-hf', body: { instances: ['a good movie'] } },
-  ];
+    { key: 'kservePmmlserver', name: 'iris-pmml', format: 'pmml', python: kserveTorchPython, script: runtimeModels.pmml, model: 'iris-pmml', body: { instances: [[1.4, 0.2]] } },
+  ].filter((c) => runtimeFilter === undefined || c.key === runtimeFilter);
   const out: Record<string, { viaFloeV1: LoadResult; aloneV1: LoadResult } | { skipped: string }> = {};
   for (const c of cases) {
     if (!existsSync(c.python)) {
@@ -212,7 +226,14 @@ async function main(): Promise<void> {
       const result = { machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version }, requests, concurrency, order: aloneFirst ? 'alone first' : 'via Floe first', runtimeRowsV1: await runtimeRows(models, create) };
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-      writeFileSync(join(root, 'bench', 'results', 'serving-bench-runtimes.json'), `${JSON.stringify(result, null, 2)}\n`);
+      const file = join(root, 'bench', 'results', 'serving-bench-runtimes.json');
+      if (runtimeFilter !== undefined && existsSync(file)) {
+        // One row run on its own joins the earlier runs in the same file.
+        const earlier = JSON.parse(readFileSync(file, 'utf8')) as { byRuntime?: Record<string, unknown> };
+        writeFileSync(file, `${JSON.stringify({ ...earlier, byRuntime: { ...earlier.byRuntime, [runtimeFilter]: { ...result, at: new Date().toISOString() } } }, null, 2)}\n`);
+      } else {
+        writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+      }
       return;
     }
     const onnx = await create('mlp', { modelFormat: { name: 'onnx' }, storageUri: join(models, 'mlp') });

@@ -15,11 +15,11 @@ import argparse
 from typing import Dict, Optional, Union
 
 import lightgbm as lgb
-from kserve import InferRequest, InferResponse, Model, ModelServer, model_server
+from kserve import InferRequest, InferResponse, Model, model_server
 from kserve.errors import InferenceError
 from kserve.utils.utils import get_predict_input, get_predict_response
 
-from floe_server_common import one_model_file
+from floe_server_common import one_model_file, serve
 
 
 class LightGBMModel(Model):
@@ -56,8 +56,7 @@ def main() -> None:
     parser.add_argument("--nthread", default=1, type=int, help="threads LightGBM uses per prediction")
     args, _ = parser.parse_known_args()
     model = LightGBMModel(args.model_name, args.model_dir, args.nthread)
-    model.load()
-    ModelServer().start([model])
+    serve(model, args.model_dir, lambda name, folder: LightGBMModel(name, folder, args.nthread))
 
 
 if __name__ == "__main__":

@@ -19,11 +19,11 @@ import pickle
 from typing import Any, Dict, Optional, Union
 
 import joblib
-from kserve import InferRequest, InferResponse, Model, ModelServer, model_server
+from kserve import InferRequest, InferResponse, Model, model_server
 from kserve.errors import InferenceError
 from kserve.utils.utils import get_predict_input, get_predict_response
 
-from floe_server_common import one_model_file
+from floe_server_common import one_model_file, serve
 
 MODEL_EXTENSIONS = (".joblib", ".pkl", ".pickle")
 
@@ -72,8 +72,7 @@ def main() -> None:
     parser.add_argument("--method", default=None, choices=["predict", "predict_proba"], help="what an inference calls (else PREDICT_PROBA decides)")
     args, _ = parser.parse_known_args()
     model = SKLearnModel(args.model_name, args.model_dir, args.method)
-    model.load()
-    ModelServer().start([model])
+    serve(model, args.model_dir, lambda name, folder: SKLearnModel(name, folder, args.method))
 
 
 if __name__ == "__main__":

@@ -15,11 +15,11 @@ import argparse
 from typing import Dict, Optional, Union
 
 import xgboost as xgb
-from kserve import InferRequest, InferResponse, Model, ModelServer, model_server
+from kserve import InferRequest, InferResponse, Model, model_server
 from kserve.errors import InferenceError
 from kserve.utils.utils import get_predict_input, get_predict_response
 
-from floe_server_common import one_model_file
+from floe_server_common import one_model_file, serve
 
 BOOSTER_EXTENSIONS = (".bst", ".json", ".ubj")
 
@@ -60,8 +60,7 @@ def main() -> None:
     parser.add_argument("--nthread", default=1, type=int, help="threads XGBoost uses per prediction")
     args, _ = parser.parse_known_args()
     model = XGBoostModel(args.model_name, args.model_dir, args.nthread)
-    model.load()
-    ModelServer().start([model])
+    serve(model, args.model_dir, lambda name, folder: XGBoostModel(name, folder, args.nthread))
 
 
 if __name__ == "__main__":

@@ -103,3 +103,94 @@ describe('KServe multi-model serving on a Pod runtime (embedded)', { skip }, () 
     assert.match(tm.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /^TrainedModel\.spec\.model\.storageUri hdfs:\/\/namenode\/models\/x: Floe cannot download hdfs:\/\/ storage/);
   });
 });
+
+// The kserve SDK's servers (kserve-sklearnserver, kserve-xgbserver from .venvs/kserve): with no model file in
+// --model_dir they start empty and load `<model_dir>/<name>/` through the repository API, as KServe's do.
+const kservePython = join(root, '.venvs', 'kserve', 'bin', 'python');
+const skipKserve = existsSync(kservePython) ? undefined : `.venvs/kserve is not installed (${kservePython})`;
+
+const trainBoth = `
+import os, sys, joblib, xgboost
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+X, y = load_iris(return_X_y=True)
+os.makedirs(os.path.join(sys.argv[1], 'sklearn'), exist_ok=True)
+os.makedirs(os.path.join(sys.argv[1], 'xgboost'), exist_ok=True)
+joblib.dump(LogisticRegression(max_iter=300).fit(X, y), os.path.join(sys.argv[1], 'sklearn', 'model.joblib'))
+booster = xgboost.train({'objective': 'multi:softmax', 'num_class': 3, 'nthread': 1}, xgboost.DMatrix(X, label=y), num_boost_round=5)
+booster.save_model(os.path.join(sys.argv[1], 'xgboost', 'model.json'))
+`;
+
+describe('KServe multi-model serving on the kserve SDK servers (embedded)', { skip: skipKserve }, () => {
+  let env: EmbeddedFloe;
+  let client: Client;
+  let models: string;
+
+  before(async () => {
+    env = await startEmbeddedFloe('floe-kserve-mm-sdk-');
+    client = env.floe.client;
+    models = join(env.dataDir, 'models');
+    execFileSync(kservePython, ['-c', trainBoth, models]);
+  });
+
+  after(async () => {
+    await env?.stop();
+  });
+
+  const rows = { instances: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] };
+  const predict = (url: string, model: string): Promise<Response> =>
+    fetch(`${url}/v1/models/${model}:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rows) });
+  const parentUrl = async (ns: string, name: string): Promise<string> => {
+    const parent = await waitFor(async () => {
+      const i = await client.get<InferenceService>(InferenceServiceRef, name, ns);
+      const ready = i.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'True' || ready?.reason === 'ModelLoadFailed' || ready?.reason === 'InvalidPredictorSpec' ? i : undefined;
+    }, { what: `the model-less InferenceService ${name} to be Ready`, timeoutMs: 240_000, intervalMs: 250 }).catch(async () => client.get<InferenceService>(InferenceServiceRef, name, ns));
+    if (parent.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') {
+      const logs = execFileSync('bash', ['-c', `find ${env.dataDir}/pods -type f -name '*.log' | head -3 | xargs -r tail -n 25`]).toString();
+      assert.fail(`${name} failed: ${JSON.stringify(parent.status)}\n${logs}`);
+    }
+    return parent.status.url!;
+  };
+  const tmReady = (ns: string, name: string): Promise<TrainedModel> =>
+    waitFor(async () => {
+      const tm = await client.get<TrainedModel>(TrainedModelRef, name, ns);
+      return tm.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? tm : undefined;
+    }, { what: `TrainedModel ${name} to be Ready`, timeoutMs: 240_000, intervalMs: 250 });
+
+  for (const [format, runtime, expected] of [['sklearn', 'kserve-sklearnserver', [0, 2]], ['xgboost', 'kserve-xgbserver', [0, 2]]] as const) {
+    test(`${runtime} without a storageUri loads and unloads TrainedModels through the kserve ModelServer's repository API`, async () => {
+      const ns = await freshNamespace(client, `kserve-mm-${format}`);
+      await client.create({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'mms', namespace: ns }, spec: { predictor: { model: { modelFormat: { name: format }, runtime } } } });
+      const url = await parentUrl(ns, 'mms');
+      assert.equal((await predict(url, 'flowers')).status, 404, 'no model before a TrainedModel');
+
+      await client.create({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'TrainedModel', metadata: { name: 'flowers', namespace: ns }, spec: { inferenceService: 'mms', model: { storageUri: join(models, format), framework: format, memory: '64Mi' } } });
+      const tm = await tmReady(ns, 'flowers');
+      assert.equal(tm.status?.url, `${url}/v1/models/flowers`);
+      const res = await predict(url, 'flowers');
+      const body = (await res.json()) as { predictions?: number[] };
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assert.deepEqual(body.predictions, expected);
+      // The V2 side of the same server answers for the TrainedModel too.
+      assert.equal((await fetch(`${url}/v2/models/flowers/ready`)).status, 200);
+
+      await client.delete(TrainedModelRef, 'flowers', ns);
+      await waitFor(async () => (await predict(url, 'flowers')).status === 404, { what: 'the model to be unloaded', timeoutMs: 60_000, intervalMs: 250 });
+    });
+  }
+
+  test('a TrainedModel on a single-model InferenceService (its own storageUri) is not loaded: IsNotMMSPredictor, as KServe says', async () => {
+    const ns = await freshNamespace(client, 'kserve-mm-single');
+    await client.create({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'single', namespace: ns }, spec: { predictor: { model: { modelFormat: { name: 'sklearn' }, runtime: 'kserve-sklearnserver', storageUri: join(models, 'sklearn') } } } });
+    await client.create({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'TrainedModel', metadata: { name: 'extra', namespace: ns }, spec: { inferenceService: 'single', model: { storageUri: join(models, 'sklearn'), framework: 'sklearn', memory: '64Mi' } } });
+    const tm = await waitFor(async () => {
+      const t = await client.get<TrainedModel>(TrainedModelRef, 'extra', ns);
+      return t.status?.conditions?.find((c) => c.type === 'IsMMSPredictor' && c.status === 'False') ? t : undefined;
+    }, { what: 'the TrainedModel to report its parent', timeoutMs: 120_000, intervalMs: 250 });
+    const mms = tm.status?.conditions?.find((c) => c.type === 'IsMMSPredictor');
+    assert.equal(mms?.reason, 'IsNotMMSPredictor');
+    assert.match(mms?.message ?? '', /^Inference Service predictor is not configured for multi-model serving/);
+    assert.equal(tm.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
+  });
+});

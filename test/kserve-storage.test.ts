@@ -1,11 +1,16 @@
 // KServe's storageUri schemes on a real embedded Floe, read as KServe's storage initializer reads them: s3:// from a
 // real S3-compatible server (moto) with the endpoint, https setting, region and keys of the ServiceAccount's Secret;
 // https:// from a local HTTPS server whose CA is trusted only through the namespace's global-ca-bundle, files and
-// .tar.gz/.zip archives unpacked; pvc:// from the claim's volume; hdfs:// and gs:// refused naming the field. Remote
-// models land once in a content-addressed cache; hostile keys and archive entries are refused, leaving nothing.
+// .tar.gz/.zip archives unpacked; pvc:// from the claim's volume; gs:// from a real GCS JSON API server
+// (fake-gcs-server) named by Floe's STORAGE_EMULATOR_HOST, anonymous or with a service-account key; hdfs:// refused
+// naming the field. Remote models land once in a content-addressed cache; hostile keys, object names and archive
+// entries are refused, leaving nothing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createVerify, generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +24,7 @@ import { ModelStore, StorageDownloadError } from '../src/controllers/serving/sto
 import { startEmbeddedFloe, type EmbeddedFloe } from './helpers/embedded-floe.js';
 import { freshNamespace } from './helpers/fixtures.js';
 import { startHttpsFileServer, type HttpsFileServer } from './helpers/https-server.js';
+import { gcsServerUnavailable, startGcsServer, type GcsServer } from './helpers/gcs-server.js';
 import { s3ServerUnavailable, startS3Server, type S3Server } from './helpers/s3-server.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -223,16 +229,151 @@ describe('KServe storageUri schemes (embedded)', { skip: s3Skip }, () => {
     assert.match(missing.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /PersistentVolumeClaim .*nope does not exist/);
   });
 
-  test('hdfs://, gs:// and unknown schemes are refused, naming the field', async () => {
+  test('hdfs://, hf:// and unknown schemes are refused, naming the field', async () => {
     const ns = await freshNamespace(client, 'storage-refused');
     await client.create(isvc(ns, 'hdfs', onnx('hdfs://namenode/models/iris')));
-    await client.create(isvc(ns, 'gs', { sklearn: { storageUri: 'gs://kfserving-examples/models/sklearn/1.0/model' } }));
+    await client.create(isvc(ns, 'hf', { sklearn: { storageUri: 'hf://example/iris' } }));
     await client.create(isvc(ns, 'ftp', onnx('ftp://example/model.onnx')));
-    for (const [name, field, scheme] of [['hdfs', 'spec.predictor.model.storageUri', 'hdfs'], ['gs', 'spec.predictor.sklearn.storageUri', 'gs'], ['ftp', 'spec.predictor.model.storageUri', 'ftp']] as const) {
+    for (const [name, field, scheme] of [['hdfs', 'spec.predictor.model.storageUri', 'hdfs'], ['hf', 'spec.predictor.sklearn.storageUri', 'hf'], ['ftp', 'spec.predictor.model.storageUri', 'ftp']] as const) {
       const i = await failing(ns, name, 'InvalidPredictorSpec');
       const message = i.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
       assert.ok(message.startsWith(`${field} ${scheme}://`), message);
       assert.match(message, new RegExp(`cannot (download|read) ${scheme}:// storage`));
     }
+  });
+});
+
+describe('KServe gs:// storageUris (embedded, fake-gcs-server)', { skip: gcsServerUnavailable() }, () => {
+  let env: EmbeddedFloe;
+  let client: Client;
+  let gcs: GcsServer;
+  let cache: string;
+  /** A stand-in for Google's OAuth2 token endpoint: records each JWT assertion and answers an access token. */
+  let tokens: Server;
+  const assertions: string[] = [];
+
+  before(async () => {
+    gcs = await startGcsServer();
+    // Floe reads STORAGE_EMULATOR_HOST from its process env when its serving controller is made, as the
+    // google-cloud-storage clients do; it is removed again at once so no other test sees it.
+    process.env.STORAGE_EMULATOR_HOST = gcs.emulatorHost;
+    try {
+      env = await startEmbeddedFloe('floe-kserve-gcs-');
+    } finally {
+      delete process.env.STORAGE_EMULATOR_HOST;
+    }
+    client = env.floe.client;
+    cache = join(env.dataDir, 'serving', 'model-cache');
+    await gcs.createBucket('models');
+    tokens = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        assertions.push(form.get('assertion') ?? '');
+        const ok = form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+        res.writeHead(ok ? 200 : 400, { 'content-type': 'application/json' }).end(JSON.stringify(ok ? { access_token: 'ya29.test', token_type: 'Bearer', expires_in: 3600 } : { error: 'invalid_grant' }));
+      });
+    });
+    await new Promise<void>((resolve) => tokens.listen(0, '127.0.0.1', resolve));
+  });
+
+  after(async () => {
+    await Promise.all([env?.stop(), gcs?.stop(), new Promise((resolve) => (tokens ? tokens.close(resolve) : resolve(undefined)))]);
+  });
+
+  const isvc = (ns: string, name: string, storageUri: string, extra: Record<string, unknown> = {}): InferenceService => ({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: ns }, spec: { predictor: { ...extra, model: { modelFormat: { name: 'onnx' }, storageUri } } } });
+  const readyCondition = async (ns: string, name: string): Promise<{ status: string; reason?: string; message?: string } | undefined> => (await client.get<InferenceService>(InferenceServiceRef, name, ns)).status?.conditions?.find((c) => c.type === 'Ready');
+  const ready = (ns: string, name: string): Promise<InferenceService> =>
+    waitFor(async () => ((await readyCondition(ns, name))?.status === 'True' ? client.get<InferenceService>(InferenceServiceRef, name, ns) : undefined), { what: `${name} to be Ready`, timeoutMs: 120_000, intervalMs: 200 });
+  const failing = (ns: string, name: string, reason: string): Promise<{ status: string; reason?: string; message?: string }> =>
+    waitFor(async () => {
+      const c = await readyCondition(ns, name);
+      return c?.status === 'False' && c.reason === reason ? c : undefined;
+    }, { what: `${name} to fail with ${reason}`, timeoutMs: 120_000, intervalMs: 200 });
+  const predict = async (i: InferenceService, name: string): Promise<{ status: number; body: string }> => {
+    const res = await fetch(`${i.status!.url!}/v1/models/${name}:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: instances });
+    return { status: res.status, body: await res.text() };
+  };
+
+  // The attack first: object names are the bucket owner's to choose; none may land outside the model's folder.
+  test('GCS object names with `..` or an absolute remainder are refused and leave nothing behind', async () => {
+    const store = new ModelStore({ cacheDir: join(env.dataDir, 'gcs-attack-cache'), gcsEndpoint: gcs.endpoint });
+    await gcs.createBucket('hostile');
+    await gcs.putObject('hostile', 'evil/ok.txt', 'fine');
+    await gcs.putObject('hostile', 'evil/../../escaped-gcs.txt', 'pwned');
+    await gcs.putObject('hostile', 'abs/ok.txt', 'fine');
+    await gcs.putObject('hostile', 'abs//tmp/escaped-gcs-abs.txt', 'pwned');
+    await gcs.createBucket('rooted');
+    await gcs.putObject('rooted', '/tmp/escaped-gcs-root.txt', 'pwned');
+    const names = [...(await gcs.listNames('hostile')), ...(await gcs.listNames('rooted'))];
+    for (const n of ['evil/../../escaped-gcs.txt', 'abs//tmp/escaped-gcs-abs.txt', '/tmp/escaped-gcs-root.txt']) assert.ok(names.includes(n), `the server keeps ${n} as it is: ${names.join(', ')}`);
+    const request = { field: 'spec.predictor.model.storageUri', namespace: 'default' };
+    for (const [uri, why] of [['gs://hostile/evil', /GCS object name "\.\.\/\.\.\/escaped-gcs\.txt" .*refused/], ['gs://hostile/abs', /GCS object name "\/tmp\/escaped-gcs-abs\.txt" .*refused/], ['gs://rooted', /GCS object name "\/tmp\/escaped-gcs-root\.txt" .*refused/]] as const) {
+      await assert.rejects(store.resolve(client, { ...request, uri }), (err: Error) => err instanceof StorageDownloadError && why.test(err.message), uri);
+    }
+    for (const file of [join(env.dataDir, 'escaped-gcs.txt'), join(env.dataDir, 'gcs-attack-cache', 'escaped-gcs.txt'), '/tmp/escaped-gcs-abs.txt', '/tmp/escaped-gcs-root.txt']) assert.ok(!existsSync(file), file);
+    assert.deepEqual(listFiles(join(env.dataDir, 'gcs-attack-cache')), [], 'no half-written model and no index entry');
+  });
+
+  test('a model folder on gs:// (anonymous) is served by an InferenceService, laid out as KServe writes it', async () => {
+    const ns = await freshNamespace(client, 'storage-gcs');
+    await gcs.putObject('models', 'iris/v1/', '');
+    await gcs.putObject('models', 'iris/v1/model.onnx', irisOnnx);
+    await gcs.putObject('models', 'iris/v1/docs/README.txt', 'iris');
+    // A sibling sharing the name's start is not under the folder `iris/v1/`.
+    await gcs.putObject('models', 'iris/v10/other.txt', 'not this one');
+    await client.create(isvc(ns, 'iris', 'gs://models/iris/v1'));
+    const answer = await predict(await ready(ns, 'iris'), 'iris');
+    assert.equal(answer.status, 200, answer.body);
+    assert.ok(Array.isArray((JSON.parse(answer.body) as { predictions?: unknown }).predictions), answer.body);
+    // One object named exactly: that file under its own name.
+    await client.create(isvc(ns, 'iris-file', 'gs://models/iris/v1/model.onnx'));
+    assert.equal((await predict(await ready(ns, 'iris-file'), 'iris-file')).status, 200);
+    const trees = readdirSync(join(cache, 'sha256')).map((t) => listFiles(join(cache, 'sha256', t)).join(','));
+    assert.ok(trees.includes('docs/README.txt,model.onnx'), `the folder, subfolder kept, sibling left out: ${trees.join(' | ')}`);
+    assert.ok(trees.includes('model.onnx'), trees.join(' | '));
+    assert.deepEqual(readdirSync(join(cache, 'tmp')), []);
+  });
+
+  test('a missing gs:// model gives ModelLoadFailed naming the field, and comes up once it is uploaded', async () => {
+    const ns = await freshNamespace(client, 'storage-gcs-missing');
+    await client.create(isvc(ns, 'late', 'gs://models/late/model'));
+    const failed = await failing(ns, 'late', 'ModelLoadFailed');
+    assert.match(failed.message ?? '', /^spec\.predictor\.model\.storageUri gs:\/\/models\/late\/model: Failed to fetch model\. No model found in gs:\/\/models\/late\/model\./);
+    await waitFor(() => readdirSync(join(cache, 'tmp')).length === 0, { what: 'no download folder left in the cache', timeoutMs: 30_000 });
+    await gcs.putObject('models', 'late/model/model.onnx', irisOnnx);
+    await client.patch(InferenceServiceRef, 'late', ns, { metadata: { annotations: { 'test.floe.dev/nudge': String(Date.now()) } } }, PatchType.Merge);
+    assert.equal((await predict(await ready(ns, 'late'), 'late')).status, 200);
+  });
+
+  test('a service-account key from the ServiceAccount\'s gcloud-application-credentials.json Secret signs a token request', async () => {
+    const ns = await freshNamespace(client, 'storage-gcs-key');
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const tokenUri = `http://127.0.0.1:${(tokens.address() as AddressInfo).port}/token`;
+    const key = { type: 'service_account', project_id: 'floe-test', private_key_id: 'k1', private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), client_email: 'models@floe-test.iam.gserviceaccount.com', token_uri: tokenUri };
+    await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gcp-credentials', namespace: ns }, type: 'Opaque', data: { 'gcloud-application-credentials.json': Buffer.from(JSON.stringify(key)).toString('base64') } });
+    await client.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'gcs-sa', namespace: ns }, secrets: [{ name: 'gcp-credentials' }] });
+    await gcs.putObject('models', 'keyed/model.onnx', irisOnnx);
+    const before = assertions.length;
+    await client.create(isvc(ns, 'keyed', 'gs://models/keyed', { serviceAccountName: 'gcs-sa' }));
+    assert.equal((await predict(await ready(ns, 'keyed'), 'keyed')).status, 200);
+    const jwt = assertions[before];
+    assert.ok(jwt, 'the token endpoint was asked');
+    const [h, c, sig] = jwt.split('.') as [string, string, string];
+    assert.ok(createVerify('RSA-SHA256').update(`${h}.${c}`).verify(publicKey, Buffer.from(sig, 'base64url')), 'signed with the key');
+    const claims = JSON.parse(Buffer.from(c, 'base64url').toString()) as { iss: string; aud: string; scope: string };
+    assert.equal(claims.iss, key.client_email);
+    assert.equal(claims.aud, tokenUri);
+    assert.match(claims.scope, /devstorage\.read_only/);
+    // A key file of another kind is refused, naming the Secret.
+    await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'user-creds', namespace: ns }, type: 'Opaque', data: { 'gcloud-application-credentials.json': Buffer.from('{"type": "authorized_user"}').toString('base64') } });
+    await client.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'user-sa', namespace: ns }, secrets: [{ name: 'user-creds' }] });
+    await client.create(isvc(ns, 'user', 'gs://models/keyed', { serviceAccountName: 'user-sa' }));
+    const refused = await waitFor(async () => {
+      const c = await readyCondition(ns, 'user');
+      return c?.status === 'False' && /user-creds/.test(c.message ?? '') ? c : undefined;
+    }, { what: 'the authorized_user key to be refused', timeoutMs: 120_000, intervalMs: 200 });
+    assert.match(refused.message ?? '', /must be a service-account key/);
   });
 });

@@ -139,6 +139,8 @@ if (lifecycle === 'pretest' && has('go') && process.env.FLOE_SKIP_REGISTRY !== '
   step('building the distribution registry for the image tests (first time: about a minute) if not cached');
   run(process.execPath, [join(root, 'tools', 'registry.mjs'), 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
+// 5c. fake-gcs-server for the gs:// storageUri tests (tools/fake-gcs-server.mjs; test/helpers/gcs-server.ts builds it too).
+if (lifecycle === 'pretest' && has('go')) run(process.execPath, [join(root, 'tools', 'fake-gcs-server.mjs'), 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 // 6. Build (incremental).
 step('building with tsc');

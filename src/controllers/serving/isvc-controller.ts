@@ -17,7 +17,7 @@ import { fillPlaceholders, mergeRuntimeContainer } from './container-merge.js';
 import { ServingIngress, type LocalEndpoint, type Target } from './dataplane.js';
 import { payloadLog, type LoggerSpec } from './payload-logger.js';
 import { isRawMode, rawDeployment } from './raw-deployment.js';
-import { ModelStore, StorageDownloadError, parseStorageUri, storageMessage } from './storage.js';
+import { ModelStore, StorageDownloadError, gcsEndpointFromEmulatorHost, parseStorageUri, storageMessage } from './storage.js';
 import { mlserverModelClasses, predictorModel, runtimeDefaults, selectRuntime, serverType, type Selection } from './runtimes.js';
 import { ClusterServingRuntimeRef, DeploymentModeAnnotation, InferenceServiceRef, InProcessAnnotation, MaxRequestBytesAnnotation, ServingRuntimeRef, UnavailableAnnotation, type ComponentStatus, type Condition, type InferenceService, type ModelSpec, type PredictorSpec, type ServingRuntime } from './types.js';
 
@@ -66,6 +66,11 @@ export interface IsvcControllerOptions {
    * `model-cache` beside the staging folder.
    */
   cacheDir?: string;
+  /**
+   * The GCS JSON API endpoint for gs:// storageUris: Google's unless set. Floe's STORAGE_EMULATOR_HOST (`host:port`
+   * meaning plain http, or a URL) sets it when this is not given, as it points the google-cloud-storage clients.
+   */
+  gcsEndpoint?: string;
   /**
    * On a real cluster (`floe controllers`) there is no Knative and no shared host network: every InferenceService runs
    * in raw mode, as KServe's with `defaultDeploymentMode: RawDeployment`, and is addressed by its Service's DNS name.
@@ -181,12 +186,13 @@ export class InferenceServiceReconciler implements Reconciler {
   /** The autoscaler's view of each Pod revision (`ns/revision`): the replicas it wants and its memory between ticks. */
   private readonly scaling = new Map<string, { desired: number; state: ScaleState; decidedAt: number }>();
   private readonly store: ModelStore;
-  /** The model folders of revisions that host TrainedModels only, by `ns/name/revision`. */
-  private readonly multiModel = new Map<string, string>();
+  /** The model folders of revisions that host TrainedModels only, by `ns/name/revision`, and whether MLServer serves them. */
+  private readonly multiModel = new Map<string, { folder: string; mlserver: boolean }>();
 
   constructor(options: IsvcControllerOptions) {
     this.options = options;
-    this.store = new ModelStore({ cacheDir: options.cacheDir ?? join(options.stagingDir ? dirname(options.stagingDir) : join(tmpdir(), `floe-serving-${process.pid}`), 'model-cache') });
+    const gcsEndpoint = options.gcsEndpoint ?? gcsEndpointFromEmulatorHost(process.env.STORAGE_EMULATOR_HOST);
+    this.store = new ModelStore({ cacheDir: options.cacheDir ?? join(options.stagingDir ? dirname(options.stagingDir) : join(tmpdir(), `floe-serving-${process.pid}`), 'model-cache'), ...(gcsEndpoint ? { gcsEndpoint } : {}) });
     this.clock = options.clock ?? realClock();
     this.defaultMaxReplicas = options.defaultMaxReplicas ?? Math.max(1, cpus().length);
   }
@@ -595,7 +601,7 @@ export class InferenceServiceReconciler implements Reconciler {
         if (!container) return { failed: `runtime ${runtime.metadata.name ?? ''} has no container`, reason: 'InvalidPredictorSpec' };
         const folder = join(this.options.stagingDir ?? join(this.store.cacheDir, '..', 'staging'), namespace, name, `${revision}-models`);
         mkdirSync(folder, { recursive: true, mode: 0o700 });
-        this.multiModel.set(`${namespace}/${name}/${revision}`, folder);
+        this.multiModel.set(`${namespace}/${name}/${revision}`, { folder, mlserver: serverType(runtime) === 'mlserver' || (container.image ?? '').includes('mlserver') });
         // A runtime's probe of its one model (`/v2/models/{{.Name}}/ready`) never passes on a server without one: the
         // server's own liveness (the v2 health API) says it is up instead.
         const serving = predictorContainer(container, model, runtime, isvc) as ContainerSpec & { readinessProbe?: { httpGet?: { path?: string; port: number | string } } };
@@ -840,17 +846,18 @@ export class InferenceServiceReconciler implements Reconciler {
 
   /**
    * The Pod revisions of an InferenceService that host TrainedModels only, with their model folder (mounted at
-   * /mnt/models) and the URLs of their ready replicas now in the route.
+   * /mnt/models), the URLs of their ready replicas now in the route, and whether the server is MLServer (which needs
+   * a model-settings.json beside each model; the kserve SDK's servers read the model files alone).
    */
-  multiModelServers(namespace: string, name: string): { revision: string; folder: string; urls: string[] }[] {
+  multiModelServers(namespace: string, name: string): { revision: string; folder: string; urls: string[]; mlserver: boolean }[] {
     const route = this.options.ingress.get(namespace, name);
     const targets = route?.kind === 'split' ? route.targets : [];
-    const out: { revision: string; folder: string; urls: string[] }[] = [];
-    for (const [key, folder] of this.multiModel) {
+    const out: { revision: string; folder: string; urls: string[]; mlserver: boolean }[] = [];
+    for (const [key, { folder, mlserver }] of this.multiModel) {
       const revision = key.slice(`${namespace}/${name}/`.length);
       if (!key.startsWith(`${namespace}/${name}/`) || revision.includes('/')) continue;
       const target = targets.find((t) => t.revision === revision)?.target;
-      if (target?.kind === 'proxy') out.push({ revision, folder, urls: target.replicas.map((r) => r.url) });
+      if (target?.kind === 'proxy') out.push({ revision, folder, urls: target.replicas.map((r) => r.url), mlserver });
     }
     return out;
   }

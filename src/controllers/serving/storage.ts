@@ -1,7 +1,7 @@
-// Model storage for KServe's storageUri: the schemes KServe's storage initializer downloads (s3://, http(s)://,
+// Model storage for KServe's storageUri: the schemes KServe's storage initializer downloads (s3://, gs://, http(s)://,
 // pvc://, file:// and local paths), with the credentials and settings KServe's credential builder takes from the
 // ServiceAccount's Secrets, downloaded once into a content-addressed cache under the data dir and shared by revisions.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSign, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -45,10 +45,12 @@ export const GlobalCaBundleConfigMap = 'global-ca-bundle';
 export type StorageSource =
   | { scheme: 'local'; path: string }
   | { scheme: 's3'; bucket: string; path: string }
+  | { scheme: 'gs'; bucket: string; path: string }
   | { scheme: 'http'; url: URL }
   | { scheme: 'pvc'; claim: string; path: string };
 
-const unsupported = ['hdfs', 'webhdfs', 'gs', 'hf', 'oci', 'modelscope', 'git'];
+const unsupported = ['hdfs', 'webhdfs', 'hf', 'oci', 'modelscope', 'git'];
+const readable = 's3://, gs://, http://, https://, pvc://, file:// and local paths';
 
 /** Parses a storageUri, or throws an Invalid FloeError naming the field. */
 export function parseStorageUri(uri: string, field: string): StorageSource {
@@ -63,6 +65,14 @@ export function parseStorageUri(uri: string, field: string): StorageSource {
       const bucket = slash < 0 ? rest : rest.slice(0, slash);
       if (!bucket) throw bad('names no bucket (s3://<bucket>/<path>)');
       return { scheme: 's3', bucket, path: slash < 0 ? '' : rest.slice(slash + 1).replace(/^\/+/, '') };
+    }
+    case 'gs': {
+      // KServe splits at the first `/`: the bucket, then the object path (a folder prefix or one object), kept as written.
+      const rest = uri.slice('gs://'.length);
+      const slash = rest.indexOf('/');
+      const bucket = slash < 0 ? rest : rest.slice(0, slash);
+      if (!bucket) throw bad('names no bucket (gs://<bucket>/<path>)');
+      return { scheme: 'gs', bucket, path: slash < 0 ? '' : rest.slice(slash + 1) };
     }
     case 'http':
     case 'https': {
@@ -83,12 +93,12 @@ export function parseStorageUri(uri: string, field: string): StorageSource {
       return { scheme: 'pvc', claim, path: slash < 0 ? '' : rest.slice(slash + 1) };
     }
     case '':
-      throw bad('is neither a URI (s3://, http(s)://, pvc://, file://) nor an absolute path');
+      throw bad('is neither a URI (s3://, gs://, http(s)://, pvc://, file://) nor an absolute path');
     default:
       if (unsupported.includes(scheme)) {
-        throw bad(`Floe cannot download ${scheme}:// storage (it reads s3://, http://, https://, pvc://, file:// and local paths)`);
+        throw bad(`Floe cannot download ${scheme}:// storage (it reads ${readable})`);
       }
-      throw bad(`Floe cannot read ${scheme}:// storage (it reads s3://, http://, https://, pvc://, file:// and local paths)`);
+      throw bad(`Floe cannot read ${scheme}:// storage (it reads ${readable})`);
   }
 }
 
@@ -114,6 +124,19 @@ export interface StorageCredentials {
   headers: Record<string, Record<string, string>>;
   /** The namespace's global-ca-bundle, for http(s) downloads. */
   ca?: string;
+  /** The service-account key of a GCS Secret (KServe's `gcloud-application-credentials.json`), and the Secret's name. */
+  gcs?: { key: GcsServiceAccountKey; secret: string };
+}
+
+/** The data key of a GCS Secret, which KServe mounts at /var/secrets/ and names in GOOGLE_APPLICATION_CREDENTIALS. */
+export const GcsCredentialFileName = 'gcloud-application-credentials.json';
+
+/** The fields of a Google service-account key file Floe signs with. */
+export interface GcsServiceAccountKey {
+  client_email: string;
+  private_key: string;
+  private_key_id?: string;
+  token_uri?: string;
 }
 
 const secretValue = (secret: Secret, key: string): string | undefined => {
@@ -155,7 +178,10 @@ export async function storageCredentials(client: Client, namespace: string, serv
     const secret = await getOrUndefined<Secret>(client, SecretRef, name, namespace);
     if (!secret) continue;
     const secretKey = secretValue(secret, 'AWS_SECRET_ACCESS_KEY') ?? secretValue(secret, 'awsSecretAccessKey');
-    if (secretKey !== undefined && !s3Found) {
+    const gcsKey = secretValue(secret, GcsCredentialFileName);
+    if (gcsKey !== undefined) {
+      if (!out.gcs) out.gcs = { key: gcsServiceAccountKey(gcsKey, name), secret: name };
+    } else if (secretKey !== undefined && !s3Found) {
       s3Found = true;
       out.s3 = await s3Settings(client, namespace, secret, secretKey);
     } else if (secretValue(secret, 'https-host') !== undefined && secretValue(secret, 'headers') !== undefined) {
@@ -171,6 +197,19 @@ export async function storageCredentials(client: Client, namespace: string, serv
   const ca = global?.data?.['cabundle.crt'];
   if (ca) out.ca = ca;
   return out;
+}
+
+function gcsServiceAccountKey(text: string, secret: string): GcsServiceAccountKey {
+  let key: Partial<GcsServiceAccountKey> & { type?: string };
+  try {
+    key = JSON.parse(text) as typeof key;
+  } catch {
+    throw new FloeError('Invalid', `Secret ${secret}: ${GcsCredentialFileName} is not JSON (a Google service-account key file)`);
+  }
+  if (key.type !== 'service_account' || typeof key.client_email !== 'string' || typeof key.private_key !== 'string') {
+    throw new FloeError('Invalid', `Secret ${secret}: ${GcsCredentialFileName} must be a service-account key ("type": "service_account" with client_email and private_key); Floe reads no other kind`);
+  }
+  return key as GcsServiceAccountKey;
 }
 
 async function s3Settings(client: Client, namespace: string, secret: Secret, secretAccessKey: string): Promise<S3Settings> {
@@ -376,6 +415,108 @@ async function downloadS3(source: Extract<StorageSource, { scheme: 's3' }>, sett
   }
 }
 
+/** Google's endpoint for the GCS JSON API; STORAGE_EMULATOR_HOST replaces it, as the google-cloud-storage clients do. */
+export const GcsDefaultEndpoint = 'https://storage.googleapis.com';
+
+/** STORAGE_EMULATOR_HOST as the Go client reads it: a URL, or a bare host:port meaning plain http. */
+export const gcsEndpointFromEmulatorHost = (host: string | undefined): string | undefined => {
+  const h = host?.trim();
+  if (!h) return undefined;
+  return (/^https?:\/\//i.test(h) ? h : `http://${h}`).replace(/\/+$/, '');
+};
+
+const base64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
+
+/** An OAuth2 access token for a service-account key: a signed JWT exchanged at the key's token_uri (RFC 7523). */
+async function gcsAccessToken(key: GcsServiceAccountKey, secret: string): Promise<string> {
+  const tokenUri = key.token_uri ?? 'https://oauth2.googleapis.com/token';
+  const now = Math.floor(Date.now() / 1000);
+  const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', ...(key.private_key_id ? { kid: key.private_key_id } : {}) }));
+  const claims = base64url(JSON.stringify({ iss: key.client_email, scope: 'https://www.googleapis.com/auth/devstorage.read_only', aud: tokenUri, iat: now, exp: now + 3600 }));
+  let signature: string;
+  try {
+    signature = createSign('RSA-SHA256').update(`${header}.${claims}`).sign(key.private_key, 'base64url');
+  } catch (err) {
+    throw new StorageDownloadError(`Secret ${secret}: the service-account key's private_key cannot sign (${(err as Error).message})`);
+  }
+  let res: Response;
+  try {
+    res = await fetch(tokenUri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: `${header}.${claims}.${signature}` }), signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    throw new StorageDownloadError(`Secret ${secret}: cannot reach the token endpoint ${tokenUri}: ${(err as Error).message}`);
+  }
+  const body = (await res.json().catch(() => ({}))) as { access_token?: string; error?: string; error_description?: string };
+  if (!res.ok || !body.access_token) throw new StorageDownloadError(`Secret ${secret}: ${tokenUri} refused the service-account key (HTTP ${res.status}${body.error ? `: ${body.error}${body.error_description ? ` ${body.error_description}` : ''}` : ''})`);
+  return body.access_token;
+}
+
+/**
+ * A gs:// download as KServe's storage initializer does it, over the GCS JSON API: every object under `<path>/` is
+ * written at its name less the path (folders as the names say); when there is none, `<path>` itself is the one object
+ * and lands under its own base name; a lone archive is unpacked. Anonymous without a key, as KServe falls back to
+ * `create_anonymous_client()`. Names are checked before anything is written: `..`, an absolute remainder or NUL fails
+ * the whole download.
+ */
+async function downloadGcs(source: Extract<StorageSource, { scheme: 'gs' }>, credentials: StorageCredentials, endpoint: string, dir: string): Promise<void> {
+  const where = `gs://${source.bucket}/${source.path}`;
+  const headers: Record<string, string> = {};
+  if (credentials.gcs) headers.authorization = `Bearer ${await gcsAccessToken(credentials.gcs.key, credentials.gcs.secret)}`;
+  const bucketUrl = `${endpoint}/storage/v1/b/${encodeURIComponent(source.bucket)}/o`;
+  const call = async (url: string): Promise<Response> => {
+    let res: Response;
+    try {
+      res = await fetch(url, { headers, signal: AbortSignal.timeout(60_000) });
+    } catch (err) {
+      throw new StorageDownloadError(`cannot read ${where} at ${endpoint}: ${(err as Error).message}`);
+    }
+    return res;
+  };
+  const failure = async (res: Response, what: string): Promise<StorageDownloadError> => {
+    const text = await res.text().catch(() => '');
+    let message = text.slice(0, 300);
+    try {
+      message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
+    } catch {
+      // not JSON: the text as it came
+    }
+    const kind = res.status === 403 ? 'Permission denied' : res.status === 404 ? 'Not found' : `HTTP ${res.status}`;
+    return new StorageDownloadError(`${kind} reading ${what} of ${where}${endpoint === GcsDefaultEndpoint ? '' : ` at ${endpoint}`}${message ? `: ${message}` : ''}`);
+  };
+  const prefix = source.path === '' || source.path.endsWith('/') ? source.path : `${source.path}/`;
+  const tasks: { name: string; target: string }[] = [];
+  let pageToken: string | undefined;
+  do {
+    const query = new URLSearchParams({ prefix, fields: 'items(name,size),nextPageToken', ...(pageToken ? { pageToken } : {}) });
+    const res = await call(`${bucketUrl}?${query.toString()}`);
+    if (!res.ok) throw await failure(res, `the listing of bucket ${source.bucket}`);
+    const page = (await res.json()) as { items?: { name?: string; size?: string }[]; nextPageToken?: string };
+    for (const item of page.items ?? []) {
+      const name = item.name ?? '';
+      const rest = name.slice(prefix.length);
+      // Folder placeholders ("<path>/", "<path>/sub/") carry no file, as in KServe.
+      if (rest === '' || rest.endsWith('/')) continue;
+      tasks.push({ name, target: within(dir, rest, 'GCS object name') });
+    }
+    pageToken = page.nextPageToken || undefined;
+  } while (pageToken);
+  if (tasks.length === 0 && source.path !== '' && !source.path.endsWith('/')) {
+    // No folder of that name: the path is one object, written under its base name.
+    const base = source.path.slice(source.path.lastIndexOf('/') + 1);
+    tasks.push({ name: source.path, target: within(dir, base, 'GCS object name') });
+  }
+  if (tasks.length === 0) throw new StorageDownloadError(`Failed to fetch model. No model found in ${where}.`);
+  for (const task of tasks) {
+    const res = await call(`${bucketUrl}/${encodeURIComponent(task.name)}?alt=media`);
+    if (res.status === 404 && tasks.length === 1 && task.name === source.path) {
+      await res.body?.cancel();
+      throw new StorageDownloadError(`Failed to fetch model. No model found in ${where}.`);
+    }
+    if (!res.ok || !res.body) throw await failure(res, `object ${task.name}`);
+    await writeStream(task.target, Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>));
+  }
+  if (tasks.length === 1) await unpackIfArchive(tasks[0]!.target, dir);
+}
+
 function get(url: URL, headers: Record<string, string>, ca: string | undefined): Promise<IncomingMessage> {
   return new Promise((ok, fail) => {
     const options = { headers, timeout: 30_000, ...(url.protocol === 'https:' && ca ? { ca: [...rootCertificates, ca] } : {}) };
@@ -439,6 +580,8 @@ async function treeHash(dir: string): Promise<string> {
 export interface ModelStoreOptions {
   /** The cache's folder (in the data dir): `sha256/<content hash>/` trees, `sources/<source hash>.json` index, `tmp/`. */
   cacheDir: string;
+  /** The GCS JSON API's base URL: Google's unless given (Floe passes its STORAGE_EMULATOR_HOST here). */
+  gcsEndpoint?: string;
 }
 
 /** What one resolution asks for: the URI, the field it came from (for messages), and whose credentials. */
@@ -457,11 +600,13 @@ export interface StorageRequest {
  */
 export class ModelStore {
   readonly cacheDir: string;
+  readonly gcsEndpoint: string;
   /** Downloads under way by source key, so concurrent reconciles of one model share one download. */
   private readonly inFlight = new Map<string, Promise<string>>();
 
   constructor(options: ModelStoreOptions) {
     this.cacheDir = options.cacheDir;
+    this.gcsEndpoint = options.gcsEndpoint ?? GcsDefaultEndpoint;
   }
 
   /** The local path of a storageUri: Invalid FloeError for a URI Floe cannot read, StorageDownloadError when a download fails. */
@@ -474,16 +619,27 @@ export class ModelStore {
       case 'pvc':
         return this.claimPath(client, request, source);
       case 's3':
+      case 'gs':
       case 'http': {
         const credentials = await storageCredentials(client, request.namespace, request.serviceAccountName, request.annotations);
         // The source's identity: the object's address, not who reads it (credentials never enter the key).
-        const identity = source.scheme === 's3' ? `s3\0${credentials.s3.endpointUrl ?? ''}\0${source.bucket}\0${source.path}` : `http\0${source.url.toString()}`;
+        const identity =
+          source.scheme === 's3' ? `s3\0${credentials.s3.endpointUrl ?? ''}\0${source.bucket}\0${source.path}` : source.scheme === 'gs' ? `gs\0${this.gcsEndpoint}\0${source.bucket}\0${source.path}` : `http\0${source.url.toString()}`;
         const key = createHash('sha256').update(identity).digest('hex');
         const cached = await this.lookup(key);
         if (cached) return cached;
         let running = this.inFlight.get(key);
         if (!running) {
-          running = this.download(key, (dir) => (source.scheme === 's3' ? downloadS3(source, credentials.s3, dir) : downloadHttp(source, credentials, dir))).finally(() => this.inFlight.delete(key));
+          running = this.download(key, (dir) => {
+            switch (source.scheme) {
+              case 's3':
+                return downloadS3(source, credentials.s3, dir);
+              case 'gs':
+                return downloadGcs(source, credentials, this.gcsEndpoint, dir);
+              case 'http':
+                return downloadHttp(source, credentials, dir);
+            }
+          }).finally(() => this.inFlight.delete(key));
           this.inFlight.set(key, running);
         }
         return running;

@@ -1,7 +1,8 @@
 // The TrainedModel controller: more models on one InferenceService's server (KServe's multi-model serving). A
 // TrainedModel is loaded into every revision of its parent that runs in-process, or — for a parent without a
-// storageUri on a Pod runtime — laid into the revision's model folder and loaded through the server's v2 model
-// repository API (`POST /v2/repository/models/<name>/load`, as KServe's model agent does), if the memory it declares
+// storageUri on a Pod runtime (MLServer, or the kserve SDK's sklearn/xgboost/lightgbm servers) — laid into the
+// revision's model folder and loaded through the server's v2 model repository API
+// (`POST /v2/repository/models/<name>/load`, as KServe's model agent does), if the memory it declares
 // fits in what the parent's predictor may use (resources.limits.memory) beside the other TrainedModels; unloaded on delete.
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,8 +72,10 @@ export class TrainedModelReconciler implements Reconciler {
     set('InferenceServiceReady', parentReady, parentReady ? undefined : 'InferenceServiceNotReady', parentReady ? undefined : `InferenceService ${parentName} is not ready`);
     const servers = this.options.isvcs.inProcess(namespace, parentName);
     const pods = this.options.isvcs.multiModelServers(namespace, parentName);
-    const multi = (servers.length > 0 && servers.every((s) => s.addModel !== undefined)) || (servers.length === 0 && pods.length > 0);
-    set('IsMMSPredictor', multi, multi ? undefined : 'IsNotMMSPredictor', multi ? undefined : `InferenceService ${parentName} runs neither an in-process multi-model server nor a Pod runtime without a storageUri of its own`);
+    // KServe's IsMMSPredictor: no storageUri of its own, and never a Hugging Face predictor (its model ID needs none).
+    const huggingface = parent?.spec.predictor.huggingface !== undefined || parent?.spec.predictor.model?.modelFormat?.name === 'huggingface';
+    const multi = !huggingface && ((servers.length > 0 && servers.every((s) => s.addModel !== undefined)) || (servers.length === 0 && pods.length > 0));
+    set('IsMMSPredictor', multi, multi ? undefined : 'IsNotMMSPredictor', multi ? undefined : `Inference Service predictor is not configured for multi-model serving: ${parentName} runs neither an in-process multi-model server nor a Pod runtime without a storageUri of its own${huggingface ? ' (a Hugging Face predictor never is)' : ''}`);
     if (!parentReady || !multi || !parent) return finish(false, 'NotReady', 'the parent InferenceService cannot take this model yet');
 
     // Memory: the TrainedModels on the parent must fit in its predictor's memory limit.
@@ -104,7 +107,7 @@ export class TrainedModelReconciler implements Reconciler {
     try {
       for (const server of servers) if (!server.models?.().includes(tm.metadata.name ?? '')) await server.addModel!(tm.metadata.name ?? '', path);
       for (const pod of pods) {
-        layOut(pod.folder, tm, path);
+        layOut(pod.folder, tm, path, pod.mlserver);
         for (const url of pod.urls) if (!(await loaded(url, tm.metadata.name ?? ''))) await repository(url, tm.metadata.name ?? '', 'load');
       }
     } catch (err) {
@@ -112,7 +115,7 @@ export class TrainedModelReconciler implements Reconciler {
     }
     this.placed.set(key, { isvc: parentName });
     const base = ServingIngress.urlOf(this.options.ingressUrl, namespace, parentName);
-    const v2 = pods.length > 0 || parent.spec.predictor.model?.protocolVersion === 'v2';
+    const v2 = pods.some((p) => p.mlserver) || parent.spec.predictor.model?.protocolVersion === 'v2';
     status.url = `${base}/${v2 ? 'v2' : 'v1'}/models/${tm.metadata.name ?? ''}`;
     status.address = { url: status.url };
     return finish(true);
@@ -135,10 +138,10 @@ async function repository(url: string, model: string, action: 'load' | 'unload')
 
 /**
  * Lays a TrainedModel into its parent revision's model folder as `<folder>/<name>/`: links to the cached model's
- * files, and — where the model brings none — a model-settings.json naming it and its framework's MLServer class,
- * which MLServer's repository needs to find it.
+ * files, and — for MLServer, where the model brings none — a model-settings.json naming it and its framework's
+ * MLServer class, which MLServer's repository needs to find it (the kserve SDK's servers want the model files alone).
  */
-function layOut(folder: string, tm: TrainedModel, path: string): void {
+function layOut(folder: string, tm: TrainedModel, path: string, mlserver: boolean): void {
   const name = tm.metadata.name ?? '';
   const target = within(folder, name, 'TrainedModel name');
   if (existsSync(target)) return;
@@ -151,7 +154,7 @@ function layOut(folder: string, tm: TrainedModel, path: string): void {
   }
   if (entries.length === 0) symlinkSync(path, join(target, path.split('/').pop() ?? 'model'));
   for (const entry of entries) symlinkSync(join(path, entry), join(target, entry));
-  if (!entries.includes('model-settings.json')) {
+  if (mlserver && !entries.includes('model-settings.json')) {
     const implementation = mlserverModelClasses[tm.spec.model.framework ?? 'sklearn'] ?? mlserverModelClasses['sklearn']!;
     writeFileSync(join(target, 'model-settings.json'), JSON.stringify({ name, implementation }), { mode: 0o600 });
   }
