@@ -120,7 +120,7 @@ describe('dashboard: files and backend on a default (loopback) Floe', () => {
   });
 });
 
-describe('dashboard: with tokens, each user sees its own namespaces and the files need credentials too', () => {
+describe('dashboard: with tokens, each user sees its own namespaces; only the app\'s own files load without credentials', () => {
   let dir: string;
   let floe: Floe;
   let ca: string;
@@ -141,8 +141,9 @@ describe('dashboard: with tokens, each user sees its own namespaces and the file
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('no token: 401 for the app and its API alike; alice sees team-a only and may not read team-b\'s activities', async () => {
-    assert.equal((await raw(floe.url, 'GET', '/ui/', { ca })).status, 401);
+  test('no token: the app\'s files (no data) load so that it can ask for a token, its API is 401; alice sees team-a only and may not read team-b\'s activities', async () => {
+    // The sign-in page must load in a browser that has no credentials yet (src/dashboard/session.ts); nothing else does.
+    assert.notEqual((await raw(floe.url, 'GET', '/ui/', { ca })).status, 401);
     assert.equal((await raw(floe.url, 'GET', '/api/workgroup/env-info', { ca })).status, 401);
     const auth = { authorization: `Bearer ${alice}` };
     const env = JSON.parse((await raw(floe.url, 'GET', '/api/workgroup/env-info', { ca, headers: auth })).body) as { user: string; isClusterAdmin: boolean; namespaces: { namespace: string; role: string }[] };

@@ -7,6 +7,7 @@ import { errors, FloeError } from '../api/errors.js';
 import type { Caller, Http2Access, Route } from '../controller/index.js';
 import { forbiddenMessage, type AuthorizationAttributes, type Authenticator, type Authorizer } from './auth.js';
 import { impersonate } from '../auth/rbac/impersonation.js';
+import { anonymous, DashboardSessions, publicRoute } from '../dashboard/session.js';
 import type { Logger } from './logger.js';
 import { healthAnswer, type HealthCheck } from './health.js';
 import { checkRequestTarget } from './request-limits.js';
@@ -47,10 +48,14 @@ export class FrontDoor {
   private readonly closers: (() => void)[] = [];
   private readonly observe: FrontDoorOptions['requestObserver'];
   private http2: ((socket: Duplex) => void) | undefined;
+  /** The dashboard's sign-in sessions: a session cookie is one more authentication source, beside the request's own. */
+  readonly sessions: DashboardSessions;
 
   constructor(options: FrontDoorOptions) {
     this.guard = new RequestGuard(options.guard);
-    this.authenticator = options.authenticator;
+    this.sessions = new DashboardSessions({ authenticator: options.authenticator, secure: options.tls !== undefined });
+    this.authenticator = this.sessions;
+    this.table.add([this.sessions.route()]);
     this.authorizer = options.authorizer;
     this.log = options.logger;
     this.scheme = options.tls ? 'https' : 'http';
@@ -160,7 +165,12 @@ export class FrontDoor {
     const authenticated = await this.authenticator.authenticate(req);
     // Impersonation headers (kubectl --as / --as-group) replace the caller once `impersonate` is allowed for each.
     const caller = authenticated ? impersonate(authenticated, req.headers, this.authorizer, req.rawHeaders) : undefined;
-    if (!caller) throw new FloeError('Unauthorized', 'Unauthorized');
+    if (!caller) {
+      // The dashboard's own files (no data in them) load without credentials, so that its page can ask for a token.
+      const open = this.opened ? this.table.match(url.pathname) : undefined;
+      if (publicRoute(req, open)) return { route: open, caller: anonymous };
+      throw new FloeError('Unauthorized', 'Unauthorized');
+    }
     if (!this.opened) await this.openedPromise;
     const route = this.table.match(url.pathname);
     if (!route) throw new FloeError('NotFound', 'the server could not find the requested resource');

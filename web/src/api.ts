@@ -5,10 +5,30 @@ export class ApiError extends Error {
   }
 }
 
-/** A Bearer token typed into the sign-in box: kept in memory only (gone on reload), never in browser storage. */
-let bearer: string | undefined;
-export function setToken(token: string | undefined): void {
-  bearer = token;
+/** Where the dashboard signs in with a token, reads its session's CSRF token and signs out (src/dashboard/session.ts). */
+export const sessionPath = '/ui/api/session';
+/**
+ * The session's CSRF token, sent on every state-changing request: from the sign-in answer, or asked for once after a
+ * reload (the session cookie itself is HttpOnly). Kept in memory only, never in browser storage.
+ */
+let csrf: Promise<string | undefined> | undefined;
+export function setCsrfToken(token: string | undefined): void {
+  csrf = Promise.resolve(token);
+}
+function csrfToken(): Promise<string | undefined> {
+  csrf ??= fetch(sessionPath, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+    .then(async (res) => (res.ok ? ((await res.json()) as { csrfToken?: string }).csrfToken : undefined))
+    .catch(() => undefined);
+  return csrf;
+}
+/** Whether this page is signed in by a dashboard session (and not by the browser's own credentials, or none needed). */
+export async function hasSession(): Promise<boolean> {
+  return (await csrfToken()) !== undefined;
+}
+/** Ends the session (the cookie is cleared by the answer); a session already gone is no error. */
+export async function signOut(): Promise<void> {
+  await request(sessionPath, { method: 'DELETE' }).catch(() => undefined);
+  csrf = undefined;
 }
 
 async function errorOf(res: Response): Promise<ApiError> {
@@ -25,7 +45,11 @@ async function errorOf(res: Response): Promise<ApiError> {
 
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
-  if (bearer) headers.set('Authorization', `Bearer ${bearer}`);
+  const method = (init.method ?? 'GET').toUpperCase();
+  if (method !== 'GET' && method !== 'HEAD') {
+    const token = await csrfToken();
+    if (token) headers.set('X-CSRF-Token', token);
+  }
   const res = await fetch(path, { ...init, headers, credentials: 'same-origin' });
   if (!res.ok) throw await errorOf(res);
   return res;

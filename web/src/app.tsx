@@ -1,7 +1,7 @@
 // The shell: navigation, the namespace selector (kept in `?ns=`, as Kubeflow's dashboard does) and the page for the path.
-import { Alert, Group, Text } from '@mantine/core';
+import { Alert, Button, Group, Text } from '@mantine/core';
 import { lazy, Suspense, useEffect, useState } from 'react';
-import { ApiError, getJson, setToken, type EnvInfo } from './api.js';
+import { ApiError, getJson, hasSession, signOut, type EnvInfo } from './api.js';
 import { href, Link, navigate, useLocation } from './router.js';
 import { HomePage } from './pages/home.js';
 import { Loading } from './ui.js';
@@ -42,12 +42,14 @@ export function App() {
   const [env, setEnv] = useState<EnvInfo>();
   const [authError, setAuthError] = useState<string>();
   const [attempt, setAttempt] = useState(0);
+  const [signedIn, setSignedIn] = useState(false);
 
   useEffect(() => {
     getJson<EnvInfo>('/api/workgroup/env-info')
       .then((e) => {
         setEnv(e);
         setAuthError(undefined);
+        void hasSession().then(setSignedIn);
       })
       .catch((err: unknown) => setAuthError(err instanceof ApiError && err.status === 401 ? 'Floe asks for a token.' : err instanceof Error ? err.message : String(err)));
   }, [attempt]);
@@ -66,10 +68,7 @@ export function App() {
       <Suspense fallback={<Loading what="sign-in" />}>
         <SignIn
           error={authError}
-          onToken={(token) => {
-            setToken(token);
-            setAttempt((a) => a + 1);
-          }}
+          onSignedIn={() => setAttempt((a) => a + 1)}
         />
       </Suspense>
     );
@@ -112,6 +111,21 @@ export function App() {
             <Text size="sm" c="dimmed" aria-label="Signed in as">
               {env?.user ?? ''}
             </Text>
+            {signedIn && (
+              <Button
+                size="xs"
+                variant="default"
+                onClick={() => {
+                  void signOut().then(() => {
+                    setSignedIn(false);
+                    setEnv(undefined);
+                    setAuthError('Signed out.');
+                  });
+                }}
+              >
+                Sign out
+              </Button>
+            )}
           </Group>
         </Group>
       </header>
