@@ -75,7 +75,7 @@ describe('capabilities', () => {
     assert.throws(() => capabilitiesFor('embedded', [one, { ...one }]), /two capabilities are named x/);
     const all = floeCapabilities({ allowPackageUrls: [] });
     assert.deepEqual(capabilitiesFor('embedded', all).map((c) => c.name), ['training', 'batch', 'trainer', 'apps', 'storage', 'katib', 'serving', 'notebooks', 'profiles', 'pipelines', 'dashboard']);
-    assert.deepEqual(capabilitiesFor('cluster', all).map((c) => c.name), ['training', 'trainer', 'katib', 'serving-cluster', 'notebooks', 'profiles', 'pipelines']);
+    assert.deepEqual(capabilitiesFor('cluster', all).map((c) => c.name), ['training', 'trainer', 'katib', 'serving-cluster', 'notebooks', 'profiles', 'pipelines', 'dashboard']);
     // Admission runs in list order: the training operator's webhooks (v1 jobs, MPIJob), Trainer v2's (JobSet, the
     // runtimes, TrainJob), the DefaultStorageClass step, Katib's, then the PodDefault webhook.
     assert.equal(admissionOf(all).length, 8);

@@ -14,6 +14,7 @@ import { ServiceAccountAuthorizer, TokenReviewAuthenticator } from '../server/au
 import { floeCapabilities } from '../server/capabilities.js';
 import { notebookOptionsFromEnv } from '../controllers/notebooks/capability.js';
 import { FrontDoor } from '../server/front-door.js';
+import type { DashboardOptions } from '../dashboard/capability.js';
 import { preparePrivateDatabase } from '../store/private-file.js';
 
 export const SystemNamespace = 'floe-system';
@@ -31,7 +32,9 @@ export function clusterManifests(options: { image: string }): KubeObject[] {
     { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
     { apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
     { apiGroups: [''], resources: ['pods/log', 'configmaps'], verbs: ['get', 'list'] },
-    { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'create', 'update', 'patch'] },
+    // Events: recorded by every controller, watched by the notebook controller (a Pod's events re-told on its Notebook),
+    // listed by the dashboard's activities and search.
+    { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
     { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'update', 'patch'] },
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
     { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
@@ -61,6 +64,10 @@ export function clusterManifests(options: { image: string }): KubeObject[] {
     { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
     // Katib's PBT: the `<experiment>-pbt` claim that holds the trials' checkpoint folders.
     { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+    // The dashboard's Home usage card (what `kubectl top pods` reads, where the cluster runs metrics-server); the
+    // dashboard's other reads (Profiles, RoleBindings, Namespaces, ConfigMaps, Events, jobs, experiments,
+    // InferenceServices, Pods and their logs) are granted above. Each read is first reviewed for the caller.
+    { apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: ['list'] },
   ];
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SystemNamespace, labels } },
@@ -215,8 +222,17 @@ export interface ControllersOptions {
 }
 
 /** The capabilities a cluster runs: the same list as `floe up`, those that run in cluster mode. */
-function clusterCapabilities(): Capability[] {
-  return capabilitiesFor('cluster', floeCapabilities({ allowPackageUrls: [], notebooks: notebookOptionsFromEnv(process.env) }));
+function clusterCapabilities(dashboard: DashboardOptions = {}): Capability[] {
+  return capabilitiesFor('cluster', floeCapabilities({ allowPackageUrls: [], notebooks: notebookOptionsFromEnv(process.env), dashboard }));
+}
+
+/**
+ * The token behind a request signed in by the dashboard's session cookie: the dashboard forwards the pages' Kubernetes
+ * API calls to the cluster with the caller's own token.
+ */
+function sessionTokenOf(door: FrontDoor | undefined): DashboardOptions {
+  const sessions = door?.sessions;
+  return sessions ? { sessionToken: (req) => sessions.tokenOf(req) } : {};
 }
 
 /** python/ of this checkout (floe_katib.py). */
@@ -224,8 +240,9 @@ const pythonDir = fileURLToPath(new URL('../../../python', import.meta.url));
 
 /**
  * Installs the CRDs, then runs every cluster capability's controllers while holding the `floe-controllers` Lease, until
- * `signal` aborts. Their routes (Katib's observation-log endpoint) are served on `katibListen` through the same front
- * door as `floe up`'s, authenticating Pods by their ServiceAccount tokens.
+ * `signal` aborts. Their routes (Katib's observation-log endpoint, KFAM, KFP's API, the dashboard at /ui/ and its
+ * backends) are served on `katibListen` through the same front door as `floe up`'s, authenticating callers by their
+ * Kubernetes tokens (TokenReview).
  */
 export async function runControllers(options: ControllersOptions): Promise<void> {
   const { client } = options;
@@ -249,7 +266,7 @@ export async function runControllers(options: ControllersOptions): Promise<void>
   preparePrivateDatabase(join(dataDir, 'katib.db'));
   const reportBase = options.katibReportUrl?.replace(/\/katib\/v1beta1\/?$/, '') ?? (listening ? `http://${listening}` : 'http://127.0.0.1');
   const running = await startCapabilities(
-    clusterCapabilities(),
+    clusterCapabilities(sessionTokenOf(door)),
     {
       mode: 'cluster',
       client,

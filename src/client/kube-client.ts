@@ -18,6 +18,13 @@ import { KubeDiscovery, type ResourceInfo } from './kube-discovery.js';
 import { KubeHttp, errorFromResponse, isStatus, type KubeRequest } from './kube-http.js';
 import { WatchQueue } from './watch-queue.js';
 
+/** Where a Kubernetes API server is and the CA its certificate is checked against (`rejectUnauthorized`: whether it is). */
+export interface ServerTarget {
+  server: string;
+  ca?: string | Buffer;
+  rejectUnauthorized: boolean;
+}
+
 export interface KubeClientOptions {
   /** Whose current context names the server and the credentials. A plain-http server is accepted as is. */
   kubeConfig: KubeConfig;
@@ -30,6 +37,7 @@ export interface KubeClientOptions {
 export class KubeClient implements Client {
   private readonly http: KubeHttp;
   private readonly discovery: KubeDiscovery;
+  private readonly kubeConfig: KubeConfig;
 
   /** A client for the current context of the kubeconfig file at `path`. */
   static fromFile(path: string): KubeClient {
@@ -50,8 +58,20 @@ export class KubeClient implements Client {
   }
 
   constructor(options: KubeClientOptions) {
-    this.http = new KubeHttp({ kubeConfig: allowPlainHttp(options.kubeConfig) });
+    this.kubeConfig = allowPlainHttp(options.kubeConfig);
+    this.http = new KubeHttp({ kubeConfig: this.kubeConfig });
     this.discovery = new KubeDiscovery({ http: this.http });
+  }
+
+  /**
+   * The API server's URL and how to trust its certificate, without this client's own credentials: for a route that
+   * forwards a caller's request with the caller's token (the dashboard's Kubernetes API on a cluster).
+   */
+  async serverTarget(): Promise<ServerTarget> {
+    const options: { ca?: string | Buffer | (string | Buffer)[]; rejectUnauthorized?: boolean } = {};
+    await this.kubeConfig.applyToHTTPSOptions(options);
+    const ca = Array.isArray(options.ca) ? options.ca[0] : options.ca;
+    return { server: this.http.server, ...(ca !== undefined ? { ca } : {}), rejectUnauthorized: options.rejectUnauthorized !== false };
   }
 
   async get<T extends KubeObject = KubeObject>(ref: KindRef, name: string, namespace?: string): Promise<T> {

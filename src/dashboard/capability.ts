@@ -2,9 +2,12 @@
 import { createReadStream } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { readFile, stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FloeError } from '../api/errors.js';
+import type { ServerTarget } from '../client/kube-client.js';
 import type { Capability, Route } from '../controller/index.js';
 import { subjectAccessReviewer } from '../controllers/profiles/access.js';
 import { dashboardBackendRoutes } from './backend.js';
@@ -48,6 +51,11 @@ export function defaultWebDist(): string {
 export interface DashboardOptions {
   /** The built app; web/dist of the checkout unless given. */
   webDist?: string;
+  /**
+   * On a cluster: the bearer token behind a request signed in by the dashboard's session cookie (the session keeps it),
+   * for the Kubernetes API calls forwarded to the cluster. Requests with an Authorization header use that.
+   */
+  sessionToken?: (req: IncomingMessage) => string | undefined;
 }
 
 const compressible = new Set(['.js', '.css', '.svg', '.json', '.map']);
@@ -138,17 +146,87 @@ export function redirectBrowserToDashboard(req: IncomingMessage, res: ServerResp
   return true;
 }
 
+/** Media types the Kubernetes API takes in a request body (JSON, the patch types, server-side apply's YAML). */
+const kubeBodyTypes = ['application/json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json', 'application/apply-patch+yaml', 'application/yaml'];
+/** Response headers worth passing back: the body's type and encoding, and caching. */
+const passedBack = ['content-type', 'content-encoding', 'cache-control', 'audit-id', 'warning'];
+
+/**
+ * On a cluster (`floe controllers`), the pages' Kubernetes API calls (`/api/v1/…`, `/apis/<group>/…`) go on to the
+ * kube-apiserver with the caller's own bearer token, so the cluster authenticates and authorizes each one itself; this
+ * process's ServiceAccount lends them no rights. Floe's own routes under `/apis/` (KFP's `/apis/v2beta1/`) are longer
+ * prefixes and win. A request signed in by the dashboard's session cookie is forwarded with the session's token
+ * (`sessionToken`); one with no token behind it gets 403: there is nothing to forward.
+ */
+export function kubeApiRoutes(target: ServerTarget, sessionToken?: (req: IncomingMessage) => string | undefined): Route[] {
+  const base = target.server.replace(/\/+$/, '');
+  const handle = (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const token = req.headers.authorization !== undefined ? /^Bearer\s+(.+)$/i.exec(req.headers.authorization)?.[1]?.trim() : sessionToken?.(req);
+    if (!token) {
+      const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Forbidden', code: 403, message: 'on a cluster the dashboard reaches the Kubernetes API with the caller\'s own bearer token, and this request has none' };
+      res.writeHead(403, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify(status));
+      return Promise.resolve(true);
+    }
+    const upstream = new URL(`${base}${req.url ?? '/'}`);
+    // Only what the API needs: no cookies, no impersonation headers (the front door already turned those into the caller).
+    const headers: OutgoingHttpHeaders = { authorization: `Bearer ${token}`, accept: req.headers.accept ?? 'application/json' };
+    for (const name of ['content-type', 'content-length', 'transfer-encoding'] as const) {
+      const value = req.headers[name];
+      if (value !== undefined) headers[name] = value;
+    }
+    const tls = upstream.protocol === 'https:' ? { ...(target.ca !== undefined ? { ca: target.ca } : {}), rejectUnauthorized: target.rejectUnauthorized } : {};
+    return new Promise<boolean>((resolve, reject) => {
+      const forwarded = (upstream.protocol === 'https:' ? httpsRequest : httpRequest)(upstream, { method: req.method ?? 'GET', headers, ...tls }, (answer) => {
+        const back: OutgoingHttpHeaders = { 'X-Content-Type-Options': 'nosniff' };
+        for (const name of passedBack) if (answer.headers[name] !== undefined) back[name] = answer.headers[name];
+        res.writeHead(answer.statusCode ?? 502, back);
+        // A watch streams: each event is flushed as it comes.
+        answer.pipe(res);
+        answer.once('end', () => resolve(true));
+        answer.once('error', () => resolve(true));
+      });
+      forwarded.once('error', (err) => {
+        if (res.headersSent) {
+          res.destroy();
+          resolve(true);
+        } else reject(new FloeError('ServiceUnavailable', `the Kubernetes API server at ${base} cannot be reached: ${err.message}`, { cause: err }));
+      });
+      // The browser went away (a watch closed by the page): stop asking the cluster.
+      res.once('close', () => {
+        forwarded.destroy();
+        resolve(true);
+      });
+      req.pipe(forwarded);
+    });
+  };
+  const access = { kind: 'in-handler' as const, why: 'forwarded with the caller\'s own token: the cluster\'s authentication and RBAC decide' };
+  return [
+    { prefix: '/api/v1/', access, bodyTypes: kubeBodyTypes, handle },
+    { prefix: '/apis/', access, bodyTypes: kubeBodyTypes, handle },
+  ];
+}
+
 export function dashboardCapability(options: DashboardOptions = {}): Capability {
   return {
     name: 'dashboard',
-    // Cluster mode serves its routes only on the Katib report listener, to Pods' ServiceAccount tokens: no browsers.
-    modes: ['embedded'],
-    start(ctx) {
+    // Cluster mode (`floe controllers`): the same routes on its listener, reading the cluster through the controllers'
+    // Client; callers are authenticated by TokenReview and each backend asks the cluster a SubjectAccessReview for them.
+    modes: ['embedded', 'cluster'],
+    async start(ctx) {
       const webDist = options.webDist ?? defaultWebDist();
       const review = subjectAccessReviewer(ctx.client);
-      return Promise.resolve({
-        routes: [staticRoute(webDist), searchRoute(ctx.client, review, ctx.node), homeRoute(ctx.client, review), ...dashboardBackendRoutes({ client: ctx.client, review })],
-      });
+      // The pages read the Kubernetes API on their own origin: embedded, Floe serves it; on a cluster it is forwarded.
+      const target = ctx.mode === 'cluster' ? await (ctx.client as { serverTarget?: () => Promise<ServerTarget> }).serverTarget?.() : undefined;
+      return {
+        routes: [
+          staticRoute(webDist),
+          searchRoute(ctx.client, review, ctx.node),
+          homeRoute(ctx.client, review),
+          ...dashboardBackendRoutes({ client: ctx.client, review }),
+          ...(target ? kubeApiRoutes(target, options.sessionToken) : []),
+        ],
+      };
     },
   };
 }

@@ -1,6 +1,6 @@
 // The one list of Floe's capabilities: `floe up` runs those marked embedded, `floe controllers` those marked cluster.
 import type { Capability } from '../controller/index.js';
-import { dashboardCapability } from '../dashboard/capability.js';
+import { dashboardCapability, type DashboardOptions } from '../dashboard/capability.js';
 import { appsCapability } from '../controllers/apps/capability.js';
 import { batchCapability } from '../controllers/batch/capability.js';
 import { katibCapability } from '../controllers/katib/capability.js';
@@ -21,6 +21,8 @@ export interface CapabilitySettings {
   clusterAdmins?: readonly string[];
   /** Notebook culling (ENABLE_CULLING, CULL_IDLE_TIME, IDLENESS_CHECK_PERIOD) and ADD_FSGROUP; culling off unless set. */
   notebooks?: NotebooksCapabilityOptions;
+  /** The dashboard's options (on a cluster, how a session cookie's token is found for the forwarded Kubernetes API). */
+  dashboard?: DashboardOptions;
 }
 
 /** Adding a capability is one line here. Order matters: admission runs in this order, and capabilities start in it. */
@@ -37,6 +39,6 @@ export function floeCapabilities(settings: CapabilitySettings): Capability[] {
     notebooksCapability(settings.notebooks ?? {}),
     profilesCapability({ ...(settings.clusterAdmins ? { clusterAdmins: settings.clusterAdmins } : {}) }),
     pipelinesCapability({ allowPackageUrls: settings.allowPackageUrls, multiUser: settings.multiUser === true }),
-    dashboardCapability(),
+    dashboardCapability(settings.dashboard ?? {}),
   ];
 }

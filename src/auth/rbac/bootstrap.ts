@@ -208,12 +208,13 @@ export function kubeflowClusterRoles(): RoleObject[] {
     ...kubeflowApp(
       'training',
       [
-        rule(kfAll, ['kubeflow.org'], ['mpijobs', 'tfjobs', 'pytorchjobs', 'xgboostjobs', 'paddlejobs', 'jaxjobs']),
+        // MXJob too: Floe serves it (training-operator v1.7's roles granted it), and the Jobs page lists every kind.
+        rule(kfAll, ['kubeflow.org'], ['mpijobs', 'tfjobs', 'pytorchjobs', 'xgboostjobs', 'mxjobs', 'paddlejobs', 'jaxjobs']),
         rule(kfAll, ['trainer.kubeflow.org'], ['trainjobs', 'trainingruntimes']),
-        rule(read, ['kubeflow.org'], ['mpijobs/status', 'tfjobs/status', 'pytorchjobs/status', 'xgboostjobs/status', 'paddlejobs/status', 'jaxjobs/status']),
+        rule(read, ['kubeflow.org'], ['mpijobs/status', 'tfjobs/status', 'pytorchjobs/status', 'xgboostjobs/status', 'mxjobs/status', 'paddlejobs/status', 'jaxjobs/status']),
       ],
       [
-        rule(read, ['kubeflow.org'], ['mpijobs', 'mpijobs/status', 'tfjobs', 'tfjobs/status', 'pytorchjobs', 'pytorchjobs/status', 'xgboostjobs', 'xgboostjobs/status', 'paddlejobs', 'paddlejobs/status', 'jaxjobs', 'jaxjobs/status']),
+        rule(read, ['kubeflow.org'], ['mpijobs', 'mpijobs/status', 'tfjobs', 'tfjobs/status', 'pytorchjobs', 'pytorchjobs/status', 'xgboostjobs', 'xgboostjobs/status', 'mxjobs', 'mxjobs/status', 'paddlejobs', 'paddlejobs/status', 'jaxjobs', 'jaxjobs/status']),
         rule(read, ['trainer.kubeflow.org'], ['trainjobs', 'trainjobs/status', 'trainingruntimes', 'clustertrainingruntimes']),
         rule(read, ['jobset.x-k8s.io'], ['jobsets', 'jobsets/status']),
       ],
