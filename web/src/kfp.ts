@@ -1,5 +1,5 @@
 // The KFP REST API v2beta1 (what kfp.Client calls), and reading a compiled PipelineSpec for forms and graphs.
-import { getJson, request, sendJson } from './api.js';
+import { ApiError, getJson, request, sendJson } from './api.js';
 import type { DagEdge, DagNode } from './components/dag.js';
 
 export const Kfp = '/apis/v2beta1';
@@ -47,9 +47,20 @@ export interface Run {
 }
 
 let multiUser: Promise<boolean> | undefined;
-/** Single-user KFP refuses a namespace filter; multi-user requires one (dashboard.md, complaint 8). */
+/**
+ * Single-user KFP refuses a namespace filter; multi-user requires one (dashboard.md, complaint 8). Only a definite answer
+ * is kept: KFP's healthz, or a 404 (no KFP here). A failure — a 401 before the user has signed in, a network error — is
+ * not an answer, so the next call asks again; caching it as "single-user" sent every list without its namespace.
+ */
 export function isMultiUser(): Promise<boolean> {
-  multiUser ??= getJson<{ multi_user?: boolean }>(`${Kfp}/healthz`).then((h) => h.multi_user === true).catch(() => false);
+  multiUser ??= getJson<{ multi_user?: boolean }>(`${Kfp}/healthz`).then(
+    (h) => h.multi_user === true,
+    (err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) return false;
+      multiUser = undefined;
+      throw err;
+    },
+  );
   return multiUser;
 }
 export async function nsQuery(ns: string): Promise<string> {
@@ -91,8 +102,23 @@ export async function listRuns(ns: string, pageSize: number, pageToken: string |
   return { runs: page.runs ?? [], ...(page.total_size ? { total_size: page.total_size } : {}), ...(page.next_page_token ? { next_page_token: page.next_page_token } : {}) };
 }
 
-export function createRun(body: unknown): Promise<Run> {
-  return sendJson<Run>('POST', `${Kfp}/runs`, body);
+/**
+ * Starts a run. Multi-user KFP puts a run in its experiment's namespace, and its default experiment has none (only a
+ * cluster-wide grant may use it), so a run without an experiment goes to the namespace's own "Default" experiment,
+ * made on first use — as Kubeflow's UI asks a namespaced user for an experiment of that namespace.
+ */
+export async function createRun(ns: string, body: { experiment_id?: string } & Record<string, unknown>): Promise<Run> {
+  const experimentId = body.experiment_id ?? ((await isMultiUser()) ? await namespaceExperiment(ns) : undefined);
+  return sendJson<Run>('POST', `${Kfp}/runs`, { ...body, ...(experimentId ? { experiment_id: experimentId } : {}) });
+}
+
+const namespaceDefault = 'Default';
+async function namespaceExperiment(ns: string): Promise<string> {
+  const filter = JSON.stringify({ predicates: [{ key: 'display_name', operation: 'EQUALS', string_value: namespaceDefault }] });
+  const found = await getJson<{ experiments?: { experiment_id: string }[] }>(`${Kfp}/experiments?page_size=1&namespace=${encodeURIComponent(ns)}&filter=${encodeURIComponent(filter)}`);
+  const id = found.experiments?.[0]?.experiment_id;
+  if (id) return id;
+  return (await sendJson<{ experiment_id: string }>('POST', `${Kfp}/experiments`, { display_name: namespaceDefault, namespace: ns, description: `Runs of the namespace ${ns} started without an experiment` })).experiment_id;
 }
 
 // ---- the compiled PipelineSpec ----

@@ -37,8 +37,9 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
 import { isMultiUser } from './kfp.js';
 
-// Asked once and cached: start it now, beside the first render, so the home page's run list does not wait for it.
-void isMultiUser();
+// Asked once and cached: start it now, beside the first render, so the home page's run list does not wait for it. Before
+// sign-in it fails (401) and is asked again by the first KFP call.
+isMultiUser().catch(() => undefined);
 
 const theme = createTheme({ primaryColor: 'indigo', primaryShade: 8, defaultRadius: 'sm', fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif' });
 

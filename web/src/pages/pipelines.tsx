@@ -3,7 +3,7 @@ import { Button, FileInput, Group, Paper, Select, Stack, Text, TextInput, Title 
 import { useState } from 'react';
 import { age, getJson } from '../api.js';
 import { usePoll } from '../hooks.js';
-import { createRun, Kfp, listPipelines, listVersions, parametersOf, parameterValue, specOf, uploadPipeline, type Pipeline } from '../kfp.js';
+import { createRun, isMultiUser, Kfp, listPipelines, listVersions, parametersOf, parameterValue, specOf, uploadPipeline, type Pipeline } from '../kfp.js';
 import { href, Link, navigate } from '../router.js';
 import { DataTable } from '../data-table.js';
 import { ErrorBox, Loading } from '../ui.js';
@@ -20,13 +20,14 @@ export function PipelinesPage({ ns }: { ns: string }) {
       ) : (
         <DataTable
           caption="Pipelines"
-          head={['Name', 'Description', 'Created']}
+          head={['Name', 'Description', 'Visibility', 'Created']}
           empty="No pipelines yet: upload one compiled with kfp's Compiler."
           rows={(pipelines.data ?? []).map((p) => [
             <Link key="n" className="floe-row-link" to={href(`/pipelines/${p.pipeline_id}`, ns)}>
               {p.display_name}
             </Link>,
             p.description ?? '',
+            p.namespace ? `Private (${p.namespace})` : 'Shared',
             age(p.created_at),
           ])}
         />
@@ -41,6 +42,9 @@ function UploadForm({ ns, pipelineId, onDone }: { ns: string; pipelineId?: strin
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const what = pipelineId ? 'version' : 'pipeline';
+  // Multi-user KFP: a profile user uploads a private pipeline into the selected namespace (a shared one needs a
+  // cluster-wide grant), as Kubeflow's UI does.
+  const multiUser = usePoll(() => isMultiUser(), [], 0).data === true;
   return (
     <Paper withBorder p="md">
       <form
@@ -62,6 +66,11 @@ function UploadForm({ ns, pipelineId, onDone }: { ns: string; pipelineId?: strin
       >
         <Stack gap="xs">
           <Text fw={600}>Upload a {what}</Text>
+          {multiUser && !pipelineId && (
+            <Text size="sm" c="dimmed">
+              Uploaded as a private pipeline of the namespace {ns}.
+            </Text>
+          )}
           <Group align="end">
             <FileInput label="Compiled pipeline (YAML)" placeholder="pipeline.yaml" accept=".yaml,.yml,.json" value={file} onChange={setFile} w={280} clearable />
             <TextInput label={`${pipelineId ? 'Version' : 'Pipeline'} name`} placeholder="from the file name" value={name} onChange={(e) => setName(e.currentTarget.value)} w={240} />
@@ -130,7 +139,7 @@ function RunForm({ ns, pipelineId, versions }: { ns: string; pipelineId: string;
             }
             setBusy(true);
             const display = runName || `${version?.display_name ?? 'run'} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`;
-            createRun({
+            createRun(ns, {
               display_name: display,
               pipeline_version_reference: { pipeline_id: pipelineId, pipeline_version_id: version?.pipeline_version_id },
               runtime_config: { parameters },
