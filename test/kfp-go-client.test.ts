@@ -33,11 +33,18 @@ const missing = !haveGo
   : existsSync(python) ? false : `the pipelines environment is not installed at ${python}`;
 if (missing) process.stderr.write(`[kfp go client] skipped: ${missing}\n`);
 
-const goEnv = (): NodeJS.ProcessEnv => ({ ...process.env, GOMODCACHE: join(cacheRoot, 'go', 'mod'), GOCACHE: join(cacheRoot, 'go', 'build'), GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' });
+// This process's own Go build cache, removed once its builds are done: the programs are cached, and go-swagger's and
+// client-go's compiled packages would otherwise stay on disk (GBs) for nothing.
+const goBuildCache = join(cacheRoot, 'go', `build-${process.pid}`);
+const goEnv = (): NodeJS.ProcessEnv => ({ ...process.env, GOMODCACHE: join(cacheRoot, 'go', 'mod'), GOCACHE: goBuildCache, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' });
 
 function go(args: string[], cwd: string): void {
-  const r = spawnSync('go', args, { cwd, env: goEnv(), stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) throw new Error(`go ${args.join(' ')} failed in ${cwd} (exit ${r.status ?? r.signal})`);
+  try {
+    const r = spawnSync('go', args, { cwd, env: goEnv(), stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) throw new Error(`go ${args.join(' ')} failed in ${cwd} (exit ${r.status ?? r.signal})`);
+  } finally {
+    rmSync(goBuildCache, { recursive: true, force: true });
+  }
 }
 
 /** go-swagger's generator (pinned in test/kfp-go-client/tools), then KFP's v2beta1 client and the program; cached. */

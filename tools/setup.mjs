@@ -1,7 +1,8 @@
 // Installs what `npm start` / `npm test` need and is missing, then builds. Node built-ins only.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,12 @@ function run(cmd, args, opts = {}) {
     step(`failed: ${cmd} ${args.join(' ')} (exit ${r.status ?? r.signal})`);
     process.exit(r.status ?? 1);
   }
+}
+
+/** Free space on the file system holding `path`, in GB: set-up prints it around its large steps. */
+function freeGB(path) {
+  const s = statfsSync(path);
+  return (s.bavail * s.bsize) / 1e9;
 }
 
 function has(cmd) {
@@ -87,21 +94,31 @@ if (process.env.npm_lifecycle_event === 'pretest' || process.argv.includes('--wi
 }
 
 // 4. The training frameworks' environments: one virtualenv per folder of python/envs (.venvs/<name>), from its
-//    pinned requirements.txt, whose header may say `# python: <interpreter>`, `# pip-args: <args>`, `# apt: <packages>`.
-//    Floe's image table maps framework images to them. FLOE_SKIP_TRAINING_ENVS=1 skips this step.
+//    pinned requirements.txt, whose header may say `# python: <interpreter>`, `# pip-args: <args>`, `# apt: <packages>`,
+//    `# extends: <env>` (that environment's site-packages comes after this one's on sys.path, through a .pth file, so
+//    that torch and its CUDA libraries, 4.4 GB, are installed once). Floe's image table maps framework images to them.
+//    pip keeps no cache: the wheels would double the disk these environments take. FLOE_SKIP_TRAINING_ENVS=1 skips this.
 const lifecycle = process.env.npm_lifecycle_event;
 if ((lifecycle === 'pretest' || lifecycle === 'prestart' || process.argv.includes('--with-training-envs')) && process.env.FLOE_SKIP_TRAINING_ENVS !== '1') {
   const envsDir = join(root, 'python', 'envs');
-  for (const name of existsSync(envsDir) ? readdirSync(envsDir).sort() : []) {
+  const headerOf = (text, key) => text.split('\n').find((l) => l.startsWith(`# ${key}:`))?.slice(key.length + 3).trim();
+  const names = (existsSync(envsDir) ? readdirSync(envsDir).sort() : []).filter((n) => existsSync(join(envsDir, n, 'requirements.txt')));
+  // An environment that extends another is installed after it.
+  const extendsOf = (n) => headerOf(readFileSync(join(envsDir, n, 'requirements.txt'), 'utf8'), 'extends');
+  for (const name of [...names.filter((n) => !extendsOf(n)), ...names.filter((n) => extendsOf(n))]) {
     const reqs = join(envsDir, name, 'requirements.txt');
-    if (!existsSync(reqs)) continue;
     const text = readFileSync(reqs, 'utf8');
-    const header = (key) => text.split('\n').find((l) => l.startsWith(`# ${key}:`))?.slice(key.length + 3).trim();
+    const header = (key) => headerOf(text, key);
     const venv = join(root, '.venvs', name);
     const python = join(venv, 'bin', 'python');
     const stampFile = join(venv, '.floe-requirements-hash');
     const hash = createHash('sha256').update(text).digest('hex');
     if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) continue;
+    const base = header('extends');
+    if (base && !names.includes(base)) {
+      step(`python/envs/${name} extends ${base}, which is not an environment here`);
+      process.exit(1);
+    }
     const apt = header('apt');
     if (apt) {
       const missing = apt.split(/\s+/).filter((p) => spawnSync('dpkg', ['-s', p], { stdio: 'ignore' }).status !== 0);
@@ -115,9 +132,13 @@ if ((lifecycle === 'pretest' || lifecycle === 'prestart' || process.argv.include
       step(`creating the ${name} training environment in .venvs/${name} (${interpreter})`);
       run(interpreter, ['-m', 'venv', venv]);
     }
-    step(`installing the ${name} training environment from python/envs/${name}/requirements.txt (the first time takes minutes: large wheels)`);
+    step(`installing the ${name} training environment from python/envs/${name}/requirements.txt (the first time takes minutes: large wheels; ${freeGB(root).toFixed(1)} GB free on disk)`);
     const pipArgs = (header('pip-args') ?? '').split(/\s+/).filter(Boolean);
-    run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', ...pipArgs, '-r', reqs]);
+    run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-cache-dir', '--progress-bar', 'off', ...pipArgs, '-r', reqs]);
+    if (base) {
+      const sitePackages = (py) => execFileSync(py, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { encoding: 'utf8' }).trim();
+      writeFileSync(join(sitePackages(python), `_floe_extends_${base}.pth`), `${sitePackages(join(root, '.venvs', base, 'bin', 'python'))}\n`);
+    }
     writeFileSync(stampFile, hash);
   }
 }
@@ -141,6 +162,11 @@ if (lifecycle === 'pretest' && has('go') && process.env.FLOE_SKIP_REGISTRY !== '
 }
 // 5c. fake-gcs-server for the gs:// storageUri tests (tools/fake-gcs-server.mjs; test/helpers/gcs-server.ts builds it too).
 if (lifecycle === 'pretest' && has('go')) run(process.execPath, [join(root, 'tools', 'fake-gcs-server.mjs'), 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+// 5d. The Go build cache those builds filled (4 GB after kube-apiserver's) is not needed once their binaries are cached.
+if (lifecycle === 'pretest') {
+  const goBuildCache = join(process.env.FLOE_CACHE_DIR ?? join(homedir(), '.cache', 'floe'), 'go', 'build');
+  if (existsSync(goBuildCache)) rmSync(goBuildCache, { recursive: true, force: true });
+}
 
 // 6. Build (incremental).
 step('building with tsc');
@@ -189,6 +215,6 @@ try {
     if (!ok) step('the dashboard did not build: Floe runs, and /ui/ says so (cd web && npm ci && npx vite build)');
   }
 }
-step('ready');
+step(`ready (${freeGB(root).toFixed(1)} GB free on disk)`);
 // The CLI of this checkout: bin/floe runs dist/src/cli/main.js from wherever it is linked.
 step(`the floe command: ${join(root, 'bin', 'floe')} (put it on your PATH: ln -s "${join(root, 'bin', 'floe')}" ~/.local/bin/floe)`);

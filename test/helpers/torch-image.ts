@@ -4,8 +4,8 @@
 // cached under ~/.cache/floe/images keyed by what went into it, so a machine builds it once.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MediaType } from '../../src/images/index.js';
@@ -76,11 +76,38 @@ export interface TorchImage {
   layers: { name: string; bytes: number }[];
 }
 
+const imagesCache = (): string => join(process.env.FLOE_CACHE_DIR ?? join(homedir(), '.cache', 'floe'), 'images');
+/** Bytes of the image's layer tars (measured: 4.4 GB, nearly all of it torch's CUDA libraries). */
+const imageBytes = 4.5e9;
+
+/** Bytes free on the file system of `path`, or of its nearest existing parent. */
+function freeBytes(path: string): number {
+  let p = path;
+  while (!existsSync(p)) p = dirname(p);
+  const s = statfsSync(p);
+  return s.bavail * s.bsize;
+}
+
+/**
+ * Why the image's disk cannot be had here, or false: the layout (unless cached) and its copy unpacked in the test's
+ * Floe take the image's size each, with 3 GB left over for the rest of the suite running beside it.
+ */
+export function torchImageDiskSkipReason(): string | false {
+  const cache = imagesCache();
+  const cached = existsSync(cache) && readdirSync(cache).some((n) => n.startsWith('pytorch-') && existsSync(join(cache, n, 'complete')));
+  const need = (cached ? 1 : 2) * imageBytes + 3e9;
+  const free = Math.min(freeBytes(cache), freeBytes(tmpdir()));
+  if (free >= need) return false;
+  return `the PyTorch image needs ${(need / 1e9).toFixed(1)} GB of free disk (${cached ? 'unpacked in Floe\'s image store' : 'its layout in the cache, then unpacked in Floe\'s image store'}, and room for the rest of the suite); ${(free / 1e9).toFixed(1)} GB are free`;
+}
+
 /** Why the PyTorch image cannot be built or run here, or false when it can. */
 export function torchImageSkipReason(): string | false {
   const containers = containerSkipReason();
   if (containers) return containers;
   if (!existsSync(join(sitePackages, 'torch', '__init__.py'))) return `.venvs/torch is not installed (${sitePackages}): tools/setup.mjs --with-training-envs builds it`;
+  const disk = torchImageDiskSkipReason();
+  if (disk) return disk;
   if (!existsSync(python) || !existsSync(stdlib)) return `${python} and ${stdlib} are needed for the image (apt-get install python3.11)`;
   for (const tool of ['tar', 'ldd', 'sha256sum', 'cp']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is needed to build the image`;
@@ -178,7 +205,7 @@ export function ensureTorchImage(options: { name?: string; cacheDir?: string } =
   // machine (libcuda and libnvrtc are not found here: torch loads them only for GPU work).
   const libs = sharedLibraries([python, ...dynload, ...soFiles], sitePackages);
   const key = inputsDigest(name, entries, libs);
-  const cacheRoot = options.cacheDir ?? join(process.env.FLOE_CACHE_DIR ?? join(homedir(), '.cache', 'floe'), 'images');
+  const cacheRoot = options.cacheDir ?? imagesCache();
   const layout = join(cacheRoot, `pytorch-${key}`);
   const layersOf = (): TorchImage['layers'] => {
     const manifest = JSON.parse(readFileSync(join(layout, 'manifest.json'), 'utf8')) as { layers: { digest: string; size: number; annotations?: Record<string, string> }[] };
