@@ -63,7 +63,7 @@ describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ a
     writeFileSync(saConfig, adminConfig.replace(/^(\s+token: ).*$/m, `$1${kubectl('create', 'token', 'floe-controller-manager', '-n', SystemNamespace, '--duration=2h')}`), { mode: 0o600 });
     const port = await freePort();
     host = `http://127.0.0.1:${port}`;
-    controllers = spawn(process.execPath, [cli, 'controllers', '--kubeconfig', saConfig, '--identity', 'e2e-dashboard', '--log-level', 'warn', '--katib-db', join(plane.dir, 'dashboard-katib.db'), '--katib-listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    controllers = spawn(process.execPath, [cli, 'controllers', '--kubeconfig', saConfig, '--identity', 'e2e-dashboard', '--log-level', 'warn', '--katib-db', join(plane.dir, 'dashboard-katib.db'), '--katib-listen', `127.0.0.1:${port}`, '--multi-user'], { stdio: ['ignore', 'ignore', 'inherit'] });
     await waitFor(async () => (await get('/api/dashboard-links', adminToken).catch(() => undefined))?.status === 200, { what: 'the dashboard backend of floe controllers', timeoutMs: 180_000 });
 
     // team-a and team-b are Profiles (the profile controller makes their namespaces); alice contributes to team-a
@@ -174,6 +174,26 @@ describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ a
     // Floe's own routes under /apis/ (KFP's API) are still Floe's.
     const kfp = await get('/apis/v2beta1/healthz', adminToken);
     assert.equal(kfp.status, 200, await kfp.clone().text());
+  });
+
+  test("multi-user KFP on the cluster (--multi-user): a profile's contributor works in its namespace, the cluster's RBAC decides", async () => {
+    const health = (await (await get('/apis/v2beta1/healthz', alice)).json()) as { multi_user?: boolean };
+    assert.equal(health.multi_user, true);
+    const post = (path: string, token: string, body: unknown): Promise<Response> =>
+      fetch(`${host}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // kubeflow-edit in team-a aggregates kubeflow-pipelines-edit (the cluster's controller does that: wait for it).
+    const created = await waitFor(async () => {
+      const res = await post('/apis/v2beta1/experiments', alice, { display_name: 'alices-experiment', namespace: 'team-a' });
+      return res.status === 200 ? ((await res.json()) as { experiment_id: string; namespace: string }) : undefined;
+    }, { what: "alice's experiment in team-a", timeoutMs: 60_000 });
+    assert.equal(created.namespace, 'team-a');
+    const listed = await get('/apis/v2beta1/experiments?namespace=team-a', alice);
+    assert.equal(listed.status, 200, await listed.clone().text());
+    assert.ok(((await listed.json()) as { experiments?: { experiment_id: string }[] }).experiments?.some((e) => e.experiment_id === created.experiment_id));
+    // Another profile's namespace, and a user bound nowhere, are refused.
+    assert.equal((await post('/apis/v2beta1/experiments', alice, { display_name: 'elsewhere', namespace: 'team-b' })).status, 403);
+    assert.equal((await get('/apis/v2beta1/experiments?namespace=team-a', bob)).status, 403);
+    assert.equal((await get(`/apis/v2beta1/experiments/${created.experiment_id}`, bob)).status, 403);
   });
 
   test('a browser signed in by a session cookie: the backends and the forwarded Kubernetes API answer as its token', async () => {

@@ -4,7 +4,7 @@
 // Katib's endpoint); each task is a Pod that kube-scheduler places on the kwok node. kwok's node runs no processes, so
 // the steps are container components without outputs that carry the harness's completion annotation (added with
 // kfp-kubernetes add_pod_annotation): the test checks the Pods the engine made, their order, and the run's states.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -54,6 +54,7 @@ describe('KFP on a real kube-apiserver: floe controllers serves the API and sche
   let result: RunView;
   let withOutputs: RunView;
   let lockedRoot: RunView;
+  let host = '';
 
   before(async () => {
     plane = await startControlPlane();
@@ -61,7 +62,7 @@ describe('KFP on a real kube-apiserver: floe controllers serves the API and sche
     const token = (parseYaml(readFileSync(plane.kubeconfig, 'utf8')) as { users: { user: { token: string } }[] }).users[0]!.user.token;
     const port = await freePort();
     controllers = spawn(process.execPath, [cli, 'controllers', '--kubeconfig', plane.kubeconfig, '--identity', 'e2e-kfp', '--log-level', 'warn', '--katib-db', join(plane.dir, 'katib.db'), '--katib-listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const host = `http://127.0.0.1:${port}`;
+    host = `http://127.0.0.1:${port}`;
     await waitFor(async () => {
       const res = await fetch(`${host}/apis/v2beta1/healthz`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
       return res?.status === 200;
@@ -129,5 +130,37 @@ describe('KFP on a real kube-apiserver: floe controllers serves the API and sche
   test("an s3:// root is resolved with the kfp-launcher ConfigMap and Secret of the cluster; a missing Secret fails the run", () => {
     assert.equal(lockedRoot.state, 'FAILED');
     assert.match(lockedRoot.error ?? '', /pipeline root "s3:\/\/artifacts\/locked": the Secret kubeflow\/absent with the credentials of s3:\/\/artifacts does not exist/);
+  });
+
+  test("a caller outside system:masters gets what the cluster's RBAC gives it (SubjectAccessReview), and nothing more", async () => {
+    // carol: a ServiceAccount bound cluster-wide to a role that may list, read and create KFP experiments; dave: bound nowhere.
+    for (const name of ['carol', 'dave']) await client.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: 'kubeflow' } });
+    await client.create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'kfp-experimenter' }, rules: [{ apiGroups: ['pipelines.kubeflow.org'], resources: ['experiments'], verbs: ['get', 'list', 'create'] }] });
+    await client.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'carol-kfp-experimenter' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kfp-experimenter' },
+      subjects: [{ kind: 'ServiceAccount', name: 'carol', namespace: 'kubeflow' }],
+    });
+    const tokenOf = (sa: string): string => execFileSync('kubectl', ['--kubeconfig', plane.kubeconfig, 'create', 'token', sa, '-n', 'kubeflow', '--duration=1h'], { encoding: 'utf8' }).trim();
+    const carol = tokenOf('carol');
+    const dave = tokenOf('dave');
+    const call = (path: string, token: string | undefined, init: RequestInit = {}): Promise<Response> =>
+      fetch(`${host}${path}`, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+    // The API server's authorizer sees the new binding within moments.
+    await waitFor(async () => (await call('/apis/v2beta1/experiments', carol)).status === 200, { what: "carol's experiment list", timeoutMs: 30_000 });
+    const created = await call('/apis/v2beta1/experiments', carol, { method: 'POST', body: JSON.stringify({ display_name: 'carols-experiment' }) });
+    assert.equal(created.status, 200, await created.clone().text());
+    const id = ((await created.json()) as { experiment_id: string }).experiment_id;
+    assert.equal((await call(`/apis/v2beta1/experiments/${id}`, carol)).status, 200);
+    // What the role does not name is refused, with the user and the verb in the message.
+    const deleted = await call(`/apis/v2beta1/experiments/${id}`, carol, { method: 'DELETE' });
+    assert.equal(deleted.status, 403, await deleted.clone().text());
+    assert.match(((await deleted.json()) as { message: string }).message, /system:serviceaccount:kubeflow:carol.*cannot delete resource "experiments" in API group "pipelines.kubeflow.org"/);
+    assert.equal((await call('/apis/v2beta1/runs', carol)).status, 403);
+    assert.equal((await call('/apis/v2beta1/experiments', dave)).status, 403);
+    assert.equal((await call('/mlmd/v1/artifact_types', dave)).status, 403);
+    assert.equal((await call('/apis/v2beta1/experiments', undefined)).status, 401);
   });
 });

@@ -25,7 +25,7 @@ const KatibPort = 6789;
 const labels = { 'app.kubernetes.io/name': 'floe', 'app.kubernetes.io/component': 'controller-manager' };
 
 /** Everything `floe install` applies, in order. */
-export function clusterManifests(options: { image: string }): KubeObject[] {
+export function clusterManifests(options: { image: string; multiUser?: boolean }): KubeObject[] {
   const rules = [
     { apiGroups: ['kubeflow.org'], resources: ['tfjobs', 'pytorchjobs', 'xgboostjobs', 'mxjobs', 'tfjobs/status', 'pytorchjobs/status', 'xgboostjobs/status', 'mxjobs/status'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
     { apiGroups: ['kubeflow.org'], resources: ['experiments', 'trials', 'suggestions', 'experiments/status', 'trials/status', 'suggestions/status'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
@@ -100,7 +100,7 @@ export function clusterManifests(options: { image: string }): KubeObject[] {
             containers: [{
               name: 'manager',
               image: options.image,
-              command: ['node', 'dist/src/cli/main.js', 'controllers', '--lease-namespace', SystemNamespace, '--katib-db', '/var/lib/floe/katib.db', '--katib-listen', `0.0.0.0:${KatibPort}`, '--katib-report-url', `http://${KatibService}.${SystemNamespace}.svc:${KatibPort}/katib/v1beta1`],
+              command: ['node', 'dist/src/cli/main.js', 'controllers', '--lease-namespace', SystemNamespace, '--katib-db', '/var/lib/floe/katib.db', '--katib-listen', `0.0.0.0:${KatibPort}`, '--katib-report-url', `http://${KatibService}.${SystemNamespace}.svc:${KatibPort}/katib/v1beta1`, ...(options.multiUser ? ['--multi-user'] : [])],
               ports: [{ name: 'db-manager', containerPort: KatibPort }],
               volumeMounts: [{ name: 'katib-db', mountPath: '/var/lib/floe' }],
               resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
@@ -219,11 +219,13 @@ export interface ControllersOptions {
   katibListen?: string;
   /** The URL Push trials report to (`…/katib/v1beta1`). */
   katibReportUrl?: string;
+  /** KFP's multi-user mode (profile namespaces; every call reviewed by the cluster). */
+  multiUser?: boolean;
 }
 
 /** The capabilities a cluster runs: the same list as `floe up`, those that run in cluster mode. */
-function clusterCapabilities(dashboard: DashboardOptions = {}): Capability[] {
-  return capabilitiesFor('cluster', floeCapabilities({ allowPackageUrls: [], notebooks: notebookOptionsFromEnv(process.env), dashboard }));
+function clusterCapabilities(dashboard: DashboardOptions = {}, multiUser = false): Capability[] {
+  return capabilitiesFor('cluster', floeCapabilities({ allowPackageUrls: [], notebooks: notebookOptionsFromEnv(process.env), dashboard, multiUser }));
 }
 
 /**
@@ -266,7 +268,7 @@ export async function runControllers(options: ControllersOptions): Promise<void>
   preparePrivateDatabase(join(dataDir, 'katib.db'));
   const reportBase = options.katibReportUrl?.replace(/\/katib\/v1beta1\/?$/, '') ?? (listening ? `http://${listening}` : 'http://127.0.0.1');
   const running = await startCapabilities(
-    clusterCapabilities(sessionTokenOf(door)),
+    clusterCapabilities(sessionTokenOf(door), options.multiUser === true),
     {
       mode: 'cluster',
       client,

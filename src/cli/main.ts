@@ -553,10 +553,11 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
     .description("install Floe on a Kubernetes cluster: its CRDs, RBAC and the controller manager (a Deployment)")
     .requiredOption('--kubeconfig <path>', 'kubeconfig of the cluster')
     .option('--image <image>', 'the controller manager image', `ghcr.io/floe-dev/floe:${clientVersion}`)
+    .option('--multi-user', "run KFP in its multi-user mode (the controller manager's --multi-user)")
     .option('--dry-run', 'print the manifests as JSON instead of applying them')
-    .action(async (opts: { kubeconfig: string; image: string; dryRun?: boolean }) => {
+    .action(async (opts: { kubeconfig: string; image: string; dryRun?: boolean; multiUser?: boolean }) => {
       const { clusterManifests, install } = await import('./cluster.js');
-      const manifests = clusterManifests({ image: opts.image });
+      const manifests = clusterManifests({ image: opts.image, ...(opts.multiUser ? { multiUser: true } : {}) });
       if (opts.dryRun) {
         io.out(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests }, null, 2)}\n`);
         return;
@@ -599,8 +600,9 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
     .option('--katib-db <path>', "Katib's observation-log database (SQLite; its folder holds the controllers' files, the database is katib.db there)", 'katib.db')
     .option('--katib-listen <host:port>', 'serve the observation-log endpoint (Push trials report there) on this address')
     .option('--katib-report-url <url>', 'the URL Push trials report to (default: from --katib-listen)')
+    .option('--multi-user', "KFP's multi-user mode: runs, experiments and pipelines in profile namespaces, each call reviewed by the cluster (env FLOE_MULTI_USER=1)")
     .addOption(new Option('--log-level <level>', 'how much to log').choices(logLevels).default('info'))
-    .action(async (opts: { kubeconfig?: string; leaseNamespace: string; identity?: string; logLevel: LogLevel; katibDb: string; katibListen?: string; katibReportUrl?: string }) => {
+    .action(async (opts: { kubeconfig?: string; leaseNamespace: string; identity?: string; logLevel: LogLevel; katibDb: string; katibListen?: string; katibReportUrl?: string; multiUser?: boolean }) => {
       const [{ runControllers }, { KubeClient }, { createLogger }] = await Promise.all([import('./cluster.js'), import('../client/kube-client.js'), import('../server/logger.js')]);
       const client = opts.kubeconfig ? KubeClient.fromFile(opts.kubeconfig) : KubeClient.inCluster();
       const abort = new AbortController();
@@ -616,6 +618,7 @@ function buildProgram(env: NodeJS.ProcessEnv, io: Io): Command {
         katibDb: opts.katibDb,
         ...(opts.katibListen ? { katibListen: opts.katibListen } : {}),
         ...(opts.katibReportUrl ? { katibReportUrl: opts.katibReportUrl } : {}),
+        multiUser: opts.multiUser ?? env.FLOE_MULTI_USER === '1',
       });
     });
 

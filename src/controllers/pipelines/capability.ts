@@ -1,11 +1,12 @@
 // Kubeflow Pipelines as a Floe capability: the run engine, the KFP REST API v2beta1, recurring runs, and ML Metadata.
 import { existsSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FloeError } from '../../api/errors.js';
 import { dirname, join } from 'node:path';
-import type { Capability, ResourceAttributes } from '../../controller/index.js';
+import type { Caller, Capability, ResourceAttributes } from '../../controller/index.js';
 import { MetadataStore } from '../../metadata/store.js';
 import { metadataRoute } from '../../metadata/rest.js';
-import { subjectAccessReviewer } from '../profiles/access.js';
+import { subjectAccessReviewer, type AccessReviewer } from '../profiles/access.js';
 import { startPipelines } from './index.js';
 import { multiUserMetadataRoute } from './mlmd-access.js';
 import { packageFetcher } from './package-url.js';
@@ -74,7 +75,14 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
                 bodyTypes: ['application/json', 'multipart/form-data'],
                 handle: pipelines.route,
               }
-            : { prefix: KfpPrefix, access: { kind: 'resource', attributes: kfpAttributes }, bodyTypes: ['application/json', 'multipart/form-data'], handle: pipelines.route },
+            : cluster
+              ? {
+                  prefix: KfpPrefix,
+                  access: { kind: 'in-handler', why: "single-user KFP on a cluster: the route's attributes are reviewed by the cluster's RBAC (SubjectAccessReview), which Floe's authorizer does not hold there" },
+                  bodyTypes: ['application/json', 'multipart/form-data'],
+                  handle: reviewedByCluster(subjectAccessReviewer(ctx.client), kfpAttributes, pipelines.route),
+                }
+              : { prefix: KfpPrefix, access: { kind: 'resource', attributes: kfpAttributes }, bodyTypes: ['application/json', 'multipart/form-data'], handle: pipelines.route },
           review
             ? {
                 prefix: MlmdPrefix,
@@ -82,12 +90,14 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
                 bodyTypes: ['application/json'],
                 handle: multiUserMetadataRoute(metadataRoute(metadata), metadata, review),
               }
-            : {
-                prefix: MlmdPrefix,
-                access: { kind: 'resource', attributes: (req) => ({ verb: req.method === 'POST' ? 'create' : 'get', group: KfpGroup, resource: 'metadata' }) },
-                bodyTypes: ['application/json'],
-                handle: metadataRoute(metadata),
-              },
+            : cluster
+              ? {
+                  prefix: MlmdPrefix,
+                  access: { kind: 'in-handler', why: "single-user ML Metadata on a cluster: reviewed by the cluster's RBAC (SubjectAccessReview)" },
+                  bodyTypes: ['application/json'],
+                  handle: reviewedByCluster(subjectAccessReviewer(ctx.client), mlmdAttributes, metadataRoute(metadata)),
+                }
+              : { prefix: MlmdPrefix, access: { kind: 'resource', attributes: mlmdAttributes }, bodyTypes: ['application/json'], handle: metadataRoute(metadata) },
         ],
         async close() {
           await pipelines.close();
@@ -97,6 +107,30 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
       };
     },
   };
+}
+
+type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL, caller: Caller) => Promise<boolean>;
+
+/**
+ * A route whose attributes the cluster decides: on a cluster Floe holds no RBAC of its own, so the question goes to
+ * the API server as a SubjectAccessReview (members of system:masters pass without one), and a refusal is the 403 the
+ * front door gives for a route it authorizes itself.
+ */
+function reviewedByCluster(review: AccessReviewer, attributesOf: (req: IncomingMessage, url: URL) => ResourceAttributes, handle: RouteHandler): RouteHandler {
+  return async (req, res, url, caller) => {
+    const attributes = attributesOf(req, url);
+    const decision = await review(caller, attributes);
+    if (!decision.allowed) {
+      const scope = attributes.namespace ? ` in the namespace "${attributes.namespace}"` : ' at the cluster scope';
+      throw new FloeError('Forbidden', `${attributes.resource}.${attributes.group} is forbidden: User "${caller.name}" cannot ${attributes.verb} resource "${attributes.resource}" in API group "${attributes.group}"${scope}${decision.reason ? `: ${decision.reason}` : ''}`);
+    }
+    return handle(req, res, url, caller);
+  };
+}
+
+/** ML Metadata's API: reads are `get`, writes (POST) `create`, on the metadata resource of KFP's group. */
+function mlmdAttributes(req: IncomingMessage): ResourceAttributes {
+  return { verb: req.method === 'POST' ? 'create' : 'get', group: KfpGroup, resource: 'metadata' };
 }
 
 /** `/apis/v2beta1/runs/ID:terminate` → terminate runs; `GET …/runs` → list runs; the namespace from `?namespace=`. */
