@@ -93,19 +93,55 @@ if (process.env.npm_lifecycle_event === 'pretest' || process.argv.includes('--wi
   }
 }
 
-// 4. The training frameworks' environments: one virtualenv per folder of python/envs (.venvs/<name>), from its
+const lifecycle = process.env.npm_lifecycle_event;
+
+// 4. The real control plane the conformance and cluster suites compare against (tools/control-plane.mjs): built
+//    once from Go modules into ~/.cache/floe. Without a Go toolchain those suites say why they skip.
+if (lifecycle === 'pretest' && process.env.FLOE_SKIP_CONTROL_PLANE !== '1') {
+  if (has('go')) {
+    step('building the real control plane (kube-apiserver, kube-scheduler, kube-controller-manager, kwok) if not cached');
+    run(process.execPath, [join(root, 'tools', 'control-plane.mjs'), 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } else {
+    step('no Go toolchain: the kube-apiserver conformance run and the cluster suite will be skipped');
+  }
+}
+
+// 4b. The distribution registry the image tests pull from (tools/registry.mjs), built once into ~/.cache/floe, so
+//     that test files running in parallel do not each build it. Not for `npm start`: nothing there needs it.
+if (lifecycle === 'pretest' && has('go') && process.env.FLOE_SKIP_REGISTRY !== '1') {
+  step('building the distribution registry for the image tests (first time: about a minute) if not cached');
+  run(process.execPath, [join(root, 'tools', 'registry.mjs'), 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+// 4c. fake-gcs-server for the gs:// storageUri tests (tools/fake-gcs-server.mjs; test/helpers/gcs-server.ts builds it too).
+if (lifecycle === 'pretest' && has('go')) run(process.execPath, [join(root, 'tools', 'fake-gcs-server.mjs'), 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+// 4d. Go's build cache (4 GB after kube-apiserver's) and module cache (3 GB) are not needed once the binaries are
+//     cached: they go, before the Python environments take their space. A rebuild downloads the modules again.
+if (lifecycle === 'pretest') {
+  const goCache = join(process.env.FLOE_CACHE_DIR ?? join(homedir(), '.cache', 'floe'), 'go');
+  if (existsSync(join(goCache, 'build'))) rmSync(join(goCache, 'build'), { recursive: true, force: true });
+  if (existsSync(join(goCache, 'mod'))) {
+    // Go writes its module cache read-only; `go clean -modcache` removes it all the same.
+    if (!has('go') || spawnSync('go', ['clean', '-modcache'], { env: { ...process.env, GOMODCACHE: join(goCache, 'mod'), GOTOOLCHAIN: 'local', GOFLAGS: '' }, stdio: 'inherit' }).status !== 0) {
+      step(`could not empty Go's module cache ${join(goCache, 'mod')}`);
+    }
+  }
+  step(`Go programs built (${freeGB(root).toFixed(1)} GB free on disk)`);
+}
+
+// 5. The training frameworks' environments: one virtualenv per folder of python/envs (.venvs/<name>), from its
 //    pinned requirements.txt, whose header may say `# python: <interpreter>`, `# pip-args: <args>`, `# apt: <packages>`,
 //    `# extends: <env>` (that environment's site-packages comes after this one's on sys.path, through a .pth file, so
 //    that torch and its CUDA libraries, 4.4 GB, are installed once). Floe's image table maps framework images to them.
 //    pip keeps no cache: the wheels would double the disk these environments take. FLOE_SKIP_TRAINING_ENVS=1 skips this.
-const lifecycle = process.env.npm_lifecycle_event;
 if ((lifecycle === 'pretest' || lifecycle === 'prestart' || process.argv.includes('--with-training-envs')) && process.env.FLOE_SKIP_TRAINING_ENVS !== '1') {
   const envsDir = join(root, 'python', 'envs');
   const headerOf = (text, key) => text.split('\n').find((l) => l.startsWith(`# ${key}:`))?.slice(key.length + 3).trim();
   const names = (existsSync(envsDir) ? readdirSync(envsDir).sort() : []).filter((n) => existsSync(join(envsDir, n, 'requirements.txt')));
-  // An environment that extends another is installed after it.
   const extendsOf = (n) => headerOf(readFileSync(join(envsDir, n, 'requirements.txt'), 'utf8'), 'extends');
-  for (const name of [...names.filter((n) => !extendsOf(n)), ...names.filter((n) => extendsOf(n))]) {
+  // An environment that others extend comes first (the largest, torch, while the disk is emptiest); those that extend
+  // another come last.
+  const bases = new Set(names.map(extendsOf).filter(Boolean));
+  for (const name of [...names.filter((n) => bases.has(n)), ...names.filter((n) => !bases.has(n) && !extendsOf(n)), ...names.filter((n) => extendsOf(n))]) {
     const reqs = join(envsDir, name, 'requirements.txt');
     const text = readFileSync(reqs, 'utf8');
     const header = (key) => headerOf(text, key);
@@ -141,31 +177,6 @@ if ((lifecycle === 'pretest' || lifecycle === 'prestart' || process.argv.include
     }
     writeFileSync(stampFile, hash);
   }
-}
-
-// 5. The real control plane the conformance and cluster suites compare against (tools/control-plane.mjs): built
-//    once from Go modules into ~/.cache/floe. Without a Go toolchain those suites say why they skip.
-if (lifecycle === 'pretest' && process.env.FLOE_SKIP_CONTROL_PLANE !== '1') {
-  if (has('go')) {
-    step('building the real control plane (kube-apiserver, kube-scheduler, kube-controller-manager, kwok) if not cached');
-    run(process.execPath, [join(root, 'tools', 'control-plane.mjs'), 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  } else {
-    step('no Go toolchain: the kube-apiserver conformance run and the cluster suite will be skipped');
-  }
-}
-
-// 5b. The distribution registry the image tests pull from (tools/registry.mjs), built once into ~/.cache/floe, so
-//     that test files running in parallel do not each build it. Not for `npm start`: nothing there needs it.
-if (lifecycle === 'pretest' && has('go') && process.env.FLOE_SKIP_REGISTRY !== '1') {
-  step('building the distribution registry for the image tests (first time: about a minute) if not cached');
-  run(process.execPath, [join(root, 'tools', 'registry.mjs'), 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
-// 5c. fake-gcs-server for the gs:// storageUri tests (tools/fake-gcs-server.mjs; test/helpers/gcs-server.ts builds it too).
-if (lifecycle === 'pretest' && has('go')) run(process.execPath, [join(root, 'tools', 'fake-gcs-server.mjs'), 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
-// 5d. The Go build cache those builds filled (4 GB after kube-apiserver's) is not needed once their binaries are cached.
-if (lifecycle === 'pretest') {
-  const goBuildCache = join(process.env.FLOE_CACHE_DIR ?? join(homedir(), '.cache', 'floe'), 'go', 'build');
-  if (existsSync(goBuildCache)) rmSync(goBuildCache, { recursive: true, force: true });
 }
 
 // 6. Build (incremental).
