@@ -9,7 +9,7 @@
 // Needs the Go toolchain (go 1.23+) and root for `apt-get install etcd-server` when etcd is missing.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,6 +36,8 @@ export function build() {
     kubeControllerManager: join(bin, 'kube-controller-manager'),
     kwok: join(bin, 'kwok'),
     etcd: '/usr/bin/etcd',
+    /** kwok's own Pod stage files, copied out of its module (set-up empties Go's module cache once the build is done). */
+    kwokStages: join(bin, '..', 'kwok-stages'),
   };
   const targets = [
     ['kube-apiserver', 'k8s.io/kubernetes/cmd/kube-apiserver'],
@@ -54,6 +56,18 @@ export function build() {
     if (r.status !== 0) throw new Error(`go build ${pkg} failed (exit ${r.status ?? r.signal})`);
     execFileSync('mv', [`${out}.tmp`, out]);
     log(`built ${name} in ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  if (!existsSync(join(binaries.kwokStages, kwokStageFiles.at(-1)))) {
+    if (spawnSync('sh', ['-c', 'command -v go'], { stdio: 'ignore' }).status !== 0) throw new Error("the Go toolchain is not on the PATH: it fetches kwok's stage files");
+    const version = /sigs\.k8s\.io\/kwok v(\S+)/.exec(readFileSync(join(moduleDir, 'kwok', 'go.mod'), 'utf8'))?.[1];
+    const r = spawnSync('go', ['mod', 'download', '-json', `sigs.k8s.io/kwok@v${version}`], { cwd: join(moduleDir, 'kwok'), env: goEnv(), encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`go mod download sigs.k8s.io/kwok@v${version} failed (exit ${r.status ?? r.signal}): ${r.stderr}`);
+    const source = join(JSON.parse(r.stdout).Dir, 'kustomize', 'stage', 'pod', 'fast');
+    const tmp = `${binaries.kwokStages}.${process.pid}.tmp`;
+    mkdirSync(tmp, { recursive: true });
+    for (const f of kwokStageFiles) writeFileSync(join(tmp, f), readFileSync(join(source, f)));
+    rmSync(binaries.kwokStages, { recursive: true, force: true });
+    renameSync(tmp, binaries.kwokStages);
   }
   if (!existsSync(binaries.etcd)) {
     log('etcd is missing: installing Debian etcd-server');
@@ -92,12 +106,13 @@ async function waitHttp(url, options, what, timeoutMs = 120_000) {
  * kwok's own Pod stages (ready, complete for Jobs, delete; read from its module), plus one that completes a Running Pod
  * annotated `kwok.floe.dev/complete: Succeeded`, as training replicas that exit 0 would.
  */
-function kwokStages() {
-  const version = /sigs\.k8s\.io\/kwok v(\S+)/.exec(readFileSync(join(moduleDir, 'kwok', 'go.mod'), 'utf8'))?.[1];
-  const dir = join(cacheRoot, 'go', 'mod', 'sigs.k8s.io', `kwok@v${version}`, 'kustomize', 'stage', 'pod', 'fast');
-  const defaults = ['pod-ready.yaml', 'pod-complete.yaml', 'pod-delete.yaml'].map((f) => readFileSync(join(dir, f), 'utf8'));
+function kwokStages(dir) {
+  const defaults = kwokStageFiles.map((f) => readFileSync(join(dir, f), 'utf8'));
   return [...defaults, completeOnRequest].join('\n---\n');
 }
+
+/** kwok's stages for Pods that Floe's tests use (kustomize/stage/pod/fast in its module). */
+const kwokStageFiles = ['pod-ready.yaml', 'pod-complete.yaml', 'pod-delete.yaml'];
 
 const completeOnRequest = `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
@@ -198,7 +213,7 @@ export async function up(dir) {
       '--service-account-private-key-file', join(pki, 'sa.key'), '--root-ca-file', join(pki, 'ca.crt'),
       '--use-service-account-credentials=false', '--controllers', '*,-nodeipam,-serviceaccount-token', '--v', '0',
     ]);
-    writeFileSync(join(dir, 'kwok-stages.yaml'), kwokStages());
+    writeFileSync(join(dir, 'kwok-stages.yaml'), kwokStages(bins.kwokStages));
     start('kwok', bins.kwok, [
       '--kubeconfig', kubeconfig, '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       '--cidr=10.0.0.1/24', '--node-ip=10.0.0.1', `--config=${join(dir, 'kwok-stages.yaml')}`,
