@@ -36,6 +36,17 @@ export interface ResourceAttributes {
   path?: string;
 }
 
+/** kube-apiserver's 403 text for a request the authorizer refused (the front door's, and a route's own review's). */
+export function forbiddenMessage(attributes: ResourceAttributes & { user: Pick<Caller, 'name'> }, reason?: string): string {
+  const user = attributes.user.name;
+  const why = reason ? `: ${reason}` : '';
+  if (attributes.path !== undefined) return `forbidden: User "${user}" cannot ${attributes.verb} path "${attributes.path}"${why}`;
+  const resource = `${attributes.resource}${attributes.subresource ? `/${attributes.subresource}` : ''}`;
+  const qualified = `${attributes.resource}${attributes.group ? `.${attributes.group}` : ''}`;
+  const scope = attributes.namespace ? ` in the namespace "${attributes.namespace}"` : ' at the cluster scope';
+  return `${qualified}${attributes.name ? ` "${attributes.name}"` : ''} is forbidden: User "${user}" cannot ${attributes.verb} resource "${resource}" in API group "${attributes.group}"${scope}${why}`;
+}
+
 /**
  * How a route is authorized. Every route declares one; there is no "public": authentication always runs first.
  * - `resource`: the server asks the authorizer with these attributes before the handler runs.

@@ -44,4 +44,5 @@ export { TerminalError, type ReconcileContext, type ReconcileFunction, type Reco
 export { ExponentialBackoff, WorkQueue, type ExponentialBackoffOptions, type QueueMetrics, type RateLimiter, type WorkQueueOptions } from './work-queue.js';
 export { installCrds, type InstallCrdsOptions } from './install-crds.js';
 export type { AdmissionPlugin, Caller, Capability, CapabilityContext, CapabilityMode, Http2Access, NodeNeed, NodeRuntime, PodCredentials, ResourceAttributes, Route, RouteAccess, StartedCapability } from './capability.js';
+export { forbiddenMessage } from './capability.js';
 export { admissionOf, capabilitiesFor, startCapabilities, type RunningCapabilities } from './capabilities.js';

@@ -18,16 +18,7 @@ export interface AuthorizationAttributes extends ResourceAttributes {
   path?: string;
 }
 
-/** kube-apiserver's 403 text for a request the authorizer refused. */
-export function forbiddenMessage(attributes: AuthorizationAttributes, reason?: string): string {
-  const user = attributes.user.name;
-  const why = reason ? `: ${reason}` : '';
-  if (attributes.path !== undefined) return `forbidden: User "${user}" cannot ${attributes.verb} path "${attributes.path}"${why}`;
-  const resource = `${attributes.resource}${attributes.subresource ? `/${attributes.subresource}` : ''}`;
-  const qualified = `${attributes.resource}${attributes.group ? `.${attributes.group}` : ''}`;
-  const scope = attributes.namespace ? ` in the namespace "${attributes.namespace}"` : ' at the cluster scope';
-  return `${qualified}${attributes.name ? ` "${attributes.name}"` : ''} is forbidden: User "${user}" cannot ${attributes.verb} resource "${resource}" in API group "${attributes.group}"${scope}${why}`;
-}
+export { forbiddenMessage } from '../controller/index.js';
 
 export interface Decision {
   allowed: boolean;

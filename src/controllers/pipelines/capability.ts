@@ -1,9 +1,9 @@
 // Kubeflow Pipelines as a Floe capability: the run engine, the KFP REST API v2beta1, recurring runs, and ML Metadata.
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FloeError } from '../../api/errors.js';
 import { dirname, join } from 'node:path';
-import type { Caller, Capability, ResourceAttributes } from '../../controller/index.js';
+import { FloeError } from '../../api/errors.js';
+import { forbiddenMessage, type Caller, type Capability, type ResourceAttributes } from '../../controller/index.js';
 import { MetadataStore } from '../../metadata/store.js';
 import { metadataRoute } from '../../metadata/rest.js';
 import { subjectAccessReviewer, type AccessReviewer } from '../profiles/access.js';
@@ -49,7 +49,10 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
     async start(ctx) {
       // ML Metadata (KFP's lineage store) in its own SQLite file.
       const metadata = new MetadataStore({ path: join(ctx.dataDir, 'metadata.db') });
-      const review = options.multiUser ? subjectAccessReviewer(ctx.client) : undefined;
+      // Multi-user KFP reviews each call with the object's namespace; single-user KFP on a cluster reviews the route's
+      // attributes there. Both ask the API server, embedded or the cluster's.
+      const reviewer = subjectAccessReviewer(ctx.client);
+      const review = options.multiUser ? reviewer : undefined;
       const dir = join(ctx.dataDir, 'pipelines');
       const cluster = ctx.mode === 'cluster';
       const environments = options.warmExecutor === false || cluster ? [] : warmEnvironments(ctx.pythonDir);
@@ -80,7 +83,7 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
                   prefix: KfpPrefix,
                   access: { kind: 'in-handler', why: "single-user KFP on a cluster: the route's attributes are reviewed by the cluster's RBAC (SubjectAccessReview), which Floe's authorizer does not hold there" },
                   bodyTypes: ['application/json', 'multipart/form-data'],
-                  handle: reviewedByCluster(subjectAccessReviewer(ctx.client), kfpAttributes, pipelines.route),
+                  handle: reviewedByCluster(reviewer, kfpAttributes, pipelines.route),
                 }
               : { prefix: KfpPrefix, access: { kind: 'resource', attributes: kfpAttributes }, bodyTypes: ['application/json', 'multipart/form-data'], handle: pipelines.route },
           review
@@ -95,7 +98,7 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
                   prefix: MlmdPrefix,
                   access: { kind: 'in-handler', why: "single-user ML Metadata on a cluster: reviewed by the cluster's RBAC (SubjectAccessReview)" },
                   bodyTypes: ['application/json'],
-                  handle: reviewedByCluster(subjectAccessReviewer(ctx.client), mlmdAttributes, metadataRoute(metadata)),
+                  handle: reviewedByCluster(reviewer, mlmdAttributes, metadataRoute(metadata)),
                 }
               : { prefix: MlmdPrefix, access: { kind: 'resource', attributes: mlmdAttributes }, bodyTypes: ['application/json'], handle: metadataRoute(metadata) },
         ],
@@ -120,10 +123,7 @@ function reviewedByCluster(review: AccessReviewer, attributesOf: (req: IncomingM
   return async (req, res, url, caller) => {
     const attributes = attributesOf(req, url);
     const decision = await review(caller, attributes);
-    if (!decision.allowed) {
-      const scope = attributes.namespace ? ` in the namespace "${attributes.namespace}"` : ' at the cluster scope';
-      throw new FloeError('Forbidden', `${attributes.resource}.${attributes.group} is forbidden: User "${caller.name}" cannot ${attributes.verb} resource "${attributes.resource}" in API group "${attributes.group}"${scope}${decision.reason ? `: ${decision.reason}` : ''}`);
-    }
+    if (!decision.allowed) throw new FloeError('Forbidden', forbiddenMessage({ user: caller, ...attributes }, decision.reason));
     return handle(req, res, url, caller);
   };
 }
