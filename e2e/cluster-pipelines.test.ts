@@ -162,5 +162,10 @@ describe('KFP on a real kube-apiserver: floe controllers serves the API and sche
     assert.equal((await call('/apis/v2beta1/experiments', dave)).status, 403);
     assert.equal((await call('/mlmd/v1/artifact_types', dave)).status, 403);
     assert.equal((await call('/apis/v2beta1/experiments', undefined)).status, 401);
+    // A page on another site cannot use carol's rights, nor post a body type KFP's API does not take.
+    const crossSite = await fetch(`${host}/apis/v2beta1/experiments`, { method: 'POST', headers: { authorization: `Bearer ${carol}`, origin: 'https://evil.example', 'content-type': 'application/json' }, body: JSON.stringify({ display_name: 'from-evil' }) });
+    assert.equal(crossSite.status, 403, await crossSite.clone().text());
+    const plain = await fetch(`${host}/apis/v2beta1/experiments`, { method: 'POST', headers: { authorization: `Bearer ${carol}`, 'content-type': 'text/plain' }, body: JSON.stringify({ display_name: 'as-text' }) });
+    assert.equal(plain.status, 415, await plain.clone().text());
   });
 });
