@@ -20,6 +20,8 @@ const moduleDir = join(root, 'tools', 'control-plane');
 const cacheRoot = process.env.FLOE_CACHE_DIR ?? join(homedir(), '.cache', 'floe');
 const log = (msg) => process.stderr.write(`[control-plane] ${msg}\n`);
 
+const haveGo = () => spawnSync('sh', ['-c', 'command -v go'], { stdio: 'ignore' }).status === 0;
+
 function goEnv() {
   return { ...process.env, GOMODCACHE: join(cacheRoot, 'go', 'mod'), GOCACHE: join(cacheRoot, 'go', 'build'), GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' };
 }
@@ -48,7 +50,7 @@ export function build() {
   for (const [name, pkg, sub] of targets) {
     const out = join(bin, name);
     if (existsSync(out)) continue;
-    if (spawnSync('sh', ['-c', 'command -v go'], { stdio: 'ignore' }).status !== 0) throw new Error('the Go toolchain is not on the PATH: it builds kube-apiserver and kwok');
+    if (!haveGo()) throw new Error('the Go toolchain is not on the PATH: it builds kube-apiserver and kwok');
     mkdirSync(bin, { recursive: true });
     log(`building ${name} from ${pkg} (first time: minutes; cached in ${bin})`);
     const started = Date.now();
@@ -58,7 +60,7 @@ export function build() {
     log(`built ${name} in ${Math.round((Date.now() - started) / 1000)} s`);
   }
   if (!existsSync(join(binaries.kwokStages, kwokStageFiles.at(-1)))) {
-    if (spawnSync('sh', ['-c', 'command -v go'], { stdio: 'ignore' }).status !== 0) throw new Error("the Go toolchain is not on the PATH: it fetches kwok's stage files");
+    if (!haveGo()) throw new Error("the Go toolchain is not on the PATH: it fetches kwok's stage files");
     const version = /sigs\.k8s\.io\/kwok v(\S+)/.exec(readFileSync(join(moduleDir, 'kwok', 'go.mod'), 'utf8'))?.[1];
     const r = spawnSync('go', ['mod', 'download', '-json', `sigs.k8s.io/kwok@v${version}`], { cwd: join(moduleDir, 'kwok'), env: goEnv(), encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`go mod download sigs.k8s.io/kwok@v${version} failed (exit ${r.status ?? r.signal}): ${r.stderr}`);
