@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig, type FloeConfig } from '../src/server/config.js';
@@ -253,5 +254,38 @@ describe('front door: dot segments cannot climb from one route to another', () =
     }
     const runs = await call(floe, 'GET', '/apis/v2beta1/runs');
     assert.equal((runs.json().runs as unknown[] | undefined)?.length ?? 0, 0);
+  });
+});
+
+describe('front door: stopping', () => {
+  test('stop closes connections that never sent a request (a browser preconnect, a half-sent head) instead of waiting on them', async () => {
+    const { floe, dir } = await startTemp({ controllers: false });
+    try {
+      const url = new URL(floe.url);
+      const open = async (): Promise<Socket> => {
+        const socket = connect(Number(url.port), url.hostname);
+        await once(socket, 'connect');
+        return socket;
+      };
+      const idle = await open();
+      const partial = await open();
+      partial.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n');
+      // Both served: the server has accepted them and is waiting on their next bytes.
+      const healthy = await call(floe, 'GET', '/healthz');
+      assert.equal(healthy.status, 200);
+      const closedByServer = Promise.all([idle, partial].map(async (s) => {
+        const received: Buffer[] = [];
+        s.on('data', (c: Buffer) => received.push(c));
+        await once(s, 'close');
+        return Buffer.concat(received).toString('utf8');
+      }));
+      // Before, stop waited for the first connection's 65-second first-byte timer, and when nothing else kept Node's
+      // event loop alive, the process ended with stop() still pending.
+      await floe.stop();
+      assert.deepEqual(await closedByServer, ['', '']);
+    } finally {
+      await floe.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

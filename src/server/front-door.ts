@@ -48,6 +48,7 @@ export class FrontDoor {
   private readonly closers: (() => void)[] = [];
   private readonly observe: FrontDoorOptions['requestObserver'];
   private http2: ((socket: Duplex) => void) | undefined;
+  private readonly sockets = new Set<Socket>();
   /** The dashboard's sign-in sessions: a session cookie is one more authentication source, beside the request's own. */
   readonly sessions: DashboardSessions;
 
@@ -71,6 +72,12 @@ export class FrontDoor {
     const alpn = { ALPNCallback: ({ protocols }: { protocols: string[] }) => (protocols.includes('http/1.1') ? 'http/1.1' : this.http2 && protocols.includes('h2') ? 'h2' : undefined) };
     this.server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, ...alpn, ...limits }, listener) : createServer(limits, listener);
     divertHttp2(this.server, options.tls ? 'secureConnection' : 'connection', (socket) => (this.http2 ? this.http2(socket) : socket.destroy()));
+    // Every accepted connection, from its first byte on: the HTTP server knows only those that reached its parser, so
+    // one that has sent nothing yet (a browser's preconnect, a TLS handshake under way) would hold close() open.
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     this.server.keepAliveTimeout = 65_000;
     // Upgrades (WebSocket, SPDY) pass the same checks as every other request before a route takes the socket.
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -127,8 +134,10 @@ export class FrontDoor {
 
   async close(): Promise<void> {
     for (const fn of this.closers) fn();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
