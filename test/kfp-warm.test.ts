@@ -5,7 +5,7 @@
 // runs as a fresh process (one whose packages are present stays warm).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,7 +35,8 @@ interface RunView {
   tasks: TaskView[];
 }
 
-const warmClient = (t: TaskView): boolean => t.command.some((c) => c.endsWith('floe-warm-executor.py')) && t.command.includes('client');
+/** The client a warm task's Pod runs: the C one (native/floe-warm-client.c) where a compiler built it, else the Python one. */
+const warmClient = (t: TaskView): boolean => t.command[0]?.endsWith('/floe-warm-client') === true || (t.command.some((c) => c.endsWith('floe-warm-executor.py')) && t.command.includes('client'));
 /** What the component printed about its parent process: `warm` (a fork of the worker) or `fresh`. */
 const ranAs = (t: TaskView): string | undefined => /floe-warm-test .* ran (warm|fresh)/.exec(t.log)?.[1];
 
@@ -70,6 +71,10 @@ describe('KFP warm executor (issue 23 item 3) with the kfp SDK', { skip: missing
     for (let i = 0; i < 10; i++) x = x * 3 + i;
     assert.deepEqual(last?.outputs, { Output: `step 9: ${x} / ${x}` });
     for (const t of warm.tasks) assert.ok(warmClient(t), `${t.name} ran through the warm client: ${t.command.slice(0, 4).join(' ')}`);
+    // Where a C compiler exists (set-up's machines), every warm Pod runs the compiled client: no interpreter start.
+    if (spawnSync(process.env.CC ?? 'cc', ['--version']).status === 0) {
+      for (const t of warm.tasks) assert.match(t.command[0] ?? '', /\/pipelines\/bin\/floe-warm-client$/, t.name);
+    }
     for (const t of fresh.tasks) assert.ok(!warmClient(t), `${t.name} opted out: ${t.command.slice(0, 4).join(' ')}`);
     const steps = (r: RunView): TaskView[] => r.tasks.filter((t) => t.name.startsWith('step'));
     assert.equal(steps(warm).length, 10);

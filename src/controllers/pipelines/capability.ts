@@ -56,7 +56,7 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
       const dir = join(ctx.dataDir, 'pipelines');
       const cluster = ctx.mode === 'cluster';
       const environments = options.warmExecutor === false || cluster ? [] : warmEnvironments(ctx.pythonDir);
-      const warm = environments.length > 0 ? new WarmExecutor({ dir, script: join(ctx.pythonDir, 'floe_warm_executor.py'), environments, logger: ctx.logger }) : undefined;
+      const warm = environments.length > 0 ? new WarmExecutor({ dir, script: join(ctx.pythonDir, 'floe_warm_executor.py'), nativeClient: join(ctx.pythonDir, '..', 'native', 'floe-warm-client.c'), environments, logger: ctx.logger }) : undefined;
       const pipelines = await startPipelines({
         ...(review ? { multiUser: { review } } : {}),
         client: ctx.client,

@@ -2,10 +2,10 @@
 // child per lightweight-component task; a task Pod's command becomes a tiny client (python/floe_warm_executor.py).
 // The Pod stays the unit the engine and the kubelet see (its log, exit code, cgroups, termination); only the process
 // that runs the component is a fork of a warm interpreter instead of a fresh one. Embedded mode only.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../api/logger.js';
 
@@ -25,6 +25,11 @@ export interface WarmExecutorOptions {
   dir: string;
   /** python/floe_warm_executor.py of the checkout; copied into the pipelines folder. */
   script: string;
+  /**
+   * native/floe-warm-client.c of the checkout: the client in C, compiled once per machine (~/.cache/floe/native), so a
+   * task does not pay an interpreter's start. Without it, or without a working C compiler, Pods run the Python client.
+   */
+  nativeClient?: string;
   environments: readonly WarmEnvironment[];
   logger: Logger;
 }
@@ -58,6 +63,9 @@ export class WarmExecutor {
   private readonly log: Logger;
   private readonly client: string;
   private readonly source: string;
+  private readonly nativeSource: string | undefined;
+  private readonly native: string;
+  private nativeBuilt = false;
   private readonly socketDir: string;
   private readonly workers = new Map<string, WorkerState>();
   private closed = false;
@@ -66,6 +74,8 @@ export class WarmExecutor {
     this.log = options.logger.child({ component: 'warm-executor' });
     this.source = options.script;
     this.client = join(options.dir, 'bin', 'floe-warm-executor.py');
+    this.nativeSource = options.nativeClient;
+    this.native = join(options.dir, 'bin', 'floe-warm-client');
     // A Unix socket path holds 107 bytes: a long data directory gets its sockets in the temp folder instead.
     const preferred = join(options.dir, 'warm');
     this.socketDir = preferred.length <= 80 ? preferred : join(tmpdir(), `floe-warm-${createHash('sha256').update(options.dir).digest('hex').slice(0, 12)}`);
@@ -74,10 +84,16 @@ export class WarmExecutor {
     }
   }
 
-  /** Installs the client script where task Pods see it. */
+  /** Installs the client (the compiled one where it builds, and the script) where task Pods see it. */
   open(): void {
     mkdirSync(join(this.client, '..'), { recursive: true });
     copyFileSync(this.source, this.client);
+    const built = this.nativeSource && existsSync(this.nativeSource) ? compiledClient(this.nativeSource, this.log) : undefined;
+    if (built) {
+      copyFileSync(built, this.native);
+      chmodSync(this.native, 0o755);
+      this.nativeBuilt = true;
+    }
     mkdirSync(this.socketDir, { recursive: true, mode: 0o700 });
     chmodSync(this.socketDir, 0o700);
   }
@@ -93,7 +109,8 @@ export class WarmExecutor {
     if (!worker) return undefined;
     this.ensure(worker);
     const offset = fallback.length - component.length;
-    return ['python3', '-S', this.client, 'client', worker.socket, String(offset), ...fallback];
+    const client = this.nativeBuilt ? [this.native] : ['python3', '-S', this.client, 'client'];
+    return [...client, worker.socket, String(offset), ...fallback];
   }
 
   private ensure(worker: WorkerState): void {
@@ -136,5 +153,28 @@ export class WarmExecutor {
         clearTimeout(timer);
       }),
     );
+  }
+}
+
+/**
+ * The C client compiled from `source` into ~/.cache/floe/native/<source hash>/ (once per machine and version), or
+ * undefined, with the reason logged, where no C compiler builds it.
+ */
+export function compiledClient(source: string, log: Logger): string | undefined {
+  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16);
+  const dir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'floe', 'native', hash);
+  const binary = join(dir, 'floe-warm-client');
+  if (existsSync(binary)) return binary;
+  const partial = `${binary}.${randomBytes(4).toString('hex')}`;
+  try {
+    mkdirSync(dir, { recursive: true });
+    execFileSync(process.env.CC ?? 'cc', ['-O2', '-Wall', '-o', partial, source], { stdio: ['ignore', 'ignore', 'pipe'] });
+    renameSync(partial, binary);
+    return binary;
+  } catch (err) {
+    rmSync(partial, { force: true });
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
+    log.warn({ err: stderr || (err instanceof Error ? err.message : String(err)) }, 'the warm executor\'s C client did not build; task Pods run its Python client');
+    return undefined;
   }
 }
