@@ -80,11 +80,11 @@ describe('the warm executor\'s C client against the worker, beside the Python cl
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
       if (mode === 'sleep' && out.includes('sleeping')) child.kill('SIGTERM');
     });
-    child.stderr!.resume();
+    child.stderr.resume();
     const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
     return { code, signal, out: out.split('\n').filter((l) => l.startsWith('ran') || l.startsWith('bytes')).join('\n') };
   }
