@@ -247,4 +247,51 @@ describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ a
       await browser.close();
     }
   });
+
+  test("in chromium: a profile contributor uploads a pipeline to its namespace, starts a run and sees its graph and the runs list", { ...(browserSkip ? { skip: browserSkip } : {}) }, async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    try {
+      const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, extraHTTPHeaders: { authorization: `Bearer ${alice}` } });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (err) => problems.push(err.message));
+      const shot = async (name: string): Promise<void> => {
+        await page.screenshot({ path: await screenshotPath(name), fullPage: true });
+      };
+      try {
+        await page.goto(`${host}/ui/pipelines?ns=team-a`);
+        await page.getByRole('heading', { name: 'Pipelines', level: 1 }).waitFor({ timeout: 60_000 });
+        await page.getByText('Uploaded as a private pipeline of the namespace team-a.').waitFor();
+        await page.locator('input[type=file]').first().setInputFiles({ name: 'hello-pipeline.yaml', mimeType: 'application/x-yaml', buffer: readFileSync(join(root, 'test', 'browser', 'fixtures', 'hello-pipeline.yaml')) });
+        await page.getByLabel('Pipeline name').fill('hello-cluster');
+        await page.getByRole('button', { name: 'Upload' }).first().click();
+        await page.getByRole('heading', { name: 'hello-cluster', level: 1 }).waitFor({ timeout: 60_000 });
+        await page.getByLabel('greeting').fill('from the cluster');
+        await page.getByLabel('Run name').fill('hello-cluster-run');
+        await page.getByRole('button', { name: 'Start run' }).click();
+        // The run's graph, drawn from the run the cluster's KFP keeps; its first task is a Pod in team-a.
+        await page.getByTestId('run-graph').waitFor({ timeout: 60_000 });
+        await page.locator('[data-node="say-hello"]').waitFor({ timeout: 60_000 });
+        await page.getByTestId('run-state').getByText(/^(PENDING|RUNNING|SUCCEEDED|FAILED)$/).waitFor({ timeout: 60_000 });
+        await shot('cluster-run');
+        const pods = await admin.list({ apiVersion: 'v1', kind: 'Pod' }, { namespace: 'team-a' });
+        assert.ok(pods.items.some((p) => p.metadata.labels?.['pipelines.kubeflow.org/v2_component'] === 'true'), 'the task ran as a Pod in team-a');
+
+        await page.goto(`${host}/ui/runs?ns=team-a`);
+        await page.getByRole('heading', { name: 'Runs', level: 1 }).waitFor();
+        await page.getByRole('table', { name: 'Runs' }).getByRole('link', { name: 'hello-cluster-run' }).waitFor({ timeout: 60_000 });
+        await shot('cluster-runs');
+        await page.goto(`${host}/ui/pipelines?ns=team-a`);
+        await page.getByRole('table', { name: 'Pipelines' }).getByRole('row').filter({ hasText: 'hello-cluster' }).getByText('Private (team-a)').waitFor({ timeout: 60_000 });
+        await shot('cluster-pipelines');
+      } catch (err) {
+        await shot('cluster-pipelines-failure');
+        throw err;
+      }
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
+  });
 });
