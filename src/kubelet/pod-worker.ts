@@ -39,11 +39,14 @@ import type { ImageRecord } from '../images/index.js';
  * The wrapper every container runs under: it first moves itself into the run's cgroups ($2 directories follow), so
  * that nothing it starts is ever outside them; it ignores the polite signals itself (the group's real process gets
  * them), waits for the command, and writes its exit code to the file named by $1, so the code survives a Floe restart.
+ * The code is written in place (one write, by the shell itself): the file is read only once the wrapper has ended
+ * (its exit event, or a restarted Floe finding it gone), and a wrapper killed before writing leaves an empty file,
+ * read as no code, as a missing one is. A rename through `mv` cost a fork and exec on every Pod's path.
  */
 const wrapper =
   'trap : TERM INT HUP QUIT; f=$1; n=$2; shift 2; ' +
-  'while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || { echo "floe: cannot join cgroup $1" >&2; echo 128 > "$f.tmp" && mv -f "$f.tmp" "$f"; exit 128; }; shift; n=$((n - 1)); done; ' +
-  '"$@" 3>&-; s=$?; echo $s > "$f.tmp" && mv -f "$f.tmp" "$f"; exit $s';
+  'while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || { echo "floe: cannot join cgroup $1" >&2; echo 128 > "$f"; exit 128; }; shift; n=$((n - 1)); done; ' +
+  '"$@" 3>&-; s=$?; echo $s > "$f"; exit $s';
 
 /** Without cgroups, every process of a run carries this variable, so a process that left the group is still found. */
 export const RunMarkerVariable = 'FLOE_CONTAINER_RUN';
