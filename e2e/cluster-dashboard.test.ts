@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../src/api/meta.js';
 import { clusterManifests, install, SystemNamespace } from '../src/cli/cluster.js';
@@ -222,11 +223,14 @@ describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ a
     }
   });
 
-  test('in chromium: the Jobs page lists the cluster\'s PyTorchJob for a token-bearing browser', { ...(browserSkip ? { skip: browserSkip } : {}) }, async () => {
+  /**
+   * A chromium page that presents alice's token on every request (as an authenticating proxy in front of Floe would);
+   * `body` drives it, then no page error may have happened. Responses of 400 and more are printed, for a failure's log.
+   */
+  async function asAliceInChromium(body: (page: Page, shot: (name: string) => Promise<void>) => Promise<void>): Promise<void> {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
     try {
-      // The browser presents alice's token on every request, as an authenticating proxy in front of Floe would.
       const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, extraHTTPHeaders: { authorization: `Bearer ${alice}` } });
       const page = await context.newPage();
       const problems: string[] = [];
@@ -234,31 +238,30 @@ describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ a
       page.on('response', (r) => {
         if (r.status() >= 400) process.stderr.write(`[cluster dashboard e2e] ${r.status()} ${new URL(r.url()).pathname}\n`);
       });
+      await body(page, async (name) => {
+        await page.screenshot({ path: await screenshotPath(name), fullPage: true });
+      });
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
+  }
+
+  test('in chromium: the Jobs page lists the cluster\'s PyTorchJob for a token-bearing browser', { ...(browserSkip ? { skip: browserSkip } : {}) }, async () => {
+    await asAliceInChromium(async (page, shot) => {
       for (const [name, path] of [['cluster-jobs', '/ui/jobs?ns=team-a'], ['cluster-home', '/ui/?ns=team-a']] as const) {
         await page.goto(`${host}${path}`);
         try {
           await page.getByText('mnist', { exact: true }).first().waitFor({ timeout: 60_000 });
         } finally {
-          await page.screenshot({ path: await screenshotPath(name), fullPage: true });
+          await shot(name);
         }
       }
-      assert.deepEqual(problems, []);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
-  test("in chromium: a profile contributor uploads a pipeline to its namespace, starts a run and sees its graph and the runs list", { ...(browserSkip ? { skip: browserSkip } : {}) }, async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-    try {
-      const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, extraHTTPHeaders: { authorization: `Bearer ${alice}` } });
-      const page = await context.newPage();
-      const problems: string[] = [];
-      page.on('pageerror', (err) => problems.push(err.message));
-      const shot = async (name: string): Promise<void> => {
-        await page.screenshot({ path: await screenshotPath(name), fullPage: true });
-      };
+  test('in chromium: a profile contributor uploads a pipeline to its namespace, starts a run and sees its graph and the runs list', { ...(browserSkip ? { skip: browserSkip } : {}) }, async () => {
+    await asAliceInChromium(async (page, shot) => {
       try {
         await page.goto(`${host}/ui/pipelines?ns=team-a`);
         await page.getByRole('heading', { name: 'Pipelines', level: 1 }).waitFor({ timeout: 60_000 });
@@ -289,9 +292,6 @@ describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ a
         await shot('cluster-pipelines-failure');
         throw err;
       }
-      assert.deepEqual(problems, []);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 });
