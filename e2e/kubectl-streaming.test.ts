@@ -376,6 +376,10 @@ describe('kubectl exec, cp and port-forward into container Pods (runc)', { skip:
     const session = kubectlTerminalSession(floe, `-n ${ns} run shell-tty --image=${image} --image-pull-policy=Never -it --restart=Never --command -- sh`);
     try {
       await waitFor(() => /If you don't see a command prompt/.test(session.output()), { what: 'kubectl run -it to attach', timeoutMs: 60_000 });
+      // kubectl prints that line before it puts its own terminal in raw mode: a command typed at once can be echoed by
+      // the local terminal too. As its message says, press enter; a prompt after the line means the attach is live.
+      session.type('\r');
+      await waitFor(() => /If you don't see a command prompt[\s\S]*\/app # /.test(session.output()), { what: 'the shell\'s prompt through the attach', timeoutMs: 60_000 });
       // The shell reads a terminal: it echoes what is typed, and `stty size` is kubectl's terminal's, sent over the
       // resize channel, relayed to runc and by runc to the container's terminal. kubectl first sends the size plus one
       // (to make a re-attached screen redraw), then the size itself: the command waits a moment for the second.

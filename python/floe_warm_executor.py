@@ -283,7 +283,7 @@ class Worker:
         os.set_blocking(wake_r, False)
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
-        signal.signal(signal.SIGTERM, lambda *_: self.shutdown(0))
+        signal.signal(signal.SIGTERM, lambda *_: self.retire())
         try:
             os.unlink(self.path)
         except FileNotFoundError:
@@ -291,6 +291,7 @@ class Worker:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o177)
         listener.bind(self.path)
+        self.socket_inode = os.stat(self.path).st_ino
         os.umask(old)
         os.chmod(self.path, 0o600)
         listener.listen(128)
@@ -322,7 +323,7 @@ class Worker:
                     self.reap()
                 elif what == 'parent':
                     if not os.read(sys.stdin.fileno(), 4096):
-                        self.shutdown(0)
+                        self.retire()
                 elif what == 'request':
                     self.read_request(key.fileobj, pending)
                 elif what == 'task':
@@ -355,6 +356,8 @@ class Worker:
             creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
             peer = int.from_bytes(creds[:4], sys.byteorder)
             plan = self.plan(request['argv'], request['env']) if len(fds) == 3 else 'no stdio passed'
+            if getattr(self, 'retiring', False):
+                plan = 'the worker is stopping'
             if not isinstance(plan, str) and not self.same_host(peer):
                 plan = 'the task runs in a container (another mount namespace or root)'
             if isinstance(plan, str):
@@ -482,6 +485,30 @@ class Worker:
             except OSError:
                 pass
             conn.close()
+            if getattr(self, 'retiring', False) and not self.children:
+                os._exit(0)
+
+    def retire(self):
+        """Floe stopped (or asked): take no new task, let the running ones finish and report to their clients, then
+        exit. Their Pods outlive Floe as every Pod does (a restarted Floe re-adopts them); a Pod that is killed closes
+        its client's connection, and that kills its task (watch_client)."""
+        if getattr(self, 'retiring', False):
+            return
+        self.retiring = True
+        try:
+            self.sel.unregister(self.listener)
+            self.sel.unregister(sys.stdin.fileno())
+        except (KeyError, ValueError):
+            pass
+        self.listener.close()
+        try:
+            # Only our own socket: a new worker (a restarted Floe's) may already listen at the same path.
+            if os.stat(self.path).st_ino == self.socket_inode:
+                os.unlink(self.path)
+        except OSError:
+            pass
+        if not self.children:
+            os._exit(0)
 
     def shutdown(self, code):
         for pid in list(self.children):

@@ -90,8 +90,11 @@ export class WarmExecutor {
     copyFileSync(this.source, this.client);
     const built = this.nativeSource && existsSync(this.nativeSource) ? compiledClient(this.nativeSource, this.log) : undefined;
     if (built) {
-      copyFileSync(built, this.native);
-      chmodSync(this.native, 0o755);
+      // Copied beside, then renamed over: Pods re-adopted after a restart may be running the previous copy (ETXTBSY).
+      const partial = `${this.native}.${randomBytes(4).toString('hex')}`;
+      copyFileSync(built, partial);
+      chmodSync(partial, 0o755);
+      renameSync(partial, this.native);
       this.nativeBuilt = true;
     }
     mkdirSync(this.socketDir, { recursive: true, mode: 0o700 });
@@ -119,7 +122,8 @@ export class WarmExecutor {
     // and no PYTHON* variable, as they act at interpreter start (a task whose Pod sets one is run fresh).
     const env: NodeJS.ProcessEnv = { VIRTUAL_ENV: join(worker.env.python, '..', '..'), PATH: `${join(worker.env.python, '..')}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}` };
     for (const name of hostEnv) if (process.env[name] !== undefined && env[name] === undefined) env[name] = process.env[name];
-    // stdin stays a pipe from Floe: the worker exits (killing its children) when Floe does.
+    // stdin stays a pipe from Floe: when Floe ends (or restarts), the worker takes no new task and exits once its running
+    // tasks, whose Pods outlive Floe, have ended and reported to their clients.
     const child = spawn(worker.env.python, [this.client, 'worker', worker.socket], { stdio: ['pipe', 'pipe', 'pipe'], env });
     worker.child = child;
     worker.startedAt = Date.now();
@@ -139,7 +143,11 @@ export class WarmExecutor {
     });
   }
 
-  /** Stops every worker (each kills the children it still has). */
+  /**
+   * Retires every worker: it takes no new task and exits once the tasks it runs have ended and reported to their
+   * clients. Those tasks belong to Pods, which outlive a Floe restart as every Pod does (a killed Pod's client closes
+   * its connection, and the worker kills that task). Waits a moment for idle workers to exit, then lets busy ones be.
+   */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(
@@ -148,9 +156,14 @@ export class WarmExecutor {
         if (!child || child.exitCode !== null || child.signalCode !== null) return;
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         child.stdin?.end();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
+        let timer: NodeJS.Timeout | undefined;
+        const busy = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)));
+        await Promise.race([exited, busy]);
         clearTimeout(timer);
+        // A worker still finishing tasks does not hold this process open.
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        child.unref();
       }),
     );
   }
