@@ -27,6 +27,9 @@ const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const index = join(root, 'web', 'dist', 'index.html');
 const unavailable = controlPlaneUnavailable();
 const browserSkip = skipReason();
+if (browserSkip) process.stderr.write(`[cluster dashboard e2e] browser tests skipped: ${browserSkip}\n`);
+/** The browser tests' options: skipped, with the reason, where chromium, the built dashboard or playwright is missing. */
+const inBrowser = browserSkip ? { skip: browserSkip } : {};
 if (unavailable) process.stderr.write(`[cluster dashboard e2e] skipped: ${unavailable}\n`);
 
 function freePort(): Promise<number> {
@@ -247,7 +250,7 @@ describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ a
     }
   }
 
-  test('in chromium: the Jobs page lists the cluster\'s PyTorchJob for a token-bearing browser', { ...(browserSkip ? { skip: browserSkip } : {}) }, async () => {
+  test('in chromium: the Jobs page lists the cluster\'s PyTorchJob for a token-bearing browser', inBrowser, async () => {
     await asAliceInChromium(async (page, shot) => {
       for (const [name, path] of [['cluster-jobs', '/ui/jobs?ns=team-a'], ['cluster-home', '/ui/?ns=team-a']] as const) {
         await page.goto(`${host}${path}`);
@@ -260,7 +263,7 @@ describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ a
     });
   });
 
-  test('in chromium: a profile contributor uploads a pipeline to its namespace, starts a run and sees its graph and the runs list', { ...(browserSkip ? { skip: browserSkip } : {}) }, async () => {
+  test('in chromium: a profile contributor uploads a pipeline to its namespace, starts a run and sees its graph and the runs list', inBrowser, async () => {
     await asAliceInChromium(async (page, shot) => {
       try {
         await page.goto(`${host}/ui/pipelines?ns=team-a`);

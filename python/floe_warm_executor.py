@@ -123,6 +123,7 @@ class Worker:
         self.children = {}
         self.mounts = self.cgroup_mounts()
         self.startup_env = {k: v for k, v in os.environ.items() if k.startswith('PYTHON')}
+        self.retiring = False  # Floe has gone: no new task; exit once the running ones have reported
 
     # -- what a task is ------------------------------------------------------------------------------------------------
 
@@ -356,7 +357,7 @@ class Worker:
             creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
             peer = int.from_bytes(creds[:4], sys.byteorder)
             plan = self.plan(request['argv'], request['env']) if len(fds) == 3 else 'no stdio passed'
-            if getattr(self, 'retiring', False):
+            if self.retiring:
                 plan = 'the worker is stopping'
             if not isinstance(plan, str) and not self.same_host(peer):
                 plan = 'the task runs in a container (another mount namespace or root)'
@@ -485,14 +486,14 @@ class Worker:
             except OSError:
                 pass
             conn.close()
-            if getattr(self, 'retiring', False) and not self.children:
+            if self.retiring and not self.children:
                 os._exit(0)
 
     def retire(self):
         """Floe stopped (or asked): take no new task, let the running ones finish and report to their clients, then
         exit. Their Pods outlive Floe as every Pod does (a restarted Floe re-adopts them); a Pod that is killed closes
         its client's connection, and that kills its task (watch_client)."""
-        if getattr(self, 'retiring', False):
+        if self.retiring:
             return
         self.retiring = True
         try:

@@ -180,7 +180,7 @@ export function compiledClient(source: string, log: Logger): string | undefined 
   if (existsSync(binary)) return binary;
   const partial = `${binary}.${randomBytes(4).toString('hex')}`;
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     execFileSync(process.env.CC ?? 'cc', ['-O2', '-Wall', '-o', partial, source], { stdio: ['ignore', 'ignore', 'pipe'] });
     renameSync(partial, binary);
     return binary;
