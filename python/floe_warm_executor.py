@@ -227,8 +227,12 @@ class Worker:
         return out
 
     def join_cgroups(self, pid):
-        """Moves this process into every cgroup process `pid` is in (the task Pod's)."""
+        """Moves this process into every cgroup process `pid` is in (the task Pod's). A hierarchy where both are in the
+        same cgroup is left alone: each move is a migration the kernel serialises against every fork and exit."""
+        own = set(open('/proc/self/cgroup').read().splitlines())
         for line in open('/proc/%d/cgroup' % pid).read().splitlines():
+            if line in own:
+                continue
             hid, controllers, path = line.split(':', 2)
             key = '' if hid == '0' and controllers == '' else ','.join(sorted(controllers.split(',')))
             mount = self.mounts.get(key)

@@ -152,7 +152,18 @@ export class PipelineEngine implements RunEngine {
       const run = pod.metadata.labels?.[RunIdLabel];
       if (run) this.queue.add(run);
     };
-    this.pods.addEventHandler({ onAdd: enqueue, onUpdate: (_old, pod) => enqueue(pod), onDelete: enqueue });
+    // A run acts on its Pods only when one ends (Succeeded or Failed) or is gone: a Pod's other changes (bound,
+    // started, its status rewritten) would each cost a pass over the whole run, three per task.
+    const ended = (pod: Pod | undefined): boolean => pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed';
+    this.pods.addEventHandler({
+      onAdd: (pod) => {
+        if (ended(pod)) enqueue(pod);
+      },
+      onUpdate: (old, pod) => {
+        if (ended(pod) && old.status?.phase !== pod.status?.phase) enqueue(pod);
+      },
+      onDelete: enqueue,
+    });
   }
 
   /** Starts watching Pods and resumes every run that was not finished. */
