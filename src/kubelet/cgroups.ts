@@ -375,6 +375,13 @@ export class Cgroups {
     return dirs;
   }
 
+  /** The cgroup version of a run's directory (one createRun returned). */
+  versionOf(dir: string): 1 | 2 {
+    const h = this.hierarchies.find((x) => dir.startsWith(`${x.parent}/`));
+    if (!h) throw new Error(`${dir} is in none of the node's cgroup hierarchies`);
+    return h.version;
+  }
+
   private setLimits(h: Hierarchy, dir: string, limits: RunLimits): void {
     const quota = limits.cpuMilli !== undefined && limits.cpuMilli > 0 ? Math.max(1000, Math.ceil((limits.cpuMilli * cfsPeriodUs) / 1000)) : undefined;
     const memory = limits.memoryBytes !== undefined && limits.memoryBytes > 0 ? String(Math.floor(limits.memoryBytes)) : undefined;

@@ -34,6 +34,7 @@ import { containerMounts, mapMountPaths, prepareVolumes, volumeEnvName, type Mou
 import { hostUsersOff } from './userns.js';
 import { ContainerRuntime, CreateContainerError, memoryLimitReached, PullError, RuntimeAnnotation, type PreparedBundle } from './container-runtime.js';
 import type { ImageRecord } from '../images/index.js';
+import type { SpawnedRun, Spawner } from './spawner.js';
 
 /**
  * The wrapper every container runs under: it first moves itself into the run's cgroups ($2 directories follow), so
@@ -97,6 +98,8 @@ export interface WorkerContext {
   serviceNames(): { namespace: string; name: string }[];
   /** Called once the worker has removed the Pod's state after the Pod is gone. */
   finished(uid: string): void;
+  /** Starts container runs as forks of a small helper rather than of Floe (spawner.ts); none: Node's spawn. */
+  spawner?: Spawner;
 }
 
 /** A running container as `kubectl exec` sees it (PodWorker.execTarget). */
@@ -149,7 +152,8 @@ export class PodWorker {
   private gone = false;
   private podRecord: PodRecord | undefined;
   private readonly records: Map<string, ContainerRecord>;
-  private readonly children = new Map<string, ChildProcess>();
+  /** Runs whose exit this worker is told of (Node's child processes, or the spawner's runs). */
+  private readonly children = new Map<string, ChildProcess | SpawnedRun>();
   /** The stdin of each running container that asked for one (`stdin: true`), for `kubectl attach`. */
   private readonly stdins = new Map<string, ContainerStdin>();
   private readonly waiting = new Map<string, Waiting>();
@@ -471,9 +475,11 @@ export class PodWorker {
     delete record.restartAt;
     delete record.killReason;
     delete record.killMessage;
-    if (bundle) record.running.containerId = bundle.id;
-    this.persist(record);
-    if (bundle) return this.startContainer(pod, container, record, attempt, launch, bundle);
+    if (bundle) {
+      record.running.containerId = bundle.id;
+      this.persist(record);
+      return this.startContainer(pod, container, record, attempt, launch, bundle);
+    }
     const program = launch.argv[0] ?? '';
     if (!this.executable(program, launch.env.PATH ?? '', launch.cwd)) {
       const message = program.includes('/') ? `exec: "${program}": stat ${program}: no such file or directory` : `exec: "${program}": executable file not found in $PATH`;
@@ -486,14 +492,13 @@ export class PodWorker {
     rmSync(exitFile, { force: true });
     this.prune(container.name, attempt);
     const cgroups = this.runCgroups(pod, container, attempt);
-    if (cgroups.length > 0) {
-      record.running.cgroups = cgroups;
-      this.persist(record);
-    }
+    if (cgroups.length > 0) record.running.cgroups = cgroups;
+    // Recorded before the spawn: a restarted Floe knows the attempt and its cgroups even if the spawn never happened.
+    this.persist(record);
     // Without cgroups the marker stands in for membership (see killMembers), and a prlimit prefix may bound processes.
     const env = cgroups.length > 0 ? launch.env : { ...launch.env, [RunMarkerVariable]: runMarkerValue(this.uid, container.name, attempt) };
     const argv = [...(cgroups.length > 0 && this.ctx.cgroups.status.pids ? [] : this.ctx.processBound()), ...launch.argv];
-    const pid = this.spawnRun(container, attempt, launch, ['-c', wrapper, 'floe-container', exitFile, String(cgroups.length), ...cgroups, ...argv], { cwd: launch.cwd, env });
+    const pid = await this.spawnRun(container, attempt, launch, { exitFile, cgroups, argv }, { cwd: launch.cwd, env });
     if (pid === undefined) return;
     this.started(pod, container.name, record, record.running, pid, { attempt }, 'started container');
   }
@@ -503,7 +508,7 @@ export class PodWorker {
    * process group), so restarts, logs, probes, deletion and re-adoption work alike. runc puts the container into its
    * own cgroup below the run's (config.json), so the wrapper joins none; the container's processes are found by cgroup.
    */
-  private startContainer(pod: Pod, container: ContainerSpec, record: ContainerRecord, attempt: number, launch: Launch, bundle: PreparedBundle): void {
+  private async startContainer(pod: Pod, container: ContainerSpec, record: ContainerRecord, attempt: number, launch: Launch, bundle: PreparedBundle): Promise<void> {
     const run = record.running!;
     if (bundle.startError) {
       appendFileSync(this.openLog(container.name, attempt), `${bundle.startError}\n`);
@@ -523,18 +528,53 @@ export class PodWorker {
     const memory = containerMemoryLimit(container);
     if (memory !== undefined) limits.memoryBytes = memory;
     this.ctx.containers.writeConfig(bundle, { uid: this.uid, container: container.name, attempt, cgroups, limits });
-    const pid = this.spawnRun(container, attempt, launch, ['-c', wrapper, 'floe-container', exitFile, '0', ...bundle.argv], { cwd: bundle.dir, env: { PATH: runtimePath } });
+    const pid = await this.spawnRun(container, attempt, launch, { exitFile, cgroups: [], argv: bundle.argv }, { cwd: bundle.dir, env: { PATH: runtimePath } });
     if (pid === undefined) return;
     this.started(pod, container.name, record, run, pid, { attempt, id: bundle.id }, 'started container in an OCI container');
   }
 
   /**
-   * Spawns a run's wrapper (`/bin/sh` with `args`) in its own process group, its output into the run's log file, its
-   * stdin a FIFO when the container asks for one (stdin.ts), else /dev/null.
+   * Spawns a run's wrapper (`/bin/sh`; it writes the exit file) in its own process group and `cgroups`, its output into
+   * the run's log file, its stdin a FIFO when the container asks for one (stdin.ts), else /dev/null. Through the
+   * spawner where there is one: no fork of Floe itself, and the run is placed in its cgroups as it is created rather
+   * than moved there by the wrapper. Else, and for a stdin FIFO, with Node's spawn.
    */
-  private spawnRun(container: ContainerSpec, attempt: number, launch: Launch, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): number | undefined {
+  private async spawnRun(container: ContainerSpec, attempt: number, launch: Launch, run: { exitFile: string; cgroups: readonly string[]; argv: readonly string[] }, options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<number | undefined> {
     const name = container.name;
-    const fd = openSync(this.openLog(name, attempt), 'a');
+    const log = this.openLog(name, attempt);
+    const spawner = this.ctx.spawner;
+    const joined = ['-c', wrapper, 'floe-container', run.exitFile, String(run.cgroups.length), ...run.cgroups, ...run.argv];
+    if (spawner?.available && container.stdin !== true) {
+      this.stdins.get(name)?.close();
+      this.stdins.delete(name);
+      let spawned: SpawnedRun;
+      try {
+        const cgroups = run.cgroups.map((dir) => ({ version: this.ctx.cgroups.versionOf(dir), dir }));
+        spawned = await spawner.spawn({ argv: ['/bin/sh', '-c', wrapper, 'floe-container', run.exitFile, '0', ...run.argv], cwd: options.cwd, env: options.env, log, cgroups });
+      } catch (err) {
+        if (spawner.available) {
+          const why = (err as Error).message;
+          appendFileSync(log, `floe: cannot start the container: ${why}\n`);
+          this.exited(name, attempt, { error: err as Error });
+          return undefined;
+        }
+        return this.spawnRunWithNode(container, attempt, launch, joined, options, log); // the helper died meanwhile
+      }
+      // Handled on the next turn, after the caller has recorded the start (the end may already be known).
+      spawned.onExit((code, signal) => setImmediate(() => this.exited(name, attempt, { code, signal })));
+      // The helper died: the run goes on, watched by pid and exit file (poll) as a re-adopted one is.
+      spawned.onLost(() => {
+        if (this.children.get(name) === spawned) this.children.delete(name);
+      });
+      this.track(name, spawned, launch);
+      return spawned.pid;
+    }
+    return this.spawnRunWithNode(container, attempt, launch, joined, options, log);
+  }
+
+  private spawnRunWithNode(container: ContainerSpec, attempt: number, launch: Launch, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }, log: string): number | undefined {
+    const name = container.name;
+    const fd = openSync(log, 'a', 0o600);
     this.stdins.get(name)?.close();
     this.stdins.delete(name);
     const input = container.stdin === true ? ContainerStdin.create(this.paths.stdinFifo(name, attempt), container.stdinOnce === true) : undefined;
@@ -551,10 +591,14 @@ export class PodWorker {
     if (child.pid === undefined) return undefined;
     child.once('exit', (code, signal) => this.exited(name, attempt, { code, signal }));
     child.unref();
+    this.track(name, child, launch);
+    return child.pid;
+  }
+
+  private track(name: string, child: ChildProcess | SpawnedRun, launch: Launch): void {
     this.children.set(name, child);
     this.launches.set(name, launch);
     this.probes.delete(name);
-    return child.pid;
   }
 
   /** Records a started run (pid and start time, so a restarted Floe can tell it from a reused pid) and its events. */

@@ -14,6 +14,7 @@ import { ContainerRuntime } from './container-runtime.js';
 import { groupResidentBytes, isAlive, killByEnv, signalGroup, userTaskCount } from './proc.js';
 import { PodPaths, podDirectories, readContainerRecords, removePodState } from './pod-state.js';
 import { ConfigMapRef, SecretRef, isTerminal, type Pod } from './types.js';
+import { startSpawner } from './spawner.js';
 
 export interface RuntimeOptions {
   client: Client;
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
   limits?: Pick<KubeletConfig, 'cgroups' | 'podPidsLimit' | 'containerLogMaxSize' | 'containerLogMaxFiles'>;
   /** Container Pods: the host-process fallback, runc and the image store, from the kubelet configuration. */
   containers?: Pick<KubeletConfig, 'hostProcessFallback' | 'runcPath' | 'imagesDir'>;
+  /** false: runs start with Node's spawn, not through the spawner helper (native/floe-spawner.c). Default: the helper where it builds. */
+  spawner?: boolean;
   /** Every Service (namespace and name), for container Pods' /etc/hosts; none when absent. */
   serviceNames?(): { namespace: string; name: string }[];
   /** KUBERNETES_SERVICE_HOST/PORT… for every container (service-account-tokens.ts). */
@@ -128,6 +131,7 @@ export class Runtime {
     const limits = options.limits ?? {};
     const podPidsLimit = limits.podPidsLimit ?? DefaultPodPidsLimit;
     const cgroups = Cgroups.detect({ mode: limits.cgroups ?? 'auto', podPidsLimit });
+    const spawner = options.spawner === false ? undefined : startSpawner(this.log);
     this.ctx = {
       client,
       logger: this.log,
@@ -156,6 +160,7 @@ export class Runtime {
       serviceNames: () => options.serviceNames?.() ?? [],
       ...(options.apiServerEnv ? { apiServerEnv: () => options.apiServerEnv?.() ?? {} } : {}),
       finished: (uid) => this.workers.delete(uid),
+      ...(spawner ? { spawner } : {}),
       lookups: {
         async configMap(namespace, name) {
           const cm = await getData(client, ConfigMapRef, namespace, name);
@@ -202,6 +207,7 @@ export class Runtime {
     this.stopped = true;
     clearInterval(this.poller);
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    this.ctx.spawner?.close();
   }
 
   /** Logs what the node enforces, and tells the Node's events what it does not. */

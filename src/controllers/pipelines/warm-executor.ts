@@ -2,12 +2,13 @@
 // child per lightweight-component task; a task Pod's command becomes a tiny client (python/floe_warm_executor.py).
 // The Pod stays the unit the engine and the kubelet see (its log, exit code, cgroups, termination); only the process
 // that runs the component is a fork of a warm interpreter instead of a fresh one. Embedded mode only.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../api/logger.js';
+import { compiledNative } from '../../api/native-build.js';
 
 /** A Pod annotation: `"false"` runs that task's Pod as a fresh process (kfp-kubernetes `add_pod_annotation`). */
 export const WarmExecutorAnnotation = 'pipelines.floe.dev/warm-executor';
@@ -174,20 +175,5 @@ export class WarmExecutor {
  * undefined, with the reason logged, where no C compiler builds it.
  */
 export function compiledClient(source: string, log: Logger): string | undefined {
-  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16);
-  const dir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'floe', 'native', hash);
-  const binary = join(dir, 'floe-warm-client');
-  if (existsSync(binary)) return binary;
-  const partial = `${binary}.${randomBytes(4).toString('hex')}`;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    execFileSync(process.env.CC ?? 'cc', ['-O2', '-Wall', '-o', partial, source], { stdio: ['ignore', 'ignore', 'pipe'] });
-    renameSync(partial, binary);
-    return binary;
-  } catch (err) {
-    rmSync(partial, { force: true });
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
-    log.warn({ err: stderr || (err instanceof Error ? err.message : String(err)) }, 'the warm executor\'s C client did not build; task Pods run its Python client');
-    return undefined;
-  }
+  return compiledNative(source, log, 'task Pods run the warm executor\'s Python client');
 }
