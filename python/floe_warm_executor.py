@@ -228,7 +228,9 @@ class Worker:
 
     def join_cgroups(self, pid):
         """Moves this process into every cgroup process `pid` is in (the task Pod's). A hierarchy where both are in the
-        same cgroup is left alone: each move is a migration the kernel serialises against every fork and exit."""
+        same cgroup is left alone. In a v1 hierarchy the move is of this thread, the process's only one after the fork
+        (`0` into `tasks`): a write to cgroup.procs takes the kernel's global cgroup lock, which waits for an RCU grace
+        period (milliseconds on a busy machine); v2 has only cgroup.procs."""
         own = set(open('/proc/self/cgroup').read().splitlines())
         for line in open('/proc/%d/cgroup' % pid).read().splitlines():
             if line in own:
@@ -242,10 +244,10 @@ class Worker:
             if root != '/' and not (path + '/').startswith(root.rstrip('/') + '/'):
                 continue
             rel = path[len(root.rstrip('/')):] if root != '/' else path
-            target = os.path.join(point, rel.lstrip('/'), 'cgroup.procs')
+            target = os.path.join(point, rel.lstrip('/'), 'tasks' if key else 'cgroup.procs')
             try:
                 with open(target, 'w') as f:
-                    f.write(str(os.getpid()))
+                    f.write('0' if key else str(os.getpid()))
             except OSError as err:
                 if err.errno not in (2, 13, 30):  # a hierarchy we may not write (or gone): the others still hold
                     raise

@@ -11,6 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Cgroups } from '../src/kubelet/cgroups.js';
 import { startEmbeddedFloe, type EmbeddedFloe } from './helpers/embedded-floe.js';
 
 const run = promisify(execFile);
@@ -27,6 +28,7 @@ interface TaskView {
   artifacts: Record<string, string | null>;
   log: string;
   command: string[];
+  uid: string;
 }
 interface RunView {
   run_id: string;
@@ -80,6 +82,20 @@ describe('KFP warm executor (issue 23 item 3) with the kfp SDK', { skip: missing
     assert.equal(steps(warm).length, 10);
     for (const t of steps(warm)) assert.equal(ranAs(t), 'warm', `${t.name} ran in a fork of the worker:\n${t.log}`);
     for (const t of steps(fresh)) assert.equal(ranAs(t), 'fresh', `${t.name} ran as a fresh process:\n${t.log}`);
+  });
+
+  test("a warm task runs in its Pod's cgroups, the same ones a fresh task's process is in", () => {
+    /** The hierarchies (their /proc/self/cgroup ids) in which the component ran in its own Pod's cgroup. */
+    const placed = (t: TaskView): string[] => {
+      const line = /floe-warm-test cgroups (.*)/.exec(t.log)?.[1] ?? '';
+      return line.split(' ').filter((l) => l.includes(`/floe/${t.uid}/main.`)).map((l) => l.split(':')[0]!).sort();
+    };
+    const fresh = out.chain_fresh!.tasks.filter((t) => t.name.startsWith('step'));
+    const expected = placed(fresh[0]!);
+    if (!Cgroups.detect().status.tracked) return; // a machine without writable cgroups: nothing to compare
+    assert.ok(expected.length > 0, `a fresh task ran in its Pod's cgroups:\n${fresh[0]!.log}`);
+    for (const t of fresh) assert.deepEqual(placed(t), expected, `${t.name} (fresh):\n${t.log}`);
+    for (const t of out.chain_warm!.tasks.filter((x) => x.name.startsWith('step'))) assert.deepEqual(placed(t), expected, `${t.name} (warm):\n${t.log}`);
   });
 
   test("each task's Pod log holds its own output and no other task's", () => {

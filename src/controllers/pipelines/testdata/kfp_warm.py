@@ -109,7 +109,8 @@ def pod_view(name):
     """The task Pod's command and log ({} once the Pod is deleted, as a terminated run's are)."""
     try:
         pod = get('/api/v1/namespaces/kubeflow/pods/%s' % name)
-        return {'command': pod['spec']['containers'][0].get('command') or [], 'log': get('/api/v1/namespaces/kubeflow/pods/%s/log' % name)}
+        return {'command': pod['spec']['containers'][0].get('command') or [], 'uid': pod['metadata']['uid'],
+                'log': get('/api/v1/namespaces/kubeflow/pods/%s/log' % name)}
     except urllib.error.HTTPError as err:
         if err.code != 404:
             raise
@@ -129,6 +130,8 @@ def step(x: int, i: int, out: Output[Dataset]) -> int:
         parent = f.read().split(b'\0')
     where = 'warm' if b'worker' in parent and any(p.endswith(b'floe-warm-executor.py') for p in parent) else 'fresh'
     print('floe-warm-test step %d ran %s' % (i, where))
+    with open('/proc/self/cgroup') as f:
+        print('floe-warm-test cgroups %s' % ' '.join(f.read().split()))
     value = x * 3 + i
     with open(out.path, 'w') as f:
         f.write('step %d: %d' % (i, value))
