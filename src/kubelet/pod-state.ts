@@ -99,9 +99,16 @@ export function claimDir(dataDir: string, namespace: string, claim: string): str
 
 /** Writes JSON atomically (temp file, then rename), so a crash leaves the old or the new version, never half. */
 export function writeJson(path: string, value: unknown): void {
-  mkdirSync(join(path, '..'), { recursive: true });
   const tmp = `${path}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 1)}\n`);
+  const text = `${JSON.stringify(value, null, 1)}\n`;
+  try {
+    writeFileSync(tmp, text, { mode: 0o600 });
+  } catch (err) {
+    // The folder is made on the first write only: records are rewritten several times per container start.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(tmp, text, { mode: 0o600 });
+  }
   renameSync(tmp, path);
 }
 
