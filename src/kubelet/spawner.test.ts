@@ -4,15 +4,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../server/logger.js';
 import { waitFor } from '../../test/helpers/wait.js';
-import { podManifest, startHarness, type Harness } from '../../test/helpers/kubelet-harness.js';
+import { podManifest, silentLogger, startHarness, type Harness } from '../../test/helpers/kubelet-harness.js';
 import { Cgroups } from './cgroups.js';
 import { isAlive } from './proc.js';
 import { Spawner, startSpawner, type SpawnedRun } from './spawner.js';
 import { PodRef, type Pod } from './types.js';
 
-const log = createLogger({ level: 'silent' });
+const log = silentLogger();
 const cgroups = Cgroups.detect();
 
 function ended(run: SpawnedRun): Promise<[number | null, NodeJS.Signals | null]> {
