@@ -10,12 +10,12 @@ import type { Logger } from '../api/logger.js';
 import { compiledNative } from '../api/native-build.js';
 
 /** native/floe-spawner.c of the checkout (absent from the controllers' image, which runs no kubelet). */
-const source = fileURLToPath(new URL('../../../native/floe-spawner.c', import.meta.url));
+export const spawnerSource = fileURLToPath(new URL('../../../native/floe-spawner.c', import.meta.url));
 
 /** The spawner, compiled on first use; undefined (runs start with Node's spawn) where it does not build, or with FLOE_SPAWNER=0. */
 export function startSpawner(log: Logger): Spawner | undefined {
-  if (!existsSync(source) || process.env.FLOE_SPAWNER === '0') return undefined;
-  const binary = compiledNative(source, log, 'container runs start with Node\'s spawn');
+  if (!existsSync(spawnerSource) || process.env.FLOE_SPAWNER === '0') return undefined;
+  const binary = compiledNative(spawnerSource, log, 'container runs start with Node\'s spawn');
   return binary ? new Spawner(binary, log) : undefined;
 }
 
