@@ -530,6 +530,8 @@ describe('KubeClient wire details', () => {
   let server: Server;
   let client: KubeClient;
   const seen: { method: string; url: string; contentType: string; body: string }[] = [];
+  /** Watches of the namespace "lagging" answered so far (the stub refuses the first two as a lagging watch cache). */
+  let lagging = 0;
 
   before(async () => {
     server = createServer((req, res) => {
@@ -542,6 +544,17 @@ describe('KubeClient wire details', () => {
         };
         if (url.pathname === '/api/v1') {
           return json(200, { kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'configmaps', namespaced: true, kind: 'ConfigMap', verbs: ['get', 'list', 'watch', 'patch'] }] });
+        }
+        if (url.searchParams.get('watch') === 'true' && url.pathname.includes('/namespaces/lagging/')) {
+          // kube-apiserver with its watch cache behind etcd: twice "Too large resource version", then the watch.
+          lagging += 1;
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          if (lagging <= 2) {
+            res.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Timeout: Too large resource version: 282, current: 281', reason: 'Timeout', details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 }, code: 504 } }) + '\n');
+            return;
+          }
+          res.write(JSON.stringify({ type: 'ADDED', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'once-caught-up', namespace: 'lagging', resourceVersion: '282' } } }) + '\n');
+          return;
         }
         if (url.searchParams.get('watch') === 'true') {
           res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -609,6 +622,17 @@ describe('KubeClient wire details', () => {
     assert.equal(err.reason, 'Expired');
     assert.equal(err.message, 'too old resource version: 10 (20)');
     assert.equal((await iterator.next()).done, true, 'the stream is over after the error');
+  });
+
+  test('a watch the server cannot start yet ("Too large resource version", retry after 1 s) is opened again, as client-go does', async () => {
+    const started = Date.now();
+    const stream = await client.watch(ConfigMapRef, { namespace: 'lagging' });
+    const first = await stream[Symbol.asyncIterator]().next();
+    assert.equal(first.done, false);
+    assert.equal(first.value.object.metadata.name, 'once-caught-up');
+    assert.equal(lagging, 3, 'two refusals, then the watch');
+    assert.ok(Date.now() - started >= 2000, 'it waited the retryAfterSeconds the server asked for, each time');
+    stream.close();
   });
 
   test('a Status error from the server comes back as the same FloeError', async () => {

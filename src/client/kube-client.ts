@@ -116,9 +116,9 @@ export class KubeClient implements Client {
       resourceVersion: options.resourceVersion,
       allowWatchBookmarks: options.allowWatchBookmarks ? 'true' : undefined,
     };
+    const request: KubeRequest = { method: 'GET', path: collectionPath(info, options.namespace), query, signal: abort.signal };
     let res: IncomingMessage;
     try {
-      const request: KubeRequest = { method: 'GET', path: collectionPath(info, options.namespace), query, signal: abort.signal };
       res = await this.staleAware(info, () => this.http.open(request));
     } catch (err) {
       if (abort.signal.aborted) return queue;
@@ -129,8 +129,24 @@ export class KubeClient implements Client {
       queue.close();
       throw err;
     }
+    // kube-apiserver answers a watch its cache cannot serve yet (the cache behind etcd's current revision, on a busy
+    // server) with an ERROR event "Too large resource version" and retryAfterSeconds: it is opened again after that
+    // delay, as client-go's reflector does, a bounded number of times; the caller sees the events, not the wait.
+    let retries = 0;
+    const reopen = (afterMs: number): void => {
+      retries += 1;
+      setTimeout(() => {
+        if (queue.closed) return;
+        this.http.open(request).then(
+          (next) => readEvents(next, queue, this.http.server, retries < maxTooLargeRetries ? reopen : undefined),
+          (err: unknown) => {
+            if (!abort.signal.aborted) queue.fail(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+      }, afterMs).unref();
+    };
     // Also when the caller closed the stream meanwhile: then the response is released at once.
-    readEvents(res, queue, this.http.server);
+    readEvents(res, queue, this.http.server, reopen);
     return queue;
   }
 
@@ -244,9 +260,27 @@ function writeQuery(options: WriteOptions): Record<string, string | undefined> {
   return { dryRun: options.dryRun ? 'All' : undefined, fieldManager: options.fieldManager || undefined };
 }
 
-/** Feeds newline-delimited watch events into `queue`; an ERROR event ends it with the Status it carries. */
-function readEvents<T extends KubeObject>(res: IncomingMessage, queue: WatchQueue<T>, server: string): void {
-  queue.onClose(() => res.destroy());
+/** How often a watch is opened again after "Too large resource version" (each wait is the server's, ~3 s, plus 1 s). */
+const maxTooLargeRetries = 10;
+
+/** The ERROR kube-apiserver sends when its watch cache has not reached the revision the watch must start at. */
+function tooLargeResourceVersion(status: unknown): number | undefined {
+  if (!isStatus(status) || status.code !== 504 || !/too large resource version/i.test(status.message ?? '')) return undefined;
+  const seconds = (status.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+  return (typeof seconds === 'number' && seconds > 0 ? seconds : 1) * 1000;
+}
+
+/**
+ * Feeds newline-delimited watch events into `queue`; an ERROR event ends it with the Status it carries, except a
+ * "Too large resource version" before any event when `retry` is given: that response is dropped and `retry` called.
+ */
+function readEvents<T extends KubeObject>(res: IncomingMessage, queue: WatchQueue<T>, server: string, retry?: (afterMs: number) => void): void {
+  let retrying = false;
+  let delivered = false;
+  const release = (): void => {
+    res.destroy();
+  };
+  queue.onClose(release);
   res.setEncoding('utf8');
   let buffer = '';
   const line = (text: string): void => {
@@ -260,28 +294,39 @@ function readEvents<T extends KubeObject>(res: IncomingMessage, queue: WatchQueu
     }
     if (event.type === 'ERROR') {
       const status: unknown = event.object;
+      const afterMs = delivered || !retry ? undefined : tooLargeResourceVersion(status);
+      if (afterMs !== undefined) {
+        retrying = true;
+        res.destroy();
+        retry!(afterMs);
+        return;
+      }
       queue.fail(isStatus(status) ? FloeError.fromStatus(status) : new FloeError('InternalError', 'the watch stream carried an ERROR event without a Status'));
       return;
     }
+    delivered = true;
     queue.push(event);
   };
   res.on('data', (chunk: string) => {
     buffer += chunk;
     let end = buffer.indexOf('\n');
-    while (end >= 0 && !queue.closed) {
+    while (end >= 0 && !queue.closed && !retrying) {
       line(buffer.slice(0, end));
       buffer = buffer.slice(end + 1);
       end = buffer.indexOf('\n');
     }
   });
   res.on('end', () => {
+    if (retrying) return;
     line(buffer);
-    queue.close();
+    if (!retrying) queue.close();
   });
   res.on('error', (err) => {
+    if (retrying) return;
     queue.fail(new FloeError('ServiceUnavailable', `the watch connection to ${server} broke: ${err.message}`, { cause: err }));
   });
   res.on('close', () => {
+    if (retrying) return;
     // A connection the server cut without ending the response is a broken watch, not a finished one.
     if (!res.complete) queue.fail(new FloeError('ServiceUnavailable', `the watch connection to ${server} closed early`));
     else queue.close();
