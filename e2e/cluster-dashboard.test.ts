@@ -13,12 +13,14 @@ import type { Page } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../src/api/meta.js';
 import { clusterManifests, install, SystemNamespace } from '../src/cli/cluster.js';
+import { builtinRuntimes } from '../src/controllers/serving/builtin-runtimes.js';
 import type { Client } from '../src/client/client.js';
 import { KubeClient } from '../src/client/kube-client.js';
 import type { EnvironmentInfo } from '../src/dashboard/backend.js';
 import type { HomeSummary } from '../src/dashboard/home.js';
 import { SessionPath } from '../src/dashboard/session.js';
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../test/helpers/control-plane.js';
+import { s3ServerUnavailable, startS3Server, type S3Server } from '../test/helpers/s3-server.js';
 import { chromiumArgs, chromiumPath, screenshotPath, skipReason } from '../test/browser/harness.js';
 import { waitFor } from '../test/helpers/wait.js';
 
@@ -30,6 +32,9 @@ const browserSkip = skipReason();
 if (browserSkip) process.stderr.write(`[cluster dashboard e2e] browser tests skipped: ${browserSkip}\n`);
 /** The browser tests' options: skipped, with the reason, where chromium, the built dashboard or playwright is missing. */
 const inBrowser = browserSkip ? { skip: browserSkip } : {};
+const s3Skip = s3ServerUnavailable();
+/** The serving tests' options: their model is in an S3 bucket (moto's server, from set-up's .venvs/s3). */
+const withS3 = s3Skip ? { skip: s3Skip } : {};
 if (unavailable) process.stderr.write(`[cluster dashboard e2e] skipped: ${unavailable}\n`);
 
 function freePort(): Promise<number> {
@@ -51,6 +56,8 @@ describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ a
   let alice = '';
   /** bob: a ServiceAccount of a plain namespace, bound nowhere. */
   let bob = '';
+  /** Holds the served model's bucket once a serving test has started it. */
+  let s3: S3Server | undefined;
 
   const get = (path: string, token?: string): Promise<Response> => fetch(`${host}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   const kubectl = (...args: string[]): string => execFileSync('kubectl', ['--kubeconfig', plane.kubeconfig, ...args], { encoding: 'utf8' }).trim();
@@ -104,6 +111,7 @@ describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ a
       await exited;
     }
     await plane?.stop();
+    await s3?.stop();
   });
 
   test("a user's token: env-info and the namespace list name only the namespace it is bound in", async () => {
@@ -259,6 +267,85 @@ describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ a
         } finally {
           await shot(name);
         }
+      }
+    });
+  });
+
+  /**
+   * iris on the in-process ONNX runtime, as alice's InferenceService in team-a, its model in an S3 bucket (moto's
+   * server, with KServe's annotated Secret on a ServiceAccount of team-a); Ready once this process serves it.
+   */
+  async function irisInTeamA(): Promise<void> {
+    const isvcRef = { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService' };
+    const ready = async (): Promise<boolean> => {
+      const o = await admin.get<KubeObject & { status?: { conditions?: { type: string; status: string; message?: string }[] } }>(isvcRef, 'iris', 'team-a').catch(() => undefined);
+      return o?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+    };
+    if (s3) return waitFor(ready, { what: 'iris Ready in team-a', timeoutMs: 120_000 }).then(() => undefined);
+    s3 = await startS3Server();
+    await s3.createBucket('models');
+    await s3.putObject('models', 'iris/model.onnx', readFileSync(join(root, 'examples', 'serving', 'iris-onnx', 'model.onnx')));
+    // Floe's in-process runtime is not installed on a cluster by default (KServe's manifests bring their own): an
+    // administrator adds it as a ClusterServingRuntime, as one adds any runtime.
+    const runtime = builtinRuntimes({ pythonDir: join(root, 'python') }).find((r) => r.metadata.name === 'floe-onnxruntime')!;
+    await admin.create({ ...runtime, metadata: { name: 'floe-onnxruntime', ...(runtime.metadata.annotations ? { annotations: runtime.metadata.annotations } : {}) } });
+    const aliceConfig = join(plane.dir, 'alice.kubeconfig');
+    writeFileSync(aliceConfig, readFileSync(plane.kubeconfig, 'utf8').replace(/^(\s+token: ).*$/m, `$1${alice}`), { mode: 0o600 });
+    const asAlice = KubeClient.fromFile(aliceConfig);
+    await asAlice.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's3creds', namespace: 'team-a', annotations: { 'serving.kserve.io/s3-endpoint': `${s3.host}:${s3.port}`, 'serving.kserve.io/s3-usehttps': '0', 'serving.kserve.io/s3-region': s3.region } },
+      type: 'Opaque',
+      data: { AWS_ACCESS_KEY_ID: Buffer.from(s3.accessKey).toString('base64'), AWS_SECRET_ACCESS_KEY: Buffer.from(s3.secretKey).toString('base64') },
+    });
+    await asAlice.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'models-sa', namespace: 'team-a' }, secrets: [{ name: 's3creds' }] });
+    await asAlice.create({ ...isvcRef, metadata: { name: 'iris', namespace: 'team-a' }, spec: { predictor: { serviceAccountName: 'models-sa', model: { modelFormat: { name: 'onnx' }, storageUri: 's3://models/iris' } } } });
+    try {
+      await waitFor(ready, { what: 'iris Ready in team-a', timeoutMs: 120_000 });
+    } catch (err) {
+      const o = await admin.get<KubeObject>(isvcRef, 'iris', 'team-a');
+      throw new Error(`${(err as Error).message}; its status: ${JSON.stringify(o.status)}`);
+    }
+  }
+
+  test("a model served on the cluster answers its namespace's contributors through /serving/, the cluster's RBAC deciding", withS3, async () => {
+    await irisInTeamA();
+    const predict = (token?: string): Promise<Response> =>
+      fetch(`${host}/serving/team-a/iris/v1/models/iris:predict`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4], [5.1, 3.5, 1.4, 0.2]] }) });
+    const ok = await predict(alice);
+    assert.equal(ok.status, 200, await ok.clone().text());
+    const body = (await ok.json()) as { predictions: unknown[] };
+    assert.equal(body.predictions.length, 2);
+    // The metrics the Models page charts, from the same route.
+    const variants = await get('/serving/team-a/iris/.floe/variants', alice);
+    assert.equal(variants.status, 200, await variants.clone().text());
+    assert.ok(((await variants.json()) as { variants: { requests: number }[] }).variants.some((v) => v.requests >= 1));
+    // bob is bound nowhere: the cluster refuses him the InferenceService's proxy subresource.
+    const denied = await predict(bob);
+    assert.equal(denied.status, 403, await denied.clone().text());
+    assert.match(await denied.text(), /inferenceservices\/proxy|inferenceservices/);
+    assert.equal((await predict()).status, 401);
+  });
+
+  test('in chromium: the Models page sends a test request to a model on the cluster and charts it', browserSkip || s3Skip ? { skip: browserSkip ?? s3Skip } : {}, async () => {
+    await irisInTeamA();
+    await asAliceInChromium(async (page, shot) => {
+      try {
+        await page.goto(`${host}/ui/models/iris?ns=team-a`);
+        await page.getByRole('button', { name: 'Send' }).waitFor({ timeout: 60_000 });
+        // Raw deployment mode, as every InferenceService on a cluster without Knative: no revisions to split.
+        await page.getByTestId('raw-mode').getByText(/Raw deployment mode \(RawDeployment\)/).waitFor({ timeout: 30_000 });
+        assert.equal(await page.getByRole('button', { name: 'Promote canary' }).count(), 0, 'no canary controls in raw mode');
+        for (let i = 0; i < 3; i++) {
+          await page.getByRole('button', { name: 'Send' }).click();
+          await page.getByTestId('test-answer').getByText(/^200 in \d+ ms/).waitFor({ timeout: 30_000 });
+        }
+        await page.getByTestId('test-answer').getByText(/predictions/).waitFor();
+        const charts = page.getByTestId('request-charts');
+        await charts.getByRole('img', { name: /^Requests per second: iris/ }).waitFor({ timeout: 30_000 });
+      } finally {
+        await shot('cluster-model');
       }
     });
   });

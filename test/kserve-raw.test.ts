@@ -200,4 +200,20 @@ describe('KServe raw mode on a real kube-apiserver (cluster mode, `floe controll
     const pods = (await client.list<Obj>(PodRef, { namespace: ns, labelSelector: 'app=isvc.echo-predictor' })).items;
     assert.ok(pods.some((p) => p.metadata.ownerReferences?.[0]?.kind === 'ReplicaSet'), 'Pods made by the cluster\'s ReplicaSet controller');
   });
+
+  test('a storageUri that is a local path is refused on a cluster: it would name a file of Floe\'s own container', async () => {
+    const ns = 'kserve-local-path';
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (const [name, uri] of [['by-file-url', 'file:///var/run/secrets/kubernetes.io/serviceaccount'], ['by-path', '/etc']] as const) {
+      // A custom predictor's STORAGE_URI (no runtime needed on this cluster); spec.predictor.model.storageUri goes the same way.
+      await client.create<InferenceService>({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: ns }, spec: { predictor: { containers: [{ name: 'kserve-container', image: 'registry.example/echo:1.0', env: [{ name: 'STORAGE_URI', value: uri }] }] } } });
+      const failed = await waitFor(async () => {
+        const i = await client.get<InferenceService>(InferenceServiceRef, name, ns);
+        return i.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'False' && /local path is refused on a cluster/.test(c.message ?? '')) ? i : undefined;
+      }, { what: `${name} refused`, timeoutMs: 60_000, intervalMs: 500 });
+      const ready = failed.status?.conditions?.find((c) => c.type === 'Ready');
+      assert.ok((ready?.message ?? '').startsWith(`spec.predictor.containers[].env[STORAGE_URI] ${uri}: `), ready?.message);
+      assert.equal(ready?.reason, 'InvalidPredictorSpec');
+    }
+  });
 });

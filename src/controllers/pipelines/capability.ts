@@ -1,12 +1,11 @@
 // Kubeflow Pipelines as a Floe capability: the run engine, the KFP REST API v2beta1, recurring runs, and ML Metadata.
 import { existsSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
-import { FloeError } from '../../api/errors.js';
-import { forbiddenMessage, type Caller, type Capability, type ResourceAttributes } from '../../controller/index.js';
+import type { Capability, ResourceAttributes } from '../../controller/index.js';
 import { MetadataStore } from '../../metadata/store.js';
 import { metadataRoute } from '../../metadata/rest.js';
-import { subjectAccessReviewer, type AccessReviewer } from '../profiles/access.js';
+import { reviewedByCluster, subjectAccessReviewer } from '../profiles/access.js';
 import { startPipelines } from './index.js';
 import { multiUserMetadataRoute } from './mlmd-access.js';
 import { packageFetcher } from './package-url.js';
@@ -109,22 +108,6 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
         },
       };
     },
-  };
-}
-
-type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL, caller: Caller) => Promise<boolean>;
-
-/**
- * A route whose attributes the cluster decides: on a cluster Floe holds no RBAC of its own, so the question goes to
- * the API server as a SubjectAccessReview (members of system:masters pass without one), and a refusal is the 403 the
- * front door gives for a route it authorizes itself.
- */
-function reviewedByCluster(review: AccessReviewer, attributesOf: (req: IncomingMessage, url: URL) => ResourceAttributes, handle: RouteHandler): RouteHandler {
-  return async (req, res, url, caller) => {
-    const attributes = attributesOf(req, url);
-    const decision = await review(caller, attributes);
-    if (!decision.allowed) throw new FloeError('Forbidden', forbiddenMessage({ user: caller, ...attributes }, decision.reason));
-    return handle(req, res, url, caller);
   };
 }
 

@@ -2,7 +2,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PatchType } from '../../client/client.js';
-import type { Capability } from '../../controller/index.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Capability, ResourceAttributes, Route } from '../../controller/index.js';
+import { reviewedByCluster, subjectAccessReviewer, type AccessReviewer } from '../profiles/access.js';
 import { ModelServer } from '../../serving/model-server.js';
 import { OnnxModel } from '../../serving/onnx.js';
 import { builtinRuntimes } from './builtin-runtimes.js';
@@ -34,22 +36,7 @@ export const servingCapability: Capability = {
     const grpc = new GrpcIngress({ ingress, client: ctx.client, ...(ctx.http2 ? { access: ctx.http2 } : {}) });
     ctx.http2?.take((socket) => grpc.accept(socket));
     return Promise.resolve({
-      routes: [
-        {
-          prefix: `${ServingPrefix}/`,
-          access: {
-            kind: 'resource',
-            attributes: (req, url) => {
-              const [namespace, name] = url.pathname.slice(ServingPrefix.length + 1).split('/');
-              // Calling a model is a request to the InferenceService's proxy, as `kubectl proxy`-style access is in Kubernetes.
-              return { verb: req.method === 'GET' || req.method === 'HEAD' ? 'get' : 'create', group: Group, resource: 'inferenceservices', subresource: 'proxy', ...(namespace ? { namespace: decodeURIComponent(namespace) } : {}), ...(name ? { name: decodeURIComponent(name) } : {}) };
-            },
-          },
-          // KServe's V1/V2 JSON, the V2 binary-tensor extension and CloudEvents; never the types a form can send.
-          bodyTypes: ['application/json', 'application/octet-stream', 'application/cloudevents+json'],
-          handle: (req, res, url) => ingress.handle(req, res, url),
-        },
-      ],
+      routes: [servingRoute(ingress)],
       close: async () => {
         grpc.close();
         await controllers.close();
@@ -72,9 +59,34 @@ export const servingClusterCapability: Capability = {
   start(ctx) {
     const ingress = new ServingIngress({ log: ctx.logger });
     const controllers = addServingControllers(ctx.manager, { ingress, ingressUrl: ctx.url, loaders: { onnxruntime: loadOnnx }, stagingDir: join(ctx.dataDir, 'serving', 'models'), cluster: true });
-    return Promise.resolve({ close: () => controllers.close() });
+    // The same ingress route: models served in this process answer here, raw-mode predictors through their Service
+    // (reachable where this process runs in the cluster). The cluster's RBAC decides who may call a model.
+    return Promise.resolve({ routes: [servingRoute(ingress, subjectAccessReviewer(ctx.client))], close: () => controllers.close() });
   },
 };
+
+/** `create` (or `get` for GET/HEAD) on the InferenceService's `proxy` subresource, as `kubectl proxy`-style access is. */
+function servingAttributes(req: IncomingMessage, url: URL): ResourceAttributes {
+  const [namespace, name] = url.pathname.slice(ServingPrefix.length + 1).split('/');
+  return { verb: req.method === 'GET' || req.method === 'HEAD' ? 'get' : 'create', group: Group, resource: 'inferenceservices', subresource: 'proxy', ...(namespace ? { namespace: decodeURIComponent(namespace) } : {}), ...(name ? { name: decodeURIComponent(name) } : {}) };
+}
+
+/**
+ * The ingress: /serving/<namespace>/<name>/… reaches that InferenceService's predictor. Embedded, Floe's RBAC decides
+ * (the front door); on a cluster, `review` asks the cluster's (Floe holds no RBAC there).
+ */
+function servingRoute(ingress: ServingIngress, review?: AccessReviewer): Route {
+  const handle = (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => ingress.handle(req, res, url);
+  return {
+    prefix: `${ServingPrefix}/`,
+    access: review
+      ? { kind: 'in-handler', why: "on a cluster the InferenceService's proxy subresource is reviewed by the cluster's RBAC (SubjectAccessReview)" }
+      : { kind: 'resource', attributes: servingAttributes },
+    // KServe's V1/V2 JSON, the V2 binary-tensor extension and CloudEvents; never the types a form can send.
+    bodyTypes: ['application/json', 'application/octet-stream', 'application/cloudevents+json'],
+    handle: review ? reviewedByCluster(review, servingAttributes, handle) : handle,
+  };
+}
 
 /** The in-process ONNX runtime: one model server per InferenceService, the model from a .onnx file or a folder holding one. */
 async function loadOnnx(name: string, path: string, settings: InProcessSettings = {}): Promise<InProcessModel> {

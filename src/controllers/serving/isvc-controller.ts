@@ -806,6 +806,10 @@ export class InferenceServiceReconciler implements Reconciler {
    * (downloaded there first, with the credentials of the predictor's ServiceAccount, as KServe's storage initializer).
    */
   async resolveStorage(ctx: ReconcileContext, isvc: InferenceService, uri: string, field: string): Promise<string> {
+    // On a cluster a local path would name a file of Floe's own container, not the user's: KServe reads none either.
+    if (this.options.cluster && (uri.startsWith('file://') || uri.startsWith('/'))) {
+      throw new FloeError('Invalid', `${field} ${uri}: a local path is refused on a cluster (it would be a file of Floe's own container); use s3://, gs://, http(s):// or pvc://`);
+    }
     const serviceAccountName = (isvc.spec.predictor as { serviceAccountName?: string } | undefined)?.serviceAccountName;
     return this.store.resolve(ctx.client, { uri, field, namespace: isvc.metadata.namespace ?? '', ...(serviceAccountName ? { serviceAccountName } : {}), ...(isvc.metadata.annotations ? { annotations: isvc.metadata.annotations } : {}) });
   }

@@ -24,7 +24,7 @@ interface Traffic {
 }
 interface Isvc extends KubeObject {
   spec?: { predictor?: { canaryTrafficPercent?: number; model?: { modelFormat?: { name?: string }; storageUri?: string } } };
-  status?: KubeObject['status'] & { url?: string; components?: Record<string, { traffic?: Traffic[]; latestReadyRevision?: string; latestRolledoutRevision?: string; url?: string }> };
+  status?: KubeObject['status'] & { url?: string; deploymentMode?: string; components?: Record<string, { traffic?: Traffic[]; latestReadyRevision?: string; latestRolledoutRevision?: string; url?: string }> };
 }
 
 function ready(i: Isvc): string {
@@ -126,6 +126,8 @@ export function ModelPage({ ns, name }: { ns: string; name: string }) {
   const [error, setError] = useState<string>();
   const traffic = isvc.data?.status?.components?.predictor?.traffic ?? [];
   const canary = isvc.data?.spec?.predictor?.canaryTrafficPercent;
+  // KServe's raw deployment mode (always on a cluster without Knative): one Deployment, no revisions to split between.
+  const raw = /^(RawDeployment|Standard)$/.test(isvc.data?.status?.deploymentMode ?? '');
   const patch = (value: number | null) => {
     setError(undefined);
     sendJson('PATCH', kubePath(Serving, 'inferenceservices', ns, name), { spec: { predictor: { canaryTrafficPercent: value } } }, 'application/merge-patch+json')
@@ -149,6 +151,11 @@ export function ModelPage({ ns, name }: { ns: string; name: string }) {
       <Title order={2}>Traffic</Title>
       {!isvc.data ? (
         <Loading what="the service" />
+      ) : raw ? (
+        <Text size="sm" data-testid="raw-mode">
+          Raw deployment mode ({isvc.data.status?.deploymentMode}): the Deployment <Code>{name}-predictor</Code> serves all traffic. Canary rollouts
+          (canaryTrafficPercent) need Knative mode, as in KServe.
+        </Text>
       ) : (
         <DataTable
           caption="Traffic split"
@@ -157,6 +164,7 @@ export function ModelPage({ ns, name }: { ns: string; name: string }) {
           rows={traffic.map((t) => [t.revisionName ?? '', `${t.percent ?? 0}%`, t.latestRevision ? 'latest' : 'previous'])}
         />
       )}
+      {!raw && (
       <Paper withBorder p="md" component="section" aria-label="Canary rollout">
         <Stack gap="xs">
           <Text fw={600}>Canary rollout</Text>
@@ -175,6 +183,7 @@ export function ModelPage({ ns, name }: { ns: string; name: string }) {
           </Group>
         </Stack>
       </Paper>
+      )}
       <Title order={2}>Revisions compared (A/B)</Title>
       {variants.data?.comparison?.verdict && <Text size="sm">{variants.data.comparison.verdict}</Text>}
       <DataTable
