@@ -35,6 +35,7 @@ const inBrowser = browserSkip ? { skip: browserSkip } : {};
 const s3Skip = s3ServerUnavailable();
 /** The serving tests' options: their model is in an S3 bucket (moto's server, from set-up's .venvs/s3). */
 const withS3 = s3Skip ? { skip: s3Skip } : {};
+if (s3Skip) process.stderr.write(`[cluster dashboard e2e] serving tests skipped: ${s3Skip}\n`);
 if (unavailable) process.stderr.write(`[cluster dashboard e2e] skipped: ${unavailable}\n`);
 
 function freePort(): Promise<number> {
@@ -326,6 +327,11 @@ describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ a
     assert.equal(denied.status, 403, await denied.clone().text());
     assert.match(await denied.text(), /inferenceservices\/proxy|inferenceservices/);
     assert.equal((await predict()).status, 401);
+    // A page on another site cannot use alice's rights, nor post a body type a form can send (KServe's take JSON).
+    const crossSite = await fetch(`${host}/serving/team-a/iris/v1/models/iris:predict`, { method: 'POST', headers: { authorization: `Bearer ${alice}`, origin: 'https://evil.example', 'content-type': 'application/json' }, body: JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]] }) });
+    assert.equal(crossSite.status, 403, await crossSite.clone().text());
+    const plain = await fetch(`${host}/serving/team-a/iris/v1/models/iris:predict`, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'text/plain' }, body: JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]] }) });
+    assert.equal(plain.status, 415, await plain.clone().text());
   });
 
   test('in chromium: the Models page sends a test request to a model on the cluster and charts it', browserSkip || s3Skip ? { skip: browserSkip ?? s3Skip } : {}, async () => {

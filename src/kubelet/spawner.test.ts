@@ -142,5 +142,10 @@ describe('a Pod started through the spawner', { skip: process.env.FLOE_SPAWNER =
     const chunks: Buffer[] = [];
     for await (const chunk of h.kubelet.logs(ns, 'spawned', {})) chunks.push(chunk);
     assert.equal(Buffer.concat(chunks).toString('utf8').trim(), 'floe-spawner');
+    // The run's records, rewritten at every start, stay the kubelet's alone.
+    const uid = pod.metadata.uid!;
+    for (const file of [join(h.config.dataDir, 'pods', uid, 'pod.json'), join(h.config.dataDir, 'pods', uid, 'containers', 'main.json')]) {
+      assert.equal(statSync(file).mode & 0o777, 0o600, file);
+    }
   });
 });
