@@ -277,10 +277,7 @@ function tooLargeResourceVersion(status: unknown): number | undefined {
 function readEvents<T extends KubeObject>(res: IncomingMessage, queue: WatchQueue<T>, server: string, retry?: (afterMs: number) => void): void {
   let retrying = false;
   let delivered = false;
-  const release = (): void => {
-    res.destroy();
-  };
-  queue.onClose(release);
+  queue.onClose(() => res.destroy());
   res.setEncoding('utf8');
   let buffer = '';
   const line = (text: string): void => {

@@ -110,10 +110,7 @@ export class Spawner {
       if (code !== 0 || signal) this.log.warn({ code, signal }, 'the spawner exited; runs start with Node\'s spawn');
       // Requests in flight get no answer, and the runs it started are no longer its children: the pod workers watch
       // them by pid and exit file, as they do for runs re-adopted after a restart.
-      for (const p of this.pending.values()) p.reject(new Error('the spawner exited'));
-      this.pending.clear();
-      for (const run of this.runs.values()) run.lose();
-      this.runs.clear();
+      this.abandon('the spawner exited');
     });
     return ready;
   }
@@ -166,6 +163,14 @@ export class Spawner {
     return answer;
   }
 
+  /** Requests in flight are refused; the runs it started are reported lost (their pod workers then watch them by pid). */
+  private abandon(why: string): void {
+    for (const p of this.pending.values()) p.reject(new Error(why));
+    this.pending.clear();
+    for (const run of this.runs.values()) run.lose();
+    this.runs.clear();
+  }
+
   /** Closes the helper's stdin: it exits, and the runs it started go on (re-adopted by the next start). */
   close(): void {
     const child = this.child;
@@ -174,10 +179,7 @@ export class Spawner {
     child.stdin?.end();
     child.stdout?.destroy();
     child.unref();
-    for (const p of this.pending.values()) p.reject(new Error('the spawner is closed'));
-    this.pending.clear();
-    for (const run of this.runs.values()) run.lose();
-    this.runs.clear();
+    this.abandon('the spawner is closed');
   }
 }
 

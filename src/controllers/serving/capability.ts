@@ -1,8 +1,8 @@
 // KServe as a Floe capability: the serving.kserve.io CRDs, Floe's built-in runtimes, the controllers and the ingress.
 import { readdirSync, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { PatchType } from '../../client/client.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Capability, ResourceAttributes, Route } from '../../controller/index.js';
 import { reviewedByCluster, subjectAccessReviewer, type AccessReviewer } from '../profiles/access.js';
 import { ModelServer } from '../../serving/model-server.js';
