@@ -17,6 +17,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The in-Pod launcher of pipeline tasks (python/floe_kfp_launcher.py) and the serving runtimes' scripts.
+COPY python ./python
 COPY package.json ./
 USER node
 ENTRYPOINT []

@@ -4,6 +4,7 @@
 // Katib's endpoint); each task is a Pod that kube-scheduler places on the kwok node. kwok's node runs no processes, so
 // the steps are container components without outputs that carry the harness's completion annotation (added with
 // kfp-kubernetes add_pod_annotation): the test checks the Pods the engine made, their order, and the run's states.
+// Tasks that move artifacts through an object root on a cluster run Pods for real in test/kfp-cluster-launcher.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,10 +120,10 @@ describe('KFP on a real kube-apiserver: floe controllers serves the API and sche
     assert.ok(firstDone && Date.parse(second.metadata.creationTimestamp ?? '') >= Date.parse(firstDone) - 1000, 'second waited for first to finish');
   });
 
-  test('a step with outputs fails the run with the reason (outputs are collected only on Floe\'s own node), and no Pod is made', async () => {
+  test('a step with outputs under a local pipeline root fails the run with the reason (on a cluster outputs pass through an object store), and no Pod is made', async () => {
     assert.equal(withOutputs.state, 'FAILED');
     const answer = withOutputs.tasks.find((t) => t.name === 'answer');
-    assert.match(answer?.error ?? '', /task answer: its component has outputs, and on a cluster Floe collects outputs only of tasks on its own node/);
+    assert.match(answer?.error ?? '', /task answer: on a cluster a task's outputs pass through an object store, and this run's pipeline root is a local folder/);
     const pods = (await client.list<Pod>({ apiVersion: 'v1', kind: 'Pod' }, { namespace: 'kubeflow', labelSelector: `pipeline/runid=${withOutputs.run_id}` })).items;
     assert.deepEqual(pods.map((p) => p.metadata.name), []);
   });

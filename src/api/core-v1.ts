@@ -48,6 +48,10 @@ export interface ContainerSpec {
   stdin?: boolean;
   stdinOnce?: boolean;
   tty?: boolean;
+  /** Where the container writes a message for its terminated state (default /dev/termination-log). */
+  terminationMessagePath?: string;
+  /** `File` (default) or `FallbackToLogsOnError`: a failed run without a message gets its log's tail. */
+  terminationMessagePolicy?: string;
 }
 
 export interface KeyToPath {

@@ -1,7 +1,7 @@
 // Pods in OCI containers (docs/adr/0010): whether a container gets one, its image as the Pod's pull policy wants it,
 // its bundle (rootfs + config.json) and runc's command line, and the cleanup runc leaves to its caller.
 import { spawn } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { basename, isAbsolute, join, posix, relative } from 'node:path';
 import { FloeError } from '../api/errors.js';
@@ -100,6 +100,10 @@ const defaultPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 const runcCandidates = ['/usr/sbin/runc', '/usr/bin/runc', '/sbin/runc', '/bin/runc', '/usr/local/sbin/runc', '/usr/local/bin/runc'];
 /** The cgroup below Floe's run cgroup that runc creates and destroys (Floe's keeps the limits and the OOM counters). */
 export const RuncCgroupLeaf = 'ctr';
+/** In a run's bundle: the file bound at the container's terminationMessagePath. */
+const TerminationLogFile = 'termination-log';
+/** The kubelet reads at most this much of a termination message. */
+const TerminationMessageMax = 4096;
 /** Volume sources Kubernetes always mounts read-only. */
 const readOnlySources = ['configMap', 'secret', 'downwardAPI', 'projected'];
 
@@ -458,6 +462,27 @@ export class ContainerRuntime {
   }
 
   /**
+   * What the run wrote at its terminationMessagePath (the kubelet's limit: the first 4096 bytes), undefined when
+   * nothing; read before `finish` removes the bundle (in a user namespace, its stage).
+   */
+  terminationMessage(podRoot: string, uid: string, container: string, attempt: number): string | undefined {
+    for (const dir of [join(this.usernsRoot, ContainerRuntime.containerId(uid, container, attempt)), ContainerRuntime.bundleDir(podRoot, container, attempt)]) {
+      let fd: number | undefined;
+      try {
+        fd = openSync(join(dir, TerminationLogFile), 'r');
+        const buf = Buffer.alloc(TerminationMessageMax);
+        const n = readSync(fd, buf, 0, buf.length, 0);
+        return n > 0 ? buf.subarray(0, n).toString('utf8') : undefined;
+      } catch {
+        // not in this folder
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    }
+    return undefined;
+  }
+
+  /**
    * Builds the run's bundle: the rootfs (a private copy, or hard links for readOnlyRootFilesystem), the process as
    * Kubernetes computes it (command over Entrypoint, args over Cmd, image env under the Pod's, the image's user unless
    * runAsUser/runAsGroup), the Pod's /etc files and the volume binds. Throws ContainerConfigError (runAsNonRoot)
@@ -527,6 +552,8 @@ export class ContainerRuntime {
     const cwd = workingDir(runtimeConfig, container);
     if (userns) shiftVolumes(pod.spec.volumes ?? [], req.volumeDirs, userns);
     let binds = this.binds(req, dir, hostname);
+    // The container's user writes its termination message: the file is its own (through the Pod's range, if any).
+    if (existsSync(join(dir, TerminationLogFile))) chownSync(join(dir, TerminationLogFile), user.uid + (userns?.hostID ?? 0), gid + (userns?.hostID ?? 0));
     // PVCs the Pod's range sees through an idmapped mount (their files keep host ids on disk, whichever Pod wrote them).
     const idmapped = new Set<string>();
     if (userns) binds = await this.stageBinds(binds, req, dir, userns, idmapped);
@@ -589,6 +616,12 @@ export class ContainerRuntime {
       if (taken.has(destination)) continue;
       writeFileSync(join(dir, name), content, { mode: 0o644 });
       binds.push({ destination, source: join(dir, name), readOnly: true });
+    }
+    // The termination message file (default /dev/termination-log), which the kubelet reads when the run ends.
+    const messagePath = posix.resolve('/', container.terminationMessagePath || '/dev/termination-log');
+    if (!taken.has(messagePath)) {
+      writeFileSync(join(dir, TerminationLogFile), '', { mode: 0o600 });
+      binds.push({ destination: messagePath, source: join(dir, TerminationLogFile), readOnly: false });
     }
     return binds;
   }

@@ -153,6 +153,22 @@ describe('container Pods (runc)', { skip }, () => {
     assert.match(t?.message ?? '', /"train.py": executable file not found in \$PATH/);
   });
 
+  test("termination messages: /dev/termination-log, a terminationMessagePath of the Pod's, FallbackToLogsOnError, and a non-root user's", async () => {
+    const ns = await h.namespace('ctr-message');
+    await h.client.create(podManifest(ns, 'default-path', [{ image, command: ['sh', '-c', 'printf "model file missing" > /dev/termination-log; exit 2'] }], { restartPolicy: 'Never' }));
+    await h.client.create(podManifest(ns, 'own-path', [{ image, command: ['sh', '-c', 'mkdir -p /var/run/app; echo "done: 42 rows" > /var/run/app/summary'], terminationMessagePath: '/var/run/app/summary' }], { restartPolicy: 'Never' }));
+    await h.client.create(podManifest(ns, 'from-logs', [{ image, command: ['sh', '-c', 'for i in $(seq 1 100); do echo "line $i"; done; exit 1'], terminationMessagePolicy: 'FallbackToLogsOnError' }], { restartPolicy: 'Never' }));
+    await h.client.create(podManifest(ns, 'non-root', [{ image, command: ['sh', '-c', 'echo "written as $(id -u)" > /dev/termination-log; exit 1'] }], { restartPolicy: 'Never', securityContext: { runAsUser: 1000 } } as never));
+    await h.client.create(podManifest(ns, 'silent', [{ image, command: ['sh', '-c', 'echo to the log only; exit 1'] }], { restartPolicy: 'Never' }));
+    const message = async (name: string, want: string): Promise<string | undefined> => (await phase(h.client, ns, name, want)).status?.containerStatuses?.[0]?.state.terminated?.message;
+    assert.equal(await message('default-path', 'Failed'), 'model file missing');
+    assert.equal(await message('own-path', 'Succeeded'), 'done: 42 rows\n');
+    const tail = (await message('from-logs', 'Failed')) ?? '';
+    assert.ok(tail.startsWith('line 21\n') && tail.endsWith('line 100'), `the log's last 80 lines: ${tail.slice(0, 40)}…${tail.slice(-20)}`);
+    assert.equal(await message('non-root', 'Failed'), 'written as 1000\n');
+    assert.equal(await message('silent', 'Failed'), undefined, 'policy File: no message unless the container writes one');
+  });
+
   test("isolation: no data dir, only its own processes, its own hostname, the Pod's /etc/hosts", async () => {
     const ns = await h.namespace('ctr-iso');
     await h.client.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: ns }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } });

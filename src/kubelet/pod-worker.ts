@@ -387,6 +387,22 @@ export class PodWorker {
     return spec ? containerMemoryLimit(spec.container) : undefined;
   }
 
+  /**
+   * terminationMessagePolicy FallbackToLogsOnError: a failed run that wrote no message gets its log's last 80 lines,
+   * at most 2048 bytes (the kubelet's limits).
+   */
+  private logFallback(name: string, attempt: number, exitCode: number): string | undefined {
+    if (exitCode === 0 || this.containerSpec(name)?.container.terminationMessagePolicy !== 'FallbackToLogsOnError') return undefined;
+    try {
+      const lines = readFileSync(this.paths.logFile(name, attempt)).subarray(-64 * 1024).toString('utf8').split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      const tail = Buffer.from(lines.slice(-80).join('\n'));
+      return tail.length > 0 ? tail.subarray(-2048).toString('utf8') : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   private containerSpec(name: string): { container: ContainerSpec; init: boolean } | undefined {
     const spec = this.pod?.spec;
     const init = spec?.initContainers?.find((c) => c.name === name);
@@ -789,6 +805,7 @@ export class PodWorker {
     }
     // A container ends when its main process does: what it leaves behind goes too, in its group or its cgroups.
     this.killRun(name, run);
+    const written = run.containerId !== undefined ? this.ctx.containers.terminationMessage(this.paths.root, this.uid, name, attempt) : undefined;
     if (run.containerId !== undefined) {
       void this.ctx.containers.finish(this.paths.root, this.uid, name, attempt).catch((err: unknown) => this.log.warn({ err, container: name }, 'cleaning up after a container failed'));
     }
@@ -801,7 +818,7 @@ export class PodWorker {
     const finishedAt = new Date();
     record.lastTermination = { attempt, exitCode, reason, startedAt: run.startedAt, finishedAt: finishedAt.toISOString() };
     if (run.pid !== undefined) record.lastTermination.pid = run.pid;
-    const message = info.error?.message ?? (record.killReason === 'OOMKilled' ? record.killMessage : undefined);
+    const message = info.error?.message ?? (record.killReason === 'OOMKilled' ? record.killMessage : undefined) ?? written ?? this.logFallback(name, attempt, exitCode);
     if (message) record.lastTermination.message = message;
     delete record.running;
     delete record.killReason;

@@ -1,5 +1,5 @@
 // Kubeflow Pipelines as a Floe capability: the run engine, the KFP REST API v2beta1, recurring runs, and ML Metadata.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { Capability, ResourceAttributes } from '../../controller/index.js';
@@ -64,7 +64,7 @@ export function pipelinesCapability(options: PipelinesCapabilityOptions = {}): C
         dir,
         logger: ctx.logger,
         ...(warm ? { warmExecutor: warm } : {}),
-        ...(cluster ? { localNode: false } : {}),
+        ...(cluster ? { localNode: false, launcher: readFileSync(join(ctx.pythonDir, 'floe_kfp_launcher.py'), 'utf8') } : {}),
         fetchPackage: packageFetcher(options.allowPackageUrls ?? []),
       });
       return {

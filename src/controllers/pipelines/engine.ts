@@ -15,7 +15,7 @@ import type { Artifact, Execution, ExecutionState, MetadataWriter, MlmdValue } f
 import { evaluateCondition, selectParameter, valueToText } from './cel.js';
 import { cacheKeyFingerprint } from './fingerprint.js';
 import type { ComponentSpec, ContainerSpec, DagSpec, ImporterSpec, JsonValue, KubernetesExecutorConfig, PipelineSpec, TaskInputParameterSpec, TaskSpec } from './ir.js';
-import { ObjectStore, parseObjectUri } from './object-store.js';
+import { endpointUrl, ObjectStore, parseObjectUri } from './object-store.js';
 import { localPath, PlaceholderError, resolveCommand, resolveRunPlaceholders, resolveString, type ExecutorInput, type RunPlaceholders, type RuntimeArtifact } from './placeholders.js';
 import { finalStates, type RpcStatus, type RunEngine, type RunRecord, type RunStore, type RuntimeState, type TaskRecord } from './types.js';
 import { installTaskEnv, inTaskEnv, runsPython } from './task-env.js';
@@ -55,6 +55,11 @@ export interface PipelineEngineOptions {
    * False on a cluster (`floe controllers`): Pods mount nothing of this machine's.
    */
   localNode?: boolean;
+  /**
+   * The source of python/floe_kfp_launcher.py. Off this machine's node with an object pipeline root, a task that reads
+   * or writes artifacts runs its component through it: it moves the artifacts in the Pod and reports the outputs.
+   */
+  launcher?: string;
 }
 
 type TaskKind = 'dag' | 'loop' | 'container' | 'importer';
@@ -80,6 +85,8 @@ interface TaskState {
   fingerprint?: string;
   cached?: boolean;
   executorInput?: ExecutorInput;
+  /** Where the task's in-Pod launcher stores its report (the executor output and output parameters). */
+  report?: string;
 }
 
 interface Task {
@@ -125,6 +132,7 @@ export class PipelineEngine implements RunEngine {
   private readonly warm: WarmExecutor | undefined;
   private readonly objects: ObjectStore | undefined;
   private readonly localNode: boolean;
+  private readonly launcher: string | undefined;
   /** Each unfinished run's root from the kfp-launcher ConfigMap, read once per run (KFP reads it once per task). */
   private readonly launcherRoots = new Map<string, string | undefined>();
 
@@ -141,6 +149,7 @@ export class PipelineEngine implements RunEngine {
     this.warm = options.warmExecutor;
     this.objects = options.objectStore;
     this.localNode = options.localNode ?? true;
+    this.launcher = options.launcher;
     this.queue = new WorkQueue({ clock: this.clock });
     this.pods = new Informer<Pod>({
       client: this.client,
@@ -667,7 +676,8 @@ export class PipelineEngine implements RunEngine {
       }
       if (!task.state.executorInput) {
         const input = this.provision(view, task, component);
-        await this.stageObjectInputs(view, task, input);
+        // Off this node, the task's launcher downloads them in its Pod.
+        if (this.localNode) await this.stageObjectInputs(view, task, input);
         task.state.executorInput = input;
       }
       const attempt = task.state.attempt ?? 0;
@@ -694,12 +704,7 @@ export class PipelineEngine implements RunEngine {
           return;
         }
       }
-      if (!this.localNode && (Object.keys(component.outputDefinitions?.parameters ?? {}).length > 0 || Object.keys(component.outputDefinitions?.artifacts ?? {}).length > 0)) {
-        // Outputs are read from the pipelines folder, which a Pod on another node cannot write (KFP's launcher in the
-        // Pod reports them; Floe has no such launcher yet): refuse now rather than run a step whose outputs are lost.
-        throw new FloeError('BadRequest', `task ${task.record.display_name}: its component has outputs, and on a cluster Floe collects outputs only of tasks on its own node; tasks without outputs run`);
-      }
-      const pod = this.podFor(view, task, component, container, dag);
+      const pod = this.podFor(view, task, component, container, dag, this.localNode ? undefined : await this.launchSpec(view, task, component));
       if (task.record.execution_id === undefined) {
         task.record.execution_id = this.putExecution(
           view,
@@ -736,8 +741,19 @@ export class PipelineEngine implements RunEngine {
     }
     const phase = pod.status?.phase;
     if (phase === 'Succeeded') {
+      let written: (path: string) => string | undefined;
+      if (this.localNode) {
+        written = (path) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+      } else {
+        const files = await this.launcherReport(task, namespace);
+        if (typeof files === 'string') {
+          this.failAttempt(view, task, taskSpec, files);
+          return;
+        }
+        written = (path) => files.get(path);
+      }
       try {
-        this.collectOutputs(task, component);
+        this.collectOutputs(task, component, written);
       } catch (err) {
         this.failAttempt(view, task, taskSpec, (err as Error).message);
         return;
@@ -784,6 +800,7 @@ export class PipelineEngine implements RunEngine {
       task.state.attempt = attempt + 1;
       task.state.retryAt = this.clock.now() + wait;
       delete task.state.executorInput;
+      delete task.state.report;
       task.record.error = { code: 2, message: `attempt ${attempt + 1} of ${max + 1} failed: ${message}` };
       this.setState(view, task, 'PENDING');
       view.wakeAt = Math.min(view.wakeAt ?? Infinity, task.state.retryAt);
@@ -843,8 +860,14 @@ export class PipelineEngine implements RunEngine {
   private provision(view: RunView, task: Task, component: ComponentSpec): ExecutorInput {
     const salt = randomUUID();
     const taskName = task.state.iteration !== undefined ? `${task.state.key}-${task.state.iteration}` : task.record.display_name;
-    const attemptDir = join(this.dir, 'runs', view.run.run_id, task.record.task_id, String(task.state.attempt ?? 0));
-    mkdirSync(join(attemptDir, 'parameters'), { recursive: true });
+    // Off this node the files are the Pod's own (its launcher reports them), and artifacts go straight to the object root.
+    const attemptDir = this.localNode ? join(this.dir, 'runs', view.run.run_id, task.record.task_id, String(task.state.attempt ?? 0)) : PodOutputsDir;
+    const root = this.localNode ? view.root : view.remoteRoot;
+    const hasOutputs = Object.keys(component.outputDefinitions?.parameters ?? {}).length + Object.keys(component.outputDefinitions?.artifacts ?? {}).length > 0;
+    if (root === undefined && hasOutputs) {
+      throw new FloeError('BadRequest', `task ${task.record.display_name}: on a cluster a task's outputs pass through an object store, and this run's pipeline root is a local folder: set runtime_config.pipeline_root, or defaultPipelineRoot in the kfp-launcher ConfigMap of namespace ${view.run.namespace || this.defaultNamespace}, to an s3:// or minio:// URI`);
+    }
+    if (this.localNode) mkdirSync(join(attemptDir, 'parameters'), { recursive: true });
     const parameters: Record<string, { outputFile: string }> = {};
     for (const name of Object.keys(component.outputDefinitions?.parameters ?? {})) {
       const outputFile = join(attemptDir, 'parameters', name);
@@ -853,10 +876,11 @@ export class PipelineEngine implements RunEngine {
     }
     const artifacts: Record<string, { artifacts: RuntimeArtifact[] }> = {};
     for (const [name, def] of Object.entries(component.outputDefinitions?.artifacts ?? {})) {
-      const uri = `${view.root}/${view.spec.pipelineInfo.name}/${view.run.run_id}/${taskName}/${salt}/${name}`;
+      const uri = `${root!}/${view.spec.pipelineInfo.name}/${view.run.run_id}/${taskName}/${salt}/${name}`;
       // Validation refuses names with "/" or ".."; this is the last line against a name that would leave the root.
-      if (!isInside(view.root, uri)) throw new Error(`artifact ${JSON.stringify(name)} of task ${JSON.stringify(taskName)} would be written outside the pipeline root ${view.root}`);
-      mkdirSync(join(uri, '..'), { recursive: true });
+      const escapes = this.localNode ? !isInside(root!, uri) : uri.slice(root!.length).split('/').includes('..');
+      if (escapes) throw new Error(`artifact ${JSON.stringify(name)} of task ${JSON.stringify(taskName)} would be written outside the pipeline root ${root!}`);
+      if (this.localNode) mkdirSync(join(uri, '..'), { recursive: true });
       artifacts[name] = { artifacts: [{ name, type: { schemaTitle: def.artifactType?.schemaTitle ?? 'system.Artifact', ...(def.artifactType?.schemaVersion ? { schemaVersion: def.artifactType.schemaVersion } : {}) }, uri, metadata: { ...(def.metadata ?? {}) } }] };
     }
     return {
@@ -864,16 +888,95 @@ export class PipelineEngine implements RunEngine {
         parameterValues: task.state.params,
         artifacts: Object.fromEntries(Object.entries(task.state.artifacts).map(([k, list]) => [k, { artifacts: list }])),
       },
-      outputs: { parameters, artifacts, outputFile: join(attemptDir, 'executor_output.json') },
+      outputs: { parameters, artifacts, outputFile: join(attemptDir, this.localNode ? 'executor_output.json' : 'output_metadata.json') },
     };
   }
 
-  private collectOutputs(task: Task, component: ComponentSpec): void {
+  /**
+   * What a task's in-Pod launcher does on a cluster (python/floe_kfp_launcher.py): the input artifacts to download from
+   * their object stores, the output artifacts to upload, and where to store its report. Each store's credentials come
+   * from the Secret the run namespace's kfp-launcher ConfigMap names, as env references (the engine never copies
+   * them), or from the Pod's own AWS_* environment for `fromEnv`. Undefined: the task moves nothing.
+   */
+  private async launchSpec(view: RunView, task: Task, component: ComponentSpec): Promise<{ spec: string; env: EnvVar[] } | undefined> {
+    const input = task.state.executorInput!;
+    const hasOutputs = Object.keys(component.outputDefinitions?.parameters ?? {}).length + Object.keys(component.outputDefinitions?.artifacts ?? {}).length > 0;
+    const downloads = Object.values(input.inputs.artifacts).flatMap((list) => list.artifacts.map((a) => a.uri)).filter((uri) => parseObjectUri(uri));
+    if (!hasOutputs && downloads.length === 0) return undefined;
+    if (!this.launcher) throw new FloeError('BadRequest', `task ${task.record.display_name}: on a cluster its artifacts are moved in its Pod, and this Floe has no launcher (python/floe_kfp_launcher.py)`);
+    if (!this.objects) throw new FloeError('BadRequest', `task ${task.record.display_name}: object stores are not served here`);
+    const namespace = view.run.namespace || this.defaultNamespace;
+    const stores: { endpoint: string; region: string; pathStyle: boolean; accessKeyEnv?: string; secretKeyEnv?: string }[] = [];
+    const env: EnvVar[] = [];
+    const indexOf = new Map<string, number>();
+    const storeOf = async (uri: string): Promise<number> => {
+      const session = await this.objects!.session(uri, namespace);
+      const key = JSON.stringify(session);
+      const known = indexOf.get(key);
+      if (known !== undefined) return known;
+      const i = stores.length;
+      indexOf.set(key, i);
+      const store: (typeof stores)[number] = { endpoint: endpointUrl(session) ?? '', region: session.region, pathStyle: session.forcePathStyle };
+      if (session.credentials !== 'env') {
+        const ref = session.credentials;
+        store.accessKeyEnv = `FLOE_OBJECT_STORE_${i}_ACCESS_KEY`;
+        store.secretKeyEnv = `FLOE_OBJECT_STORE_${i}_SECRET_KEY`;
+        env.push({ name: store.accessKeyEnv, valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.accessKeyKey } } });
+        env.push({ name: store.secretKeyEnv, valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.secretKeyKey } } });
+      }
+      stores.push(store);
+      return i;
+    };
+    const moves = async (uri: string): Promise<{ uri: string; path: string; store: number }> => ({ uri, path: localPath(uri), store: await storeOf(uri) });
+    const spec = {
+      stores,
+      downloads: await Promise.all(downloads.map(moves)),
+      uploads: await Promise.all(Object.values(input.outputs.artifacts).flatMap((list) => list.artifacts.map((a) => a.uri)).filter((uri) => parseObjectUri(uri)).map(moves)),
+      outputFile: input.outputs.outputFile,
+      parameters: Object.fromEntries(Object.entries(input.outputs.parameters).map(([name, p]) => [name, p.outputFile])),
+      ...(hasOutputs ? { report: { uri: this.reportUri(view, task), store: await storeOf(this.reportUri(view, task)) } } : {}),
+    };
+    return { spec: JSON.stringify(spec), env };
+  }
+
+  /** Where the launcher of the task's current attempt stores its report: beside the attempt's artifacts. */
+  private reportUri(view: RunView, task: Task): string {
+    if (!task.state.report) {
+      const taskName = task.state.iteration !== undefined ? `${task.state.key}-${task.state.iteration}` : task.record.display_name;
+      task.state.report = `${view.remoteRoot!}/${view.spec.pipelineInfo.name}/${view.run.run_id}/${taskName}/${randomUUID()}/executor_output.json`;
+    }
+    return task.state.report;
+  }
+
+  /** The files the task's launcher reported, by their path in the Pod; a string: why there are none. */
+  private async launcherReport(task: Task, namespace: string): Promise<Map<string, string> | string> {
+    const input = task.state.executorInput!;
+    const files = new Map<string, string>();
+    if (!task.state.report) return files;
+    const body = await this.objects!.read(task.state.report, namespace);
+    if (!body) return `the task's launcher stored no report at ${task.state.report}, so its outputs are unknown`;
+    let report: { executorOutput?: string | null; parameters?: Record<string, string | null> };
+    try {
+      report = JSON.parse(body.toString('utf8')) as typeof report;
+    } catch (err) {
+      return `the task's launcher report at ${task.state.report} is not JSON: ${(err as Error).message}`;
+    }
+    if (typeof report.executorOutput === 'string') files.set(input.outputs.outputFile, report.executorOutput);
+    for (const [name, p] of Object.entries(input.outputs.parameters)) {
+      const text = report.parameters?.[name];
+      if (typeof text === 'string') files.set(p.outputFile, text);
+    }
+    return files;
+  }
+
+  /** The task's outputs from the files its executor wrote (`read`: a file's text, undefined when it was not written). */
+  private collectOutputs(task: Task, component: ComponentSpec, read: (path: string) => string | undefined): void {
     const input = task.state.executorInput!;
     let written: { parameterValues?: Record<string, JsonValue>; artifacts?: Record<string, { artifacts?: Partial<RuntimeArtifact & { custom_path: string }>[] }> } = {};
-    if (existsSync(input.outputs.outputFile)) {
+    const executorOutput = read(input.outputs.outputFile);
+    if (executorOutput !== undefined) {
       try {
-        written = JSON.parse(readFileSync(input.outputs.outputFile, 'utf8')) as typeof written;
+        written = JSON.parse(executorOutput) as typeof written;
       } catch (err) {
         throw new Error(`executor output ${input.outputs.outputFile} is not JSON: ${(err as Error).message}`);
       }
@@ -886,8 +989,9 @@ export class PipelineEngine implements RunEngine {
         continue;
       }
       const file = input.outputs.parameters[name]!.outputFile;
-      if (!existsSync(file)) throw new Error(`output parameter "${name}" was not written (expected the file ${file} or executor output)`);
-      params[name] = parseParameter(readFileSync(file, 'utf8'), def.parameterType ?? 'STRING', name);
+      const text = read(file);
+      if (text === undefined) throw new Error(`output parameter "${name}" was not written (expected the file ${file} or executor output)`);
+      params[name] = parseParameter(text, def.parameterType ?? 'STRING', name);
     }
     const artifacts: Record<string, RuntimeArtifact[]> = {};
     for (const [name, out] of Object.entries(input.outputs.artifacts)) {
@@ -936,7 +1040,7 @@ export class PipelineEngine implements RunEngine {
   }
 
   /** The task's Pod: resolved command, the IR's env and resources, and what the Kubernetes platform spec adds. */
-  private podFor(view: RunView, task: Task, component: ComponentSpec, container: ContainerSpec, dag: Task | undefined): Pod {
+  private podFor(view: RunView, task: Task, component: ComponentSpec, container: ContainerSpec, dag: Task | undefined, launch?: { spec: string; env: EnvVar[] }): Pod {
     const input = task.state.executorInput!;
     const placeholders = this.runPlaceholders(view, task.state.key || task.record.display_name, task.record.task_id);
     let command: string[];
@@ -1046,6 +1150,13 @@ export class PipelineEngine implements RunEngine {
         command = warm;
         args = [];
       }
+    }
+    if (launch) {
+      // The component runs under the launcher, with the image's own Python (the launcher needs nothing else).
+      if (command.length === 0) throw new FloeError('BadRequest', `task ${task.record.display_name}: its container gives no command, and on a cluster Floe's launcher runs the component's command to move its artifacts`);
+      command = ['sh', '-c', launcherShim, this.launcher!, launch.spec, ...command, ...args];
+      args = [];
+      env.push(...launch.env);
     }
     const main: PodContainer = {
       name: 'main',
@@ -1394,6 +1505,18 @@ const maxTransientFailures = 16;
 
 /** An error worth retrying: the API server busy or a conflict. Refusals (an invalid Pod, a bad placeholder, a metadata
  * write refused, a pipeline root Floe cannot use) never heal by themselves. */
+/**
+ * Starts the launcher (`$0`) with the image's python3 or python; `$@` is its spec and the component's command. An
+ * image with neither fails the task with the reason, in the log and the termination message.
+ */
+const launcherShim =
+  'for p in python3 python; do if command -v "$p" >/dev/null 2>&1; then exec "$p" -c "$0" "$@"; fi; done; ' +
+  'm="floe launcher: the image has neither python3 nor python, which Floe\'s in-Pod launcher needs to move the task\'s artifacts on a cluster"; ' +
+  'echo "$m" >&2; echo "$m" 2>/dev/null >/dev/termination-log; exit 127';
+
+/** Off this node, a task's executor writes its output files here, in its Pod (KFP's launcher uses the same folder). */
+const PodOutputsDir = '/tmp/kfp_outputs';
+
 function isTransient(err: unknown): boolean {
   if (err instanceof FloeError) return err.retryable;
   if (err instanceof PlaceholderError) return false;

@@ -36,6 +36,8 @@ export interface PipelinesOptions {
   warmExecutor?: WarmExecutor;
   /** False on a cluster: task Pods run on its nodes (see PipelineEngineOptions.localNode). */
   localNode?: boolean;
+  /** The in-Pod launcher's source (see PipelineEngineOptions.launcher). */
+  launcher?: string;
 }
 
 export interface Pipelines {
@@ -49,7 +51,7 @@ export interface Pipelines {
 export async function startPipelines(options: PipelinesOptions): Promise<Pipelines> {
   const defaultNamespace = options.defaultNamespace ?? 'kubeflow';
   const db = new PipelineDb({ path: options.dbPath });
-  const engine = new PipelineEngine({ client: options.client, store: db, metadata: options.metadata, dir: options.dir, logger: options.logger, defaultNamespace, objectStore: new ObjectStore({ client: options.client }), ...(options.localNode === false ? { localNode: false, isolatePythonTasks: false } : {}), ...(options.warmExecutor ? { warmExecutor: options.warmExecutor } : {}) });
+  const engine = new PipelineEngine({ client: options.client, store: db, metadata: options.metadata, dir: options.dir, logger: options.logger, defaultNamespace, objectStore: new ObjectStore({ client: options.client }), ...(options.localNode === false ? { localNode: false, isolatePythonTasks: false } : {}), ...(options.launcher ? { launcher: options.launcher } : {}), ...(options.warmExecutor ? { warmExecutor: options.warmExecutor } : {}) });
   await engine.open();
   const log = options.logger.child({ component: 'recurring-runs' });
   const scheduler = new RecurringRunScheduler({ db, engine, defaultNamespace, onError: (id, err) => log.warn({ err, recurringRun: id }, 'a recurring run could not fire') });

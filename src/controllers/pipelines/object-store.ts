@@ -164,8 +164,31 @@ export class ObjectStore {
     if (!session.endpoint && session.credentials === 'env' && !process.env.AWS_ACCESS_KEY_ID) {
       throw new FloeError('BadRequest', `no credentials for ${location.provider}://${location.bucket}: give a providers entry with a secretRef in the ${LauncherConfigMap} ConfigMap of namespace ${namespace}, or AWS credentials in Floe's environment`);
     }
-    const endpoint = session.endpoint ? (/^https?:\/\//.test(session.endpoint) ? session.endpoint : `${session.disableSSL ? 'http' : 'https'}://${session.endpoint}`) : undefined;
+    const endpoint = endpointUrl(session);
     return new S3Client({ region: session.region, forcePathStyle: session.forcePathStyle, maxAttempts: 3, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) });
+  }
+
+  /** How a task Pod reaches the object at `uri`: the session the run namespace's kfp-launcher ConfigMap gives. */
+  async session(uri: string, namespace: string): Promise<ObjectSession> {
+    const location = parseObjectUri(uri);
+    if (!location) throw new Error(`not an object URI: ${uri}`);
+    return sessionFor(location, (await this.launcherConfig(namespace)).providers);
+  }
+
+  /** The object at `uri` (undefined when there is none), e.g. a task launcher's report. */
+  async read(uri: string, namespace: string): Promise<Buffer | undefined> {
+    const location = parseObjectUri(uri);
+    if (!location) throw new Error(`not an object URI: ${uri}`);
+    const s3 = await this.s3(location, namespace);
+    try {
+      const got = await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
+      return Buffer.from(await got.Body!.transformToByteArray());
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw objectError(err, `reading ${uri}`);
+    } finally {
+      s3.destroy();
+    }
   }
 
   /** Refuses, naming the root, an object root whose session or credentials cannot be resolved in `namespace`. */
@@ -231,6 +254,12 @@ export class ObjectStore {
       s3.destroy();
     }
   }
+}
+
+/** The session's endpoint as a URL (a bare host:port gets http:// when SSL is off); undefined: AWS's own. */
+export function endpointUrl(session: ObjectSession): string | undefined {
+  if (!session.endpoint) return undefined;
+  return /^https?:\/\//.test(session.endpoint) ? session.endpoint : `${session.disableSSL ? 'http' : 'https'}://${session.endpoint}`;
 }
 
 function walk(dir: string): string[] {
