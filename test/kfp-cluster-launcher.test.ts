@@ -53,7 +53,7 @@ describe('KFP tasks with artifacts on a cluster: the in-Pod launcher and an S3 p
   let controllersDir: string;
   let controllers: ChildProcess | undefined;
   let host = '';
-  let out: Record<'artifacts' | 'fails' | 'local_root' | 'missing_input' | 'no_python', RunView>;
+  let out: Record<'artifacts' | 'fails' | 'local_root' | 'missing_input' | 'no_python' | 'workspace' | 'workspace_no_modes', RunView>;
   let imageName = '';
 
   before(async () => {
@@ -200,5 +200,27 @@ describe('KFP tasks with artifacts on a cluster: the in-Pod launcher and an S3 p
     const noPython = out.no_python;
     assert.equal(noPython.state, 'FAILED');
     assert.match(task(noPython, 'bare').error ?? '', /exit code 127 \(Error\): floe launcher: the image has neither python3 nor python, which Floe's in-Pod launcher needs/);
+  });
+
+  test("PipelineConfig(workspace=…): the run's claim <run>-kfp-workspace is mounted at /kfp-workspace in the tasks that name it, shared by them, and removed when the run ends", async () => {
+    const r = out.workspace;
+    assert.equal(r.state, 'SUCCEEDED', describeRun(r));
+    assert.deepEqual(await outputsOf(r, 'write-workspace'), { Output: '/kfp-workspace' });
+    assert.deepEqual(await outputsOf(r, 'read-workspace'), { Output: 'in the workspace' }, 'the second task read what the first wrote');
+    const pods = (await node.client.list<Pod>({ apiVersion: 'v1', kind: 'Pod' }, { namespace: 'kubeflow', labelSelector: `pipeline/runid=${r.run_id}` })).items;
+    assert.equal(pods.length, 2);
+    const claims = new Set(pods.map((p) => p.spec.volumes?.find((v) => v.name === 'kfp-workspace')?.persistentVolumeClaim?.claimName));
+    assert.equal(claims.size, 1);
+    const claim = [...claims][0] ?? '';
+    assert.match(claim, new RegExp(`^cluster-workspace-${r.run_id.replace(/-/g, '').slice(0, 5)}-kfp-workspace$`));
+    for (const pod of pods) assert.ok(pod.spec.containers[0]?.volumeMounts?.some((m) => m.name === 'kfp-workspace' && m.mountPath === '/kfp-workspace'));
+    const left = (await node.client.list({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' }, { namespace: 'kubeflow' })).items.map((c) => c.metadata.name);
+    assert.ok(!left.includes(claim), `the claim is gone after the run: ${left.join(', ')}`);
+  });
+
+  test('a workspace without accessModes fails with the reason KFP gives', () => {
+    const r = out.workspace_no_modes;
+    assert.equal(r.state, 'FAILED');
+    assert.match(r.error ?? '', /workspace PVC spec must specify accessModes/);
   });
 });

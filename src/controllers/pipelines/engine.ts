@@ -133,6 +133,8 @@ export class PipelineEngine implements RunEngine {
   private readonly objects: ObjectStore | undefined;
   private readonly localNode: boolean;
   private readonly launcher: string | undefined;
+  /** Runs whose workspace claim this process made or found. */
+  private readonly workspaces = new Set<string>();
   /** Each unfinished run's root from the kfp-launcher ConfigMap, read once per run (KFP reads it once per task). */
   private readonly launcherRoots = new Map<string, string | undefined>();
 
@@ -332,7 +334,7 @@ export class PipelineEngine implements RunEngine {
       root = this.newTask(view, undefined, { path: 'root', kind: 'dag', key: '', component: '', params, artifacts: {} }, 'RUNNING', run.pipeline_spec.pipelineInfo.name);
       this.startDagExecution(view, root, undefined);
       // {{$.workspace_path}} (PipelineConfig(workspace=…)): KFP mounts a PVC; here a folder of the run, made up front.
-      if (JSON.stringify(run.pipeline_spec).includes('{{$.workspace_path}}')) mkdirSync(this.runPlaceholders(view, '', '').workspace_path, { recursive: true });
+      if (this.localNode && JSON.stringify(run.pipeline_spec).includes('{{$.workspace_path}}')) mkdirSync(this.runPlaceholders(view, '', '').workspace_path, { recursive: true });
       if (run.state !== 'RUNNING') this.store.updateRun(runId, { state: 'RUNNING' });
       // The run is RUNNING in its own write before any task can finish it (a fully cached run included), so a
       // client polling the run sees it, as it would on KFP.
@@ -344,6 +346,7 @@ export class PipelineEngine implements RunEngine {
     const changed = view.dirty.size > 0;
     this.flush(view);
     if (finalStates.includes(root.record.state)) {
+      await this.releaseWorkspace(view);
       this.launcherRoots.delete(runId);
       const failed = [...view.tasks.values()].filter((t) => t.record.state === 'FAILED' && (t.state.kind === 'container' || t.state.kind === 'importer'));
       const error: RpcStatus | undefined =
@@ -713,6 +716,7 @@ export class PipelineEngine implements RunEngine {
         );
       }
       await this.ensureNamespace(pod.metadata.namespace!);
+      if (pod.spec.volumes?.some((v) => v.name === WorkspaceVolumeName)) await this.ensureWorkspace(view);
       try {
         await this.client.create(pod);
       } catch (err) {
@@ -939,6 +943,62 @@ export class PipelineEngine implements RunEngine {
     return { spec: JSON.stringify(spec), env };
   }
 
+  // ---- workspaces on a cluster (PipelineConfig(workspace=…)) -------------------------------------------------------
+
+  /**
+   * The run's workspace claim as KFP makes it (Argo's volumeClaimTemplate `kfp-workspace`, so the claim is
+   * `<run resource name>-kfp-workspace`): the spec patch of `platforms.kubernetes.pipelineConfig.workspace` with the
+   * workspace's size as its storage request. Floe has no API-server default spec, so the patch must give accessModes.
+   */
+  private workspaceClaim(view: RunView): { name: string; spec: Record<string, unknown> } | undefined {
+    const config = view.run.platform_spec?.platforms?.kubernetes?.pipelineConfig as { workspace?: { size?: string; kubernetes?: { pvcSpecPatch?: Record<string, unknown> } } } | undefined;
+    const workspace = config?.workspace;
+    if (!workspace) return undefined;
+    const where = 'platform_spec.platforms.kubernetes.pipelineConfig.workspace';
+    if (!workspace.size) throw new FloeError('BadRequest', `${where}: workspace size is required but not specified`);
+    const patch = workspace.kubernetes?.pvcSpecPatch ?? {};
+    const accessModes = patch.accessModes;
+    if (!Array.isArray(accessModes) || accessModes.length === 0) throw new FloeError('BadRequest', `${where}.kubernetes.pvcSpecPatch: workspace PVC spec must specify accessModes (Floe has no default workspace spec)`);
+    if (patch.storageClassName === '') throw new FloeError('BadRequest', `${where}.kubernetes.pvcSpecPatch: workspace PVC spec storageClassName must be omitted or set to a non-empty value`);
+    const resources = (patch.resources ?? {}) as { requests?: Record<string, unknown> };
+    return { name: `${jobResourceName(view.run)}-${WorkspaceVolumeName}`, spec: { ...patch, resources: { ...resources, requests: { ...(resources.requests ?? {}), storage: workspace.size } } } };
+  }
+
+  /** Creates the run's workspace claim unless it exists. */
+  private async ensureWorkspace(view: RunView): Promise<void> {
+    if (this.workspaces.has(view.run.run_id)) return;
+    const claim = this.workspaceClaim(view)!;
+    const namespace = view.run.namespace || this.defaultNamespace;
+    try {
+      await this.client.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claim.name, namespace, labels: { [RunIdLabel]: view.run.run_id } }, spec: claim.spec });
+    } catch (err) {
+      if (!(err instanceof FloeError && err.reason === 'AlreadyExists')) {
+        if (err instanceof FloeError && !err.retryable) throw new FloeError(err.reason, `the run's workspace claim ${claim.name} was refused: ${err.message}`);
+        throw err;
+      }
+    }
+    this.workspaces.add(view.run.run_id);
+  }
+
+  /** At the run's end its workspace claim goes, as Argo removes a workflow's claims when it completes. */
+  private async releaseWorkspace(view: RunView): Promise<void> {
+    this.workspaces.delete(view.run.run_id);
+    if (this.localNode) return;
+    let claim: string;
+    try {
+      const workspace = this.workspaceClaim(view);
+      if (!workspace) return;
+      claim = workspace.name;
+    } catch {
+      return; // an invalid workspace was never made
+    }
+    try {
+      await this.client.delete({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' }, claim, view.run.namespace || this.defaultNamespace);
+    } catch (err) {
+      if (!(err instanceof FloeError && err.reason === 'NotFound')) throw err;
+    }
+  }
+
   /** Where the launcher of the task's current attempt stores its report: beside the attempt's artifacts. */
   private reportUri(view: RunView, task: Task): string {
     if (!task.state.report) {
@@ -1110,6 +1170,14 @@ export class PipelineEngine implements RunEngine {
       volumes.push({ name: `pvc-${i}`, persistentVolumeClaim: { claimName: claim } });
       mounts.push({ name: `pvc-${i}`, mountPath: p.mountPath });
     });
+    const workspace = this.localNode ? undefined : this.workspaceClaim(view);
+    if (workspace && needsWorkspace(input)) {
+      // KFP's driver: the run's workspace PVC at /kfp-workspace, for the tasks whose inputs name it.
+      const conflict = mounts.find((m) => m.mountPath === WorkspaceMountPath || m.mountPath.startsWith(`${WorkspaceMountPath}/`));
+      if (conflict) throw new FloeError('BadRequest', `task ${task.record.display_name}: user volume mount at ${conflict.mountPath} conflicts with workspace mount at ${WorkspaceMountPath}`);
+      volumes.push({ name: WorkspaceVolumeName, persistentVolumeClaim: { claimName: workspace.name } });
+      mounts.push({ name: WorkspaceVolumeName, mountPath: WorkspaceMountPath });
+    }
     k8s.emptyDirMounts?.forEach((e) => {
       volumes.push({ name: e.volumeName, emptyDir: { ...(e.medium ? { medium: e.medium } : {}), ...(e.sizeLimit ? { sizeLimit: e.sizeLimit } : {}) } });
       mounts.push({ name: e.volumeName, mountPath: e.mountPath });
@@ -1302,6 +1370,7 @@ export class PipelineEngine implements RunEngine {
     for (const task of view.tasks.values()) {
       if (!finalStates.includes(task.record.state)) this.finish(view, task, 'CANCELED', { code: 1, message: 'the run was terminated' });
     }
+    await this.releaseWorkspace(view);
     this.flush(view);
     this.store.updateRun(view.run.run_id, { state: 'CANCELED', finished_at: this.now() });
     this.log.info({ run: view.run.run_id }, 'run terminated');
@@ -1438,7 +1507,7 @@ export class PipelineEngine implements RunEngine {
       pipeline_root: view.remoteRoot ?? view.root,
       pipeline_job_create_time_utc: view.run.created_at,
       pipeline_job_schedule_time_utc: view.run.scheduled_at ?? view.run.created_at,
-      workspace_path: join(this.dir, 'workspaces', view.run.run_id),
+      workspace_path: this.localNode ? join(this.dir, 'workspaces', view.run.run_id) : WorkspaceMountPath,
     };
   }
 
@@ -1513,6 +1582,16 @@ const launcherShim =
   'for p in python3 python; do if command -v "$p" >/dev/null 2>&1; then exec "$p" -c "$0" "$@"; fi; done; ' +
   'm="floe launcher: the image has neither python3 nor python, which Floe\'s in-Pod launcher needs to move the task\'s artifacts on a cluster"; ' +
   'echo "$m" >&2; echo "$m" 2>/dev/null >/dev/termination-log; exit 127';
+
+/** KFP's workspace volume and where task Pods mount it on a cluster. */
+const WorkspaceVolumeName = 'kfp-workspace';
+const WorkspaceMountPath = '/kfp-workspace';
+
+/** KFP's driver mounts the workspace for a task whose parameters name it or whose input artifacts are in it. */
+function needsWorkspace(input: ExecutorInput): boolean {
+  const named = Object.values(input.inputs.parameterValues).some((v) => typeof v === 'string' && (v.includes('{{$.workspace_path}}') || v.includes(WorkspaceMountPath)));
+  return named || Object.values(input.inputs.artifacts).some((list) => list.artifacts[0]?.metadata?._kfp_workspace === true);
+}
 
 /** Off this node, a task's executor writes its output files here, in its Pod (KFP's launcher uses the same folder). */
 const PodOutputsDir = '/tmp/kfp_outputs';

@@ -85,6 +85,30 @@ def cluster_no_python():
     bare()
 
 
+@dsl.component(base_image=image)
+def write_workspace(path: str) -> str:
+    import os
+    with open(os.path.join(path, 'shared.txt'), 'w') as f:
+        f.write('in the workspace')
+    return path
+
+
+@dsl.component(base_image=image)
+def read_workspace(path: str) -> str:
+    import os
+    return open(os.path.join(path, 'shared.txt')).read()
+
+
+def workspace_pipeline(name, patch):
+    config = dsl.PipelineConfig(workspace=dsl.WorkspaceConfig(size='10Mi', kubernetes=dsl.KubernetesWorkspaceConfig(pvcSpecPatch=patch)))
+
+    @dsl.pipeline(name=name, pipeline_config=config)
+    def with_workspace():
+        w = write_workspace(path=dsl.WORKSPACE_PATH_PLACEHOLDER)
+        read_workspace(path=dsl.WORKSPACE_PATH_PLACEHOLDER).after(w)
+    return with_workspace
+
+
 client = kfp.Client(host=host, existing_token=token)
 
 
@@ -110,4 +134,6 @@ print(json.dumps({
     'local_root': run(cluster_artifacts, pipeline_root='/srv/kfp-artifacts'),
     'missing_input': run(cluster_missing_input),
     'no_python': run(cluster_no_python),
+    'workspace': run(workspace_pipeline('cluster-workspace', {'accessModes': ['ReadWriteOnce']})),
+    'workspace_no_modes': run(workspace_pipeline('cluster-workspace-bad', {'storageClassName': 'standard'})),
 }, default=str))
