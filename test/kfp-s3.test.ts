@@ -128,4 +128,27 @@ describe('KFP pipeline roots in an S3-compatible bucket', { skip: missing }, () 
     assert.match(r.error ?? '', /Secret kubeflow\/no-such-secret/);
     assert.deepEqual(await s3.listKeys('locked'), []);
   });
+
+  test("an artifact in the bucket is served by the artifacts API: its storage, a download URL, and its bytes streamed from the bucket", async () => {
+    const r = out.from_configmap!;
+    const id = task(r, 'produce').outputs.data?.[0];
+    const basic = await get(`/apis/v2beta1/artifacts/${String(id)}?view=DOWNLOAD`);
+    const uri = await artifactUri(r, 'data');
+    assert.equal(basic.uri, uri);
+    assert.equal(basic.storage_provider, 's3');
+    assert.equal(basic.storage_path, uri.slice('s3://'.length));
+    assert.equal(basic.download_url, `/apis/v2beta1/artifacts/${String(id)}:download`);
+    assert.equal(basic.artifact_size, String('from the ConfigMap root'.length));
+    const res = await fetch(`${env.floe.url}${String(basic.download_url)}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/octet-stream');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(await res.text(), 'from the ConfigMap root');
+    // A folder artifact is objects under its key: no single file to download.
+    const model = task(r, 'produce').outputs.model?.[0];
+    assert.equal((await get(`/apis/v2beta1/artifacts/${String(model)}?view=DOWNLOAD`)).download_url, undefined, 'no download URL for a folder');
+    const folder = await fetch(`${env.floe.url}/apis/v2beta1/artifacts/${String(model)}:download`);
+    assert.equal(folder.status, 404);
+    assert.match(((await folder.json()) as { message?: string }).message ?? '', /has no object at s3:\/\/artifacts\/.*\/model \(a folder artifact/);
+  });
 });

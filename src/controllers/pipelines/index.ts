@@ -51,13 +51,14 @@ export interface Pipelines {
 export async function startPipelines(options: PipelinesOptions): Promise<Pipelines> {
   const defaultNamespace = options.defaultNamespace ?? 'kubeflow';
   const db = new PipelineDb({ path: options.dbPath });
-  const engine = new PipelineEngine({ client: options.client, store: db, metadata: options.metadata, dir: options.dir, logger: options.logger, defaultNamespace, objectStore: new ObjectStore({ client: options.client }), ...(options.localNode === false ? { localNode: false, isolatePythonTasks: false } : {}), ...(options.launcher ? { launcher: options.launcher } : {}), ...(options.warmExecutor ? { warmExecutor: options.warmExecutor } : {}) });
+  const objects = new ObjectStore({ client: options.client });
+  const engine = new PipelineEngine({ client: options.client, store: db, metadata: options.metadata, dir: options.dir, logger: options.logger, defaultNamespace, objectStore: objects, ...(options.localNode === false ? { localNode: false, isolatePythonTasks: false } : {}), ...(options.launcher ? { launcher: options.launcher } : {}), ...(options.warmExecutor ? { warmExecutor: options.warmExecutor } : {}) });
   await engine.open();
   const log = options.logger.child({ component: 'recurring-runs' });
   const scheduler = new RecurringRunScheduler({ db, engine, defaultNamespace, onError: (id, err) => log.warn({ err, recurringRun: id }, 'a recurring run could not fire') });
   scheduler.start();
   const api = kfpApiRoute({ db, engine, validate: validatePipeline, defaultNamespace, ...(options.fetchPackage ? { fetchPackage: options.fetchPackage } : {}), ...(options.multiUser ? { multiUser: options.multiUser } : {}) });
-  const artifacts = kfpArtifactRoute({ metadata: options.metadata, dir: options.dir, ...(options.multiUser ? { multiUser: options.multiUser } : {}) });
+  const artifacts = kfpArtifactRoute({ metadata: options.metadata, dir: options.dir, objects, defaultNamespace, ...(options.multiUser ? { multiUser: options.multiUser } : {}) });
   const route: typeof api = async (req, res, url, caller) => (await artifacts(req, res, url, caller)) || api(req, res, url, caller);
   return {
     db,

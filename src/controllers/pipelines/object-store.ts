@@ -4,7 +4,8 @@
 // objects, a folder as the objects under its key.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseYaml } from 'yaml';
 import { FloeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/meta.js';
@@ -188,6 +189,39 @@ export class ObjectStore {
       throw objectError(err, `reading ${uri}`);
     } finally {
       s3.destroy();
+    }
+  }
+
+  /** The size of the object at `uri`, undefined when there is none (a folder artifact is objects under its key). */
+  async size(uri: string, namespace: string): Promise<number | undefined> {
+    const location = parseObjectUri(uri);
+    if (!location) throw new Error(`not an object URI: ${uri}`);
+    const s3 = await this.s3(location, namespace);
+    try {
+      return (await s3.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }))).ContentLength ?? 0;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return undefined;
+      throw objectError(err, `reading ${uri}`);
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  /** The object at `uri` as a stream with its size (undefined when there is none): an artifact's download. */
+  async open(uri: string, namespace: string): Promise<{ stream: Readable; size?: number } | undefined> {
+    const location = parseObjectUri(uri);
+    if (!location) throw new Error(`not an object URI: ${uri}`);
+    const s3 = await this.s3(location, namespace);
+    try {
+      const got = await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
+      const stream = got.Body as Readable;
+      stream.once('close', () => s3.destroy());
+      return { stream, ...(got.ContentLength !== undefined ? { size: got.ContentLength } : {}) };
+    } catch (err) {
+      s3.destroy();
+      if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw objectError(err, `reading ${uri}`);
     }
   }
 

@@ -8,6 +8,7 @@ import { CronError, parseCron } from './cron.js';
 import { KfpError, type ExperimentRecord, type KfpErrorCode, type ListResult, type PipelineDb, type PipelineRecord, type PipelineVersionRecord, type RecurringRunRecord, type Trigger } from './db.js';
 import { ListQueryError, type ListRequest } from './filter.js';
 import type { JsonValue, PipelineSpec, PlatformSpec } from './ir.js';
+import { parseObjectUri, type ObjectStore } from './object-store.js';
 import { packageFetcher } from './package-url.js';
 import { parseYamlDocuments } from './validate.js';
 import { multipartBoundary, packageText, parseMultipart } from './multipart.js';
@@ -1073,6 +1074,10 @@ export interface KfpArtifactOptions {
   /** The pipelines folder: only files inside it are served. */
   dir: string;
   multiUser?: { review: AccessReviewer };
+  /** Reads artifacts kept in an object store (s3://, minio:// pipeline roots), with the run namespace's credentials. */
+  objects?: ObjectStore;
+  /** The namespace whose credentials read an artifact no run namespace is known for. */
+  defaultNamespace?: string;
 }
 
 function mlmdString(v: unknown): string | undefined {
@@ -1083,10 +1088,11 @@ function mlmdString(v: unknown): string | undefined {
  * `GET /apis/v2beta1/artifacts/{id}[?view=DOWNLOAD]` (the Artifact message) and `GET /apis/v2beta1/artifacts/{id}:download`
  * (its file). The namespace is the one of the pipeline run that made it (its contexts' or producing execution's
  * `namespace`); in multi-user mode the caller needs `get artifacts` there. Upstream's `download_url` is a signed URL into
- * the object store; Floe's store is its own folder, so the URL is Floe's `:download`, authorized like the GET.
+ * the object store; Floe's is its own `:download`, authorized like the GET, which serves a file of its pipelines folder
+ * or streams an object of an s3:// or minio:// root read with the run namespace's credentials.
  */
 export function kfpArtifactRoute(options: KfpArtifactOptions): (req: IncomingMessage, res: ServerResponse, url: URL, caller?: Caller) => Promise<boolean> {
-  const { metadata, dir, multiUser } = options;
+  const { metadata, dir, multiUser, objects } = options;
   const namespaceOf = (id: number): string => {
     const fromContext = (ctxs: { id?: number; custom_properties?: Record<string, unknown> }[], depth: number): string | undefined => {
       for (const c of ctxs) {
@@ -1138,29 +1144,43 @@ export function kfpArtifactRoute(options: KfpArtifactOptions): (req: IncomingMes
       const path = await localPath(artifact.uri);
       const { stat, open } = await import('node:fs/promises');
       const info = path ? await stat(path).catch(() => undefined) : undefined;
+      // An artifact in an object root is read from its bucket with the credentials of the run's namespace.
+      const location = !path && objects ? parseObjectUri(artifact.uri ?? '') : undefined;
       if (m[2]) {
-        if (!path || !info?.isFile()) throw notFound(`artifact ${id} has no file in Floe's pipelines folder to download`);
+        let body: { stream: NodeJS.ReadableStream & { destroy(): void }; size?: number } | undefined;
+        if (location) {
+          body = await objects!.open(artifact.uri!, namespace || options.defaultNamespace || 'kubeflow');
+          if (!body) throw notFound(`artifact ${id} has no object at ${artifact.uri ?? ''} (a folder artifact is the objects under its key, and is not downloaded as one file)`);
+        } else {
+          if (!path || !info?.isFile()) throw notFound(`artifact ${id} has no file in Floe's pipelines folder to download`);
+          const handle = await open(path, 'r');
+          body = { stream: handle.createReadStream(), size: info.size };
+        }
         // The bytes are the pipeline's, not Floe's: never run as a page (no scripts, own origin), never sniffed.
         const html = artifact.type === 'system.HTML';
         const text = html || artifact.type === 'system.Markdown';
         res.writeHead(200, {
           'Content-Type': html ? 'text/html; charset=utf-8' : text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
-          'Content-Length': info.size,
+          ...(body.size !== undefined ? { 'Content-Length': body.size } : {}),
           'Content-Security-Policy': "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'",
           'X-Content-Type-Options': 'nosniff',
           'Cache-Control': 'no-store',
           'Referrer-Policy': 'no-referrer',
           ...(text ? {} : { 'Content-Disposition': `attachment; filename="artifact-${id}"` }),
         });
+        const stream = body.stream;
         if (req.method === 'HEAD') {
+          stream.destroy();
           res.end();
           return true;
         }
-        const handle = await open(path, 'r');
-        const stream = handle.createReadStream();
         stream.pipe(res);
         await new Promise<void>((resolve) => {
           stream.once('close', resolve);
+          stream.once('error', () => {
+            res.destroy();
+            resolve();
+          });
           res.once('close', () => {
             stream.destroy();
             resolve();
@@ -1170,16 +1190,17 @@ export function kfpArtifactRoute(options: KfpArtifactOptions): (req: IncomingMes
       }
       const view = url.searchParams.get('view') ?? 'BASIC';
       if (!['BASIC', 'DOWNLOAD', 'ARTIFACT_VIEW_UNSPECIFIED'].includes(view)) throw invalid(`view: unknown value "${view}" (BASIC or DOWNLOAD)`);
+      const objectSize = location ? await objects!.size(artifact.uri!, namespace || options.defaultNamespace || 'kubeflow') : undefined;
       const at = (ms: number | undefined): string | undefined => (ms ? new Date(ms).toISOString() : undefined);
       send(res, 200, omitEmpty({
         artifact_id: String(id),
-        storage_provider: path ? 'local' : undefined,
-        storage_path: path,
+        storage_provider: path ? 'local' : location?.provider,
+        storage_path: path ?? (location ? `${location.bucket}/${location.key}` : undefined),
         uri: artifact.uri,
-        download_url: view === 'DOWNLOAD' && info?.isFile() ? `${prefix}${id}:download` : undefined,
+        download_url: view === 'DOWNLOAD' && (info?.isFile() || objectSize !== undefined) ? `${prefix}${id}:download` : undefined,
         namespace: namespace || undefined,
         artifact_type: artifact.type,
-        artifact_size: info?.isFile() ? String(info.size) : undefined,
+        artifact_size: info?.isFile() ? String(info.size) : objectSize !== undefined ? String(objectSize) : undefined,
         created_at: at(artifact.create_time_since_epoch),
         last_updated_at: at(artifact.last_update_time_since_epoch),
       }));
