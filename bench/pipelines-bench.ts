@@ -74,7 +74,23 @@ interface LocalRep {
 }
 
 /** One run on Floe: POST the IR, poll until it ends, read the breakdown from its tasks. */
+/**
+ * After a long idle (kfp.local's turn), a pooled keep-alive socket the server has closed fails the next request with
+ * "socket hang up". A GET goes first, retried, so the timed POST never meets such a socket.
+ */
+async function freshConnection(agent: Agent, base: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await httpCall(agent, `${base}/apis/v2beta1/healthz`, 'GET');
+      return;
+    } catch (err) {
+      if (attempt >= 2) throw err;
+    }
+  }
+}
+
 async function floeRun(agent: Agent, base: string, name: string, spec: Json): Promise<FloeRep> {
+  await freshConnection(agent, base);
   const started = performance.now();
   const res = await httpCall(agent, `${base}/apis/v2beta1/runs`, 'POST', { display_name: `${name} ${new Date().toISOString()}`, pipeline_spec: spec });
   if (res.status !== 200) throw new Error(`POST /apis/v2beta1/runs answered ${res.status}: ${res.body}`);

@@ -230,12 +230,18 @@ class Worker:
         """Moves this process into every cgroup process `pid` is in (the task Pod's). A hierarchy where both are in the
         same cgroup is left alone. In a v1 hierarchy the move is of this thread, the process's only one after the fork
         (`0` into `tasks`): a write to cgroup.procs takes the kernel's global cgroup lock, which waits for an RCU grace
-        period (milliseconds on a busy machine); v2 has only cgroup.procs."""
+        period (milliseconds on a busy machine); v2 has only cgroup.procs. So in a hybrid layout, where the v1
+        hierarchies hold the controllers (limits, usage, OOM) and Floe's kill signals what they list, the v2 one is
+        skipped; on a pure v2 machine it is the only one, and joined."""
         own = set(open('/proc/self/cgroup').read().splitlines())
-        for line in open('/proc/%d/cgroup' % pid).read().splitlines():
+        lines = open('/proc/%d/cgroup' % pid).read().splitlines()
+        hybrid = any(not line.startswith('0::') for line in lines)
+        for line in lines:
             if line in own:
                 continue
             hid, controllers, path = line.split(':', 2)
+            if hybrid and hid == '0' and controllers == '':
+                continue
             key = '' if hid == '0' and controllers == '' else ','.join(sorted(controllers.split(',')))
             mount = self.mounts.get(key)
             if not mount:

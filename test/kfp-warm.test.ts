@@ -84,7 +84,7 @@ describe('KFP warm executor (issue 23 item 3) with the kfp SDK', { skip: missing
     for (const t of steps(fresh)) assert.equal(ranAs(t), 'fresh', `${t.name} ran as a fresh process:\n${t.log}`);
   });
 
-  test("a warm task runs in its Pod's cgroups, the same ones a fresh task's process is in", () => {
+  test("a warm task runs in its Pod's cgroups, the same ones a fresh task's process is in (v1 only in a hybrid layout)", () => {
     /** The hierarchies (their /proc/self/cgroup ids) in which the component ran in its own Pod's cgroup. */
     const placed = (t: TaskView): string[] => {
       const line = /floe-warm-test cgroups (.*)/.exec(t.log)?.[1] ?? '';
@@ -95,7 +95,11 @@ describe('KFP warm executor (issue 23 item 3) with the kfp SDK', { skip: missing
     if (!Cgroups.detect().status.tracked) return; // a machine without writable cgroups: nothing to compare
     assert.ok(expected.length > 0, `a fresh task ran in its Pod's cgroups:\n${fresh[0]!.log}`);
     for (const t of fresh) assert.deepEqual(placed(t), expected, `${t.name} (fresh):\n${t.log}`);
-    for (const t of out.chain_warm!.tasks.filter((x) => x.name.startsWith('step'))) assert.deepEqual(placed(t), expected, `${t.name} (warm):\n${t.log}`);
+    // In a hybrid layout the v1 hierarchies hold the controllers and Floe's kill signals what they list: the warm child
+    // skips the v2 move, the one that takes the kernel's global cgroup lock. On a pure v2 machine it joins v2.
+    const hybrid = expected.some((id) => id !== '0');
+    const warmExpected = hybrid ? expected.filter((id) => id !== '0') : expected;
+    for (const t of out.chain_warm!.tasks.filter((x) => x.name.startsWith('step'))) assert.deepEqual(placed(t), warmExpected, `${t.name} (warm):\n${t.log}`);
   });
 
   test("each task's Pod log holds its own output and no other task's", () => {

@@ -208,29 +208,30 @@ export function cgroupMembers(dirs: readonly string[]): number[] {
 }
 
 /**
- * One kill round over a run's cgroups: cgroup.kill where the kernel has it, else SIGKILL to each member. Returns how
- * many live members there were; repeat until 0 (children forked during a round show up in the next one).
+ * One kill round over a run's cgroups: cgroup.kill where the kernel has it, and SIGKILL to each member it does not
+ * reach (all of them without it; in a hybrid layout, those only in v1 hierarchies, such as a warm pipelines task).
+ * Returns how many live members there were; repeat until 0 (children forked during a round show up in the next one).
  */
 export function killCgroupRound(dirs: readonly string[]): number {
   const members = cgroupMembers(dirs);
   if (members.length === 0) return 0;
-  const killFile = dirs.map((d) => join(d, 'cgroup.kill')).find((f) => existsSync(f));
-  let killed = false;
-  if (killFile) {
+  const killDir = dirs.find((d) => existsSync(join(d, 'cgroup.kill')));
+  let reached = new Set<number>();
+  if (killDir) {
     try {
-      writeFileSync(killFile, '1');
-      killed = true;
+      const inside = liveMembers(killDir);
+      writeFileSync(join(killDir, 'cgroup.kill'), '1');
+      reached = new Set(inside);
     } catch {
       // fall through to signals
     }
   }
-  if (!killed) {
-    for (const pid of members) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
+  for (const pid of members) {
+    if (reached.has(pid)) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
     }
   }
   return members.length;

@@ -867,8 +867,7 @@ export class PipelineEngine implements RunEngine {
     // Off this node the files are the Pod's own (its launcher reports them), and artifacts go straight to the object root.
     const attemptDir = this.localNode ? join(this.dir, 'runs', view.run.run_id, task.record.task_id, String(task.state.attempt ?? 0)) : PodOutputsDir;
     const root = this.localNode ? view.root : view.remoteRoot;
-    const hasOutputs = Object.keys(component.outputDefinitions?.parameters ?? {}).length + Object.keys(component.outputDefinitions?.artifacts ?? {}).length > 0;
-    if (root === undefined && hasOutputs) {
+    if (root === undefined && hasOutputs(component)) {
       throw new FloeError('BadRequest', `task ${task.record.display_name}: on a cluster a task's outputs pass through an object store, and this run's pipeline root is a local folder: set runtime_config.pipeline_root, or defaultPipelineRoot in the kfp-launcher ConfigMap of namespace ${view.run.namespace || this.defaultNamespace}, to an s3:// or minio:// URI`);
     }
     if (this.localNode) mkdirSync(join(attemptDir, 'parameters'), { recursive: true });
@@ -904,9 +903,9 @@ export class PipelineEngine implements RunEngine {
    */
   private async launchSpec(view: RunView, task: Task, component: ComponentSpec): Promise<{ spec: string; env: EnvVar[] } | undefined> {
     const input = task.state.executorInput!;
-    const hasOutputs = Object.keys(component.outputDefinitions?.parameters ?? {}).length + Object.keys(component.outputDefinitions?.artifacts ?? {}).length > 0;
+    const outputs = hasOutputs(component);
     const downloads = Object.values(input.inputs.artifacts).flatMap((list) => list.artifacts.map((a) => a.uri)).filter((uri) => parseObjectUri(uri));
-    if (!hasOutputs && downloads.length === 0) return undefined;
+    if (!outputs && downloads.length === 0) return undefined;
     if (!this.launcher) throw new FloeError('BadRequest', `task ${task.record.display_name}: on a cluster its artifacts are moved in its Pod, and this Floe has no launcher (python/floe_kfp_launcher.py)`);
     if (!this.objects) throw new FloeError('BadRequest', `task ${task.record.display_name}: object stores are not served here`);
     const namespace = view.run.namespace || this.defaultNamespace;
@@ -938,7 +937,7 @@ export class PipelineEngine implements RunEngine {
       uploads: await Promise.all(Object.values(input.outputs.artifacts).flatMap((list) => list.artifacts.map((a) => a.uri)).filter((uri) => parseObjectUri(uri)).map(moves)),
       outputFile: input.outputs.outputFile,
       parameters: Object.fromEntries(Object.entries(input.outputs.parameters).map(([name, p]) => [name, p.outputFile])),
-      ...(hasOutputs ? { report: { uri: this.reportUri(view, task), store: await storeOf(this.reportUri(view, task)) } } : {}),
+      ...(outputs ? { report: { uri: this.reportUri(view, task), store: await storeOf(this.reportUri(view, task)) } } : {}),
     };
     return { spec: JSON.stringify(spec), env };
   }
@@ -1582,6 +1581,10 @@ const launcherShim =
   'for p in python3 python; do if command -v "$p" >/dev/null 2>&1; then exec "$p" -c "$0" "$@"; fi; done; ' +
   'm="floe launcher: the image has neither python3 nor python, which Floe\'s in-Pod launcher needs to move the task\'s artifacts on a cluster"; ' +
   'echo "$m" >&2; echo "$m" 2>/dev/null >/dev/termination-log; exit 127';
+
+function hasOutputs(component: ComponentSpec): boolean {
+  return Object.keys(component.outputDefinitions?.parameters ?? {}).length + Object.keys(component.outputDefinitions?.artifacts ?? {}).length > 0;
+}
 
 /** KFP's workspace volume and where task Pods mount it on a cluster. */
 const WorkspaceVolumeName = 'kfp-workspace';
