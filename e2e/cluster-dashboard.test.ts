@@ -6,7 +6,6 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -23,6 +22,7 @@ import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '.
 import { s3ServerUnavailable, startS3Server, type S3Server } from '../test/helpers/s3-server.js';
 import { chromiumArgs, chromiumPath, screenshotPath, skipReason } from '../test/browser/harness.js';
 import { waitFor } from '../test/helpers/wait.js';
+import { freePort } from '../test/helpers/run-process.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -38,14 +38,6 @@ const withS3 = s3Skip ? { skip: s3Skip } : {};
 if (s3Skip) process.stderr.write(`[cluster dashboard e2e] serving tests skipped: ${s3Skip}\n`);
 if (unavailable) process.stderr.write(`[cluster dashboard e2e] skipped: ${unavailable}\n`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 describe('the dashboard on a real kube-apiserver: floe controllers serves /ui/ and its backends', { ...(unavailable ? { skip: unavailable } : {}) }, () => {
   let plane: ControlPlane;

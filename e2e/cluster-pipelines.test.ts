@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -22,6 +21,7 @@ import type { Client } from '../src/client/client.js';
 import { KubeClient } from '../src/client/kube-client.js';
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../test/helpers/control-plane.js';
 import { waitFor } from '../test/helpers/wait.js';
+import { freePort, stopChild } from '../test/helpers/run-process.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,14 +31,6 @@ const driver = join(root, 'src', 'controllers', 'pipelines', 'testdata', 'kfp_cl
 const unavailable = controlPlaneUnavailable() ?? (existsSync(python) ? undefined : `the pipelines environment is not installed at ${python}`);
 if (unavailable) process.stderr.write(`[cluster pipelines e2e] skipped: ${unavailable}\n`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 interface RunView {
   run_id: string;
@@ -84,11 +76,7 @@ describe('KFP on a real kube-apiserver: floe controllers serves the API and sche
   }, { timeout: 3_600_000 });
 
   after(async () => {
-    if (controllers && controllers.exitCode === null) {
-      const exited = new Promise((r) => controllers!.once('exit', r));
-      controllers.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(controllers);
     await plane?.stop();
   });
 

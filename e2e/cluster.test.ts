@@ -4,7 +4,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FloeError } from '../src/api/errors.js';
@@ -19,6 +18,7 @@ import { ConfigMapRef, GreeterRef, type Greeter } from '../examples/greeter-oper
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../test/helpers/control-plane.js';
 import { freshNamespace } from '../test/helpers/fixtures.js';
 import { waitFor } from '../test/helpers/wait.js';
+import { freePort, stopChild } from '../test/helpers/run-process.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const unavailable = controlPlaneUnavailable();
@@ -56,14 +56,6 @@ function job(kind: string, field: string, ns: string, name: string, replicas: Re
   return { apiVersion: 'kubeflow.org/v1', kind, metadata: { name, namespace: ns }, spec: { [field]: specs } };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 const envOf = (pod: Pod, container: string): Record<string, string> =>
   Object.fromEntries((pod.spec.containers.find((c) => c.name === container)?.env ?? []).map((e) => [e.name, String(e.value)]));
@@ -80,11 +72,7 @@ describe('Floe on a real kube-apiserver with kwok', { ...(unavailable ? { skip: 
   }, { timeout: 3_600_000 });
 
   after(async () => {
-    if (controllers && controllers.exitCode === null) {
-      const exited = new Promise((r) => controllers!.once('exit', r));
-      controllers.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(controllers);
     await plane?.stop();
   });
 

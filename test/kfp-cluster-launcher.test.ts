@@ -7,7 +7,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +19,7 @@ import { ensureKfpImage, kfpImageSkipReason, kfpVenv } from './helpers/kfp-image
 import { killRecordedProcesses, testTiming } from './helpers/kubelet-harness.js';
 import { s3ServerUnavailable, startS3Server, type S3Server } from './helpers/s3-server.js';
 import { waitFor } from './helpers/wait.js';
+import { freePort, stopChild } from './helpers/run-process.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,14 +37,6 @@ interface RunView {
   tasks: { name: string; state: string; execution_id?: number; error: string | null; pod?: string; outputs: Record<string, number[] | null> }[];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 describe('KFP tasks with artifacts on a cluster: the in-Pod launcher and an S3 pipeline root', { skip }, () => {
   let s3: S3Server;
@@ -97,11 +89,7 @@ describe('KFP tasks with artifacts on a cluster: the in-Pod launcher and an S3 p
   }, { timeout: 3_600_000 });
 
   after(async () => {
-    if (controllers && controllers.exitCode === null) {
-      const exited = new Promise((r) => controllers!.once('exit', r));
-      controllers.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(controllers);
     await node?.stop();
     await s3?.stop();
     if (nodeDir) {

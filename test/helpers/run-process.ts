@@ -1,5 +1,7 @@
-// Test support: run a command to its end, feeding stdin, and collect its exit code and output.
-import { spawn } from 'node:child_process';
+// Test support: run a command to its end, feeding stdin, and collect its exit code and output; a free port and the stop
+// of a child process, for tests that start servers as separate processes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 
 export interface ProcessResult {
   code: number;
@@ -18,4 +20,22 @@ export function runProcess(command: string, args: string[], options: { env?: Nod
     child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** A TCP port free on loopback now (for a server a test starts as a separate process). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Stops a child process a test started (SIGTERM) and waits for it to exit; nothing when it has already. */
+export async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }
