@@ -161,7 +161,9 @@ def download(store, uri, path):
         raise LauncherError("the input artifact %s is not in the bucket" % uri)
     for k in keys:
         target = path if k == key else os.path.join(path, k[len(key) + 1:])
-        if not os.path.abspath(target).startswith(os.path.abspath(path)):
+        # A key with `..` segments must not lead out of the artifact's folder.
+        base, resolved = os.path.abspath(path), os.path.abspath(target)
+        if resolved != base and not resolved.startswith(base + os.sep):
             raise LauncherError("the object %s would be written outside %s" % (k, path))
         os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
         with open(target, "wb") as f:

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +107,24 @@ describe("Floe's in-Pod KFP launcher against an S3 server", { ...(unavailable ? 
     assert.equal(r.status, 1);
     assert.match(r.stderr, /floe launcher: the input artifact s3:\/\/artifacts\/nowhere\/data is not in the bucket/);
     assert.doesNotMatch(r.stdout, /component ran/);
+  });
+
+  test('an object key with .. segments under a folder artifact is not written outside the artifact\'s folder', async () => {
+    await s3.putObject('artifacts', 'run/evil/data/part-0', 'fine');
+    await s3.putObject('artifacts', 'run/evil/data/../../escaped', 'planted');
+    const dir = join(work, 'evil');
+    const spec = { stores: [store()], downloads: [{ uri: 's3://artifacts/run/evil/data', path: `${dir}/in/data`, store: 0 }], uploads: [], outputFile: `${dir}/o.json`, parameters: {} };
+    const r = launch(spec, ['sh', '-c', 'echo component ran']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /floe launcher: the object run\/evil\/data\/\.\.\/\.\.\/escaped would be written outside /);
+    assert.ok(!existsSync(join(dir, 'escaped')) && !existsSync(join(dir, 'in', 'escaped')), 'nothing was written outside');
+    assert.doesNotMatch(r.stdout, /component ran/);
+    // A sibling folder whose name starts with the artifact's is outside it too.
+    await s3.putObject('artifacts', 'run/evil2/data/../data-sibling/planted', 'planted');
+    const sibling = launch({ ...spec, downloads: [{ uri: 's3://artifacts/run/evil2/data', path: `${dir}/in2/data`, store: 0 }] }, ['sh', '-c', 'echo component ran']);
+    assert.equal(sibling.status, 1, sibling.stderr);
+    assert.match(sibling.stderr, /would be written outside/);
+    assert.ok(!existsSync(join(dir, 'in2', 'data-sibling')), 'nothing was written beside the artifact');
   });
 
   test('credentials missing from the environment: the launcher says which variables are empty', () => {
