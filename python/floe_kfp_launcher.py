@@ -156,6 +156,8 @@ def split_uri(uri):
 
 def download(store, uri, path):
     bucket, key = split_uri(uri)
+    if os.path.normpath(path) != path or ".." in key.split("/"):
+        raise LauncherError("the input artifact %s has `..` in its key; it is not downloaded" % uri)
     keys = store.keys_under(bucket, key)
     if not keys:
         raise LauncherError("the input artifact %s is not in the bucket" % uri)

@@ -125,6 +125,10 @@ describe("Floe's in-Pod KFP launcher against an S3 server", { ...(unavailable ? 
     assert.equal(sibling.status, 1, sibling.stderr);
     assert.match(sibling.stderr, /would be written outside/);
     assert.ok(!existsSync(join(dir, 'in2', 'data-sibling')), 'nothing was written beside the artifact');
+    // An artifact URI that climbs (an importer's, say) is refused as a whole.
+    const climbing = launch({ ...spec, downloads: [{ uri: 's3://artifacts/run/../run/evil/data/part-0', path: `${dir}/s3/artifacts/run/../run/evil/data/part-0`, store: 0 }] }, ['sh', '-c', 'echo component ran']);
+    assert.equal(climbing.status, 1, climbing.stderr);
+    assert.match(climbing.stderr, /the input artifact s3:\/\/artifacts\/run\/\.\.\/run\/evil\/data\/part-0 has `\.\.` in its key/);
   });
 
   test('credentials missing from the environment: the launcher says which variables are empty', () => {
