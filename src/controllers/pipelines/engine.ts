@@ -931,13 +931,14 @@ export class PipelineEngine implements RunEngine {
       return i;
     };
     const moves = async (uri: string): Promise<{ uri: string; path: string; store: number }> => ({ uri, path: localPath(uri), store: await storeOf(uri) });
+    const report = outputs ? this.reportUri(view, task) : undefined;
     const spec = {
       stores,
       downloads: await Promise.all(downloads.map(moves)),
       uploads: await Promise.all(Object.values(input.outputs.artifacts).flatMap((list) => list.artifacts.map((a) => a.uri)).filter((uri) => parseObjectUri(uri)).map(moves)),
       outputFile: input.outputs.outputFile,
       parameters: Object.fromEntries(Object.entries(input.outputs.parameters).map(([name, p]) => [name, p.outputFile])),
-      ...(outputs ? { report: { uri: this.reportUri(view, task), store: await storeOf(this.reportUri(view, task)) } } : {}),
+      ...(report ? { report: { uri: report, store: await storeOf(report) } } : {}),
     };
     return { spec: JSON.stringify(spec), env };
   }
