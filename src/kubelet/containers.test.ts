@@ -6,7 +6,7 @@ import type { KubeObject } from '../api/meta.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -167,6 +167,14 @@ describe('container Pods (runc)', { skip }, () => {
     assert.ok(tail.startsWith('line 21\n') && tail.endsWith('line 100'), `the log's last 80 lines: ${tail.slice(0, 40)}…${tail.slice(-20)}`);
     assert.equal(await message('non-root', 'Failed'), 'written as 1000\n');
     assert.equal(await message('silent', 'Failed'), undefined, 'policy File: no message unless the container writes one');
+    // On the host the file is the container user's own, 0600, in the run's stage (user namespace) or bundle.
+    await h.client.create(podManifest(ns, 'running', [{ image, command: ['sleep', '600'] }], { restartPolicy: 'Never', terminationGracePeriodSeconds: 0 }));
+    const running = await phase(h.client, ns, 'running', 'Running');
+    const id = ContainerRuntime.containerId(running.metadata.uid ?? '', 'main', 0);
+    const file = [join(DefaultUsernsRoot, id, 'termination-log'), join(h.config.dataDir, 'pods', running.metadata.uid ?? '', 'bundles', 'main.0', 'termination-log')].find((f) => existsSync(f));
+    assert.ok(file, 'the termination message file is in the run\'s folder');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    await h.client.delete(PodRef, 'running', ns);
   });
 
   test("isolation: no data dir, only its own processes, its own hostname, the Pod's /etc/hosts", async () => {
